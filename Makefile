@@ -1,0 +1,37 @@
+# Relais: `make run` serves the demo on http://127.0.0.1:5000; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test install translations lint format bench clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $(INSTALLED)
+
+install: $(INSTALLED) translations
+
+translations: $(INSTALLED)
+	@$(BIN)/pybabel -q compile -d translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	RELAIS_SCHEDULER_EMBEDDED=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Users, roles, region scoping, API tokens, audit log."""

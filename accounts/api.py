@@ -1,0 +1,81 @@
+"""API plumbing shared by every domain's JSON blueprint: bearer tokens, pagination, /me."""
+
+from flask import abort, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from accounts.models import User
+from accounts.services import user_for_token
+from extensions import db
+
+BEARER = [{"bearerAuth": []}]
+
+
+def api_blueprint(name: str, description: str) -> Blueprint:
+    """A JSON blueprint under /api/v1 whose every call needs a bearer token."""
+    bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp.before_request(require_token)
+    return bp
+
+
+def require_token() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    if user is None:
+        abort(401, description="a valid bearer token is required (Authorization: Bearer TOKEN)")
+    g.api_user = user
+    g.actor_id, g.actor_email = user.id, user.email
+
+
+def current_api_user() -> User:
+    return g.api_user
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The contract's list envelope around items of `item_schema`."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
+        name=f"{item_schema.__name__.removesuffix('Schema')}Page",
+    )
+
+
+def paginate(query, args: dict, transform=None) -> dict:
+    """Run a select() for one page; `transform` maps the rows (e.g. to add computed fields)."""
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.scalar(query.with_only_columns(db.func.count()).order_by(None))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    items = transform(rows) if transform else rows
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    region = fields.Function(lambda user: user.region.code if user.region else None)
+
+
+me_bp = api_blueprint("me", "The token's own account")
+
+
+@me_bp.route("/me")
+@me_bp.response(200, UserSchema)
+def me():
+    """The account this token belongs to."""
+    return current_api_user()
+
+
+blueprints = [me_bp]
+

@@ -1,0 +1,111 @@
+"""Accounts: passwords, users, sign-in throttling and API tokens."""
+
+import hashlib
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
+
+from accounts.models import ROLES, ApiToken, LoginAttempt, User
+from dbtypes import utcnow
+from errors import Conflict, DomainError, ValidationFailed
+from extensions import db
+
+hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+MIN_PASSWORD_LENGTH = 10
+
+
+class LoginRefused(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored: validated, domain lower-cased, whole address lower-cased."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationFailed(str(error), {"email": str(error)}) from error
+
+
+def create_user(email: str, role: str, password: str, region_id: int | None = None, name: str = "") -> User:
+    """A new account; a regional coordinator belongs to exactly one region."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", {"role": f"one of {', '.join(ROLES)}"})
+    if role == "regional" and region_id is None:
+        raise ValidationFailed("a regional coordinator needs a region", {"region": "required for role regional"})
+    if role != "regional":
+        region_id = None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("password too short", {"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"{email} already has an account", {"email": "already used"})
+    user = User(email=email, role=role, region_id=region_id, name=name, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def recent_failures(email: str, now: datetime, window: int) -> tuple[int, datetime | None]:
+    count, last = db.session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.at > now - timedelta(seconds=window)
+        )
+    ).one()
+    return count, last
+
+
+def authenticate(email: str, password: str, remote_addr: str, now: datetime, config) -> User | None:
+    """The user for these credentials, None when they are wrong; refuses when attacked."""
+    email = email.strip().lower()[:254]
+    failures, _ = recent_failures(email, now, config["LOGIN_WINDOW_SECONDS"])
+    if failures >= config["LOGIN_REFUSE_AFTER"]:
+        raise LoginRefused("too many failed sign-ins; try again later")
+    if failures >= config["LOGIN_SLOW_AFTER"]:
+        time.sleep(min(config["LOGIN_DELAY_STEP"] * (failures - config["LOGIN_SLOW_AFTER"] + 1), 3))
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.active or not check_password(user, password):
+        db.session.add(LoginAttempt(email=email, remote_addr=remote_addr[:64], at=now))
+        return None
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return user
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    """A new bearer token; only its hash is stored."""
+    raw = "rl_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=token_digest(raw)))
+    db.session.flush()
+    return raw
+
+
+def user_for_token(raw: str, now: datetime | None = None) -> User | None:
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(raw), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.active:
+        return None
+    now = now or utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,104 @@
+"""Sign-in, sign-out, user administration and the audit log."""
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from accounts import services
+from accounts.forms import LoginForm, UserForm
+from accounts.models import AuditEntry, User
+from dbtypes import utcnow
+from errors import DomainError
+from extensions import db, login
+
+bp = Blueprint("accounts", __name__)
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    if user is not None:
+        g.actor_id, g.actor_email = user.id, user.email
+    return user
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(
+            form.email.data, form.password.data, request.remote_addr or "", utcnow(), current_app.config
+        )
+        db.session.commit()
+        if user is None:
+            flash(_("Adresse ou mot de passe incorrect."), "error")
+            return render_template("accounts/login.html", form=form), 200
+        login_user(user, remember=form.remember.data)
+        return redirect(safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    logout_user()
+    flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("accounts.login_page"))
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    from campaign.models import Region
+
+    regions = db.session.scalars(select(Region).order_by(Region.name)).all()
+    form = UserForm()
+    form.region.choices = [("", "—")] + [(r.code, r.name) for r in regions]
+    if form.validate_on_submit():
+        region = next((r for r in regions if r.code == form.region.data), None)
+        try:
+            services.create_user(
+                form.email.data, form.role.data, form.password.data, region.id if region else None, form.name.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                if name in form:
+                    form[name].errors.append(message)
+        else:
+            db.session.commit()
+            flash(_("Compte créé."), "success")
+            return redirect(url_for("accounts.users"))
+    people = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", users=people, form=form)
+
+
+@bp.route("/admin/audit")
+@admin_required
+def audit():
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    entity = request.args.get("entity")
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    entries = db.session.scalars(query.limit(51).offset((page - 1) * 50)).all()
+    return render_template("admin/audit.html", entries=entries[:50], page=page, more=len(entries) > 50, entity=entity)

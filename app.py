@@ -1,0 +1,221 @@
+"""Relais: the application factory."""
+
+import logging
+import os
+import secrets
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from config import INSTANCE, Config, default_database_url
+from errors import DomainError
+from extensions import api, babel, csrf, db, login, mail, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build a Relais application: the default config, the environment, then `config`."""
+    app = Flask(__name__, instance_path=str(INSTANCE))
+    app.config.from_object(Config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or default_database_url()
+    app.config.from_prefixed_env("RELAIS")
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    normalise_database_url(app)
+    ensure_secret_key(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def normalise_database_url(app: Flask) -> None:
+    """Accept postgres:// and postgresql:// URLs and use psycopg 3 for them."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        INSTANCE.mkdir(exist_ok=True)
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Use RELAIS_SECRET_KEY; on one machine without it, keep a generated key in instance/."""
+    if app.config.get("SECRET_KEY"):
+        return
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def select_locale() -> str:
+    languages = ("fr", "en")
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+    return session.get("lang", "fr")
+
+
+MODEL_MODULES = ("accounts.models", "campaign.models", "contacts.models", "mailings.models")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions; import every models module so the metadata (and Alembic) sees all tables."""
+    from importlib import import_module
+
+    from migrations_filter import include_name
+
+    for module in MODEL_MODULES:
+        import_module(module)
+    import_module("accounts.audit")  # the audit log's flush listener
+
+    db.init_app(app)
+    migrate.init_app(app, db, include_name=include_name, compare_type=True, render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Paris")
+    login.init_app(app)
+    login.login_view = "accounts.login_page"
+    login.login_message = None
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts import api as accounts_api
+    from accounts import views as accounts_views
+    from campaign import api as campaign_api
+    from campaign import views as campaign_views
+    from contacts import api as contacts_api
+    from contacts import views as contacts_views
+    from dashboard import ops
+    from dashboard import views as dashboard_views
+    from mailings import api as mailings_api
+    from mailings import views as mailings_views
+
+    for blueprint in (
+        accounts_views.bp,
+        campaign_views.bp,
+        campaign_views.public,
+        contacts_views.bp,
+        mailings_views.bp,
+        mailings_views.public,
+        dashboard_views.bp,
+        ops.bp,
+    ):
+        app.register_blueprint(blueprint)
+    for blueprint in (*accounts_api.blueprints, *campaign_api.blueprints, *contacts_api.blueprints, *mailings_api.blueprints):
+        csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
+        api.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.cli import users_cli
+    from campaign.cli import demo_cli
+    from contacts.cli import contacts_cli
+    from mailings.cli import mailings_cli, scheduler_cli
+
+    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli):
+        app.cli.add_command(group)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error_body(error.code, error.message, error.fields)), error.status
+        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            return api_http_error(error)
+        if error.code and error.code >= 400:
+            return render_template("errors/error.html", status=error.code, message=error.description), error.code
+        return error
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        logging.getLogger("relais").exception("unhandled error on %s", request.path)
+        if wants_json():
+            return jsonify(error_body("internal_error", "Internal error")), 500
+        return render_template("errors/error.html", status=500, message=None), 500
+
+
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+
+def api_http_error(error: HTTPException):
+    """The contract's error body for any HTTP error under /api/ (webargs' 422 included)."""
+    fields: dict[str, str] = {}
+    data = getattr(error, "data", None) or {}
+    for location_messages in (data.get("messages") or {}).values():
+        for field, messages in flatten_messages(location_messages):
+            fields[field] = messages
+    code = error.code or 500
+    message = error.description if code != 422 else "Invalid input"
+    if code == 400 and fields:
+        code = 422
+    response = jsonify(error_body(API_CODES.get(code, "error"), message, fields))
+    response.status_code = code
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if error.get_response().headers.get(header):
+            response.headers[header] = error.get_response().headers[header]
+    return response
+
+
+def flatten_messages(messages, prefix: str = ""):
+    """Turn marshmallow's nested messages into (dotted field, text) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if name == "_schema":
+                name = "_schema"
+            yield from flatten_messages(value, name)
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        yield prefix or "_schema", " ".join(messages)
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            yield from flatten_messages(value, f"{prefix}.{index}")
+    else:
+        yield prefix or "_schema", str(messages)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from formatting import register_filters
+
+    register_filters(app)
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.before_request
+    def remember_request_actor():
+        g.setdefault("actor_id", None)
+

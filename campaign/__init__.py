@@ -1,0 +1,1 @@
+"""Regions, campaigns, milestones and the timeline rules, playbook, events, calendars."""

@@ -1,0 +1,173 @@
+"""JSON API: regions, campaigns (with the playbook) and milestones."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from campaign import playbook, services
+from campaign.calendar import feed_url
+from campaign.models import Campaign, Milestone, Region
+from campaign.schemas import (
+    CampaignPatchSchema,
+    CampaignSchema,
+    MilestonePatchSchema,
+    MilestoneQuery,
+    MilestoneSchema,
+    PlaybookSchema,
+    RegionSchema,
+)
+from dbtypes import utcnow
+from extensions import db
+
+bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
+
+
+def campaign_out(campaign: Campaign) -> dict:
+    data = {c: getattr(campaign, c) for c in ("id", "name", "description", "timezone", "starts_on", "ends_on", "primary_color")}
+    data["calendar_url"] = feed_url(campaign)
+    return data
+
+
+def milestones_out(campaign: Campaign, milestones: list[Milestone]) -> list[dict]:
+    """Milestones with their computed `late` and `warnings`, times in the campaign's zone."""
+    everything = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == campaign.id).options(selectinload(Milestone.depends_on))
+    ).all()
+    assessments = services.assess(campaign, everything, utcnow())
+    tz = services.zone(campaign.timezone)
+    out = []
+    for m in milestones:
+        a = assessments[m.id]
+        out.append(
+            {
+                "id": m.id, "campaign_id": m.campaign_id, "kind": m.kind, "title": m.title,
+                "description": m.description, "starts_at": m.starts_at.astimezone(tz),
+                "ends_at": m.ends_at.astimezone(tz) if m.ends_at else None,
+                "region": m.region.code if m.region else None, "owner_id": m.owner_id, "status": m.status,
+                "depends_on": [d.id for d in m.depends_on], "venue": m.venue, "city": m.city,
+                "late": a.late, "warnings": [{"code": w.code, "message": w.message} for w in a.warnings],
+            }
+        )
+    return out
+
+
+@bp.route("/regions")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_schema(RegionSchema))
+def regions(args):
+    """The regions, by code."""
+    return paginate(select(Region).where(Region.active).order_by(Region.code), args)
+
+
+@bp.route("/campaigns")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_schema(CampaignSchema))
+def campaigns(args):
+    """Every campaign, the latest first."""
+    query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    return paginate(query, args, lambda rows: [campaign_out(c) for c in rows])
+
+
+@bp.route("/campaigns", methods=["POST"])
+@bp.arguments(CampaignSchema)
+@bp.response(201, CampaignSchema)
+def create_campaign(data):
+    """A new, empty campaign (national leads and admins)."""
+    campaign = services.save_campaign(current_api_user(), None, data)
+    db.session.commit()
+    return campaign_out(campaign)
+
+
+@bp.route("/campaigns/from-playbook", methods=["POST"])
+@bp.arguments(PlaybookSchema)
+@bp.response(201, CampaignSchema)
+def from_playbook(data):
+    """A campaign with its whole timeline, built from a few dates on the seed's plan."""
+    codes = data.get("regions")
+    query = select(Region).where(Region.active).order_by(Region.name)
+    chosen = db.session.scalars(query).all()
+    if codes is not None:
+        chosen = [services.region_by_code(code) for code in codes]
+    services.zone(data["timezone"])
+    campaign = playbook.build(
+        current_api_user(), data["name"], data["ag_date"], data["event_month_start"], chosen, data["timezone"]
+    )
+    db.session.commit()
+    return campaign_out(campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@bp.response(200, CampaignSchema)
+def get_campaign(campaign_id):
+    """One campaign."""
+    return campaign_out(services.get_campaign(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>", methods=["PATCH"])
+@bp.arguments(CampaignPatchSchema(partial=True))
+@bp.response(200, CampaignSchema)
+def update_campaign(data, campaign_id):
+    """Change a campaign's name, dates, zone or colour."""
+    campaign = services.save_campaign(current_api_user(), services.get_campaign(campaign_id), data)
+    db.session.commit()
+    return campaign_out(campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>", methods=["DELETE"])
+@bp.response(204)
+def delete_campaign(campaign_id):
+    """Delete a campaign and its timeline."""
+    services.delete_campaign(current_api_user(), services.get_campaign(campaign_id))
+    db.session.commit()
+
+
+@bp.route("/campaigns/<int:campaign_id>/milestones")
+@bp.arguments(MilestoneQuery, location="query")
+@bp.response(200, page_schema(MilestoneSchema))
+def milestones(args, campaign_id):
+    """The campaign's milestones this token may read, by start time."""
+    campaign = services.get_campaign(campaign_id)
+    query = services.timeline_milestones(current_api_user(), campaign, args.get("region"), args.get("kind"))
+    query = query.options(selectinload(Milestone.depends_on), selectinload(Milestone.region))
+    return paginate(query, args, lambda rows: milestones_out(campaign, rows))
+
+
+@bp.route("/campaigns/<int:campaign_id>/milestones", methods=["POST"])
+@bp.arguments(MilestoneSchema)
+@bp.response(201, MilestoneSchema)
+def create_milestone(data, campaign_id):
+    """A new milestone; a regional coordinator creates them in its own region only."""
+    campaign = services.get_campaign(campaign_id)
+    milestone = services.save_milestone(current_api_user(), campaign, None, data)
+    db.session.commit()
+    return milestones_out(campaign, [milestone])[0]
+
+
+@bp.route("/milestones/<int:milestone_id>")
+@bp.response(200, MilestoneSchema)
+def get_milestone(milestone_id):
+    """One milestone, with `late` and `warnings`."""
+    milestone = services.get_milestone(current_api_user(), milestone_id)
+    return milestones_out(milestone.campaign, [milestone])[0]
+
+
+@bp.route("/milestones/<int:milestone_id>", methods=["PATCH"])
+@bp.arguments(MilestonePatchSchema(partial=True))
+@bp.response(200, MilestoneSchema)
+def update_milestone(data, milestone_id):
+    """Change a milestone (e.g. `{"status": "done"}`)."""
+    milestone = services.get_milestone(current_api_user(), milestone_id)
+    services.save_milestone(current_api_user(), milestone.campaign, milestone, data)
+    db.session.commit()
+    return milestones_out(milestone.campaign, [milestone])[0]
+
+
+@bp.route("/milestones/<int:milestone_id>", methods=["DELETE"])
+@bp.response(204)
+def delete_milestone(milestone_id):
+    """Delete a milestone."""
+    services.delete_milestone(current_api_user(), services.get_milestone(current_api_user(), milestone_id))
+    db.session.commit()
+
+
+blueprints = [bp]

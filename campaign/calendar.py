@@ -1,0 +1,78 @@
+"""RFC 5545 calendars: the campaign timeline and the public programme."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from icalendar import Calendar
+from icalendar import Event as ICalEvent
+
+from campaign.models import Campaign, Event, Milestone
+
+
+def new_calendar(name: str, tz: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//Relais//Campaign calendar//FR")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", tz)
+    return cal
+
+
+def add_entry(cal: Calendar, uid: str, summary: str, start: datetime, end: datetime | None, tz: str, **extra) -> None:
+    zone = ZoneInfo(tz)
+    entry = ICalEvent()
+    entry.add("uid", uid)
+    entry.add("summary", summary)
+    entry.add("dtstamp", datetime.now(ZoneInfo("UTC")))
+    entry.add("dtstart", start.astimezone(zone))
+    entry.add("dtend", (end or start + timedelta(hours=1)).astimezone(zone))
+    for key, value in extra.items():
+        if value:
+            entry.add(key.replace("_", "-"), value)
+    cal.add_component(entry)
+
+
+def timeline_calendar(campaign: Campaign, milestones: list[Milestone], host: str, title: str) -> bytes:
+    cal = new_calendar(title, campaign.timezone)
+    for m in milestones:
+        add_entry(
+            cal,
+            f"milestone-{m.id}@{host}",
+            m.title,
+            m.starts_at,
+            m.ends_at,
+            campaign.timezone,
+            description=m.description,
+            location=", ".join(part for part in (m.venue, m.city) if part),
+            categories=[m.kind],
+            status="CANCELLED" if m.status == "cancelled" else "CONFIRMED",
+        )
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def programme_calendar(campaign: Campaign, events: list[Event], host: str, title: str) -> bytes:
+    cal = new_calendar(title, campaign.timezone)
+    for e in events:
+        add_entry(
+            cal,
+            f"event-{e.id}@{host}",
+            e.title,
+            e.starts_at,
+            e.ends_at,
+            campaign.timezone,
+            description=e.description,
+            location=", ".join(part for part in (e.venue, e.city) if part),
+            categories=[e.type] if e.type else None,
+        )
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def feed_url(campaign: Campaign, region_code: str | None = None) -> str:
+    """The secret, subscribable address of the campaign's calendar (one region's with a code)."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + url_for("calendar.feed", token=campaign.calendar_token, region=region_code)

@@ -1,0 +1,64 @@
+"""Campaign, milestone and playbook forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
+
+KIND_LABELS = {
+    "internal_launch": _l("Lancement interne"),
+    "partner_deadline": _l("Échéance partenaires"),
+    "network_relay": _l("Relais réseaux"),
+    "national_press_conference": _l("Conférence de presse nationale"),
+    "regional_press_conference": _l("Conférence de presse régionale"),
+    "press_release": _l("Communiqué de presse"),
+    "mailing": _l("Envoi"),
+    "event_period": _l("Période d'événements"),
+    "deadline": _l("Échéance"),
+    "other": _l("Autre"),
+}
+STATUS_LABELS = {
+    "planned": _l("Prévu"),
+    "in_progress": _l("En cours"),
+    "done": _l("Fait"),
+    "cancelled": _l("Annulé"),
+}
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Type"), choices=[(k, KIND_LABELS[k]) for k in MILESTONE_KINDS])
+    region = SelectField(_l("Région"), coerce=str)
+    starts_at = DateTimeLocalField(_l("Début"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Fin (facultatif)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    status = SelectField(_l("Statut"), choices=[(s, STATUS_LABELS[s]) for s in MILESTONE_STATUSES])
+    owner_id = SelectField(_l("Responsable"), coerce=int)
+    depends_on = SelectMultipleField(_l("Dépend de"), coerce=int)
+    venue = StringField(_l("Lieu"), validators=[Length(max=200)])
+    city = StringField(_l("Ville"), validators=[Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    submit = SubmitField(_l("Enregistrer"))
+
+    def validate_ends_at(self, field):
+        if field.data and self.starts_at.data and field.data < self.starts_at.data:
+            raise ValidationError(_l("La fin ne peut pas précéder le début."))
+
+
+class PlaybookForm(FlaskForm):
+    name = StringField(_l("Nom de la campagne"), validators=[DataRequired(), Length(max=200)])
+    ag_date = DateField(_l("Date de l'assemblée générale (lancement interne)"), validators=[DataRequired()])
+    event_month_start = DateField(_l("Premier jour du mois d'événements"), validators=[DataRequired()])
+    regions = SelectMultipleField(_l("Régions participantes"), coerce=str)
+    submit = SubmitField(_l("Créer le calendrier"))
+
+    def validate_event_month_start(self, field):
+        if field.data and self.ag_date.data and field.data <= self.ag_date.data:
+            raise ValidationError(_l("Le mois d'événements vient après l'assemblée générale."))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button whose POST carries the CSRF token."""
+
+    submit = SubmitField(_l("Confirmer"))

@@ -1,0 +1,68 @@
+"""The JSON shapes of regions, campaigns and milestones (they also make the OpenAPI document)."""
+
+from marshmallow import Schema, fields, validate
+
+from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
+
+
+class RegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    chamber = fields.String()
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default=None)
+    timezone = fields.String(load_default="Europe/Paris", validate=validate.Length(max=64))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    primary_color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    calendar_url = fields.String(dump_only=True, metadata={"description": "Subscribable .ics; ?region=CODE narrows it"})
+
+
+class PlaybookSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ag_date = fields.Date(required=True, metadata={"description": "Annual general assembly: the internal launch"})
+    event_month_start = fields.Date(required=True, metadata={"description": "First day of the event month"})
+    regions = fields.List(fields.String(), metadata={"description": "Region codes; all active regions if absent"})
+    timezone = fields.String(load_default="Europe/Paris")
+
+
+class WarningSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
+class MilestoneSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    campaign_id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(MILESTONE_KINDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String()
+    starts_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
+    ends_at = fields.DateTime(allow_none=True)
+    region = fields.String(allow_none=True, metadata={"description": "Region code; null for national"})
+    owner_id = fields.Integer(allow_none=True)
+    status = fields.String(validate=validate.OneOf(MILESTONE_STATUSES))
+    depends_on = fields.List(fields.Integer())
+    venue = fields.String(validate=validate.Length(max=200))
+    city = fields.String(validate=validate.Length(max=120))
+    late = fields.Boolean(dump_only=True)
+    warnings = fields.List(fields.Nested(WarningSchema), dump_only=True)
+
+
+class MilestoneQuery(Schema):
+    region = fields.String(metadata={"description": "Region code, or 'national'"})
+    kind = fields.String(validate=validate.OneOf(MILESTONE_KINDS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class CampaignPatchSchema(CampaignSchema):
+    """PATCH body: any subset of the campaign's fields."""
+
+
+class MilestonePatchSchema(MilestoneSchema):
+    """PATCH body: any subset of the milestone's fields."""

@@ -1,0 +1,225 @@
+"""Campaign and milestone rules: validation, scoping, lateness and timeline warnings."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from accounts.models import User
+from accounts.scoping import require_read, require_write
+from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone, Region
+from errors import NotFound, PermissionDenied, ValidationFailed
+from extensions import db
+
+OPEN_STATUSES = ("planned", "in_progress")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationFailed("unknown time zone", {"timezone": f"unknown time zone {name!r}"}) from error
+
+
+def to_utc(value: datetime, tz: str) -> datetime:
+    """A datetime without offset is read in the campaign's zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(tz))
+    return value.astimezone(ZoneInfo("UTC"))
+
+
+def at_local(day: date, hour: int, minute: int, tz: str) -> datetime:
+    return to_utc(datetime.combine(day, time(hour, minute)), tz)
+
+
+def region_by_code(code: str | None) -> Region | None:
+    if not code:
+        return None
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise ValidationFailed(f"unknown region {code!r}", {"region": f"unknown region code {code!r}"})
+    return region
+
+
+def get_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("no such campaign")
+    return campaign
+
+
+def current_campaign() -> Campaign | None:
+    """The campaign people are working on: the latest one."""
+    return db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+
+
+def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:
+    """Create or change a campaign (national leads and admins)."""
+    if actor.role not in ("admin", "national"):
+        raise PermissionDenied("only the national team manages campaigns")
+    campaign = campaign or Campaign()
+    for key in ("name", "description", "timezone", "starts_on", "ends_on", "primary_color"):
+        if key in data:
+            setattr(campaign, key, data[key])
+    errors = {}
+    if not (campaign.name or "").strip():
+        errors["name"] = "required"
+    zone(campaign.timezone or "Europe/Paris")
+    if campaign.starts_on is None:
+        errors["starts_on"] = "required"
+    if campaign.ends_on is None:
+        errors["ends_on"] = "required"
+    elif campaign.starts_on and campaign.ends_on < campaign.starts_on:
+        errors["ends_on"] = "must not be before starts_on"
+    if errors:
+        raise ValidationFailed("invalid campaign", errors)
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def delete_campaign(actor: User, campaign: Campaign) -> None:
+    if actor.role not in ("admin", "national"):
+        raise PermissionDenied("only the national team manages campaigns")
+    db.session.delete(campaign)
+    db.session.flush()
+
+
+def get_milestone(actor: User, milestone_id: int) -> Milestone:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFound("no such milestone")
+    require_read(actor, milestone.region_id)
+    return milestone
+
+
+def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None, data: dict) -> Milestone:
+    """Create or change a milestone, checking fields, region rights and dependencies."""
+    if milestone is not None:
+        require_write(actor, milestone.region_id)
+    milestone = milestone or Milestone(campaign=campaign, status="planned")
+    errors: dict[str, str] = {}
+    if "region" in data:
+        region = region_by_code(data["region"])
+        milestone.region = region
+        milestone.region_id = region.id if region else None
+    for key in ("kind", "title", "description", "status", "venue", "city"):
+        if key in data and data[key] is not None:
+            setattr(milestone, key, data[key].strip() if isinstance(data[key], str) else data[key])
+    for key in ("starts_at", "ends_at"):
+        if key in data:
+            setattr(milestone, key, to_utc(data[key], campaign.timezone) if data[key] else None)
+    if "owner_id" in data:
+        milestone.owner_id = data["owner_id"]
+        if data["owner_id"] and db.session.get(User, data["owner_id"]) is None:
+            errors["owner_id"] = "unknown user"
+    if not milestone.title:
+        errors["title"] = "required"
+    if milestone.kind not in MILESTONE_KINDS:
+        errors["kind"] = f"one of {', '.join(MILESTONE_KINDS)}"
+    if milestone.status not in MILESTONE_STATUSES:
+        errors["status"] = f"one of {', '.join(MILESTONE_STATUSES)}"
+    if milestone.starts_at is None:
+        errors["starts_at"] = "required"
+    elif milestone.ends_at and milestone.ends_at < milestone.starts_at:
+        errors["ends_at"] = "must not be before starts_at"
+    if "depends_on" in data:
+        milestone.depends_on = dependencies(campaign, milestone, data["depends_on"] or [], errors)
+    if errors:
+        raise ValidationFailed("invalid milestone", errors)
+    require_write(actor, milestone.region_id)
+    db.session.add(milestone)
+    db.session.flush()
+    return milestone
+
+
+def dependencies(campaign: Campaign, milestone: Milestone, ids: list[int], errors: dict) -> list[Milestone]:
+    found = db.session.scalars(select(Milestone).where(Milestone.id.in_(ids))).all() if ids else []
+    if len(found) != len(set(ids)) or any(m.campaign_id != campaign.id for m in found):
+        errors["depends_on"] = "unknown milestone in this campaign"
+        return []
+    if milestone.id is not None and reaches(found, milestone.id):
+        errors["depends_on"] = "would create a dependency cycle"
+        return []
+    return list(found)
+
+
+def reaches(start: list[Milestone], target_id: int) -> bool:
+    seen, todo = set(), list(start)
+    while todo:
+        current = todo.pop()
+        if current.id == target_id:
+            return True
+        if current.id not in seen:
+            seen.add(current.id)
+            todo.extend(current.depends_on)
+    return False
+
+
+def delete_milestone(actor: User, milestone: Milestone) -> None:
+    require_write(actor, milestone.region_id)
+    db.session.delete(milestone)
+    db.session.flush()
+
+
+@dataclass
+class Warning_:
+    code: str
+    message: str
+
+
+@dataclass
+class Assessment:
+    late: bool = False
+    warnings: list[Warning_] = field(default_factory=list)
+
+
+def press_week(campaign: Campaign, milestones: list[Milestone]) -> tuple[date, date] | None:
+    """Monday to Sunday of the national press conference's week, in the campaign's zone."""
+    national = [m for m in milestones if m.kind == "national_press_conference" and m.status != "cancelled"]
+    if not national:
+        return None
+    day = min(national, key=lambda m: m.starts_at).starts_at.astimezone(zone(campaign.timezone)).date()
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> dict[int, Assessment]:
+    """Late items and the timeline's conflicts, for every milestone of the campaign."""
+    week = press_week(campaign, milestones)
+    tz = zone(campaign.timezone)
+    result: dict[int, Assessment] = {}
+    for m in milestones:
+        a = Assessment(late=m.status in OPEN_STATUSES and m.finishes_at < now)
+        if m.kind == "regional_press_conference" and week and m.status != "cancelled":
+            day = m.starts_at.astimezone(tz).date()
+            if not week[0] <= day <= week[1]:
+                a.warnings.append(
+                    Warning_(
+                        "outside_press_week",
+                        f"regional press conference outside the national press week ({week[0]:%d/%m} – {week[1]:%d/%m})",
+                    )
+                )
+        for dep in m.depends_on:
+            if m.starts_at < dep.finishes_at and dep.status != "cancelled":
+                a.warnings.append(
+                    Warning_("before_dependency", f"starts before “{dep.title}”, which it depends on, ends")
+                )
+        result[m.id] = a
+    return result
+
+
+def timeline_milestones(actor: User, campaign: Campaign, region_code: str | None = None, kind: str | None = None):
+    """The milestones this user may read, optionally narrowed to one region's lane and one kind."""
+    from accounts.scoping import readable
+
+    query = readable(select(Milestone).where(Milestone.campaign_id == campaign.id), actor, Milestone.region_id)
+    if region_code == "national":
+        query = query.where(Milestone.region_id.is_(None))
+    elif region_code:
+        region = region_by_code(region_code)
+        query = query.where(Milestone.region_id == region.id)
+    if kind:
+        query = query.where(Milestone.kind == kind)
+    return query.order_by(Milestone.starts_at, Milestone.id)

@@ -1,0 +1,214 @@
+"""Campaign pages: the timeline, milestone forms, the playbook, region pages, calendar feeds."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from accounts.models import User
+from accounts.scoping import can_write, require_read
+from campaign import calendar, playbook, services
+from campaign.forms import KIND_LABELS, STATUS_LABELS, ConfirmForm, MilestoneForm, PlaybookForm
+from campaign.models import Campaign, Milestone, Region, new_calendar_token
+from campaign.timeline import layout
+from dbtypes import utcnow
+from errors import DomainError, PermissionDenied
+from extensions import db
+
+bp = Blueprint("campaign", __name__)
+public = Blueprint("calendar", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Every campaign page needs an account."""
+
+
+def all_regions() -> list[Region]:
+    return db.session.scalars(select(Region).where(Region.active).order_by(Region.name)).all()
+
+
+def campaign_milestones(campaign: Campaign) -> list[Milestone]:
+    query = services.timeline_milestones(current_user, campaign).options(
+        selectinload(Milestone.depends_on), selectinload(Milestone.region), selectinload(Milestone.owner)
+    )
+    return db.session.scalars(query).all()
+
+
+@bp.route("/campaigns")
+def campaigns():
+    items = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    return render_template("campaign/list.html", campaigns=items)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def new_campaign():
+    if current_user.role not in ("admin", "national"):
+        raise PermissionDenied(_("Seule l'équipe nationale crée des campagnes."))
+    form = PlaybookForm()
+    regions = all_regions()
+    form.regions.choices = [(r.code, r.name) for r in regions]
+    if request.method == "GET":
+        form.regions.data = [r.code for r in regions]
+    if form.validate_on_submit():
+        chosen = [r for r in regions if r.code in form.regions.data]
+        campaign = playbook.build(current_user, form.name.data, form.ag_date.data, form.event_month_start.data, chosen)
+        db.session.commit()
+        flash(_("Calendrier créé : ajustez les dates à votre campagne."), "success")
+        return redirect(url_for("campaign.timeline", campaign_id=campaign.id))
+    return render_template("campaign/new.html", form=form)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+def timeline(campaign_id: int):
+    campaign = services.get_campaign(campaign_id)
+    region_code, kind = request.args.get("region") or None, request.args.get("kind") or None
+    milestones = campaign_milestones(campaign)
+    assessments = services.assess(campaign, milestones, utcnow())
+    shown = [
+        m for m in milestones
+        if (not kind or m.kind == kind)
+        and (not region_code or (m.region.code if m.region else "national") == region_code)
+    ]
+    lanes = [r for r in all_regions() if current_user.role != "regional" or r.id == current_user.region_id]
+    lanes = [r for r in lanes if not region_code or r.code == region_code]
+    view = layout(campaign, shown, assessments, lanes, utcnow(), include_national=region_code in (None, "national"))
+    return render_template(
+        "campaign/timeline.html", campaign=campaign, view=view, milestones=shown, assessments=assessments,
+        regions=all_regions(), region_code=region_code, kind=kind, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        can_write=lambda m: can_write(current_user, m.region_id), confirm=ConfirmForm(),
+    )
+
+
+def milestone_form(campaign: Campaign, milestone: Milestone | None) -> MilestoneForm:
+    form = MilestoneForm(obj=milestone)
+    regions = all_regions()
+    writable = [r for r in regions if can_write(current_user, r.id)]
+    form.region.choices = ([("", _("National"))] if can_write(current_user, None) else []) + [
+        (r.code, r.name) for r in writable
+    ]
+    people = db.session.scalars(select(User).where(User.active).order_by(User.email)).all()
+    form.owner_id.choices = [(0, "—")] + [(u.id, u.label) for u in people]
+    others = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
+    ).all()
+    form.depends_on.choices = [(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
+    if request.method == "GET":
+        tz = services.zone(campaign.timezone)
+        if milestone is not None:
+            form.region.data = milestone.region.code if milestone.region else ""
+            form.starts_at.data = milestone.starts_at.astimezone(tz).replace(tzinfo=None)
+            form.ends_at.data = milestone.ends_at.astimezone(tz).replace(tzinfo=None) if milestone.ends_at else None
+            form.depends_on.data = [m.id for m in milestone.depends_on]
+            form.owner_id.data = milestone.owner_id or 0
+        else:
+            form.region.data = request.args.get("region", "")
+    return form
+
+
+def form_data(form: MilestoneForm) -> dict:
+    return {
+        "title": form.title.data, "kind": form.kind.data, "region": form.region.data or None,
+        "starts_at": form.starts_at.data, "ends_at": form.ends_at.data, "status": form.status.data,
+        "owner_id": form.owner_id.data or None, "depends_on": form.depends_on.data, "venue": form.venue.data,
+        "city": form.city.data, "description": form.description.data,
+    }
+
+
+def save_from_form(campaign: Campaign, milestone: Milestone | None):
+    form = milestone_form(campaign, milestone)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_milestone(current_user, campaign, milestone, form_data(form))
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                (form[name].errors if name in form else form.form_errors).append(message)
+        else:
+            db.session.commit()
+            flash(_("Jalon enregistré."), "success")
+            return redirect(url_for("campaign.timeline", campaign_id=campaign.id, _anchor=f"m{saved.id}"))
+    return render_template("campaign/milestone_form.html", form=form, campaign=campaign, milestone=milestone)
+
+
+@bp.route("/campaigns/<int:campaign_id>/milestones/new", methods=["GET", "POST"])
+def new_milestone(campaign_id: int):
+    campaign = services.get_campaign(campaign_id)
+    if current_user.role == "viewer":
+        raise PermissionDenied(_("Compte en lecture seule."))
+    return save_from_form(campaign, None)
+
+
+@bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
+def edit_milestone(milestone_id: int):
+    milestone = services.get_milestone(current_user, milestone_id)
+    if not can_write(current_user, milestone.region_id):
+        raise PermissionDenied(_("Vous ne pouvez modifier que les jalons de votre région."))
+    return save_from_form(milestone.campaign, milestone)
+
+
+@bp.route("/milestones/<int:milestone_id>/done", methods=["POST"])
+def mark_done(milestone_id: int):
+    milestone = services.get_milestone(current_user, milestone_id)
+    if ConfirmForm().validate_on_submit():
+        services.save_milestone(current_user, milestone.campaign, milestone, {"status": "done"})
+        db.session.commit()
+        flash(_("« %(title)s » est fait.", title=milestone.title), "success")
+    return redirect(url_for("campaign.timeline", campaign_id=milestone.campaign_id, _anchor=f"m{milestone.id}"))
+
+
+@bp.route("/milestones/<int:milestone_id>/delete", methods=["POST"])
+def delete_milestone(milestone_id: int):
+    milestone = services.get_milestone(current_user, milestone_id)
+    campaign_id = milestone.campaign_id
+    if ConfirmForm().validate_on_submit():
+        services.delete_milestone(current_user, milestone)
+        db.session.commit()
+        flash(_("Jalon supprimé."), "success")
+    return redirect(url_for("campaign.timeline", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/calendar/revoke", methods=["POST"])
+def revoke_calendar(campaign_id: int):
+    campaign = services.get_campaign(campaign_id)
+    if current_user.role not in ("admin", "national"):
+        raise PermissionDenied(_("Seule l'équipe nationale gère les flux d'agenda."))
+    if ConfirmForm().validate_on_submit():
+        campaign.calendar_token = new_calendar_token()
+        db.session.commit()
+        flash(_("Ancienne adresse d'agenda révoquée ; voici la nouvelle."), "success")
+    return redirect(url_for("campaign.timeline", campaign_id=campaign.id))
+
+
+@bp.route("/regions/<code>")
+def region(code: str):
+    region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
+    require_read(current_user, region.id)
+    campaign = services.current_campaign()
+    milestones = db.session.scalars(
+        select(Milestone).where(Milestone.region_id == region.id).order_by(Milestone.starts_at)
+    ).all()
+    assessments = services.assess(campaign, campaign_milestones(campaign), utcnow()) if campaign else {}
+    coordinators = db.session.scalars(select(User).where(User.region_id == region.id)).all()
+    return render_template(
+        "campaign/region.html", region=region, campaign=campaign, milestones=milestones, assessments=assessments,
+        coordinators=coordinators, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+    )
+
+
+@public.route("/calendar/<token>.ics")
+def feed(token: str):
+    campaign = db.session.scalar(select(Campaign).where(Campaign.calendar_token == token)) or abort(404)
+    query = select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
+    title = campaign.name
+    if request.args.get("region"):
+        region = db.session.scalar(select(Region).where(Region.code == request.args["region"])) or abort(404)
+        query = query.where((Milestone.region_id == region.id) | Milestone.region_id.is_(None))
+        title = f"{campaign.name} — {region.name}"
+    body = calendar.timeline_calendar(campaign, db.session.scalars(query).all(), request.host, title)
+    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=relais.ics"})
+

@@ -1,0 +1,65 @@
+"""Configuration read from the environment: DATABASE_URL and RELAIS_* keys."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE / 'relais.db'}"
+
+
+class Config:
+    SECRET_KEY = None  # required: RELAIS_SECRET_KEY, or generated into instance/ by `make run`
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    DEFAULT_TIMEZONE = "Europe/Paris"
+    # Mail (Flask-Mail keys; RELAIS_MAIL_* in the environment)
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
+    MAIL_RATE_PER_MINUTE = 0
+    MAIL_CONNECTIONS = 2
+    MAIL_MISSED_AFTER = 7200
+    SCHEDULER_EMBEDDED = False
+    # Login throttling: failures per address in the window before refusal
+    LOGIN_WINDOW_SECONDS = 900
+    LOGIN_SLOW_AFTER = 3
+    LOGIN_REFUSE_AFTER = 10
+    LOGIN_DELAY_STEP = 0.5
+    PASSWORD_HASH = "argon2id"
+    # OpenAPI (flask-smorest)
+    API_TITLE = "Relais API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "info": {"description": "Relais: campaigns, timelines, contacts and mailings. Bearer tokens come from `flask --app app users token EMAIL`."},
+    }
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    MAIL_SUPPRESS_SEND = False
+    LOGIN_DELAY_STEP = 0.01
+    PUBLIC_BASE_URL = "http://relais.test"

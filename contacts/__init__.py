@@ -1,0 +1,1 @@
+"""Organisations, contacts, lists, segments, import/export, consent, suppression."""

@@ -1,0 +1,5 @@
+"""Contact pages (to be built: issue 3)."""
+
+from flask import Blueprint
+
+bp = Blueprint("contacts", __name__)

@@ -1,0 +1,1 @@
+"""The pages that sit on top of every domain: the dashboard."""

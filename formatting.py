@@ -1,0 +1,63 @@
+"""Dates and times as people read them: in the campaign's zone, in the page's language."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from flask import Flask
+from flask_babel import get_locale
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def local(value: datetime, tz: str | ZoneInfo = PARIS) -> datetime:
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return value.astimezone(zone)
+
+
+def locale_name() -> str:
+    try:
+        return str(get_locale() or "fr")
+    except RuntimeError:  # outside a request
+        return "fr"
+
+
+def long_date(value: date | datetime | None, tz: str = "Europe/Paris") -> str:
+    """'19 juin 2008'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local(value, tz).date()
+    return format_date(value, "d MMMM y", locale=locale_name())
+
+
+def weekday_date(value: date | datetime | None, tz: str = "Europe/Paris", locale: str | None = None) -> str:
+    """'jeudi 19 juin 2008'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local(value, tz).date()
+    return format_date(value, "EEEE d MMMM y", locale=locale or locale_name())
+
+
+def date_time(value: datetime | None, tz: str = "Europe/Paris") -> str:
+    """'19 juin 2008, 10:00'."""
+    if value is None:
+        return ""
+    value = local(value, tz)
+    return f"{format_date(value, 'd MMMM y', locale=locale_name())}, {format_time(value, 'HH:mm', locale=locale_name())}"
+
+
+def short_date(value: date | datetime | None, tz: str = "Europe/Paris") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(local(value, tz), "d MMM", locale=locale_name())
+    return format_date(value, "d MMM", locale=locale_name())
+
+
+def register_filters(app: Flask) -> None:
+    app.add_template_filter(long_date)
+    app.add_template_filter(weekday_date)
+    app.add_template_filter(date_time)
+    app.add_template_filter(short_date)

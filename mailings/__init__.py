@@ -1,0 +1,1 @@
+"""Templates, mailings, deliveries, rendering, SMTP sending, scheduler, RSVP, newsroom."""

@@ -1,0 +1,3 @@
+"""JSON API for templates and mailings (to be built: issue 4)."""
+
+blueprints = []

@@ -1,0 +1,1 @@
+"""Templates, mailings and deliveries (to be built: issue 4)."""
