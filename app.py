@@ -64,7 +64,12 @@ def select_locale() -> str:
     return session.get("lang", "fr")
 
 
-MODEL_MODULES = ("accounts.models", "campaign.models", "contacts.models", "mailings.models")
+MODEL_MODULES = (
+    "accounts.models",
+    "campaign.models",
+    "contacts.models",
+    "mailings.models",
+)
 
 
 def register_extensions(app: Flask) -> None:
@@ -111,7 +116,12 @@ def register_blueprints(app: Flask) -> None:
         ops.bp,
     ):
         app.register_blueprint(blueprint)
-    for blueprint in (*accounts_api.blueprints, *campaign_api.blueprints, *contacts_api.blueprints, *mailings_api.blueprints):
+    for blueprint in (
+        *accounts_api.blueprints,
+        *campaign_api.blueprints,
+        *contacts_api.blueprints,
+        *mailings_api.blueprints,
+    ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
 
@@ -149,6 +159,9 @@ def register_error_handlers(app: Flask) -> None:
         if error.code and error.code >= 400:
             return render_template("errors/error.html", status=error.code, message=error.description), error.code
         return error
+
+    if app.testing:
+        return  # let tests see the traceback of anything unexpected
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -218,4 +231,3 @@ def register_template_helpers(app: Flask) -> None:
     @app.before_request
     def remember_request_actor():
         g.setdefault("actor_id", None)
-

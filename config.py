@@ -53,7 +53,9 @@ class Config:
     API_SPEC_OPTIONS = {
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
-        "info": {"description": "Relais: campaigns, timelines, contacts and mailings. Bearer tokens come from `flask --app app users token EMAIL`."},
+        "info": {
+            "description": "Relais: campaigns, timelines, contacts and mailings. Bearer tokens come from `flask --app app users token EMAIL`."
+        },
     }
 
 

@@ -45,7 +45,9 @@ def date_time(value: datetime | None, tz: str = "Europe/Paris") -> str:
     if value is None:
         return ""
     value = local(value, tz)
-    return f"{format_date(value, 'd MMMM y', locale=locale_name())}, {format_time(value, 'HH:mm', locale=locale_name())}"
+    return (
+        f"{format_date(value, 'd MMMM y', locale=locale_name())}, {format_time(value, 'HH:mm', locale=locale_name())}"
+    )
 
 
 def short_date(value: date | datetime | None, tz: str = "Europe/Paris") -> str:

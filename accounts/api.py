@@ -23,7 +23,10 @@ def require_token() -> None:
     scheme, _, raw = header.partition(" ")
     user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
     if user is None:
-        abort(401, description="a valid bearer token is required (Authorization: Bearer TOKEN)")
+        abort(
+            401,
+            description="a valid bearer token is required (Authorization: Bearer TOKEN)",
+        )
     g.api_user = user
     g.actor_id, g.actor_email = user.id, user.email
 
@@ -78,4 +81,3 @@ def me():
 
 
 blueprints = [me_bp]
-

@@ -50,7 +50,11 @@ def snapshot(obj, columns) -> dict:
 def record_changes(session: Session, flush_context) -> None:
     user_id, actor = current_actor()
     rows = []
-    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for action, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in objects:
             columns = getattr(obj, "__audit__", None)
             if not columns:

@@ -3,7 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from accounts.models import ROLES, User
@@ -18,11 +26,17 @@ class LoginForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
     name = StringField(_l("Nom"), validators=[Length(max=200)])
-    role = SelectField(_l("Rôle"), choices=[(r, r) for r in ROLES])
+    role = SelectField(_l("Rôle"), choices=[SelectChoice(r) for r in ROLES])
     region = SelectField(_l("Région (coordinateur régional)"), coerce=str)
-    password = PasswordField(_l("Mot de passe initial"), validators=[DataRequired(), Length(min=10, max=1024)])
+    password = PasswordField(
+        _l("Mot de passe initial"),
+        validators=[DataRequired(), Length(min=10, max=1024)],
+    )
     submit = SubmitField(_l("Créer le compte"))
 
     def validate_email(self, field):

@@ -49,14 +49,26 @@ def create_user(email: str, role: str, password: str, region_id: int | None = No
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}", {"role": f"one of {', '.join(ROLES)}"})
     if role == "regional" and region_id is None:
-        raise ValidationFailed("a regional coordinator needs a region", {"region": "required for role regional"})
+        raise ValidationFailed(
+            "a regional coordinator needs a region",
+            {"region": "required for role regional"},
+        )
     if role != "regional":
         region_id = None
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("password too short", {"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+        raise ValidationFailed(
+            "password too short",
+            {"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
+        )
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(f"{email} already has an account", {"email": "already used"})
-    user = User(email=email, role=role, region_id=region_id, name=name, password_hash=hash_password(password))
+    user = User(
+        email=email,
+        role=role,
+        region_id=region_id,
+        name=name,
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
     return user
@@ -65,7 +77,8 @@ def create_user(email: str, role: str, password: str, region_id: int | None = No
 def recent_failures(email: str, now: datetime, window: int) -> tuple[int, datetime | None]:
     count, last = db.session.execute(
         select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.at > now - timedelta(seconds=window)
+            LoginAttempt.email == email,
+            LoginAttempt.at > now - timedelta(seconds=window),
         )
     ).one()
     return count, last
@@ -78,7 +91,12 @@ def authenticate(email: str, password: str, remote_addr: str, now: datetime, con
     if failures >= config["LOGIN_REFUSE_AFTER"]:
         raise LoginRefused("too many failed sign-ins; try again later")
     if failures >= config["LOGIN_SLOW_AFTER"]:
-        time.sleep(min(config["LOGIN_DELAY_STEP"] * (failures - config["LOGIN_SLOW_AFTER"] + 1), 3))
+        time.sleep(
+            min(
+                config["LOGIN_DELAY_STEP"] * (failures - config["LOGIN_SLOW_AFTER"] + 1),
+                3,
+            )
+        )
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.active or not check_password(user, password):
         db.session.add(LoginAttempt(email=email, remote_addr=remote_addr[:64], at=now))

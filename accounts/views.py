@@ -2,10 +2,21 @@
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from accounts import services
 from accounts.forms import LoginForm, UserForm
@@ -47,7 +58,11 @@ def login_page():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(
-            form.email.data, form.password.data, request.remote_addr or "", utcnow(), current_app.config
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "",
+            utcnow(),
+            current_app.config,
         )
         db.session.commit()
         if user is None:
@@ -72,12 +87,16 @@ def users():
 
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form = UserForm()
-    form.region.choices = [("", "—")] + [(r.code, r.name) for r in regions]
+    form.region.choices = [SelectChoice("", "—")] + [SelectChoice(r.code, r.name) for r in regions]
     if form.validate_on_submit():
         region = next((r for r in regions if r.code == form.region.data), None)
         try:
             services.create_user(
-                form.email.data, form.role.data, form.password.data, region.id if region else None, form.name.data
+                form.email.data,
+                form.role.data,
+                form.password.data,
+                region.id if region else None,
+                form.name.data,
             )
         except DomainError as error:
             db.session.rollback()
@@ -101,4 +120,10 @@ def audit():
     if entity:
         query = query.where(AuditEntry.entity == entity)
     entries = db.session.scalars(query.limit(51).offset((page - 1) * 50)).all()
-    return render_template("admin/audit.html", entries=entries[:50], page=page, more=len(entries) > 50, entity=entity)
+    return render_template(
+        "admin/audit.html",
+        entries=entries[:50],
+        page=page,
+        more=len(entries) > 50,
+        entity=entity,
+    )

@@ -3,7 +3,13 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import (
+    PageArgs,
+    api_blueprint,
+    current_api_user,
+    page_schema,
+    paginate,
+)
 from campaign import playbook, services
 from campaign.calendar import feed_url
 from campaign.models import Campaign, Milestone, Region
@@ -23,7 +29,18 @@ bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 
 
 def campaign_out(campaign: Campaign) -> dict:
-    data = {c: getattr(campaign, c) for c in ("id", "name", "description", "timezone", "starts_on", "ends_on", "primary_color")}
+    data = {
+        c: getattr(campaign, c)
+        for c in (
+            "id",
+            "name",
+            "description",
+            "timezone",
+            "starts_on",
+            "ends_on",
+            "primary_color",
+        )
+    }
     data["calendar_url"] = feed_url(campaign)
     return data
 
@@ -40,12 +57,21 @@ def milestones_out(campaign: Campaign, milestones: list[Milestone]) -> list[dict
         a = assessments[m.id]
         out.append(
             {
-                "id": m.id, "campaign_id": m.campaign_id, "kind": m.kind, "title": m.title,
-                "description": m.description, "starts_at": m.starts_at.astimezone(tz),
+                "id": m.id,
+                "campaign_id": m.campaign_id,
+                "kind": m.kind,
+                "title": m.title,
+                "description": m.description,
+                "starts_at": m.starts_at.astimezone(tz),
                 "ends_at": m.ends_at.astimezone(tz) if m.ends_at else None,
-                "region": m.region.code if m.region else None, "owner_id": m.owner_id, "status": m.status,
-                "depends_on": [d.id for d in m.depends_on], "venue": m.venue, "city": m.city,
-                "late": a.late, "warnings": [{"code": w.code, "message": w.message} for w in a.warnings],
+                "region": m.region.code if m.region else None,
+                "owner_id": m.owner_id,
+                "status": m.status,
+                "depends_on": [d.id for d in m.depends_on],
+                "venue": m.venue,
+                "city": m.city,
+                "late": a.late,
+                "warnings": [{"code": w.code, "message": w.message} for w in a.warnings],
             }
         )
     return out
@@ -90,7 +116,12 @@ def from_playbook(data):
         chosen = [services.region_by_code(code) for code in codes]
     services.zone(data["timezone"])
     campaign = playbook.build(
-        current_api_user(), data["name"], data["ag_date"], data["event_month_start"], chosen, data["timezone"]
+        current_api_user(),
+        data["name"],
+        data["ag_date"],
+        data["event_month_start"],
+        chosen,
+        data["timezone"],
     )
     db.session.commit()
     return campaign_out(campaign)

@@ -21,7 +21,15 @@ def new_calendar(name: str, tz: str) -> Calendar:
     return cal
 
 
-def add_entry(cal: Calendar, uid: str, summary: str, start: datetime, end: datetime | None, tz: str, **extra) -> None:
+def add_entry(
+    cal: Calendar,
+    uid: str,
+    summary: str,
+    start: datetime,
+    end: datetime | None,
+    tz: str,
+    **extra,
+) -> None:
     zone = ZoneInfo(tz)
     entry = ICalEvent()
     entry.add("uid", uid)

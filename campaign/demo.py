@@ -43,10 +43,25 @@ SEED_REGIONS = [
 
 DEMO_PEOPLE = [
     ("admin@example.org", "admin", None, "Administrateur Relais"),
-    ("coordination@example.org", "national", None, "Claire Fontaine (coordination nationale)"),
-    ("communication@example.org", "national", None, "Julien Roussel (plan de communication)"),
+    (
+        "coordination@example.org",
+        "national",
+        None,
+        "Claire Fontaine (coordination nationale)",
+    ),
+    (
+        "communication@example.org",
+        "national",
+        None,
+        "Julien Roussel (plan de communication)",
+    ),
     ("paca@example.org", "regional", "93", "Sophie Garnier (CRESS PACA)"),
-    ("languedoc@example.org", "regional", "91", "Marc Delorme (CRES Languedoc-Roussillon)"),
+    (
+        "languedoc@example.org",
+        "regional",
+        "91",
+        "Marc Delorme (CRES Languedoc-Roussillon)",
+    ),
     ("bretagne@example.org", "regional", "53", "Anne Le Goff (CRES Bretagne)"),
     ("partenaires@example.org", "viewer", None, "Comité des partenaires"),
 ]
@@ -82,7 +97,13 @@ def load(ag_date: date = date(2008, 6, 19), event_month: date = date(2008, 11, 1
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
     if campaign is None:
         national = people["coordination@example.org"][0]
-        campaign = playbook.build(national, DEMO_CAMPAIGN, ag_date, event_month, sorted(regions.values(), key=lambda r: r.name))
+        campaign = playbook.build(
+            national,
+            DEMO_CAMPAIGN,
+            ag_date,
+            event_month,
+            sorted(regions.values(), key=lambda r: r.name),
+        )
         campaign.description = (
             "Première édition nationale du Mois de l'Économie Sociale et Solidaire, "
             "portée par le CNCRES et 20 chambres régionales."

@@ -2,7 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
@@ -29,11 +38,14 @@ STATUS_LABELS = {
 
 class MilestoneForm(FlaskForm):
     title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Type"), choices=[(k, KIND_LABELS[k]) for k in MILESTONE_KINDS])
+    kind = SelectField(_l("Type"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in MILESTONE_KINDS])
     region = SelectField(_l("Région"), coerce=str)
     starts_at = DateTimeLocalField(_l("Début"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Fin (facultatif)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    status = SelectField(_l("Statut"), choices=[(s, STATUS_LABELS[s]) for s in MILESTONE_STATUSES])
+    status = SelectField(
+        _l("Statut"),
+        choices=[SelectChoice(s, STATUS_LABELS[s]) for s in MILESTONE_STATUSES],
+    )
     owner_id = SelectField(_l("Responsable"), coerce=int)
     depends_on = SelectMultipleField(_l("Dépend de"), coerce=int)
     venue = StringField(_l("Lieu"), validators=[Length(max=200)])
@@ -48,7 +60,10 @@ class MilestoneForm(FlaskForm):
 
 class PlaybookForm(FlaskForm):
     name = StringField(_l("Nom de la campagne"), validators=[DataRequired(), Length(max=200)])
-    ag_date = DateField(_l("Date de l'assemblée générale (lancement interne)"), validators=[DataRequired()])
+    ag_date = DateField(
+        _l("Date de l'assemblée générale (lancement interne)"),
+        validators=[DataRequired()],
+    )
     event_month_start = DateField(_l("Premier jour du mois d'événements"), validators=[DataRequired()])
     regions = SelectMultipleField(_l("Régions participantes"), coerce=str)
     submit = SubmitField(_l("Créer le calendrier"))

@@ -61,15 +61,33 @@ class Campaign(db.Model):
 milestone_dependencies = Table(
     "milestone_dependencies",
     db.metadata,
-    Column("milestone_id", ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True),
-    Column("depends_on_id", ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "milestone_id",
+        ForeignKey("milestones.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "depends_on_id",
+        ForeignKey("milestones.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
 )
 
 
 class Milestone(db.Model):
     __tablename__ = "milestones"
     __table_args__ = (Index("ix_milestones_campaign_starts", "campaign_id", "starts_at"),)
-    __audit__ = ("kind", "title", "starts_at", "ends_at", "region_id", "owner_id", "status", "venue", "city")
+    __audit__ = (
+        "kind",
+        "title",
+        "starts_at",
+        "ends_at",
+        "region_id",
+        "owner_id",
+        "status",
+        "venue",
+        "city",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -109,7 +127,17 @@ class Event(db.Model):
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_campaign_region_status", "campaign_id", "region_id", "status"),)
-    __audit__ = ("title", "type", "starts_at", "ends_at", "city", "venue", "organiser", "status", "region_id")
+    __audit__ = (
+        "title",
+        "type",
+        "starts_at",
+        "ends_at",
+        "city",
+        "venue",
+        "organiser",
+        "status",
+        "region_id",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))

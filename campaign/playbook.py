@@ -39,7 +39,10 @@ def month_end(day: date) -> date:
 
 def plan(ag_date: date, event_month_start: date) -> Plan:
     if event_month_start <= ag_date:
-        raise ValidationFailed("the event month comes after the AG", {"event_month_start": "must be after ag_date"})
+        raise ValidationFailed(
+            "the event month comes after the AG",
+            {"event_month_start": "must be after ag_date"},
+        )
     first_of_ag_month = ag_date.replace(day=1)
     rentree = event_month_start - timedelta(weeks=NATIONAL_CONFERENCE_WEEKS_BEFORE)
     tuesday = rentree + timedelta(days=(1 - rentree.weekday()) % 7)
@@ -55,14 +58,39 @@ def plan(ag_date: date, event_month_start: date) -> Plan:
     )
 
 
-def build(actor: User, name: str, ag_date: date, event_month_start: date, regions: list[Region], tz: str = "Europe/Paris") -> Campaign:
+def build(
+    actor: User,
+    name: str,
+    ag_date: date,
+    event_month_start: date,
+    regions: list[Region],
+    tz: str = "Europe/Paris",
+) -> Campaign:
     """Create the campaign and its whole timeline; the caller commits."""
     p = plan(ag_date, event_month_start)
     campaign = save_campaign(
-        actor, None, {"name": name, "timezone": tz, "starts_on": p.partner_deadline - timedelta(days=30), "ends_on": p.event_end}
+        actor,
+        None,
+        {
+            "name": name,
+            "timezone": tz,
+            "starts_on": p.partner_deadline - timedelta(days=30),
+            "ends_on": p.event_end,
+        },
     )
 
-    def add(kind, title, day, hour=10, minute=0, end=None, end_hour=12, region=None, depends=(), description=""):
+    def add(
+        kind,
+        title,
+        day,
+        hour=10,
+        minute=0,
+        end=None,
+        end_hour=12,
+        region=None,
+        depends=(),
+        description="",
+    ):
         milestone = Milestone(
             campaign=campaign,
             kind=kind,
@@ -77,30 +105,117 @@ def build(actor: User, name: str, ag_date: date, event_month_start: date, region
         db.session.add(milestone)
         return milestone
 
-    partners = add("partner_deadline", "Partenariats finalisés", p.partner_deadline, 18,
-                   description="Conventions signées avec les partenaires nationaux.")
-    launch = add("internal_launch", "Lancement interne à l'AG annuelle", p.ag, 10, end=p.ag, end_hour=17,
-                 depends=[partners])
-    relay = add("network_relay", "Relais de l'information dans les réseaux de l'ESS", p.ag + timedelta(days=1), 9,
-                end=p.national_conference - timedelta(days=1), end_hour=18, depends=[launch])
-    add("deadline", "Programmes régionaux complets", p.national_conference - timedelta(days=14), 18, depends=[launch])
-    add("mailing", "Save-the-date conférence de presse nationale", p.national_conference - timedelta(days=15), 9)
-    invitation = add("mailing", "Invitations à la conférence de presse nationale",
-                     p.national_conference - timedelta(days=10), 9)
-    add("mailing", "Relance des journalistes sans réponse", p.national_conference - timedelta(days=2), 9,
-        depends=[invitation])
-    national = add("national_press_conference", "Conférence de presse nationale", p.national_conference, 10,
-                   end=p.national_conference, end_hour=11, depends=[relay])
-    add("press_release", "Communiqué de presse national", p.national_conference, 12, depends=[national])
-    add("press_release", "Dossier de presse aux médias absents", p.national_conference + timedelta(days=1), 10,
-        depends=[national])
+    partners = add(
+        "partner_deadline",
+        "Partenariats finalisés",
+        p.partner_deadline,
+        18,
+        description="Conventions signées avec les partenaires nationaux.",
+    )
+    launch = add(
+        "internal_launch",
+        "Lancement interne à l'AG annuelle",
+        p.ag,
+        10,
+        end=p.ag,
+        end_hour=17,
+        depends=[partners],
+    )
+    relay = add(
+        "network_relay",
+        "Relais de l'information dans les réseaux de l'ESS",
+        p.ag + timedelta(days=1),
+        9,
+        end=p.national_conference - timedelta(days=1),
+        end_hour=18,
+        depends=[launch],
+    )
+    add(
+        "deadline",
+        "Programmes régionaux complets",
+        p.national_conference - timedelta(days=14),
+        18,
+        depends=[launch],
+    )
+    add(
+        "mailing",
+        "Save-the-date conférence de presse nationale",
+        p.national_conference - timedelta(days=15),
+        9,
+    )
+    invitation = add(
+        "mailing",
+        "Invitations à la conférence de presse nationale",
+        p.national_conference - timedelta(days=10),
+        9,
+    )
+    add(
+        "mailing",
+        "Relance des journalistes sans réponse",
+        p.national_conference - timedelta(days=2),
+        9,
+        depends=[invitation],
+    )
+    national = add(
+        "national_press_conference",
+        "Conférence de presse nationale",
+        p.national_conference,
+        10,
+        end=p.national_conference,
+        end_hour=11,
+        depends=[relay],
+    )
+    add(
+        "press_release",
+        "Communiqué de presse national",
+        p.national_conference,
+        12,
+        depends=[national],
+    )
+    add(
+        "press_release",
+        "Dossier de presse aux médias absents",
+        p.national_conference + timedelta(days=1),
+        10,
+        depends=[national],
+    )
     for region in regions:
-        conference = add("regional_press_conference", f"Conférence de presse — {region.name}", p.regional_conference,
-                         10, end=p.regional_conference, end_hour=11, region=region, depends=[national])
-        add("mailing", f"Invitations presse — {region.name}", p.regional_conference - timedelta(days=10), 9,
-            region=region, depends=[])
-        add("event_period", f"Le Mois en {region.name}", p.event_start, 0, end=p.event_end, end_hour=23,
-            region=region, depends=[conference])
-    add("event_period", "Le Mois de l'ESS", p.event_start, 0, end=p.event_end, end_hour=23, depends=[national])
+        conference = add(
+            "regional_press_conference",
+            f"Conférence de presse — {region.name}",
+            p.regional_conference,
+            10,
+            end=p.regional_conference,
+            end_hour=11,
+            region=region,
+            depends=[national],
+        )
+        add(
+            "mailing",
+            f"Invitations presse — {region.name}",
+            p.regional_conference - timedelta(days=10),
+            9,
+            region=region,
+            depends=[],
+        )
+        add(
+            "event_period",
+            f"Le Mois en {region.name}",
+            p.event_start,
+            0,
+            end=p.event_end,
+            end_hour=23,
+            region=region,
+            depends=[conference],
+        )
+    add(
+        "event_period",
+        "Le Mois de l'ESS",
+        p.event_start,
+        0,
+        end=p.event_end,
+        end_hour=23,
+        depends=[national],
+    )
     db.session.flush()
     return campaign

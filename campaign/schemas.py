@@ -19,14 +19,23 @@ class CampaignSchema(Schema):
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     primary_color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
-    calendar_url = fields.String(dump_only=True, metadata={"description": "Subscribable .ics; ?region=CODE narrows it"})
+    calendar_url = fields.String(
+        dump_only=True,
+        metadata={"description": "Subscribable .ics; ?region=CODE narrows it"},
+    )
 
 
 class PlaybookSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    ag_date = fields.Date(required=True, metadata={"description": "Annual general assembly: the internal launch"})
+    ag_date = fields.Date(
+        required=True,
+        metadata={"description": "Annual general assembly: the internal launch"},
+    )
     event_month_start = fields.Date(required=True, metadata={"description": "First day of the event month"})
-    regions = fields.List(fields.String(), metadata={"description": "Region codes; all active regions if absent"})
+    regions = fields.List(
+        fields.String(),
+        metadata={"description": "Region codes; all active regions if absent"},
+    )
     timezone = fields.String(load_default="Europe/Paris")
 
 

@@ -8,7 +8,13 @@ from sqlalchemy import select
 
 from accounts.models import User
 from accounts.scoping import require_read, require_write
-from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone, Region
+from campaign.models import (
+    MILESTONE_KINDS,
+    MILESTONE_STATUSES,
+    Campaign,
+    Milestone,
+    Region,
+)
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 
@@ -59,7 +65,14 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
     if actor.role not in ("admin", "national"):
         raise PermissionDenied("only the national team manages campaigns")
     campaign = campaign or Campaign()
-    for key in ("name", "description", "timezone", "starts_on", "ends_on", "primary_color"):
+    for key in (
+        "name",
+        "description",
+        "timezone",
+        "starts_on",
+        "ends_on",
+        "primary_color",
+    ):
         if key in data:
             setattr(campaign, key, data[key])
     errors = {}
@@ -98,7 +111,7 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
     """Create or change a milestone, checking fields, region rights and dependencies."""
     if milestone is not None:
         require_write(actor, milestone.region_id)
-    milestone = milestone or Milestone(campaign=campaign, status="planned")
+    milestone = milestone or Milestone(campaign_id=campaign.id, status="planned")
     errors: dict[str, str] = {}
     if "region" in data:
         region = region_by_code(data["region"])
@@ -106,10 +119,18 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
         milestone.region_id = region.id if region else None
     for key in ("kind", "title", "description", "status", "venue", "city"):
         if key in data and data[key] is not None:
-            setattr(milestone, key, data[key].strip() if isinstance(data[key], str) else data[key])
+            setattr(
+                milestone,
+                key,
+                data[key].strip() if isinstance(data[key], str) else data[key],
+            )
     for key in ("starts_at", "ends_at"):
         if key in data:
-            setattr(milestone, key, to_utc(data[key], campaign.timezone) if data[key] else None)
+            setattr(
+                milestone,
+                key,
+                to_utc(data[key], campaign.timezone) if data[key] else None,
+            )
     if "owner_id" in data:
         milestone.owner_id = data["owner_id"]
         if data["owner_id"] and db.session.get(User, data["owner_id"]) is None:
@@ -204,17 +225,29 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
         for dep in m.depends_on:
             if m.starts_at < dep.finishes_at and dep.status != "cancelled":
                 a.warnings.append(
-                    Warning_("before_dependency", f"starts before “{dep.title}”, which it depends on, ends")
+                    Warning_(
+                        "before_dependency",
+                        f"starts before “{dep.title}”, which it depends on, ends",
+                    )
                 )
         result[m.id] = a
     return result
 
 
-def timeline_milestones(actor: User, campaign: Campaign, region_code: str | None = None, kind: str | None = None):
+def timeline_milestones(
+    actor: User,
+    campaign: Campaign,
+    region_code: str | None = None,
+    kind: str | None = None,
+):
     """The milestones this user may read, optionally narrowed to one region's lane and one kind."""
     from accounts.scoping import readable
 
-    query = readable(select(Milestone).where(Milestone.campaign_id == campaign.id), actor, Milestone.region_id)
+    query = readable(
+        select(Milestone).where(Milestone.campaign_id == campaign.id),
+        actor,
+        Milestone.region_id,
+    )
     if region_code == "national":
         query = query.where(Milestone.region_id.is_(None))
     elif region_code:

@@ -39,7 +39,11 @@ class Timeline:
 
 
 def layout(
-    campaign: Campaign, milestones: list[Milestone], assessments: dict[int, Assessment], regions: list[Region], now: datetime,
+    campaign: Campaign,
+    milestones: list[Milestone],
+    assessments: dict[int, Assessment],
+    regions: list[Region],
+    now: datetime,
     include_national: bool = True,
 ) -> Timeline:
     tz = ZoneInfo(campaign.timezone)

@@ -1,15 +1,31 @@
 """Campaign pages: the timeline, milestone forms, the playbook, region pages, calendar feeds."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from accounts.models import User
 from accounts.scoping import can_write, require_read
 from campaign import calendar, playbook, services
-from campaign.forms import KIND_LABELS, STATUS_LABELS, ConfirmForm, MilestoneForm, PlaybookForm
+from campaign.forms import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    ConfirmForm,
+    MilestoneForm,
+    PlaybookForm,
+)
 from campaign.models import Campaign, Milestone, Region, new_calendar_token
 from campaign.timeline import layout
 from dbtypes import utcnow
@@ -32,7 +48,9 @@ def all_regions() -> list[Region]:
 
 def campaign_milestones(campaign: Campaign) -> list[Milestone]:
     query = services.timeline_milestones(current_user, campaign).options(
-        selectinload(Milestone.depends_on), selectinload(Milestone.region), selectinload(Milestone.owner)
+        selectinload(Milestone.depends_on),
+        selectinload(Milestone.region),
+        selectinload(Milestone.owner),
     )
     return db.session.scalars(query).all()
 
@@ -49,12 +67,18 @@ def new_campaign():
         raise PermissionDenied(_("Seule l'équipe nationale crée des campagnes."))
     form = PlaybookForm()
     regions = all_regions()
-    form.regions.choices = [(r.code, r.name) for r in regions]
+    form.regions.choices = [SelectChoice(r.code, r.name) for r in regions]
     if request.method == "GET":
         form.regions.data = [r.code for r in regions]
     if form.validate_on_submit():
         chosen = [r for r in regions if r.code in form.regions.data]
-        campaign = playbook.build(current_user, form.name.data, form.ag_date.data, form.event_month_start.data, chosen)
+        campaign = playbook.build(
+            current_user,
+            form.name.data,
+            form.ag_date.data,
+            form.event_month_start.data,
+            chosen,
+        )
         db.session.commit()
         flash(_("Calendrier créé : ajustez les dates à votre campagne."), "success")
         return redirect(url_for("campaign.timeline", campaign_id=campaign.id))
@@ -64,21 +88,41 @@ def new_campaign():
 @bp.route("/campaigns/<int:campaign_id>")
 def timeline(campaign_id: int):
     campaign = services.get_campaign(campaign_id)
-    region_code, kind = request.args.get("region") or None, request.args.get("kind") or None
+    region_code, kind = (
+        request.args.get("region") or None,
+        request.args.get("kind") or None,
+    )
     milestones = campaign_milestones(campaign)
     assessments = services.assess(campaign, milestones, utcnow())
     shown = [
-        m for m in milestones
+        m
+        for m in milestones
         if (not kind or m.kind == kind)
         and (not region_code or (m.region.code if m.region else "national") == region_code)
     ]
     lanes = [r for r in all_regions() if current_user.role != "regional" or r.id == current_user.region_id]
     lanes = [r for r in lanes if not region_code or r.code == region_code]
-    view = layout(campaign, shown, assessments, lanes, utcnow(), include_national=region_code in (None, "national"))
+    view = layout(
+        campaign,
+        shown,
+        assessments,
+        lanes,
+        utcnow(),
+        include_national=region_code in (None, "national"),
+    )
     return render_template(
-        "campaign/timeline.html", campaign=campaign, view=view, milestones=shown, assessments=assessments,
-        regions=all_regions(), region_code=region_code, kind=kind, kinds=KIND_LABELS, statuses=STATUS_LABELS,
-        can_write=lambda m: can_write(current_user, m.region_id), confirm=ConfirmForm(),
+        "campaign/timeline.html",
+        campaign=campaign,
+        view=view,
+        milestones=shown,
+        assessments=assessments,
+        regions=all_regions(),
+        region_code=region_code,
+        kind=kind,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        can_write=lambda m: can_write(current_user, m.region_id),
+        confirm=ConfirmForm(),
     )
 
 
@@ -86,15 +130,15 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
     form = MilestoneForm(obj=milestone)
     regions = all_regions()
     writable = [r for r in regions if can_write(current_user, r.id)]
-    form.region.choices = ([("", _("National"))] if can_write(current_user, None) else []) + [
-        (r.code, r.name) for r in writable
+    form.region.choices = ([SelectChoice("", _("National"))] if can_write(current_user, None) else []) + [
+        SelectChoice(r.code, r.name) for r in writable
     ]
     people = db.session.scalars(select(User).where(User.active).order_by(User.email)).all()
-    form.owner_id.choices = [(0, "—")] + [(u.id, u.label) for u in people]
+    form.owner_id.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.label) for u in people]
     others = db.session.scalars(
         select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
     ).all()
-    form.depends_on.choices = [(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
+    form.depends_on.choices = [SelectChoice(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
     if request.method == "GET":
         tz = services.zone(campaign.timezone)
         if milestone is not None:
@@ -110,10 +154,17 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
 
 def form_data(form: MilestoneForm) -> dict:
     return {
-        "title": form.title.data, "kind": form.kind.data, "region": form.region.data or None,
-        "starts_at": form.starts_at.data, "ends_at": form.ends_at.data, "status": form.status.data,
-        "owner_id": form.owner_id.data or None, "depends_on": form.depends_on.data, "venue": form.venue.data,
-        "city": form.city.data, "description": form.description.data,
+        "title": form.title.data,
+        "kind": form.kind.data,
+        "region": form.region.data or None,
+        "starts_at": form.starts_at.data,
+        "ends_at": form.ends_at.data,
+        "status": form.status.data,
+        "owner_id": form.owner_id.data or None,
+        "depends_on": form.depends_on.data,
+        "venue": form.venue.data,
+        "city": form.city.data,
+        "description": form.description.data,
     }
 
 
@@ -132,7 +183,12 @@ def save_from_form(campaign: Campaign, milestone: Milestone | None):
             db.session.commit()
             flash(_("Jalon enregistré."), "success")
             return redirect(url_for("campaign.timeline", campaign_id=campaign.id, _anchor=f"m{saved.id}"))
-    return render_template("campaign/milestone_form.html", form=form, campaign=campaign, milestone=milestone)
+    return render_template(
+        "campaign/milestone_form.html",
+        form=form,
+        campaign=campaign,
+        milestone=milestone,
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/milestones/new", methods=["GET", "POST"])
@@ -158,7 +214,13 @@ def mark_done(milestone_id: int):
         services.save_milestone(current_user, milestone.campaign, milestone, {"status": "done"})
         db.session.commit()
         flash(_("« %(title)s » est fait.", title=milestone.title), "success")
-    return redirect(url_for("campaign.timeline", campaign_id=milestone.campaign_id, _anchor=f"m{milestone.id}"))
+    return redirect(
+        url_for(
+            "campaign.timeline",
+            campaign_id=milestone.campaign_id,
+            _anchor=f"m{milestone.id}",
+        )
+    )
 
 
 @bp.route("/milestones/<int:milestone_id>/delete", methods=["POST"])
@@ -195,8 +257,14 @@ def region(code: str):
     assessments = services.assess(campaign, campaign_milestones(campaign), utcnow()) if campaign else {}
     coordinators = db.session.scalars(select(User).where(User.region_id == region.id)).all()
     return render_template(
-        "campaign/region.html", region=region, campaign=campaign, milestones=milestones, assessments=assessments,
-        coordinators=coordinators, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        "campaign/region.html",
+        region=region,
+        campaign=campaign,
+        milestones=milestones,
+        assessments=assessments,
+        coordinators=coordinators,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
     )
 
 
@@ -210,5 +278,8 @@ def feed(token: str):
         query = query.where((Milestone.region_id == region.id) | Milestone.region_id.is_(None))
         title = f"{campaign.name} — {region.name}"
     body = calendar.timeline_calendar(campaign, db.session.scalars(query).all(), request.host, title)
-    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=relais.ics"})
-
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": "inline; filename=relais.ics"},
+    )

@@ -54,8 +54,16 @@ class Contact(db.Model):
         Index("ix_contacts_search", "search_text"),
     )
     __audit__ = (
-        "email", "first_name", "last_name", "kind", "region_id", "organisation_id", "opted_out", "bounced",
-        "legal_basis", "source",
+        "email",
+        "first_name",
+        "last_name",
+        "kind",
+        "region_id",
+        "organisation_id",
+        "opted_out",
+        "bounced",
+        "legal_basis",
+        "source",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +120,12 @@ list_members = Table(
     "list_members",
     db.metadata,
     Column("list_id", ForeignKey("contact_lists.id", ondelete="CASCADE"), primary_key=True),
-    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "contact_id",
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 

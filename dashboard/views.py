@@ -21,8 +21,14 @@ def index():
     campaign = services.current_campaign()
     if campaign is None:
         return render_template("dashboard/empty.html")
-    query = readable(select(Milestone).where(Milestone.campaign_id == campaign.id), current_user, Milestone.region_id)
-    milestones = db.session.scalars(query.options(selectinload(Milestone.depends_on), selectinload(Milestone.region))).all()
+    query = readable(
+        select(Milestone).where(Milestone.campaign_id == campaign.id),
+        current_user,
+        Milestone.region_id,
+    )
+    milestones = db.session.scalars(
+        query.options(selectinload(Milestone.depends_on), selectinload(Milestone.region))
+    ).all()
     now = utcnow()
     assessments = services.assess(campaign, milestones, now)
     progress = {
@@ -32,11 +38,21 @@ def index():
         "total": sum(m.status != "cancelled" for m in milestones),
     }
     conferences = {m.region_id: m for m in milestones if m.kind == "regional_press_conference"}
-    regions = db.session.scalars(readable(select(Region).where(Region.active), current_user, Region.id).order_by(Region.name)).all()
+    regions = db.session.scalars(
+        readable(select(Region).where(Region.active), current_user, Region.id).order_by(Region.name)
+    ).all()
     attention = sorted(
-        (m for m in milestones if assessments[m.id].late or assessments[m.id].warnings), key=lambda m: m.starts_at
+        (m for m in milestones if assessments[m.id].late or assessments[m.id].warnings),
+        key=lambda m: m.starts_at,
     )
     return render_template(
-        "dashboard/index.html", campaign=campaign, progress=progress, regions=regions, conferences=conferences,
-        attention=attention, assessments=assessments, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        "dashboard/index.html",
+        campaign=campaign,
+        progress=progress,
+        regions=regions,
+        conferences=conferences,
+        attention=attention,
+        assessments=assessments,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
     )

@@ -18,6 +18,8 @@ from app import create_app
 from config import TestConfig
 from extensions import db
 
+pytest_plugins = ["tests.fixtures_contacts", "tests.fixtures_mail"]
+
 PG_ADMIN_URL = os.environ.get("RELAIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
 
@@ -61,8 +63,12 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def _app(database_url):
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": database_url,
+        }
+    )
     with app.app_context():
         upgrade(directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     yield app
@@ -148,7 +154,9 @@ def login(client):
         page = client.get("/login")
         token = csrf_from(page.get_data(as_text=True))
         return client.post(
-            "/login", data={"email": user.email, "password": password, "csrf_token": token}, follow_redirects=follow
+            "/login",
+            data={"email": user.email, "password": password, "csrf_token": token},
+            follow_redirects=follow,
         )
 
     return sign_in

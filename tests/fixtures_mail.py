@@ -1,0 +1,1 @@
+"""Mail fixtures (a real SMTP server on loopback): built with the delivery engine (issue 4)."""
