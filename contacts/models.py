@@ -1,8 +1,10 @@
-"""Contacts (people), their organisations, lists, segments and the suppression list."""
+"""Contacts (people), their organisations, tags and beats, lists, segments and the suppression list."""
 
+import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dbtypes import UTCDateTime, utcnow
@@ -23,6 +25,22 @@ MEDIA_TYPES = (
 MEDIA_SCOPES = ("national", "regional", "departement")
 PARTNERSHIP_STATUSES = ("prospect", "negotiating", "confirmed", "declined")
 LEGAL_BASES = ("legitimate_interest", "consent", "contract", "public_interest")
+SUPPRESSION_REASONS = ("unsubscribed", "bounced", "erased", "complaint")
+
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ß": "ss"})
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free text for search: 'Heuzé' -> 'heuze', 'Cœur' -> 'coeur'."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def search_text_of(first_name, last_name, email, organisation, outlet, job_title="") -> str:
+    parts = (first_name, last_name, email, organisation, outlet, job_title)
+    return " ".join(fold(p) for p in parts if p)[:800]
 
 
 class Organisation(db.Model):
@@ -37,12 +55,24 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-contact_tags = Table(
-    "contact_tags",
-    db.metadata,
-    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag", String(60), primary_key=True, index=True),
-)
+class ContactTag(db.Model):
+    """A free label on a contact ("presse-eco", "vip"...), lower-cased."""
+
+    __tablename__ = "contact_tags"
+    __table_args__ = (Index("ix_contact_tags_tag", "tag", "contact_id"),)
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class ContactBeat(db.Model):
+    """A subject a journalist covers ("économie", "emploi"...), lower-cased."""
+
+    __tablename__ = "contact_beats"
+    __table_args__ = (Index("ix_contact_beats_beat", "beat", "contact_id"),)
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    beat: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
 class Contact(db.Model):
@@ -51,7 +81,9 @@ class Contact(db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_region_kind", "region_id", "kind"),
-        Index("ix_contacts_search", "search_text"),
+        Index("ix_contacts_kind", "kind"),
+        Index("ix_contacts_media_type", "media_type"),
+        Index("ix_contacts_name", "last_name", "first_name", "id"),
     )
     __audit__ = (
         "email",
@@ -79,7 +111,6 @@ class Contact(db.Model):
     media_type: Mapped[str | None] = mapped_column(String(30))
     media_scope: Mapped[str | None] = mapped_column(String(20))
     outlet: Mapped[str] = mapped_column(String(200), default="")
-    beats: Mapped[list] = mapped_column(db.JSON, default=list)
     # partners
     partnership_status: Mapped[str | None] = mapped_column(String(20))
     partnership_level: Mapped[str] = mapped_column(String(50), default="")
@@ -99,10 +130,45 @@ class Contact(db.Model):
 
     organisation: Mapped[Organisation | None] = relationship()
     region = relationship("Region")
+    tag_rows: Mapped[list[ContactTag]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=ContactTag.tag
+    )
+    beat_rows: Mapped[list[ContactBeat]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by=ContactBeat.beat
+    )
+    tags: AssociationProxy[list[str]] = association_proxy(
+        "tag_rows", "tag", creator=lambda tag: ContactTag(tag=str(tag).strip().lower())
+    )
+    beats: AssociationProxy[list[str]] = association_proxy(
+        "beat_rows", "beat", creator=lambda beat: ContactBeat(beat=str(beat).strip().lower())
+    )
 
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def organisation_name(self) -> str:
+        return self.organisation.name if self.organisation else ""
+
+    @property
+    def suppressed(self) -> bool:
+        return self.opted_out or self.bounced
+
+
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def refresh_search_text(mapper, connection, contact: Contact) -> None:
+    """Keep the folded search column in step with the fields it is made of."""
+    organisation = contact.__dict__.get("organisation")
+    contact.search_text = search_text_of(
+        contact.first_name,
+        contact.last_name,
+        contact.email,
+        organisation.name if organisation else "",
+        contact.outlet,
+        contact.job_title,
+    )
 
 
 class Suppression(db.Model):

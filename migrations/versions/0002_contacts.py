@@ -1,4 +1,4 @@
-"""contacts, organisations, lists, segments, suppressions
+"""contacts, organisations, tags, beats, lists, segments, suppressions
 
 Revision ID: 0002_contacts
 Revises: 0001_foundation
@@ -85,7 +85,6 @@ def upgrade():
         sa.Column("media_type", sa.String(length=30), nullable=True),
         sa.Column("media_scope", sa.String(length=20), nullable=True),
         sa.Column("outlet", sa.String(length=200), nullable=False),
-        sa.Column("beats", sa.JSON(), nullable=False),
         sa.Column("partnership_status", sa.String(length=20), nullable=True),
         sa.Column("partnership_level", sa.String(length=50), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
@@ -118,7 +117,9 @@ def upgrade():
         batch_op.create_index(
             "ix_contacts_region_kind", ["region_id", "kind"], unique=False
         )
-        batch_op.create_index("ix_contacts_search", ["search_text"], unique=False)
+        batch_op.create_index("ix_contacts_kind", ["kind"], unique=False)
+        batch_op.create_index("ix_contacts_media_type", ["media_type"], unique=False)
+        batch_op.create_index("ix_contacts_name", ["last_name", "first_name", "id"], unique=False)
 
     op.create_table(
         "contact_tags",
@@ -133,7 +134,22 @@ def upgrade():
         sa.PrimaryKeyConstraint("contact_id", "tag", name=op.f("pk_contact_tags")),
     )
     with op.batch_alter_table("contact_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_contact_tags_tag"), ["tag"], unique=False)
+        batch_op.create_index("ix_contact_tags_tag", ["tag", "contact_id"], unique=False)
+
+    op.create_table(
+        "contact_beats",
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("beat", sa.String(length=60), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_contact_beats_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("contact_id", "beat", name=op.f("pk_contact_beats")),
+    )
+    with op.batch_alter_table("contact_beats", schema=None) as batch_op:
+        batch_op.create_index("ix_contact_beats_beat", ["beat", "contact_id"], unique=False)
 
     op.create_table(
         "list_members",
@@ -168,11 +184,17 @@ def downgrade():
 
     op.drop_table("list_members")
     with op.batch_alter_table("contact_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contact_tags_tag"))
+        batch_op.drop_index("ix_contact_tags_tag")
 
     op.drop_table("contact_tags")
+    with op.batch_alter_table("contact_beats", schema=None) as batch_op:
+        batch_op.drop_index("ix_contact_beats_beat")
+
+    op.drop_table("contact_beats")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index("ix_contacts_search")
+        batch_op.drop_index("ix_contacts_name")
+        batch_op.drop_index("ix_contacts_media_type")
+        batch_op.drop_index("ix_contacts_kind")
         batch_op.drop_index("ix_contacts_region_kind")
         batch_op.drop_index(batch_op.f("ix_contacts_organisation_id"))
 
