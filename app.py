@@ -194,9 +194,11 @@ def api_http_error(error: HTTPException):
         for field, messages in flatten_messages(location_messages):
             fields[field] = messages
     code = error.code or 500
-    message = error.description if code != 422 else "Invalid input"
-    if code == 400 and fields:
-        code = 422
+    message = error.description
+    if code == 422:
+        message = "Invalid input: " + ", ".join(sorted(fields))
+    elif code == 400 and fields.get("_schema"):
+        message = fields.pop("_schema")  # e.g. "Invalid JSON body."
     response = jsonify(error_body(API_CODES.get(code, "error"), message, fields))
     response.status_code = code
     for header in ("WWW-Authenticate", "Retry-After"):

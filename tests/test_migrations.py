@@ -19,3 +19,12 @@ def test_models_and_migrations_agree(app):
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models differ from migrations; run `flask --app app db migrate`: {diff}"
+
+
+def test_migrations_have_a_single_head(app):
+    """`flask db upgrade` (what `make run` does) needs exactly one head."""
+    from alembic.script import ScriptDirectory
+
+    migrate = app.extensions["migrate"]
+    heads = ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}; set one's down_revision to the other"

@@ -1,0 +1,62 @@
+"""Calendar feeds: RFC 5545, parsed with icalendar, times in the campaign's zone, revocable."""
+
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from tests.conftest import csrf_from
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def parse(response) -> Calendar:
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    return Calendar.from_ical(response.data)
+
+
+def test_campaign_feed_matches_the_milestones_in_paris_time(client, demo_campaign):
+    cal = parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics"))
+    events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
+    assert len(events) == len(demo_campaign.milestones)
+    launch = next(m for m in demo_campaign.milestones if m.kind == "internal_launch")
+    entry = events[f"milestone-{launch.id}@localhost"]
+    start = entry.decoded("dtstart")
+    assert str(entry["summary"]) == launch.title
+    assert start == launch.starts_at and start.utcoffset().total_seconds() == 7200  # 10:00 CEST
+    assert (start.hour, start.minute) == (10, 0)
+    assert str(entry["dtstart"].params["TZID"]) == "Europe/Paris"
+    assert any(str(tz["tzid"]) == "Europe/Paris" for tz in cal.walk("VTIMEZONE"))
+
+
+def test_region_feed_has_national_and_that_region_only(client, demo_campaign):
+    cal = parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics?region=91"))
+    summaries = [str(e["summary"]) for e in cal.walk("VEVENT")]
+    assert "Conférence de presse — Languedoc Roussillon" in summaries
+    assert "Conférence de presse nationale" in summaries
+    assert not any("Bretagne" in s for s in summaries)
+    conference = next(e for e in cal.walk("VEVENT") if str(e["summary"]) == "Conférence de presse — Languedoc Roussillon")
+    start = conference.decoded("dtstart").astimezone(PARIS)
+    assert (start.date().isoformat(), start.hour) == ("2008-10-23", 10)
+    assert "Club de la Presse" in str(conference["location"])
+
+
+def test_unknown_or_revoked_token_stops_working(client, login, make_user, demo_campaign):
+    old = demo_campaign.calendar_token
+    assert client.get("/calendar/not-a-token.ics").status_code == 404
+    login(make_user("national"))
+    page = client.get(f"/campaigns/{demo_campaign.id}").get_data(as_text=True)
+    assert old in page
+    assert client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    from extensions import db
+
+    db.session.refresh(demo_campaign)
+    assert demo_campaign.calendar_token != old
+    parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics"))
+
+
+def test_regional_coordinator_cannot_revoke_the_feed(client, login, make_user, demo_campaign):
+    login(make_user("regional", region="93"))
+    page = client.get(f"/campaigns/{demo_campaign.id}/milestones/new").get_data(as_text=True)
+    assert client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code == 403

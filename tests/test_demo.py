@@ -1,0 +1,57 @@
+"""`flask demo load`: the seed's campaign, idempotent, with example.org people only."""
+
+import re
+
+from sqlalchemy import func, select
+
+from accounts.models import User
+from campaign.models import Campaign, Milestone, Region
+from extensions import db
+
+SEED_NAMES = {
+    "Alsace", "Aquitaine", "Auvergne", "Basse Normandie", "Bourgogne", "Bretagne", "Région Centre", "Franche Comté",
+    "Haute Normandie", "Ile de France", "Languedoc Roussillon", "Limousin", "Lorraine", "Midi-Pyrénées",
+    "Nord-Pas de Calais", "Pays de Loire", "Picardie", "Poitou-Charentes", "Provence-Alpes-Côte d’Azur", "Rhône-Alpes",
+}
+
+
+def test_demo_load_is_idempotent_and_prints_passwords_once(runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "admin@example.org" in first.output
+    password = re.search(r"admin@example\.org\s+(\S+)", first.output).group(1)
+    milestones = db.session.scalar(select(func.count(Milestone.id)))
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0 and password not in second.output
+    assert db.session.scalar(select(func.count(Campaign.id))) == 1
+    assert db.session.scalar(select(func.count(Milestone.id))) == milestones
+    assert db.session.scalar(select(func.count(Region.id))) == 20
+    skipped = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "nothing loaded" in skipped.output
+
+
+def test_demo_has_the_seed_regions_and_example_org_people(runner, client):
+    runner.invoke(args=["demo", "load"])
+    regions = db.session.scalars(select(Region)).all()
+    assert {r.name for r in regions} == SEED_NAMES
+    assert {r.code for r in regions if r.name in ("Alsace", "Rhône-Alpes", "Ile de France")} == {"42", "82", "11"}
+    assert all(u.email.endswith("@example.org") for u in db.session.scalars(select(User)))
+    campaign = db.session.scalar(select(Campaign))
+    assert campaign.name == "Mois de l'ESS 2008" and campaign.timezone == "Europe/Paris"
+
+
+def test_demo_admin_can_sign_in_with_the_printed_password(runner, client):
+    output = runner.invoke(args=["demo", "load"]).output
+    password = re.search(r"admin@example\.org\s+(\S+)", output).group(1)
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": "admin@example.org", "password": password, "csrf_token": token})
+    assert response.status_code == 302
+    assert "Mois de l&#39;ESS 2008" in client.get("/").get_data(as_text=True)
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["checks"]["migrations"] == "ok"
