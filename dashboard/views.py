@@ -1,14 +1,19 @@
 """The dashboard of the current campaign."""
 
+from babel.dates import format_date
 from flask import Blueprint, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from accounts.scoping import readable
-from campaign import services
+from campaign import coverage, readiness, services
+from campaign import events as event_services
 from campaign.forms import KIND_LABELS, STATUS_LABELS
-from campaign.models import Milestone, Region
+from campaign.models import Event, Milestone, Region
+from dashboard import charts
 from dbtypes import utcnow
 from extensions import db
 
@@ -45,6 +50,7 @@ def index():
         (m for m in milestones if assessments[m.id].late or assessments[m.id].warnings),
         key=lambda m: m.starts_at,
     )
+    federation = federation_figures(campaign, regions, milestones, now)
     return render_template(
         "dashboard/index.html",
         campaign=campaign,
@@ -55,4 +61,82 @@ def index():
         assessments=assessments,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
+        **federation,
     )
+
+
+def federation_figures(campaign, regions: list[Region], milestones: list[Milestone], now) -> dict:
+    """The regions table and the charts: events, readiness, mailings, contacts, coverage."""
+    region_ids = [r.id for r in regions]
+    events = event_counts(campaign, region_ids)
+    tz = services.zone(campaign.timezone)
+    rows = [(r.name, (events.get((r.id, "approved"), 0), events.get((r.id, "proposed"), 0))) for r in regions]
+    approved, proposed = _("approuvés"), _("proposés")
+    due = [(charts.as_date(m.finishes_at, tz), m.status == "done") for m in milestones if m.status != "cancelled"]
+    return {
+        "events": events,
+        "readiness": readiness.readiness_by_region(campaign, regions, now),
+        "mailings_sent": mailings_sent_by_region(campaign, region_ids),
+        "contacts": contacts_by_region(region_ids),
+        "coverage": coverage.coverage_by_region(campaign),
+        "media_coverage": coverage.coverage_by_media_type(campaign),
+        "region_chart": charts.bar_chart(_("Événements par région"), (approved, proposed), rows),
+        "theme_chart": charts.bar_chart(
+            _("Événements par thème"), (approved, proposed), theme_rows(campaign, region_ids)
+        ),
+        "progress_chart": charts.progress_chart(
+            _("Avancement de la campagne"),
+            campaign.starts_on,
+            campaign.ends_on,
+            due,
+            now.astimezone(tz).date(),
+            (_("jalons prévus (cumul)"), _("jalons faits (cumul)")),
+            lambda d: format_date(d, "MMM y", locale=str(get_locale() or "fr")),
+        ),
+    }
+
+
+def event_counts(campaign, region_ids: list[int]) -> dict[tuple[int, str], int]:
+    query = (
+        select(Event.region_id, Event.status, func.count())
+        .where(Event.campaign_id == campaign.id, Event.region_id.in_(region_ids))
+        .group_by(Event.region_id, Event.status)
+    )
+    return {(region_id, status): n for region_id, status, n in db.session.execute(query)}
+
+
+def theme_rows(campaign, region_ids: list[int]) -> list[tuple[str, tuple[int, int]]]:
+    """Approved and proposed events per theme, the busiest first (themes are a JSON list)."""
+    _types, themes = event_services.vocabulary(campaign)
+    counts: dict[str, list[int]] = {t: [0, 0] for t in themes}
+    query = select(Event.themes, Event.status).where(
+        Event.campaign_id == campaign.id, Event.region_id.in_(region_ids), Event.status.in_(("approved", "proposed"))
+    )
+    for event_themes, status in db.session.execute(query):
+        for theme in event_themes or []:
+            counts.setdefault(theme, [0, 0])[0 if status == "approved" else 1] += 1
+    used = [(t, tuple(v)) for t, v in counts.items() if sum(v)]
+    return sorted(used, key=lambda row: (-sum(row[1]), row[0]))
+
+
+def contacts_by_region(region_ids: list[int]) -> dict[int, int]:
+    from contacts.models import Contact
+
+    query = select(Contact.region_id, func.count()).where(Contact.region_id.in_(region_ids)).group_by(Contact.region_id)
+    return dict(db.session.execute(query).all())
+
+
+def mailings_sent_by_region(campaign, region_ids: list[int]) -> dict[int, int]:
+    """Mailings of the campaign that finished sending, per region (0 until mailings are sent)."""
+    try:
+        from mailings.models import Mailing
+    except ImportError:  # the mailings domain is optional for this table
+        return {}
+    if not all(hasattr(Mailing, name) for name in ("region_id", "status", "campaign_id")):
+        return {}
+    query = (
+        select(Mailing.region_id, func.count())
+        .where(Mailing.campaign_id == campaign.id, Mailing.status == "sent", Mailing.region_id.in_(region_ids))
+        .group_by(Mailing.region_id)
+    )
+    return dict(db.session.execute(query).all())

@@ -1,0 +1,379 @@
+"""Events of the month: vocabulary, editing, public proposals, moderation and its emails.
+
+Moderation: `proposed` → `approved` or `rejected` (with a reason); a rejected event can be
+approved on second thought and an approved one withdrawn (rejected, with a reason). Only approved
+events are ever public.
+"""
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import delete, func, select
+
+from accounts.models import User
+from accounts.scoping import WRITERS, readable, require_read, require_write
+from campaign.federation_models import EventVocabulary, ProposalAttempt
+from campaign.models import Campaign, Event, Region
+from campaign.services import region_by_code, to_utc, zone
+from errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from extensions import db, mail
+
+log = logging.getLogger("relais.events")
+
+# The seed's vocabulary (note de présentation, Mois de l'ESS 2008): the default, editable per campaign.
+DEFAULT_TYPES = (
+    "Séminaire",
+    "Visite d'entreprise",
+    "Forum",
+    "Colloque",
+    "Journée portes ouvertes",
+    "Opération de prévention",
+    "Marché",
+    "Salon",
+    "Session d'information",
+    "Rendez-vous festif",
+)
+DEFAULT_THEMES = (
+    "Tourisme social et solidaire",
+    "Investissement socialement responsable",
+    "Économie et utilité sociale",
+    "Bénévolat associatif",
+    "Femme et laïcité",
+    "Services à la personne",
+    "Coopération décentralisée",
+    "Éducation populaire",
+    "Développement durable",
+    "Élections prud'homales",
+    "Culture et territoires",
+    "Recyclage",
+    "Insertion",
+    "Responsabilité sociale des entreprises",
+    "Mutualisme et prévention",
+    "Consommation responsable",
+    "Démocratie et entreprise",
+    "Patrimoine et chantiers de jeunes",
+    "Fondations",
+    "Lutte contre les discriminations",
+)
+TRANSITIONS = {
+    "proposed": ("approved", "rejected"),
+    "approved": ("rejected",),
+    "rejected": ("approved",),
+}
+MAX_THEMES = 5
+TEXT_LIMITS = {
+    "title": 200,
+    "type": 60,
+    "city": 120,
+    "venue": 200,
+    "organiser": 200,
+    "organiser_email": 254,
+    "description": 5000,
+}
+
+
+# ---- vocabulary ---------------------------------------------------------------------------------
+
+
+def vocabulary(campaign: Campaign) -> tuple[list[str], list[str]]:
+    """The campaign's event types and themes, or the seed's lists when it has none of its own."""
+    rows = db.session.scalars(
+        select(EventVocabulary)
+        .where(EventVocabulary.campaign_id == campaign.id)
+        .order_by(EventVocabulary.position, EventVocabulary.id)
+    ).all()
+    types = [r.label for r in rows if r.kind == "type"] or list(DEFAULT_TYPES)
+    themes = [r.label for r in rows if r.kind == "theme"] or list(DEFAULT_THEMES)
+    return types, themes
+
+
+def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: list[str]) -> None:
+    """Replace the campaign's lists (national team); events keep the labels they already carry."""
+    require_write(actor, None)
+    cleaned = {kind: clean_labels(values) for kind, values in (("type", types), ("theme", themes))}
+    for kind, values in cleaned.items():
+        if not values:
+            raise ValidationFailed("a list cannot be empty", {f"{kind}s": "at least one entry"})
+        if any(len(v) > 120 for v in values):
+            raise ValidationFailed("entry too long", {f"{kind}s": "120 characters at most per entry"})
+    db.session.execute(delete(EventVocabulary).where(EventVocabulary.campaign_id == campaign.id))
+    for kind, values in cleaned.items():
+        for position, label in enumerate(values):
+            db.session.add(EventVocabulary(campaign_id=campaign.id, kind=kind, label=label, position=position))
+    db.session.flush()
+
+
+def clean_labels(values: list[str]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        value = " ".join(value.split())
+        if value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+def get_event(actor: User, event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotFound("no such event")
+    require_read(actor, event.region_id)
+    return event
+
+
+def events_query(actor: User, campaign: Campaign, region_code: str | None = None, status: str | None = None):
+    """The campaign's events this user may read, by start time."""
+    query = readable(select(Event).where(Event.campaign_id == campaign.id), actor, Event.region_id)
+    if region_code:
+        query = query.where(Event.region_id == region_by_code(region_code).id)
+    if status:
+        query = query.where(Event.status == status)
+    return query.order_by(Event.starts_at, Event.id)
+
+
+def public_events(
+    campaign: Campaign,
+    region: Region | None = None,
+    theme: str | None = None,
+    type_: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[Event]:
+    """Approved events only: nothing proposed or rejected is ever public."""
+    query = select(Event).where(Event.campaign_id == campaign.id, Event.status == "approved")
+    if region is not None:
+        query = query.where(Event.region_id == region.id)
+    if type_:
+        query = query.where(Event.type == type_)
+    tz = campaign.timezone
+    if date_from:
+        query = query.where(
+            func.coalesce(Event.ends_at, Event.starts_at) >= to_utc(datetime.combine(date_from, time()), tz)
+        )
+    if date_to:
+        end = to_utc(datetime.combine(date_to + timedelta(days=1), time()), tz)
+        query = query.where(Event.starts_at < end)
+    events = db.session.scalars(query.order_by(Event.starts_at, Event.id)).all()
+    if theme:  # themes are a JSON list: filtered here, the same way on every engine
+        events = [e for e in events if theme in (e.themes or [])]
+    return events
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+
+def apply_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
+    """Copy and check the editable fields of `data` onto `event` (nothing reaches the database yet)."""
+    with db.session.no_autoflush:
+        copy_fields(campaign, event, data, errors)
+
+
+def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
+    types, themes = vocabulary(campaign)
+    for key, limit in TEXT_LIMITS.items():
+        if key in data and data[key] is not None:
+            value = data[key].strip() if isinstance(data[key], str) else data[key]
+            if isinstance(value, str) and len(value) > limit:
+                errors[key] = f"{limit} characters at most"
+            setattr(event, key, value)
+    if "region" in data:
+        try:
+            region = region_by_code(data["region"]) if data["region"] else None
+        except ValidationFailed as error:
+            errors.update(error.fields)
+            region = None
+        if region is None:
+            errors.setdefault("region", "required")
+        else:
+            event.region, event.region_id = region, region.id
+    if "themes" in data:
+        chosen = clean_labels(data["themes"] or [])
+        unknown = [t for t in chosen if t not in themes]
+        if unknown:
+            errors["themes"] = f"unknown theme {unknown[0]!r}"
+        elif len(chosen) > MAX_THEMES:
+            errors["themes"] = f"{MAX_THEMES} themes at most"
+        event.themes = chosen
+    for key in ("starts_at", "ends_at"):
+        if key in data:
+            setattr(event, key, to_utc(data[key], campaign.timezone) if data[key] else None)
+    if not (event.title or "").strip():
+        errors["title"] = "required"
+    if event.type and event.type not in types and "type" in data:
+        errors["type"] = f"one of {', '.join(types)}"
+    if event.starts_at is None:
+        errors["starts_at"] = "required"
+    elif event.ends_at and event.ends_at < event.starts_at:
+        errors["ends_at"] = "must not be before starts_at"
+    if event.region_id is None:
+        errors.setdefault("region", "required")
+
+
+def save_event(actor: User, campaign: Campaign, event: Event | None, data: dict) -> Event:
+    """Create or change an event; a coordinator only in its own region. Staff-made events are approved."""
+    if event is not None:
+        require_write(actor, event.region_id)
+    elif actor.role not in WRITERS:
+        raise PermissionDenied("read-only account")
+    is_new = event is None
+    event = event or Event(campaign_id=campaign.id, status="approved", themes=[])
+    errors: dict[str, str] = {}
+    apply_fields(campaign, event, data, errors)
+    status = data.get("status")
+    if is_new and status:
+        if status not in TRANSITIONS:
+            errors["status"] = "one of proposed, approved, rejected"
+        event.status = status
+    if event.status == "rejected" and is_new and not (data.get("rejection_reason") or "").strip():
+        errors["rejection_reason"] = "required to reject"
+    if errors:
+        raise ValidationFailed("invalid event", errors)
+    require_write(actor, event.region_id)
+    if is_new and status == "rejected":
+        event.rejection_reason = data["rejection_reason"].strip()
+    db.session.add(event)
+    db.session.flush()
+    if not is_new and status and status != event.status:
+        moderate(actor, event, status, data.get("rejection_reason") or data.get("reason"))
+    return event
+
+
+def delete_event(actor: User, event: Event) -> None:
+    require_write(actor, event.region_id)
+    db.session.delete(event)
+    db.session.flush()
+
+
+def moderate(actor: User, event: Event, status: str, reason: str | None = None) -> Event:
+    """Approve or reject an event of the actor's region; a rejection needs a reason."""
+    require_write(actor, event.region_id)
+    if status not in TRANSITIONS.get(event.status, ()):
+        raise Conflict(
+            f"an event {event.status} cannot become {status}",
+            {"status": f"allowed from {event.status}: {', '.join(TRANSITIONS[event.status]) or 'none'}"},
+        )
+    reason = (reason or "").strip()
+    if status == "rejected" and not reason:
+        raise ValidationFailed("a rejection needs a reason", {"reason": "required to reject"})
+    if len(reason) > 2000:
+        raise ValidationFailed("reason too long", {"reason": "2000 characters at most"})
+    event.status = status
+    event.rejection_reason = reason if status == "rejected" else ""
+    db.session.flush()
+    return event
+
+
+# ---- public proposals ---------------------------------------------------------------------------
+
+
+def proposal_limit() -> tuple[int, int]:
+    config = current_app.config
+    return int(config.get("EVENT_PROPOSAL_LIMIT", 5)), int(config.get("EVENT_PROPOSAL_WINDOW_SECONDS", 3600))
+
+
+class TooManyProposals(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+
+def check_rate(address: str, now: datetime) -> None:
+    """Refuse a proposal beyond the limit per address and window (counted in the database)."""
+    limit, window = proposal_limit()
+    since = now - timedelta(seconds=window)
+    db.session.execute(delete(ProposalAttempt).where(ProposalAttempt.at < now - timedelta(days=1)))
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(ProposalAttempt)
+        .where(ProposalAttempt.address == address, ProposalAttempt.at >= since)
+    )
+    if count >= limit:
+        raise TooManyProposals("too many proposals from this address; try again later")
+
+
+def record_attempt(address: str, now: datetime) -> None:
+    db.session.add(ProposalAttempt(address=address[:64], at=now))
+    db.session.flush()
+
+
+def propose_event(campaign: Campaign, data: dict, now: datetime) -> Event:
+    """An ESS organisation's proposal: it waits in its region's queue as `proposed`."""
+    event = Event(campaign_id=campaign.id, status="proposed", themes=[])
+    errors: dict[str, str] = {}
+    apply_fields(campaign, event, data, errors)
+    if not (event.organiser or "").strip():
+        errors["organiser"] = "required"
+    if not (event.organiser_email or "").strip():
+        errors["organiser_email"] = "required"
+    if event.starts_at and not campaign_window(campaign, event.starts_at):
+        errors["starts_at"] = "outside the campaign's dates"
+    if errors:
+        raise ValidationFailed("invalid proposal", errors)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def campaign_window(campaign: Campaign, moment: datetime) -> bool:
+    day = moment.astimezone(zone(campaign.timezone)).date()
+    return campaign.starts_on - timedelta(days=31) <= day <= campaign.ends_on + timedelta(days=62)
+
+
+# ---- emails -------------------------------------------------------------------------------------
+
+
+def coordinators(region_id: int) -> list[User]:
+    """Who moderates a region: its active coordinators, else the national team."""
+    people = db.session.scalars(
+        select(User).where(User.region_id == region_id, User.role == "regional", User.active).order_by(User.email)
+    ).all()
+    if people:
+        return list(people)
+    return list(db.session.scalars(select(User).where(User.role == "national", User.active).order_by(User.email)))
+
+
+def base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def deliver(recipients: list[str], subject: str, template: str, **context) -> bool:
+    """Send one message per recipient (text and HTML); the one path these notices take to SMTP."""
+    context.setdefault("base_url", base_url())
+    text = render_template(f"events/email/{template}.txt", **context)
+    html = render_template(f"events/email/{template}.html", **context)
+    try:
+        for recipient in recipients:
+            mail.send(Message(subject=subject, recipients=[recipient], body=text, html=html))
+    except Exception:  # a notice must never undo the proposal or the decision it reports
+        log.exception("could not send %r to %s", subject, recipients)
+        return False
+    return True
+
+
+def notify_proposal(event: Event) -> bool:
+    """Tell the region's coordinators a proposal waits for them."""
+    people = coordinators(event.region_id)
+    return deliver(
+        [u.email for u in people],
+        f"Nouvelle proposition d'événement : {event.title}",
+        "proposal",
+        event=event,
+        tz=event.campaign.timezone,
+    )
+
+
+def notify_decision(event: Event) -> bool:
+    """Tell the proposer what the chamber decided."""
+    if not event.organiser_email or event.status not in ("approved", "rejected"):
+        return False
+    subject = (
+        f"Votre événement est publié : {event.title}"
+        if event.status == "approved"
+        else f"Votre proposition d'événement n'a pas été retenue : {event.title}"
+    )
+    return deliver(
+        [event.organiser_email], subject, f"decision_{event.status}", event=event, tz=event.campaign.timezone
+    )
