@@ -1,3 +1,241 @@
-"""JSON API for contacts, lists and segments (to be built: issue 3)."""
+"""JSON API: contacts (with import, export and GDPR), lists and segments."""
 
-blueprints = []
+import json
+
+from flask import Response, stream_with_context
+from sqlalchemy.orm import selectinload
+
+from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from contacts import audiences, exporter, importer, services
+from contacts.models import Contact
+from contacts.schemas import (
+    ContactPatchSchema,
+    ContactQuery,
+    ContactSchema,
+    ErasedSchema,
+    ExportQuery,
+    ImportFile,
+    ImportForm,
+    ImportQuery,
+    ImportReportSchema,
+    ListSchema,
+    MembersSchema,
+    SegmentSchema,
+)
+from errors import ValidationFailed
+from extensions import db
+
+bp = api_blueprint("contacts_api", "Contacts: people, organisations, import, export, GDPR")
+lists_bp = api_blueprint("lists", "Static lists and segments (saved filters)")
+
+WITH_DETAILS = (
+    selectinload(Contact.organisation),
+    selectinload(Contact.region),
+    selectinload(Contact.tag_rows),
+    selectinload(Contact.beat_rows),
+)
+
+
+@bp.route("/contacts")
+@bp.arguments(ContactQuery, location="query")
+@bp.response(200, page_schema(ContactSchema))
+def contacts(args):
+    """The contacts this token may read, by name; filters combine (several tags: any of them)."""
+    query = services.contact_query(current_api_user(), args).options(*WITH_DETAILS)
+    return paginate(query, args, lambda rows: [services.contact_out(c) for c in rows])
+
+
+@bp.route("/contacts", methods=["POST"])
+@bp.arguments(ContactSchema)
+@bp.response(201, ContactSchema)
+def create_contact(data):
+    """A new contact; 409 when the address is already known."""
+    contact = services.save_contact(current_api_user(), None, data)
+    db.session.commit()
+    return services.contact_out(contact)
+
+
+@bp.route("/contacts/export")
+@bp.arguments(ExportQuery, location="query")
+@bp.response(200, content_type="text/csv")
+def export(args):
+    """The filtered contacts as CSV (`;`, UTF-8 with BOM, formulas neutralised) or vCard 3.0."""
+    query = services.contact_query(current_api_user(), args)
+    if args["format"] == "vcard":
+        body, mimetype, name = exporter.export_vcard(query), "text/vcard", "contacts.vcf"
+    else:
+        body, mimetype, name = exporter.export_csv(query), "text/csv", "contacts.csv"
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/contacts/import", methods=["POST"])
+@bp.arguments(ImportQuery, location="query")
+@bp.arguments(ImportForm, location="form")
+@bp.arguments(ImportFile, location="files")
+@bp.response(200, ImportReportSchema)
+def import_contacts(query, form, files):
+    """Import a CSV file (multipart `file`); `?dry_run=1` reports without changing anything.
+
+    Google Contacts and Outlook exports and French headers are recognised; otherwise give
+    `mapping`. Rejected rows are listed with their row number; the valid ones are written in one
+    transaction.
+    """
+    try:
+        mapping = json.loads(form["mapping"]) if form.get("mapping") else None
+    except json.JSONDecodeError as error:
+        raise ValidationFailed("mapping is not JSON", {"mapping": str(error)}) from error
+    if mapping is not None and not isinstance(mapping, dict):
+        raise ValidationFailed("mapping must be an object", {"mapping": "CSV column -> contact field"})
+    upload = files["file"]
+    options = importer.ImportOptions(
+        source=form.get("source") or f"import API {upload.filename or ''}".strip(),
+        legal_basis=form["legal_basis"],
+        on_duplicate=form["on_duplicate"],
+        default_kind=form["kind"],
+        default_region=form.get("region") or None,
+        mapping=mapping,
+        dry_run=query["dry_run"],
+    )
+    report = importer.run_import(upload.stream, current_api_user(), options)
+    if options.dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return report.as_dict()
+
+
+@bp.route("/contacts/<int:contact_id>")
+@bp.response(200, ContactSchema)
+def get_contact(contact_id):
+    """One contact."""
+    return services.contact_out(services.get_contact(current_api_user(), contact_id))
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["PATCH"])
+@bp.arguments(ContactPatchSchema(partial=True))
+@bp.response(200, ContactSchema)
+def update_contact(data, contact_id):
+    """Change a contact; `opted_out: true` unsubscribes it for good."""
+    contact = services.get_contact(current_api_user(), contact_id)
+    services.save_contact(current_api_user(), contact, data)
+    db.session.commit()
+    return services.contact_out(contact)
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["DELETE"])
+@bp.response(204)
+def delete_contact(contact_id):
+    """Delete a contact (a duplicate, a mistake). A person's erasure request is /erase."""
+    services.delete_contact(current_api_user(), services.get_contact(current_api_user(), contact_id))
+    db.session.commit()
+
+
+@bp.route("/contacts/<int:contact_id>/erase", methods=["POST"])
+@bp.response(200, ErasedSchema)
+def erase_contact(contact_id):
+    """GDPR erasure: everything goes but a hash of the address, which stays suppressed."""
+    services.erase_contact(current_api_user(), services.get_contact(current_api_user(), contact_id))
+    db.session.commit()
+    return {"id": contact_id, "erased": True}
+
+
+@bp.route("/contacts/<int:contact_id>/export")
+@bp.response(200)
+def export_contact(contact_id):
+    """GDPR access: everything held on this person, with its history."""
+    return services.personal_data(current_api_user(), services.get_contact(current_api_user(), contact_id))
+
+
+# ---- lists and segments ---------------------------------------------------------------------
+
+
+def list_out(items) -> list[dict]:
+    sizes = audiences.list_sizes([i.id for i in items])
+    return [
+        {
+            "id": i.id,
+            "name": i.name,
+            "description": i.description,
+            "region": i.region.code if i.region else None,
+            "size": sizes[i.id],
+        }
+        for i in items
+    ]
+
+
+def segment_out(segment) -> dict:
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "filter": segment.filter,
+        "region": segment.region.code if segment.region else None,
+        "size": audiences.segment_size(segment),
+    }
+
+
+@lists_bp.route("/lists")
+@lists_bp.arguments(PageArgs, location="query")
+@lists_bp.response(200, page_schema(ListSchema))
+def lists(args):
+    """The static lists this token may read, with their size."""
+    return paginate(audiences.list_query(current_api_user()), args, list_out)
+
+
+@lists_bp.route("/lists", methods=["POST"])
+@lists_bp.arguments(ListSchema)
+@lists_bp.response(201, ListSchema)
+def create_list(data):
+    """A new static list (a regional coordinator's belongs to its region)."""
+    created = audiences.create_list(current_api_user(), data["name"], data.get("region"), data.get("description", ""))
+    db.session.commit()
+    return list_out([created])[0]
+
+
+@lists_bp.route("/lists/<int:list_id>")
+@lists_bp.response(200, ListSchema)
+def get_list(list_id):
+    """One list with its size."""
+    return list_out([audiences.get_list(current_api_user(), list_id)])[0]
+
+
+@lists_bp.route("/lists/<int:list_id>/members", methods=["POST"])
+@lists_bp.arguments(MembersSchema)
+@lists_bp.response(200, ListSchema)
+def add_members(data, list_id):
+    """Add contacts to a list (those already in it are kept once)."""
+    found = audiences.get_list(current_api_user(), list_id)
+    audiences.add_members(current_api_user(), found, data["contact_ids"])
+    db.session.commit()
+    return list_out([found])[0]
+
+
+@lists_bp.route("/segments")
+@lists_bp.arguments(PageArgs, location="query")
+@lists_bp.response(200, page_schema(SegmentSchema))
+def segments(args):
+    """The segments this token may read, with the number of contacts each holds now."""
+    return paginate(audiences.segment_query(current_api_user()), args, lambda rows: [segment_out(s) for s in rows])
+
+
+@lists_bp.route("/segments", methods=["POST"])
+@lists_bp.arguments(SegmentSchema)
+@lists_bp.response(201, SegmentSchema)
+def create_segment(data):
+    """A saved filter (kind, region, tags, media_type, beats), resolved each time it is used."""
+    segment = audiences.create_segment(current_api_user(), data["name"], data.get("filter"))
+    db.session.commit()
+    return segment_out(segment)
+
+
+@lists_bp.route("/segments/<int:segment_id>")
+@lists_bp.response(200, SegmentSchema)
+def get_segment(segment_id):
+    """One segment with its current size."""
+    return segment_out(audiences.get_segment(current_api_user(), segment_id))
+
+
+blueprints = [bp, lists_bp]

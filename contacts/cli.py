@@ -1,5 +1,78 @@
-"""`flask contacts ...` (to be built: issue 3)."""
+"""`flask contacts import FILE [--dry-run]` and `flask contacts export [--format csv|vcard]`."""
 
+import json
+import os
+import sys
+
+import click
 from flask.cli import AppGroup
 
+from contacts import exporter, importer, services
+from contacts.models import CONTACT_KINDS, LEGAL_BASES
+from errors import DomainError
+from extensions import db
+
 contacts_cli = AppGroup("contacts", help="Contacts: import and export.")
+
+
+@contacts_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check and count; change nothing.")
+@click.option("--source", default="", help="Where the file comes from (recorded on each contact).")
+@click.option("--legal-basis", type=click.Choice(LEGAL_BASES), default="legitimate_interest")
+@click.option("--on-duplicate", type=click.Choice(("update", "skip")), default="update")
+@click.option("--kind", type=click.Choice(CONTACT_KINDS), default="other", help="For rows without a type.")
+@click.option("--region", default=None, help="Region code for rows without a region.")
+@click.option("--mapping", default=None, help='JSON: CSV column -> field, e.g. \'{"Courriel": "email"}\'.')
+def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, region, mapping) -> None:
+    """Import contacts from a CSV FILE, in one transaction."""
+    options = importer.ImportOptions(
+        source=source or f"import {os.path.basename(file.name)}",
+        legal_basis=legal_basis,
+        on_duplicate=on_duplicate,
+        default_kind=kind,
+        default_region=region,
+        mapping=json.loads(mapping) if mapping else None,
+        dry_run=dry_run,
+    )
+    size = os.fstat(file.fileno()).st_size if hasattr(file, "fileno") else None
+
+    def progress(rows: int, done: int) -> None:
+        if size and sys.stderr.isatty():
+            click.echo(f"\r{rows} lignes lues ({100 * done // size} %)", nl=False, err=True)
+
+    try:
+        report = importer.run_import(file, None, options, progress=progress, total_bytes=size)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from error
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    label = "simulation : " if dry_run else ""
+    click.echo(
+        f"{label}{report.created} créés, {report.updated} mis à jour, {report.skipped} ignorés, "
+        f"{len(report.errors)} rejetés ({report.rows} lignes, {report.encoding}, séparateur {report.delimiter!r})"
+    )
+    for error in report.errors:
+        click.echo(f"  ligne {error['row']} : {error['message']}")
+
+
+@contacts_cli.command("export")
+@click.option("--format", "format_", type=click.Choice(("csv", "vcard")), default="csv")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+@click.option("--kind", type=click.Choice(CONTACT_KINDS))
+@click.option("--region", help="Region code, or 'national'.")
+@click.option("--tag", multiple=True)
+@click.option("--q", default="", help="Search text.")
+def export_command(format_, output, kind, region, tag, q) -> None:
+    """Export contacts (CSV by default, or vCard) to standard output or --output."""
+    filters = {"kind": kind, "region": region, "tag": list(tag), "q": q}
+    try:
+        query = services.contact_query(None, filters)
+    except DomainError as error:
+        raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from error
+    chunks = exporter.export_vcard(query) if format_ == "vcard" else exporter.export_csv(query)
+    for chunk in chunks:
+        output.write(chunk)

@@ -3,7 +3,7 @@
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event, select
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -161,11 +161,18 @@ class Contact(db.Model):
 def refresh_search_text(mapper, connection, contact: Contact) -> None:
     """Keep the folded search column in step with the fields it is made of."""
     organisation = contact.__dict__.get("organisation")
+    if organisation is not None:
+        organisation_name = organisation.name
+    elif "organisation" not in contact.__dict__ and contact.organisation_id is not None:
+        query = select(Organisation.name).where(Organisation.id == contact.organisation_id)
+        organisation_name = connection.scalar(query) or ""
+    else:
+        organisation_name = ""
     contact.search_text = search_text_of(
         contact.first_name,
         contact.last_name,
         contact.email,
-        organisation.name if organisation else "",
+        organisation_name,
         contact.outlet,
         contact.job_title,
     )
@@ -223,3 +230,8 @@ class Segment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region = relationship("Region")
+
+
+# The tag table under its former name, for code that joins it directly (e.g. audience queries).
+contact_tags = ContactTag.__table__
+contact_beats = ContactBeat.__table__

@@ -1,0 +1,147 @@
+"""Exports: CSV that spreadsheets open safely, and vCard 3.0 that contacts programs import.
+
+Both are generators over a select(), read in chunks, so a large base streams.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
+
+from contacts.models import Contact
+from extensions import db
+
+CSV_COLUMNS = (
+    ("email", "E-mail"),
+    ("first_name", "Prénom"),
+    ("last_name", "Nom"),
+    ("organisation", "Organisme"),
+    ("job_title", "Fonction"),
+    ("kind", "Type"),
+    ("region", "Région"),
+    ("phone", "Téléphone"),
+    ("media_type", "Type de média"),
+    ("media_scope", "Portée"),
+    ("outlet", "Média"),
+    ("beats", "Rubriques"),
+    ("tags", "Étiquettes"),
+    ("partnership_status", "Statut du partenariat"),
+    ("partnership_level", "Niveau du partenariat"),
+    ("source", "Source"),
+    ("legal_basis", "Base légale"),
+    ("collected_at", "Collecté le"),
+    ("opted_out", "Désinscrit"),
+    ("bounced", "En échec"),
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 1000
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): prefix with '."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def contacts_in_chunks(query: Select) -> Iterator[Contact]:
+    """Every contact of the query, a chunk at a time, with what the export shows loaded per chunk."""
+    last_id = 0
+    base = query.order_by(None).order_by(Contact.id)
+    while True:
+        chunk = db.session.scalars(
+            base.where(Contact.id > last_id)
+            .limit(CHUNK)
+            .options(
+                selectinload(Contact.organisation),
+                selectinload(Contact.region),
+                selectinload(Contact.tag_rows),
+                selectinload(Contact.beat_rows),
+            )
+        ).all()
+        if not chunk:
+            return
+        yield from chunk
+        last_id = chunk[-1].id
+
+
+def csv_row(contact: Contact) -> list[str]:
+    values = {
+        "organisation": contact.organisation.name if contact.organisation else "",
+        "region": contact.region.code if contact.region else "",
+        "beats": ", ".join(contact.beats),
+        "tags": ", ".join(contact.tags),
+        "collected_at": contact.collected_at.isoformat() if contact.collected_at else "",
+        "opted_out": "oui" if contact.opted_out else "non",
+        "bounced": "oui" if contact.bounced else "non",
+    }
+    row = []
+    for key, _label in CSV_COLUMNS:
+        value = values[key] if key in values else getattr(contact, key)
+        row.append(neutralise(str(value or "")))
+    return row
+
+
+def export_csv(query: Select) -> Iterator[str]:
+    """French-Excel-friendly CSV: UTF-8 with a BOM, `;` separated, formulas neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([label for _key, label in CSV_COLUMNS])
+    yield "\ufeff" + buffer.getvalue()
+    for contact in contacts_in_chunks(query):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(csv_row(contact))
+        yield buffer.getvalue()
+
+
+def vcard_escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def fold_line(line: str) -> str:
+    """RFC 6350 §3.2 / RFC 2425 folding: lines of at most 75 octets, continued with a space."""
+    encoded = line.encode("utf-8")
+    if len(encoded) <= 75:
+        return line + "\r\n"
+    parts, current, size, limit = [], "", 0, 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append(current)
+            current, size, limit = "", 0, 74
+        current += char
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts) + "\r\n"
+
+
+def vcard(contact: Contact) -> str:
+    """One vCard 3.0 (RFC 2426), read by Thunderbird, Apple and Google contacts."""
+    organisation = contact.organisation.name if contact.organisation else contact.outlet
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"N:{vcard_escape(contact.last_name)};{vcard_escape(contact.first_name)};;;",
+        f"FN:{vcard_escape(contact.full_name or contact.email)}",
+        f"EMAIL;TYPE=INTERNET,WORK:{contact.email}",
+    ]
+    if organisation:
+        lines.append(f"ORG:{vcard_escape(organisation)}")
+    if contact.job_title:
+        lines.append(f"TITLE:{vcard_escape(contact.job_title)}")
+    if contact.phone:
+        lines.append(f"TEL;TYPE=WORK,VOICE:{contact.phone}")
+    labels = list(contact.tags) + ([contact.region.code] if contact.region else [])
+    if labels:
+        lines.append("CATEGORIES:" + ",".join(vcard_escape(label) for label in labels))
+    lines.append(f"UID:relais-contact-{contact.id}")
+    lines.append("END:VCARD")
+    return "".join(fold_line(line) for line in lines)
+
+
+def export_vcard(query: Select) -> Iterator[str]:
+    for contact in contacts_in_chunks(query):
+        yield vcard(contact)

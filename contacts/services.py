@@ -1,0 +1,457 @@
+"""Contact rules: validation, region scoping, search filters, suppression, erasure, GDPR export.
+
+Lists, segments and audiences are in contacts/audiences.py; import in contacts/importer.py.
+"""
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from blinker import Namespace
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
+
+from accounts.models import AuditEntry, User
+from accounts.scoping import readable, require_read, require_write
+from campaign.models import Region
+from contacts.i18n import _
+from contacts.models import (
+    CONTACT_KINDS,
+    LEGAL_BASES,
+    MEDIA_SCOPES,
+    MEDIA_TYPES,
+    PARTNERSHIP_STATUSES,
+    Contact,
+    ContactBeat,
+    ContactTag,
+    Organisation,
+    Suppression,
+    fold,
+    list_members,
+)
+from dbtypes import utcnow
+from errors import Conflict, NotFound, ValidationFailed
+from extensions import db
+
+signals = Namespace()
+#: Sent with `contact_id` and `email_hash` just before a contact is erased: whoever keeps a copy of
+#: the address elsewhere (e.g. delivery rows) connects here and scrubs it in the same transaction.
+contact_erased = signals.signal("contact-erased")
+
+FILTER_KEYS = ("q", "kind", "region", "tag", "tags", "media_type", "beat", "beats")
+TEXT_FIELDS = {
+    "first_name": 100,
+    "last_name": 100,
+    "job_title": 150,
+    "outlet": 200,
+    "partnership_level": 50,
+    "source": 200,
+    "notes": 20000,
+}
+
+
+# ---- addresses, phones, suppression ---------------------------------------------------------
+
+
+def email_hash(email: str) -> str:
+    """The suppression key: sha256 of the trimmed, lower-cased address."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def normalise_email(raw: str | None) -> str:
+    """The address as stored (validated, lower-cased); ValidationFailed naming `email` otherwise."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise ValidationFailed(_("Adresse e-mail manquante."), {"email": _("obligatoire")})
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        message = _("Adresse e-mail invalide : %(address)s", address=raw)
+        raise ValidationFailed(message, {"email": str(error)}) from error
+
+
+def normalise_phone(raw: str | None, default_region: str = "FR") -> str:
+    """A phone number in E.164 ('+33491000000'), French numbers understood without prefix."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationFailed(_("Numéro de téléphone illisible."), {"phone": str(error)}) from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed(_("Numéro de téléphone invalide."), {"phone": _("numéro invalide : %(n)s", n=raw)})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def suppression_reason(email: str) -> str | None:
+    """Why this address is suppressed (unsubscribed, bounced, erased, complaint), or None."""
+    return db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == email_hash(email)))
+
+
+def is_suppressed(email: str) -> bool:
+    """True when the address was unsubscribed, bounced or erased: never send to it.
+
+    For the delivery engine: check it once more when a delivery is claimed, besides the
+    contact's own `opted_out`/`bounced` flags (which audience_contacts() already excludes).
+    """
+    return suppression_reason(email) is not None
+
+
+def suppress(email: str, reason: str, now: datetime | None = None) -> None:
+    """Put an address on the suppression list and flag its contact (opted_out or bounced).
+
+    For the unsubscribe page (reason "unsubscribed"), permanent SMTP failures ("bounced") and
+    complaints ("complaint"). Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    digest = email_hash(email)
+    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
+        db.session.add(Suppression(email_hash=digest, reason=reason, created_at=now))
+    contact = db.session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    if contact is not None:
+        flag_suppressed(contact, reason, now)
+    db.session.flush()
+
+
+def flag_suppressed(contact: Contact, reason: str, now: datetime) -> None:
+    if reason == "bounced":
+        if not contact.bounced:
+            contact.bounced, contact.bounced_at = True, now
+    elif not contact.opted_out:
+        contact.opted_out, contact.opted_out_at = True, now
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def region_id_for(code: str | None) -> int | None:
+    """A region code to its id; '' or None or 'national' is national (None)."""
+    if not code or code == "national":
+        return None
+    region_id = db.session.scalar(select(Region.id).where(Region.code == code))
+    if region_id is None:
+        raise ValidationFailed(_("Région inconnue : %(code)s", code=code), {"region": f"unknown region {code!r}"})
+    return region_id
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v not in (None, "")]
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def apply_filters(query: Select, filters: dict) -> Select:
+    """Narrow a select() over contacts by q, kind, region, tag(s), media_type and beat(s).
+
+    Several values of one key mean any of them; different keys must all match.
+    """
+    q = fold(filters.get("q") or "").strip()
+    for word in q.split():
+        query = query.where(Contact.search_text.like(like_pattern(word), escape="\\"))
+    kinds = as_list(filters.get("kind"))
+    if kinds:
+        query = query.where(Contact.kind.in_(kinds))
+    regions = as_list(filters.get("region"))
+    if regions:
+        ids = [region_id_for(code) for code in regions]
+        national = None in ids
+        ids = [i for i in ids if i is not None]
+        clauses = ([Contact.region_id.in_(ids)] if ids else []) + ([Contact.region_id.is_(None)] if national else [])
+        query = query.where(or_(*clauses))
+    media_types = as_list(filters.get("media_type"))
+    if media_types:
+        query = query.where(Contact.media_type.in_(media_types))
+    tags = [t.strip().lower() for t in as_list(filters.get("tag")) + as_list(filters.get("tags"))]
+    if tags:
+        query = query.where(
+            exists().where(and_(ContactTag.contact_id == Contact.id, ContactTag.tag.in_(tags))).correlate(Contact)
+        )
+    beats = [b.strip().lower() for b in as_list(filters.get("beat")) + as_list(filters.get("beats"))]
+    if beats:
+        query = query.where(
+            exists().where(and_(ContactBeat.contact_id == Contact.id, ContactBeat.beat.in_(beats))).correlate(Contact)
+        )
+    return query
+
+
+def contact_query(user: User | None, filters: dict | None = None) -> Select:
+    """The contacts this user may read, filtered, by name. `user=None` is the command line."""
+    query = select(Contact)
+    if user is not None:
+        query = readable(query, user, Contact.region_id)
+    query = apply_filters(query, filters or {})
+    return query.order_by(Contact.last_name, Contact.first_name, Contact.id)
+
+
+def get_contact(user: User | None, contact_id: int) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(_("Ce contact n'existe pas."))
+    if user is not None:
+        require_read(user, contact.region_id)
+    return contact
+
+
+def known_tags(user: User | None) -> list[str]:
+    query = select(ContactTag.tag).distinct().order_by(ContactTag.tag)
+    if user is not None and user.role == "regional":
+        query = query.join(Contact, Contact.id == ContactTag.contact_id)
+        query = readable(query, user, Contact.region_id)
+    return list(db.session.scalars(query))
+
+
+def known_beats(user: User | None) -> list[str]:
+    query = select(ContactBeat.beat).distinct().order_by(ContactBeat.beat)
+    if user is not None and user.role == "regional":
+        query = query.join(Contact, Contact.id == ContactBeat.contact_id)
+        query = readable(query, user, Contact.region_id)
+    return list(db.session.scalars(query))
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+def organisation_named(name: str | None, kind: str = "other") -> Organisation | None:
+    """The organisation of that name (case-insensitive), created when new."""
+    name = (name or "").strip()[:200]
+    if not name:
+        return None
+    found = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+    if found is None:
+        found = Organisation(name=name, kind=kind)
+        db.session.add(found)
+    return found
+
+
+def choice(data: dict, key: str, allowed: tuple, errors: dict) -> Any:
+    value = data.get(key)
+    if value in ("", None):
+        return None
+    if value not in allowed:
+        errors[key] = _("valeur inconnue : %(v)s (%(a)s)", v=value, a=", ".join(allowed))
+    return value
+
+
+def clean_labels(values: Any) -> list[str]:
+    labels = []
+    for value in as_list(values):
+        label = value.strip().lower()[:60]
+        if label and label not in labels:
+            labels.append(label)
+    return labels
+
+
+def save_contact(actor: User | None, contact: Contact | None, data: dict, now: datetime | None = None) -> Contact:
+    """Create (contact=None) or change a contact from plain data; flushes, never commits.
+
+    `region` is a code (None or '' for national); a regional coordinator's new contact defaults to
+    its region. A duplicate address is a Conflict; a suppressed address stays suppressed.
+    """
+    now = now or utcnow()
+    new = contact is None
+    if not new and actor is not None:
+        require_write(actor, contact.region_id)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if new or "email" in data:
+        try:
+            values["email"] = normalise_email(data.get("email"))
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if "region" in data or new:
+        code = data.get("region")
+        if new and not code and actor is not None and actor.role == "regional":
+            values["region_id"] = actor.region_id
+        else:
+            try:
+                values["region_id"] = region_id_for(code)
+            except ValidationFailed as error:
+                errors.update(error.fields)
+    if "phone" in data:
+        try:
+            values["phone"] = normalise_phone(data.get("phone"))
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    for key, allowed in (
+        ("kind", CONTACT_KINDS),
+        ("media_type", MEDIA_TYPES),
+        ("media_scope", MEDIA_SCOPES),
+        ("partnership_status", PARTNERSHIP_STATUSES),
+        ("legal_basis", LEGAL_BASES),
+    ):
+        if key in data:
+            values[key] = choice(data, key, allowed, errors)
+    for key, limit in TEXT_FIELDS.items():
+        if key in data:
+            text = (data.get(key) or "").strip()
+            if len(text) > limit:
+                errors[key] = _("%(n)s caractères au plus", n=limit)
+            values[key] = text
+    if values.get("kind", "x") is None:
+        values["kind"] = "other"
+    if values.get("legal_basis", "x") is None:
+        errors["legal_basis"] = _("obligatoire")
+    if data.get("opted_out") is False and contact is not None and contact.opted_out:
+        errors["opted_out"] = _("une désinscription ne s'annule pas ici : seule la personne peut se réinscrire")
+    if data.get("bounced") is False and contact is not None and contact.bounced:
+        errors["bounced"] = _("une adresse en échec reste supprimée ; créez une nouvelle adresse")
+    if errors:
+        raise ValidationFailed(_("Contact invalide : vérifiez les champs signalés."), errors)
+    if actor is not None and "region_id" in values:
+        require_write(actor, values["region_id"])
+    email = values.get("email")
+    if email and (new or email != contact.email):
+        clash = db.session.scalar(select(Contact.id).where(Contact.email == email))
+        if clash is not None:
+            raise Conflict(_("Un contact a déjà l'adresse %(email)s.", email=email), {"email": _("déjà utilisée")})
+    contact = contact or Contact(collected_at=now)
+    if new:
+        db.session.add(contact)
+    for key, value in values.items():
+        setattr(contact, key, value)
+    if "organisation" in data:
+        contact.organisation = organisation_named(data.get("organisation"), contact.kind or "other")
+    if "tags" in data:
+        contact.tags = clean_labels(data["tags"])
+    if "beats" in data:
+        contact.beats = clean_labels(data["beats"])
+    if data.get("opted_out") and not contact.opted_out:
+        contact.opted_out, contact.opted_out_at = True, now
+    if data.get("bounced") and not contact.bounced:
+        contact.bounced, contact.bounced_at = True, now
+    if email:
+        reason = suppression_reason(email)
+        if reason:
+            flag_suppressed(contact, reason, now)
+    db.session.flush()
+    if contact.opted_out or contact.bounced:
+        reason = "bounced" if contact.bounced and not contact.opted_out else "unsubscribed"
+        if not db.session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(contact.email))):
+            db.session.add(Suppression(email_hash=email_hash(contact.email), reason=reason, created_at=now))
+            db.session.flush()
+    return contact
+
+
+def delete_contact(actor: User | None, contact: Contact) -> None:
+    """Remove a contact (a mistake, a duplicate). Erasure on request is erase_contact()."""
+    if actor is not None:
+        require_write(actor, contact.region_id)
+    db.session.execute(delete(list_members).where(list_members.c.contact_id == contact.id))
+    db.session.delete(contact)
+    db.session.flush()
+
+
+def erase_contact(actor: User | None, contact: Contact, now: datetime | None = None) -> str:
+    """Erase everything held on a person; only the hash of the address stays, as 'erased'.
+
+    The audit trail of the contact keeps that a change happened, not what it was. Returns the hash.
+    """
+    if actor is not None:
+        require_write(actor, contact.region_id)
+    now = now or utcnow()
+    digest, contact_id = email_hash(contact.email), contact.id
+    contact_erased.send(contact_id=contact_id, email_hash=digest)
+    existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+    if existing is None:
+        db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now))
+    else:
+        existing.reason = "erased"
+    db.session.expunge(contact)
+    for statement in (
+        delete(list_members).where(list_members.c.contact_id == contact_id),
+        delete(ContactTag).where(ContactTag.contact_id == contact_id),
+        delete(ContactBeat).where(ContactBeat.contact_id == contact_id),
+        delete(Contact).where(Contact.id == contact_id),  # Core: no audit snapshot of the person
+        update(AuditEntry)
+        .where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(contact_id))
+        .values(changes={"erased": True}),
+    ):
+        db.session.execute(statement)
+    from accounts.audit import current_actor
+
+    user_id, actor_label = current_actor()
+    db.session.execute(
+        insert(AuditEntry).values(
+            at=now,
+            user_id=user_id,
+            actor=actor_label,
+            action="erase",
+            entity="contacts",
+            entity_id=str(contact_id),
+            changes={"erased": True},
+        )
+    )
+    db.session.flush()
+    return digest
+
+
+def contact_out(contact: Contact) -> dict:
+    """The contract's JSON shape of a contact."""
+    return {
+        "id": contact.id,
+        "email": contact.email,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "full_name": contact.full_name,
+        "organisation": contact.organisation.name if contact.organisation else None,
+        "job_title": contact.job_title,
+        "kind": contact.kind,
+        "region": contact.region.code if contact.region else None,
+        "phone": contact.phone,
+        "tags": list(contact.tags),
+        "media_type": contact.media_type,
+        "media_scope": contact.media_scope,
+        "outlet": contact.outlet,
+        "beats": list(contact.beats),
+        "partnership_status": contact.partnership_status,
+        "partnership_level": contact.partnership_level,
+        "legal_basis": contact.legal_basis,
+        "source": contact.source,
+        "collected_at": contact.collected_at,
+        "opted_out": contact.opted_out,
+        "opted_out_at": contact.opted_out_at,
+        "bounced": contact.bounced,
+        "bounced_at": contact.bounced_at,
+        "notes": contact.notes,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+    }
+
+
+def personal_data(actor: User | None, contact: Contact) -> dict:
+    """Everything held on one person (GDPR right of access), as plain JSON-ready data."""
+    from contacts.models import ContactList
+
+    if actor is not None:
+        require_read(actor, contact.region_id)
+    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in contact_out(contact).items()}
+    lists = db.session.scalars(
+        select(ContactList.name)
+        .join(list_members, list_members.c.list_id == ContactList.id)
+        .where(list_members.c.contact_id == contact.id)
+        .order_by(ContactList.name)
+    ).all()
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(contact.id))
+        .order_by(AuditEntry.at)
+    ).all()
+    return {
+        "contact": data,
+        "region_name": contact.region.name if contact.region else None,
+        "lists": list(lists),
+        "suppression": suppression_reason(contact.email),
+        "history": [
+            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "changes": e.changes} for e in history
+        ],
+        "exported_at": utcnow().isoformat(),
+    }
