@@ -67,6 +67,7 @@ def select_locale() -> str:
 MODEL_MODULES = (
     "accounts.models",
     "campaign.models",
+    "campaign.federation_models",
     "contacts.models",
     "mailings.models",
 )
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from campaign import api as campaign_api
+    from campaign import coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
     from contacts import api as contacts_api
     from contacts import views as contacts_views
@@ -109,6 +111,11 @@ def register_blueprints(app: Flask) -> None:
         accounts_views.bp,
         campaign_views.bp,
         campaign_views.public,
+        event_views.bp,
+        event_views.public,
+        readiness.bp,
+        coverage.bp,
+        reminders.bp,
         contacts_views.bp,
         mailings_views.bp,
         mailings_views.public,
@@ -119,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         *accounts_api.blueprints,
         *campaign_api.blueprints,
+        *event_api.blueprints,
         *contacts_api.blueprints,
         *mailings_api.blueprints,
     ):
@@ -129,10 +137,11 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
     from campaign.cli import demo_cli
+    from campaign.reminders import campaign_cli
     from contacts.cli import contacts_cli
     from mailings.cli import mailings_cli, scheduler_cli
 
-    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli):
+    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli):
         app.cli.add_command(group)
 
 

@@ -5,7 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campaign import demo
+from campaign import demo, event_demo
 from campaign.models import Campaign
 from extensions import db
 
@@ -20,6 +20,7 @@ def load(if_empty: bool) -> None:
         click.echo("demo: the database already holds a campaign; nothing loaded")
         return
     campaign, people = demo.load()
+    event_demo.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     base = current_app.config["PUBLIC_BASE_URL"]
