@@ -6,7 +6,7 @@ changes half-way, a broken quote) raises ImportFailed and the caller rolls every
 """
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
@@ -214,6 +214,24 @@ def run_import(
     now: datetime | None = None,
 ) -> ImportReport:
     """Import a CSV stream; writes nothing when options.dry_run. Flushes; the caller commits."""
+    steps = import_steps(stream, actor, options, total_bytes, now)
+    while True:
+        try:
+            rows, done = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        if progress:
+            progress(rows, done)
+
+
+def import_steps(
+    stream: IO[bytes],
+    actor: User | None,
+    options: ImportOptions,
+    total_bytes: int | None = None,
+    now: datetime | None = None,
+) -> Generator[tuple[int, int], None, ImportReport]:
+    """run_import() as a generator of (rows read, bytes read) after each batch, returning the report."""
     now = now or utcnow()
     if actor is not None:
         require_role(actor, *WRITERS)
@@ -255,8 +273,7 @@ def run_import(
             writer.add(row_number, values)
             if len(writer.batch) >= BATCH_ROWS:
                 writer.flush()
-                if progress:
-                    progress(report.rows, source.bytes_read)
+                yield report.rows, source.bytes_read
         writer.flush()
     except UnicodeDecodeError as error:
         message = _(
@@ -268,8 +285,7 @@ def run_import(
     except csv.Error as error:
         message = _("Ligne %(n)s : CSV mal formé (%(e)s) ; rien n'a été importé.", n=row_number, e=error)
         raise ImportFailed(message, {"file": str(error)}) from error
-    if progress:
-        progress(report.rows, source.bytes_read)
+    yield report.rows, source.bytes_read
     report.errors.sort(key=lambda e: e["row"])
     if not options.dry_run and (report.created or report.updated):
         record_import(report, options)

@@ -1,0 +1,213 @@
+"""The import pages: upload, column mapping with a preview, the run (with streamed progress), the report.
+
+The uploaded file waits on disk (RELAIS_CONTACTS_IMPORT_DIR, default instance/imports) between the
+steps, so nothing lives in a web process; the run reads it as a stream, never whole.
+"""
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.scoping import WRITERS, require_role
+from contacts import csvfiles, importer
+from contacts.forms import ConfirmForm, ImportUploadForm
+from contacts.views import bp, region_choices
+from dbtypes import utcnow
+from errors import DomainError
+from extensions import db
+
+KEEP_SECONDS = 24 * 3600
+SHOWN_ERRORS = 1000
+
+
+def import_dir() -> Path:
+    folder = Path(current_app.config.get("CONTACTS_IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def paths(token: str) -> tuple[Path, Path, Path]:
+    if not token.replace("-", "").replace("_", "").isalnum():
+        abort(404)
+    folder = import_dir()
+    return folder / f"{token}.csv", folder / f"{token}.json", folder / f"{token}.report.json"
+
+
+def load_meta(token: str) -> dict:
+    _upload, meta_path, _report = paths(token)
+    if not meta_path.exists():
+        abort(404)
+    meta = json.loads(meta_path.read_text())
+    if meta["user_id"] != current_user.id:
+        abort(404)
+    return meta
+
+
+def save_meta(token: str, meta: dict) -> None:
+    paths(token)[1].write_text(json.dumps(meta, ensure_ascii=False))
+
+
+def forget_old_imports() -> None:
+    limit = time.time() - KEEP_SECONDS
+    for path in import_dir().iterdir():
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
+def options_of(meta: dict, dry_run: bool = False) -> importer.ImportOptions:
+    return importer.ImportOptions(
+        source=meta["source"],
+        legal_basis=meta["legal_basis"],
+        on_duplicate=meta["on_duplicate"],
+        default_kind=meta["kind"],
+        default_region=meta["region"] or None,
+        mapping=meta.get("mapping"),
+        dry_run=dry_run,
+    )
+
+
+@bp.route("/contacts/import", methods=["GET", "POST"])
+def import_upload():
+    require_role(current_user, *WRITERS)
+    form = ImportUploadForm()
+    form.region.choices = region_choices(_("Aucune (nationale)"))
+    if request.method == "GET":
+        form.source.data = _("Import du %(date)s", date=utcnow().strftime("%d/%m/%Y"))
+    if form.validate_on_submit():
+        forget_old_imports()
+        token = secrets.token_urlsafe(16)
+        upload, _meta, _report = paths(token)
+        form.file.data.save(upload)
+        try:
+            with upload.open("rb") as stream:
+                headers = csvfiles.open_csv(stream).headers
+        except csvfiles.UnreadableFile:
+            upload.unlink(missing_ok=True)
+            form.file.errors = [_("Ce fichier n'est pas un CSV lisible.")]
+        else:
+            meta = {
+                "user_id": current_user.id,
+                "filename": form.file.data.filename or "contacts.csv",
+                "size": upload.stat().st_size,
+                "headers": headers,
+                "source": form.source.data.strip(),
+                "legal_basis": form.legal_basis.data,
+                "on_duplicate": form.on_duplicate.data,
+                "kind": form.kind.data,
+                "region": form.region.data or "",
+                "mapping": None,
+            }
+            save_meta(token, meta)
+            return redirect(url_for("contacts.import_mapping", token=token))
+    return render_template("contacts/import.html", form=form)
+
+
+def mapping_from_form(meta: dict) -> dict:
+    chosen = {header: request.form.get(f"map-{i}", "") for i, header in enumerate(meta["headers"])}
+    return {h: f if f in csvfiles.FIELDS else "" for h, f in chosen.items()}
+
+
+@bp.route("/contacts/import/<token>", methods=["GET", "POST"])
+def import_mapping(token: str):
+    meta = load_meta(token)
+    upload = paths(token)[0]
+    if not upload.exists():
+        return redirect(url_for("contacts.import_report", token=token))
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        meta["mapping"] = mapping_from_form(meta)
+        save_meta(token, meta)
+        return redirect(url_for("contacts.import_mapping", token=token))
+    with upload.open("rb") as stream:
+        preview = importer.preview(stream, options_of(meta))
+    return render_template(
+        "contacts/import_mapping.html",
+        token=token,
+        meta=meta,
+        preview=preview,
+        fields=csvfiles.FIELDS,
+        confirm=ConfirmForm(),
+    )
+
+
+def finish(token: str, meta: dict, report: importer.ImportReport) -> None:
+    """Commit (or, for a dry run, roll back) and keep the report for its page."""
+    upload, _meta, report_path = paths(token)
+    if report.dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        upload.unlink(missing_ok=True)
+    report_path.write_text(json.dumps({**report.as_dict(), "filename": meta["filename"]}, ensure_ascii=False))
+
+
+@bp.route("/contacts/import/<token>/run", methods=["POST"])
+def import_run(token: str):
+    """Run the import; with `Accept: application/x-ndjson`, answer progress lines as it goes."""
+    meta = load_meta(token)
+    upload = paths(token)[0]
+    if not ConfirmForm().validate_on_submit() or not upload.exists():
+        abort(400)
+    if any(key.startswith("map-") for key in request.form):
+        meta["mapping"] = mapping_from_form(meta)
+        save_meta(token, meta)
+    options = options_of(meta, dry_run=request.form.get("action") == "dry_run")
+    report_url = url_for("contacts.import_report", token=token)
+    if request.accept_mimetypes.best == "application/x-ndjson":
+        return Response(
+            stream_with_context(progress_lines(token, meta, options, report_url)), mimetype="application/x-ndjson"
+        )
+    try:
+        with upload.open("rb") as stream:
+            report = importer.run_import(stream, current_user, options, total_bytes=meta["size"])
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("contacts.import_mapping", token=token))
+    finish(token, meta, report)
+    return redirect(report_url)
+
+
+def progress_lines(token: str, meta: dict, options: importer.ImportOptions, report_url: str):
+    def line(**data) -> str:
+        return json.dumps(data, ensure_ascii=False) + "\n"
+
+    yield line(rows=0, bytes=0, total=meta["size"])
+    try:
+        with paths(token)[0].open("rb") as stream:
+            steps = importer.import_steps(stream, current_user, options, total_bytes=meta["size"])
+            while True:
+                try:
+                    rows, done = next(steps)
+                except StopIteration as finished:
+                    report = finished.value
+                    break
+                yield line(rows=rows, bytes=done, total=meta["size"])
+    except DomainError as error:
+        db.session.rollback()
+        yield line(error=error.message, fields=error.fields)
+        return
+    finish(token, meta, report)
+    yield line(done=True, report_url=report_url, created=report.created, updated=report.updated)
+
+
+@bp.route("/contacts/import/<token>/report")
+def import_report(token: str):
+    meta = load_meta(token)
+    upload, _meta, report_path = paths(token)
+    if not report_path.exists():
+        return redirect(url_for("contacts.import_mapping", token=token))
+    report = json.loads(report_path.read_text())
+    return render_template(
+        "contacts/import_report.html",
+        token=token,
+        meta=meta,
+        report=report,
+        shown_errors=report["errors"][:SHOWN_ERRORS],
+        can_import=report["dry_run"] and upload.exists(),
+        confirm=ConfirmForm(),
+    )
