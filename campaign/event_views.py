@@ -3,7 +3,7 @@ public programme (HTML, printable, embeddable per region, and RFC 5545 feeds).""
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -301,4 +301,9 @@ def embed(code: str):
     campaign = the_campaign()
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     found = events.public_events(campaign, region=region)
-    return render_template("programme/embed.html", campaign=campaign, region=region, events=found)
+    response = make_response(render_template("programme/embed.html", campaign=campaign, region=region, events=found))
+    # Any chamber's website may frame this page (frame-ancestors overrides X-Frame-Options).
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors *"
+    )
+    return response
