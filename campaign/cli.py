@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from campaign import demo, event_demo
 from campaign.models import Campaign
+from contacts import demo as contacts_demo
 from extensions import db
 
 demo_cli = AppGroup("demo", help="The demo campaign.")
@@ -21,6 +22,7 @@ def load(if_empty: bool) -> None:
         return
     campaign, people = demo.load()
     event_demo.load(campaign)
+    contacts_demo.load()
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     base = current_app.config["PUBLIC_BASE_URL"]
