@@ -1,0 +1,83 @@
+"""Readiness per region: steps and due dates derived from the region's milestones, edited by the region."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from campaign import readiness
+from campaign.models import Milestone, Region
+from extensions import db
+from tests.conftest import csrf_from
+
+
+def conference(campaign, code: str) -> Milestone:
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    return db.session.scalar(
+        select(Milestone).where(Milestone.region_id == region.id, Milestone.kind == "regional_press_conference")
+    )
+
+
+def steps(campaign, code: str) -> dict[str, readiness.Step]:
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    return {s.key: s for s in readiness.region_steps(campaign, region)}
+
+
+def test_steps_and_due_dates_come_from_the_timeline(app, demo_campaign):
+    conf = conference(demo_campaign, "91")  # moved to 23 October 2008 in the demo
+    found = steps(demo_campaign, "91")
+    assert found["venue_booked"].due_at == conf.starts_at - timedelta(days=21)
+    assert found["press_kit_ready"].due_at == conf.starts_at - timedelta(days=3)
+    assert found["conference_held"].milestone.id == conf.id
+    assert found["programme_complete"].milestone.kind == "deadline"
+    # a milestone that moves moves its steps
+    conf.starts_at += timedelta(days=7)
+    db.session.commit()
+    assert steps(demo_campaign, "91")["venue_booked"].due_at == conf.starts_at - timedelta(days=21)
+
+
+def test_a_step_follows_its_milestone(app, demo_campaign):
+    conf = conference(demo_campaign, "74")  # Limousin's conference is still planned in the demo
+    assert steps(demo_campaign, "74")["conference_held"].done is False
+    conf.status = "done"
+    db.session.commit()
+    assert steps(demo_campaign, "74")["conference_held"].done is True
+
+
+def test_the_region_ticks_and_edits_its_checklist(app, client, demo_campaign, make_user, login):
+    login(make_user("regional", region="93"))
+    page = client.get("/regions/93/readiness")
+    assert page.status_code == 200 and "Dossier de presse régional prêt" in page.get_data(as_text=True)
+    token = csrf_from(page.get_data(as_text=True))
+    assert client.post("/regions/93/readiness/press_kit_ready/toggle", data={"csrf_token": token}).status_code == 302
+    assert steps(demo_campaign, "93")["press_kit_ready"].done is True
+    response = client.post(
+        "/regions/93/readiness/venue_booked/edit",
+        data={
+            "csrf_token": token,
+            "title": "Salle réservée au Club de la Presse",
+            "due_at": "2008-08-20T12:00",
+            "owner_id": "0",
+        },
+    )
+    assert response.status_code == 302
+    step = steps(demo_campaign, "93")["venue_booked"]
+    assert (
+        step.title == "Salle réservée au Club de la Presse" and step.due_at.isoformat() == "2008-08-20T10:00:00+00:00"
+    )
+    client.post("/regions/93/readiness", data={"csrf_token": token, "title": "Réserver le traiteur", "owner_id": "0"})
+    assert any(s.custom and s.title == "Réserver le traiteur" for s in steps(demo_campaign, "93").values())
+
+
+def test_other_regions_cannot_read_or_edit(app, client, demo_campaign, make_user, login):
+    login(make_user("regional", region="91"))
+    token = csrf_from(client.get("/regions/91/readiness").get_data(as_text=True))
+    assert client.get("/regions/93/readiness").status_code == 403
+    assert client.post("/regions/93/readiness/press_kit_ready/toggle", data={"csrf_token": token}).status_code == 403
+    assert client.get("/regions/93/readiness/press_kit_ready/edit").status_code == 403
+    assert steps(demo_campaign, "93")["press_kit_ready"].done is False
+
+
+def test_viewer_reads_without_buttons(app, client, demo_campaign, make_user, login):
+    login(make_user("viewer"))
+    page = client.get("/regions/93/readiness")
+    assert page.status_code == 200 and "/toggle" not in page.get_data(as_text=True)
