@@ -1,5 +1,6 @@
 """Relais: the application factory."""
 
+import json
 import logging
 import os
 import secrets
@@ -25,11 +26,18 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     normalise_database_url(app)
     ensure_secret_key(app)
+    register_logging(app)
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_security_headers(app)
     return app
 
 
@@ -54,6 +62,38 @@ def ensure_secret_key(app: Flask) -> None:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object a line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("mailing_id", "delivery_id", "worker", "path"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def register_logging(app: Flask) -> None:
+    """RELAIS_LOG_FORMAT=json gives structured logs on stderr; the default stays readable."""
+    if app.testing or logging.getLogger("relais").handlers:
+        return
+    handler = logging.StreamHandler()
+    if app.config.get("LOG_FORMAT") == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("relais")
+    logger.addHandler(handler)
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
 
 def select_locale() -> str:
@@ -102,10 +142,10 @@ def register_blueprints(app: Flask) -> None:
     from campaign import views as campaign_views
     from contacts import api as contacts_api
     from contacts import views as contacts_views
-    from dashboard import ops
     from dashboard import views as dashboard_views
     from mailings import api as mailings_api
     from mailings import views as mailings_views
+    from operations import health
 
     for blueprint in (
         accounts_views.bp,
@@ -120,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.bp,
         mailings_views.public,
         dashboard_views.bp,
-        ops.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (
@@ -140,8 +180,9 @@ def register_commands(app: Flask) -> None:
     from campaign.reminders import campaign_cli
     from contacts.cli import contacts_cli
     from mailings.cli import mailings_cli, scheduler_cli
+    from operations.cli import backup_cli
 
-    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli):
+    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli, backup_cli):
         app.cli.add_command(group)
 
 
@@ -231,6 +272,27 @@ def flatten_messages(messages, prefix: str = ""):
             yield from flatten_messages(value, f"{prefix}.{index}")
     else:
         yield prefix or "_schema", str(messages)
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-src 'self'; frame-ancestors 'self'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Headers on every answer; a view that must be embedded elsewhere sets its own CSP first."""
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -37,7 +37,17 @@ class Config:
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 2
     MAIL_MISSED_AFTER = 7200
+    MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
+    MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
+    MAIL_ERROR_STREAK = 20  # consecutive failures that pause a mailing
+    MAIL_BATCH_SIZE = 200  # deliveries claimed at once by one connection
+    MAIL_SMTP_TIMEOUT = 30
+    MAIL_DISPATCH_INTERVAL = 5  # seconds between two scheduler ticks
+    MAIL_WORKER_DEAD_AFTER = 120  # seconds without heartbeat before a worker's claims are recovered
     SCHEDULER_EMBEDDED = False
+    PROXY_FIX = 0  # number of reverse proxies in front (sets scheme and client address from X-Forwarded-*)
+    LOG_FORMAT = "text"  # or "json"
+    LOG_LEVEL = "INFO"
     # Login throttling: failures per address in the window before refusal
     LOGIN_WINDOW_SECONDS = 900
     LOGIN_SLOW_AFTER = 3
@@ -64,4 +74,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     MAIL_SUPPRESS_SEND = False
     LOGIN_DELAY_STEP = 0.01
+    ARGON2_PROFILE = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # still argon2id, cheaper
     PUBLIC_BASE_URL = "http://relais.test"

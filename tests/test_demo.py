@@ -55,3 +55,12 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["checks"]["migrations"] == "ok"
+
+
+def test_security_headers_on_pages_and_api(client):
+    for path in ("/login", "/api/v1/openapi.json", "/healthz"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+        assert "frame-ancestors 'self'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"

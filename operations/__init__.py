@@ -1,0 +1,1 @@
+"""Running Relais: health and readiness, backups."""
