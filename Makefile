@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install translations lint format bench clean
+.PHONY: run test install translations messages lint format bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ install: $(INSTALLED) translations
 
 translations: $(INSTALLED)
 	@$(BIN)/pybabel -q compile -d translations
+
+messages: $(INSTALLED)  # after changing user-facing text: extract it and update the catalogs
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations
 
 run: install
 	$(FLASK) db upgrade

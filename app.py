@@ -26,6 +26,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     normalise_database_url(app)
     ensure_secret_key(app)
+    secure_cookies_behind_https(app)
     register_logging(app)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -50,6 +51,13 @@ def normalise_database_url(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         INSTANCE.mkdir(exist_ok=True)
+
+
+def secure_cookies_behind_https(app: Flask) -> None:
+    """Served at an https:// public address, cookies are Secure unless the environment says otherwise."""
+    if app.config["PUBLIC_BASE_URL"].startswith("https://") and "RELAIS_SESSION_COOKIE_SECURE" not in os.environ:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def ensure_secret_key(app: Flask) -> None:

@@ -64,3 +64,14 @@ def test_security_headers_on_pages_and_api(client):
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
         assert "frame-ancestors 'self'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cookies_are_secure_behind_https(app, monkeypatch, _app):
+    from app import create_app
+
+    monkeypatch.delenv("RELAIS_SESSION_COOKIE_SECURE", raising=False)
+    served = create_app({**_app.config, "PUBLIC_BASE_URL": "https://relais.example.org"})
+    assert served.config["SESSION_COOKIE_SECURE"] is True
+    client = served.test_client()
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "; Secure" in cookie
