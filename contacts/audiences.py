@@ -19,7 +19,7 @@ SEGMENT_KEYS = ("kind", "region", "tags", "media_type", "beats", "q")
 
 
 def list_query(user: User | None) -> Select:
-    query = select(ContactList).order_by(ContactList.name, ContactList.id)
+    query = select(ContactList).select_from(ContactList).order_by(ContactList.name, ContactList.id)
     return readable(query, user, ContactList.region_id) if user is not None else query
 
 
@@ -136,7 +136,7 @@ def clean_filter(raw: dict | None) -> dict:
 
 
 def segment_query(user: User | None) -> Select:
-    query = select(Segment).order_by(Segment.name, Segment.id)
+    query = select(Segment).select_from(Segment).order_by(Segment.name, Segment.id)
     return readable(query, user, Segment.region_id) if user is not None else query
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import phonenumbers
 from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert, or_, select, update
 
 from accounts.models import AuditEntry, User
 from accounts.scoping import readable, require_read, require_write
@@ -185,7 +185,7 @@ def apply_filters(query: Select, filters: dict) -> Select:
 
 def contact_query(user: User | None, filters: dict | None = None) -> Select:
     """The contacts this user may read, filtered, by name. `user=None` is the command line."""
-    query = select(Contact)
+    query = select(Contact).select_from(Contact)  # keeps FROM when paginate() counts
     if user is not None:
         query = readable(query, user, Contact.region_id)
     query = apply_filters(query, filters or {})
@@ -358,7 +358,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     if actor is not None:
         require_write(actor, contact.region_id)
     now = now or utcnow()
-    digest, contact_id = email_hash(contact.email), contact.id
+    digest, contact_id, email = email_hash(contact.email), contact.id, contact.email
     contact_erased.send(contact_id=contact_id, email_hash=digest)
     existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
     if existing is None:
@@ -371,9 +371,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
         delete(ContactTag).where(ContactTag.contact_id == contact_id),
         delete(ContactBeat).where(ContactBeat.contact_id == contact_id),
         delete(Contact).where(Contact.id == contact_id),  # Core: no audit snapshot of the person
-        update(AuditEntry)
-        .where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(contact_id))
-        .values(changes={"erased": True}),
+        update(AuditEntry).where(audit_of(contact_id, email)).values(changes={"erased": True}),
     ):
         db.session.execute(statement)
     from accounts.audit import current_actor
@@ -392,6 +390,22 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     )
     db.session.flush()
     return digest
+
+
+def audit_of(contact_id: int, email: str):
+    """The audit entries about one contact.
+
+    The audit log writes creations before the row has its identity (entity_id ""), so those are
+    found by the address they recorded.
+    """
+    recorded = like_pattern(f'"{email}"')
+    return and_(
+        AuditEntry.entity == "contacts",
+        or_(
+            AuditEntry.entity_id == str(contact_id),
+            and_(AuditEntry.entity_id == "", cast(AuditEntry.changes, String).like(recorded, escape="\\")),
+        ),
+    )
 
 
 def contact_out(contact: Contact) -> dict:
@@ -441,9 +455,7 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
         .order_by(ContactList.name)
     ).all()
     history = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(contact.id))
-        .order_by(AuditEntry.at)
+        select(AuditEntry).where(audit_of(contact.id, contact.email)).order_by(AuditEntry.at, AuditEntry.id)
     ).all()
     return {
         "contact": data,
