@@ -155,7 +155,7 @@ def import_run(token: str):
     if any(key.startswith("map-") for key in request.form):
         meta["mapping"] = mapping_from_form(meta)
         save_meta(token, meta)
-    options = options_of(meta, dry_run=request.form.get("action") == "dry_run")
+    options = options_of(meta, dry_run=request.form.get("step") == "dry_run")
     report_url = url_for("contacts.import_report", token=token)
     if request.accept_mimetypes.best == "application/x-ndjson":
         return Response(

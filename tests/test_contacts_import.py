@@ -236,3 +236,42 @@ def test_cli_import_dry_run_then_import_then_export(app, runner, regions, tmp_pa
     broken.write_bytes(b"")
     failed = runner.invoke(args=["contacts", "import", str(broken)])
     assert failed.exit_code != 0 and "illisible" in failed.output
+
+
+def test_import_pages_preview_simulate_then_import_with_streamed_progress(
+    client, login, make_user, app, monkeypatch, tmp_path
+):
+    from tests.conftest import csrf_from
+
+    monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
+    login(make_user("national"))
+    form = client.get("/contacts/import").get_data(as_text=True)
+    token = csrf_from(form)
+    fields = {"csrf_token": token, "source": "Salon 2008", "legal_basis": "consent", "on_duplicate": "update"}
+    fields |= {"kind": "media", "region": ""}
+    empty = client.post("/contacts/import", data={**fields, "file": (io.BytesIO(b""), "vide.csv")})
+    assert "pas un CSV lisible" in empty.get_data(as_text=True)
+    uploaded = client.post(
+        "/contacts/import", data={**fields, "file": (io.BytesIO(FRENCH_EXCEL.encode("cp1252")), "presse.csv")}
+    )
+    mapping_url = uploaded.headers["Location"]
+    mapping = client.get(mapping_url).get_data(as_text=True)
+    assert "cp1252" in mapping and "Amélie" in mapping and 'value="email" selected' in mapping
+    simulated = client.post(f"{mapping_url}/run", data={"csrf_token": token, "step": "dry_run"})
+    report = client.get(simulated.headers["Location"]).get_data(as_text=True)
+    assert 'data-count="created">2<' in report and "Importer pour de bon" in report
+    assert count_contacts() == 0
+    streamed = client.post(
+        f"{mapping_url}/run", data={"csrf_token": token, "step": "import"}, headers={"Accept": "application/x-ndjson"}
+    )
+    lines = [json.loads(line) for line in streamed.get_data(as_text=True).splitlines()]
+    assert lines[0]["rows"] == 0 and lines[-1]["done"] is True and lines[-1]["created"] == 2
+    assert count_contacts() == 2
+    assert contact("amelie.heuze@example.org").legal_basis == "consent"
+    final = client.get(lines[-1]["report_url"]).get_data(as_text=True)
+    assert "Importer pour de bon" not in final and "ligne" in final and "Atlantide" in final
+    assert not list(tmp_path.glob("*.csv"))  # the upload is gone once imported
+    other = make_user("national")
+    client.get("/logout")
+    login(other)
+    assert client.get(mapping_url).status_code == 404  # an upload belongs to whoever sent it

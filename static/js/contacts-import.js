@@ -36,7 +36,7 @@
     var body = new FormData(form, button);
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     show("Envoi…");
-    fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/x-ndjson" }, credentials: "same-origin" })
+    fetch(form.getAttribute("action"), { method: "POST", body: body, headers: { Accept: "application/x-ndjson" }, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
         var reader = response.body.getReader();

@@ -1,0 +1,50 @@
+"""In Chromium: import a CSV through the page with a column mapping, read the report, find a contact by an
+accent-less search."""
+
+from tests.conftest import PASSWORD
+
+CSV = (
+    "Identité;Mél professionnel;Rédaction\n"
+    "Amélie Heuzé;amelie.heuze@example.org;Ouest-France\n"
+    "Yann Le Bihan;yann.lebihan@example.org;Le Télégramme\n"
+    "Sans Adresse;;Le Télégramme\n"
+).encode("cp1252")
+
+
+def test_import_with_mapping_then_search_without_accents(
+    page, live_server, browser_login, make_user, regions, console_errors, artifacts, app, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
+    page.set_default_timeout(10_000)
+    browser_login(make_user("national"), PASSWORD)
+    page.goto(f"{live_server}/contacts")
+    page.get_by_role("button", name="Importer un fichier").click()
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "presse-bretagne.csv", "mimeType": "text/csv", "buffer": CSV}
+    )
+    page.get_by_label("Source").fill("Fichier presse Bretagne 2008")
+    page.get_by_label("Type par défaut").select_option("media")
+    page.get_by_label("Région par défaut").select_option("53")
+    page.get_by_role("button", name="Envoyer le fichier").click()
+
+    page.get_by_role("heading", name="Correspondance des colonnes").wait_for()
+    assert page.get_by_label("Rédaction").input_value() == "outlet"  # recognised by its name
+    assert page.get_by_label("Mél professionnel").input_value() == ""  # not recognised: mapped by hand
+    page.get_by_label("Identité").select_option("full_name")
+    page.get_by_label("Mél professionnel").select_option("email")
+    page.get_by_role("button", name="Importer", exact=True).click()
+
+    page.wait_for_url("**/report")
+    assert page.locator('[data-count="created"]').inner_text() == "2"
+    assert page.locator('[data-count="errors"]').inner_text() == "1"
+    assert "adresse e-mail manquante" in page.locator("table.import-errors").inner_text()
+    page.screenshot(path=str(artifacts / "contacts-import-report.png"), full_page=True)
+
+    page.get_by_role("button", name="Voir les contacts").click()
+    page.get_by_role("searchbox", name="Rechercher").fill("heuze")
+    page.get_by_role("searchbox", name="Rechercher").press("Enter")
+    page.wait_for_url("**/contacts?q=heuze*")
+    rows = page.locator("table.contacts-table tbody tr")
+    assert rows.count() == 1
+    assert "Amélie Heuzé" in rows.first.inner_text() and "Bretagne" in rows.first.inner_text()
+    assert console_errors == []
