@@ -431,15 +431,17 @@ class BatchWriter:
                     "updated_at": self.now,
                 }
             )
-        needs_ids = any(v["tags"] or v["beats"] for v in creates)
-        if not needs_ids:
-            db.session.execute(insert(Contact.__table__), rows)
+        db.session.execute(insert(Contact.__table__), rows)
+        if not any(v["tags"] or v["beats"] for v in creates):
             return
-        ids = db.session.scalars(
-            insert(Contact.__table__).returning(Contact.__table__.c.id, sort_by_parameter_order=True), rows
-        ).all()
-        tags = [{"contact_id": i, "tag": t} for i, v in zip(ids, creates, strict=True) for t in v["tags"]]
-        beats = [{"contact_id": i, "beat": b} for i, v in zip(ids, creates, strict=True) for b in v["beats"]]
+        # One look-up per batch: RETURNING with parameter order makes SQLite insert row by row.
+        ids = dict(
+            db.session.execute(
+                select(Contact.email, Contact.id).where(Contact.email.in_([v["email"] for v in creates]))
+            ).all()
+        )
+        tags = [{"contact_id": ids[v["email"]], "tag": t} for v in creates for t in v["tags"]]
+        beats = [{"contact_id": ids[v["email"]], "beat": b} for v in creates for b in v["beats"]]
         if tags:
             db.session.execute(insert(ContactTag.__table__), tags)
         if beats:

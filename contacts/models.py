@@ -2,6 +2,7 @@
 
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event, select
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -30,10 +31,13 @@ SUPPRESSION_REASONS = ("unsubscribed", "bounced", "erased", "complaint")
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ß": "ss"})
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str | None) -> str:
     """Lower-case, accent-free text for search: 'Heuzé' -> 'heuze', 'Cœur' -> 'coeur'."""
     if not text:
         return ""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -80,7 +84,7 @@ class Contact(db.Model):
 
     __tablename__ = "contacts"
     __table_args__ = (
-        Index("ix_contacts_region_kind", "region_id", "kind"),
+        Index("ix_contacts_region_kind", "region_id", "kind", "last_name", "first_name", "id"),
         Index("ix_contacts_kind", "kind"),
         Index("ix_contacts_media_type", "media_type"),
         Index("ix_contacts_name", "last_name", "first_name", "id"),

@@ -115,7 +115,9 @@ def upgrade():
             batch_op.f("ix_contacts_organisation_id"), ["organisation_id"], unique=False
         )
         batch_op.create_index(
-            "ix_contacts_region_kind", ["region_id", "kind"], unique=False
+            "ix_contacts_region_kind",
+            ["region_id", "kind", "last_name", "first_name", "id"],
+            unique=False,
         )
         batch_op.create_index("ix_contacts_kind", ["kind"], unique=False)
         batch_op.create_index("ix_contacts_media_type", ["media_type"], unique=False)
