@@ -473,3 +473,13 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
         ],
         "exported_at": utcnow().isoformat(),
     }
+
+
+def audience_contacts(list_ids=(), segment_ids=(), contact_ids=()) -> Select:
+    """A select() of the ids of the contacts a mailing may go to (not opted out, not bounced).
+
+    The same as contacts.audiences.audience_contacts(), here for callers that look for it in services.
+    """
+    from contacts.audiences import audience_contacts as resolve
+
+    return resolve(list_ids, segment_ids, contact_ids)
