@@ -5,7 +5,7 @@ import logging
 import os
 import secrets
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -105,6 +105,9 @@ def register_logging(app: Flask) -> None:
 
 
 def select_locale() -> str:
+    """French unless the person chose English (?lang=en, kept in the session); French outside requests."""
+    if not has_request_context():
+        return "fr"
     languages = ("fr", "en")
     asked = request.args.get("lang")
     if asked in languages:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import User
@@ -219,7 +220,11 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                 a.warnings.append(
                     Warning_(
                         "outside_press_week",
-                        f"regional press conference outside the national press week ({week[0]:%d/%m} – {week[1]:%d/%m})",
+                        _(
+                            "conférence régionale hors de la semaine de la conférence nationale (%(start)s – %(end)s)",
+                            start=f"{week[0]:%d/%m}",
+                            end=f"{week[1]:%d/%m}",
+                        ),
                     )
                 )
         for dep in m.depends_on:

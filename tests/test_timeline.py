@@ -99,7 +99,7 @@ def test_timeline_page_shows_lanes_warnings_and_filters(client, login, make_user
     login(make_user("viewer"))
     page = client.get(f"/campaigns/{demo_campaign.id}").get_data(as_text=True)
     assert page.count('class="tl-lane"') == 21
-    assert "outside the national press week" in page
+    assert "hors de la semaine de la conférence nationale" in page
     assert "en retard" in page  # Limousin's conference was never marked as held
     filtered = client.get(f"/campaigns/{demo_campaign.id}?region=53&kind=regional_press_conference").get_data(as_text=True)
     assert filtered.count('class="tl-lane"') == 1 and 'data-lane="53"' in filtered
