@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import IO
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
@@ -250,6 +250,10 @@ def import_steps(
         reader = RowReader(source.headers, mapping, options, region_lookup())
     except ValueError as error:
         raise ValidationFailed(str(error), {"region": str(error)}) from error
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The per-batch look-ups are prepared statements; a generic plan made while the table was
+        # small would scan it for every batch. Custom plans, for this transaction only.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     writer = BatchWriter(actor, options, report, now)
     seen: dict[str, int] = {}
     row_number = 1
@@ -315,6 +319,19 @@ def record_import(report: ImportReport, options: ImportOptions) -> None:
             },
         )
     )
+
+
+def bulk_insert(table, rows: list[dict]) -> None:
+    """Insert rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
 
 
 class BatchWriter:
@@ -431,10 +448,7 @@ class BatchWriter:
                     "updated_at": self.now,
                 }
             )
-        db.session.execute(insert(Contact.__table__), rows)
-        if not any(v["tags"] or v["beats"] for v in creates):
-            return
-        # One look-up per batch: RETURNING with parameter order makes SQLite insert row by row.
+        bulk_insert(Contact.__table__, rows)
         ids = dict(
             db.session.execute(
                 select(Contact.email, Contact.id).where(Contact.email.in_([v["email"] for v in creates]))
@@ -443,9 +457,9 @@ class BatchWriter:
         tags = [{"contact_id": ids[v["email"]], "tag": t} for v in creates for t in v["tags"]]
         beats = [{"contact_id": ids[v["email"]], "beat": b} for v in creates for b in v["beats"]]
         if tags:
-            db.session.execute(insert(ContactTag.__table__), tags)
+            bulk_insert(ContactTag.__table__, tags)
         if beats:
-            db.session.execute(insert(ContactBeat.__table__), beats)
+            bulk_insert(ContactBeat.__table__, beats)
 
     def update(self, updates: list[tuple[int, dict]]) -> None:
         """Fill in what the file gives (a blank cell keeps what we had); tags and beats are added."""
