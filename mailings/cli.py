@@ -1,6 +1,55 @@
-"""`flask scheduler run` and `flask mailings worker` (to be built: issue 4)."""
+"""`flask scheduler run` (the timer, one active at a time) and `flask mailings worker [--once]`."""
 
+import signal
+import threading
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
+
+from dbtypes import utcnow
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler: due mailings, embargoes, reminders.")
 mailings_cli = AppGroup("mailings", help="Delivery workers.")
+
+
+def stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@scheduler_cli.command("run")
+@click.option("--interval", type=float, default=None, help="Seconds between two dispatches.")
+def scheduler_run(interval: float | None) -> None:
+    """Run the scheduler in the foreground (a second one waits as a standby)."""
+    from mailings.scheduler import run_scheduler
+
+    stop = stop_on_signals()
+    run_scheduler(
+        current_app._get_current_object(),
+        stop,
+        interval=interval,
+        on_active=lambda: click.echo("scheduler: active", err=True),
+    )
+
+
+@scheduler_cli.command("tick")
+def scheduler_tick() -> None:
+    """Dispatch what is due once, and say what was done."""
+    from mailings.scheduler import dispatch_due
+
+    click.echo(dispatch_due(utcnow()))
+
+
+@mailings_cli.command("worker")
+@click.option("--once", is_flag=True, help="Exit when nothing is left to send.")
+@click.option("--connections", type=int, default=None, help="Parallel SMTP connections (RELAIS_MAIL_CONNECTIONS).")
+def worker(once: bool, connections: int | None) -> None:
+    """A delivery worker in the foreground; run as many as you like, on any machine."""
+    from mailings.engine import Worker
+
+    runner = Worker(current_app._get_current_object(), connections=connections, once=once)
+    runner.stop = stop_on_signals()
+    runner.run()

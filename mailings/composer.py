@@ -1,0 +1,192 @@
+"""One mailing's messages: template compiled once, layout split once, per-region data loaded once."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+from markupsafe import Markup
+from sqlalchemy import select
+
+from campaign.models import Event, Milestone
+from campaign.services import zone
+from extensions import db
+from mailings.message import MessageBuilder
+from mailings.models import EmailTemplate, Mailing
+from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
+from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
+
+BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
+NO_CONFERENCE = {"id": None, "title": "", "starts_at": None, "venue": "", "city": ""}
+
+
+@dataclass
+class Recipient:
+    """The plain values of a contact that a message needs."""
+
+    id: int | None
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    kind: str = ""
+    organisation: str = ""
+    region_id: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @classmethod
+    def of(cls, contact) -> "Recipient":
+        return cls(
+            contact.id,
+            contact.email,
+            contact.first_name or "",
+            contact.last_name or "",
+            contact.kind or "",
+            contact.organisation.name if contact.organisation else "",
+            contact.region_id,
+        )
+
+
+class Composer:
+    """Everything needed to write one mailing's message to any of its recipients."""
+
+    def __init__(
+        self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
+    ):
+        self.mailing_id = mailing.id
+        self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # envelope sender
+        if compiled is None:
+            template = template or mailing.template
+            compiled = compile_template(template.subject, template.html, template.text)
+        self.compiled = compiled
+        config = current_app.config
+        self.base = config["PUBLIC_BASE_URL"].rstrip("/")
+        self.unsub_signer = signer(UNSUBSCRIBE_SALT)
+        self.rsvp_signer = signer(RSVP_SALT)
+        campaign = mailing.campaign
+        self.tz = zone(campaign.timezone)
+        self.campaign_id = campaign.id
+        self.campaign = {"name": campaign.name, "starts_on": campaign.starts_on, "ends_on": campaign.ends_on}
+        self.mailing = {"name": mailing.name}
+        sender = mailing.from_name or mailing.from_email
+        layout = {
+            "campaign_name": campaign.name,
+            "color": campaign.primary_color or "#0b6e4f",
+            "logo_url": config.get("MAIL_LOGO_URL"),
+            "sender": sender,
+            "body": Markup(BODY),
+            "unsubscribe_url": Markup(UNSUB),
+        }
+        self.html_head, self.html_tail = render_template("email/layout.html", **layout).split(BODY)
+        self.text_head, self.text_tail = render_template("email/layout.txt", **layout).split(BODY)
+        self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
+        self.conferences, self.national = self.load_conferences()
+        self.events: dict[int | None, list[dict]] = {}
+        self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
+
+    def load_conferences(self) -> tuple[dict[int, dict], dict]:
+        rows = db.session.scalars(
+            select(Milestone)
+            .where(
+                Milestone.campaign_id == self.campaign_id,
+                Milestone.kind.in_(("regional_press_conference", "national_press_conference")),
+                Milestone.status != "cancelled",
+            )
+            .order_by(Milestone.starts_at)
+        ).all()
+        regional, national = {}, dict(NO_CONFERENCE)
+        for m in rows:
+            value = {
+                "id": m.id,
+                "title": m.title,
+                "starts_at": m.starts_at.astimezone(self.tz),
+                "venue": m.venue,
+                "city": m.city,
+            }
+            if m.kind == "national_press_conference" and national["id"] is None:
+                national = value
+            elif m.kind == "regional_press_conference" and m.region_id not in regional:
+                regional[m.region_id] = value
+        return regional, national
+
+    def region(self, region_id: int | None) -> dict:
+        if region_id not in self.regions:
+            from campaign.models import Region
+
+            region = db.session.get(Region, region_id)
+            self.regions[region_id] = {"code": region.code, "name": region.name} if region else self.regions[None]
+        return self.regions[region_id]
+
+    def region_events(self, region_id: int | None) -> list[dict]:
+        if region_id not in self.events:
+            rows = (
+                db.session.scalars(
+                    select(Event)
+                    .where(
+                        Event.campaign_id == self.campaign_id, Event.region_id == region_id, Event.status == "approved"
+                    )
+                    .order_by(Event.starts_at)
+                ).all()
+                if region_id
+                else []
+            )
+            self.events[region_id] = [
+                {"title": e.title, "type": e.type, "starts_at": e.starts_at.astimezone(self.tz), "city": e.city}
+                for e in rows
+            ]
+        return self.events[region_id]
+
+    def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
+        conference = self.conferences.get(person.region_id, self.national)
+        yes = no = ""
+        if conference["id"] and person.id:
+            yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
+            no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
+        return {
+            "contact": {
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "full_name": person.full_name,
+                "email": person.email,
+                "organisation": person.organisation,
+                "kind": person.kind,
+            },
+            "region": self.region(person.region_id),
+            "campaign": self.campaign,
+            "mailing": self.mailing,
+            "conference": {k: v for k, v in conference.items() if k != "id"},
+            "events": self.region_events(person.region_id),
+            "unsubscribe_url": unsubscribe_url,
+            "rsvp_yes_url": yes,
+            "rsvp_no_url": no,
+        }
+
+    def unsubscribe_url(self, person: Recipient, test: bool = False) -> str:
+        token = unsubscribe_token(None if test else person.id, self.mailing_id, self.unsub_signer)
+        return f"{self.base}/unsubscribe/{token}"
+
+    def wrap(self, body: str, text: str | None, unsubscribe_url: str) -> tuple[str, str]:
+        html = self.html_head + body + self.html_tail.replace(UNSUB, unsubscribe_url)
+        plain = self.text_head + (text if text is not None else html_to_text(body)).strip() + self.text_tail
+        return html, plain.replace(UNSUB, unsubscribe_url)
+
+    def compose(
+        self, person: Recipient, delivery_id: int, careful: bool = False, test: bool = False
+    ) -> tuple[bytes, str]:
+        """The message's bytes and its Message-ID (the fast path unless `careful`)."""
+        url = self.unsubscribe_url(person, test)
+        context = self.context(person, url)
+        subject, body, text = render_checked(self.compiled, context) if careful else self.compiled.render(context)
+        html, plain = self.wrap(body, text, url)
+        message_id = self.builder.message_id(delivery_id)
+        data = self.builder.build(person.full_name, person.email, subject, html, plain, url, message_id)
+        return data, message_id
+
+    def preview(self, person: Recipient) -> dict:
+        """What the editor shows: subject, both parts and the weight of the whole message."""
+        url = self.unsubscribe_url(person)
+        subject, body, text = render_checked(self.compiled, self.context(person, url))
+        html, plain = self.wrap(body, text, url)
+        data = self.builder.build(person.full_name, person.email, subject, html, plain, url, self.builder.message_id(0))
+        return {"subject": subject, "html": html, "text": plain, "size": len(data), "kb": round(len(data) / 1024, 1)}

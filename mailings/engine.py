@@ -1,0 +1,514 @@
+"""The delivery engine: freeze the audience, claim deliveries, hand them to SMTP, record the answers.
+
+The database is the truth. A connection thread claims a batch of deliveries in one short
+transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, one atomic UPDATE on SQLite), then for each
+one commits `sending` (together with the previous one's result) before the hand-over, so a crash
+leaves at most one `sending` row per connection; recovery marks those `unknown`, never resends
+them. A claim points at its worker; a dead worker's claims are released to the others.
+"""
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.engine import Connection
+
+from contacts.models import Contact, Organisation, Suppression
+from dbtypes import utcnow
+from extensions import db
+from mailings import states
+from mailings.audience import audience_ids
+from mailings.composer import Composer, Recipient
+from mailings.models import Delivery, DeliveryWorker, Mailing
+from mailings.transport import Outcome, RateLimiter, SmtpChannel
+
+log = logging.getLogger("relais.delivery")
+D = Delivery.__table__
+M = Mailing.__table__
+W = DeliveryWorker.__table__
+LOCK_CLASS = 0x52454C  # advisory lock namespace of delivery workers ("REL")
+OPEN_STATUSES = ("pending", "sending", "retry")
+
+MARK_SENDING = (
+    update(D)
+    .where(D.c.id == bindparam("b_id"))
+    .values(status="sending", attempts=D.c.attempts + 1, message_id=bindparam("b_mid"), updated_at=bindparam("b_now"))
+)
+SET_RESULT = (
+    update(D)
+    .where(D.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        response=bindparam("b_response"),
+        last_error=bindparam("b_error"),
+        sent_at=bindparam("b_sent"),
+        next_attempt_at=bindparam("b_next"),
+        worker_id=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+# ---- freezing the audience --------------------------------------------------------------------
+
+
+def freeze_audience(mailing: Mailing, now: datetime) -> int:
+    """Turn the audience into one delivery row per recipient, once; returns the rows written."""
+    claimed = db.session.execute(update(M).where(M.c.id == mailing.id, M.c.frozen_at.is_(None)).values(frozen_at=now))
+    if claimed.rowcount != 1:
+        return 0
+    ids = audience_ids(mailing.audience or {})
+    if ids is None:
+        return 0
+    unreachable = or_(Contact.opted_out.is_(True), Contact.bounced.is_(True))
+    from sqlalchemy import case, literal
+
+    rows = select(
+        literal(mailing.id),
+        Contact.id,
+        Contact.email,
+        case((unreachable, "skipped"), else_="pending"),
+        literal(0),
+        case((Contact.opted_out.is_(True), "opted out"), (Contact.bounced.is_(True), "bounced"), else_=""),
+        literal(""),
+        literal(""),
+    ).where(Contact.id.in_(ids))
+    result = db.session.execute(
+        insert(D).from_select(
+            ["mailing_id", "contact_id", "email", "status", "attempts", "last_error", "response", "message_id"], rows
+        )
+    )
+    db.session.expire(mailing, ["frozen_at"])
+    return result.rowcount or 0
+
+
+# ---- workers and recovery ---------------------------------------------------------------------
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def prepare_connection(conn: Connection) -> None:
+    """SQLite: WAL so readers never wait for the sender; each commit then costs no fsync."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        conn.exec_driver_sql("PRAGMA busy_timeout=20000")
+        conn.commit()
+
+
+def worker_is_dead(conn: Connection, worker, now: datetime, dead_after: int) -> bool:
+    if worker.heartbeat_at < now - timedelta(seconds=dead_after):
+        return True
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :w)"), {"c": LOCK_CLASS, "w": worker.id}).scalar()
+        if got:
+            conn.execute(text("SELECT pg_advisory_unlock(:c, :w)"), {"c": LOCK_CLASS, "w": worker.id})
+        return bool(got)
+    if worker.host == socket.gethostname():
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
+def recover(conn: Connection, now: datetime | None = None, dead_after: int | None = None) -> int:
+    """Claims of dead workers: their `sending` rows become `unknown`, the rest go back to the pool."""
+    now = now or utcnow()
+    dead_after = dead_after or current_app.config["MAIL_WORKER_DEAD_AFTER"]
+    workers = conn.execute(select(W)).all()
+    conn.commit()
+    recovered = 0
+    for worker in workers:
+        if not worker_is_dead(conn, worker, now, dead_after):
+            continue
+        in_doubt = conn.execute(
+            update(D)
+            .where(D.c.worker_id == worker.id, D.c.status == "sending")
+            .values(
+                status="unknown",
+                worker_id=None,
+                last_error="the worker stopped while handing this message over: it may or may not have arrived",
+                updated_at=now,
+            )
+        ).rowcount
+        conn.execute(update(D).where(D.c.worker_id == worker.id).values(worker_id=None))
+        conn.execute(delete(W).where(W.c.id == worker.id))
+        conn.commit()
+        recovered += in_doubt
+        log.warning("recovered worker %s (pid %s on %s): %s in doubt", worker.id, worker.pid, worker.host, in_doubt)
+    if recovered or workers:
+        for (mailing_id,) in conn.execute(select(M.c.id).where(M.c.status == "sending")).all():
+            finish_if_done(conn, mailing_id, now)
+    conn.commit()
+    return recovered
+
+
+def finish_if_done(conn: Connection, mailing_id: int, now: datetime) -> bool:
+    """`sending` becomes `sent` when no delivery is left pending, sending or to retry."""
+    left = select(D.c.id).where(D.c.mailing_id == mailing_id, D.c.status.in_(OPEN_STATUSES)).limit(1)
+    done = conn.execute(
+        update(M)
+        .where(M.c.id == mailing_id, M.c.status.in_(states.sources("finish")), ~left.exists())
+        .values(status=states.TRANSITIONS["finish"][1], finished_at=now, status_reason="")
+    ).rowcount
+    conn.commit()
+    return bool(done)
+
+
+def pause(conn: Connection, mailing_id: int, reason: str) -> None:
+    conn.execute(
+        update(M)
+        .where(M.c.id == mailing_id, M.c.status == "sending")
+        .values(status=states.TRANSITIONS["pause"][1], status_reason=reason[:1000])
+    )
+    conn.commit()
+    log.warning("mailing %s paused: %s", mailing_id, reason)
+
+
+# ---- the worker -------------------------------------------------------------------------------
+
+
+class Worker:
+    """`flask mailings worker`: one registered worker running `connections` SMTP connections."""
+
+    def __init__(
+        self,
+        app: Flask,
+        connections: int | None = None,
+        once: bool = False,
+        idle: float = 0.5,
+        batch: int | None = None,
+    ):
+        self.app = app
+        config = app.config
+        self.connections = max(1, int(connections or config["MAIL_CONNECTIONS"]))
+        self.batch = int(batch or config["MAIL_BATCH_SIZE"])
+        self.delays = [float(d) for d in config["MAIL_RETRY_DELAYS"]]
+        self.streak_limit = int(config["MAIL_ERROR_STREAK"])
+        self.rate = RateLimiter(int(config["MAIL_RATE_PER_MINUTE"] or 0))
+        self.once = once
+        self.idle = idle
+        self.stop = threading.Event()
+        self.worker_id: int | None = None
+        self.lock_conn: Connection | None = None
+        self.rotation = 0
+
+    # registration -------------------------------------------------------------------------
+    def register(self) -> int:
+        with db.engine.connect() as conn:
+            prepare_connection(conn)
+            recover(conn)
+            self.worker_id = conn.execute(
+                insert(W)
+                .values(host=socket.gethostname(), pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow())
+                .returning(W.c.id)
+            ).scalar_one()
+            conn.commit()
+        if is_postgres():
+            self.lock_conn = db.engine.connect()
+            self.lock_conn.execute(text("SELECT pg_advisory_lock(:c, :w)"), {"c": LOCK_CLASS, "w": self.worker_id})
+            self.lock_conn.commit()
+        return self.worker_id
+
+    def unregister(self) -> None:
+        with db.engine.connect() as conn:
+            conn.execute(
+                update(D).where(D.c.worker_id == self.worker_id, D.c.status != "sending").values(worker_id=None)
+            )
+            conn.execute(delete(W).where(W.c.id == self.worker_id))
+            conn.commit()
+        if self.lock_conn is not None:
+            self.lock_conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            self.lock_conn.commit()
+            self.lock_conn.close()
+            self.lock_conn = None
+
+    def heartbeat(self) -> None:
+        beat = 0
+        while not self.stop.wait(1.0):
+            beat += 1
+            if beat % 10:
+                continue
+            with self.app.app_context(), db.engine.connect() as conn:
+                prepare_connection(conn)
+                conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                conn.commit()
+                if beat % 30 == 0:
+                    recover(conn)
+
+    # running ------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run until stopped (or, with `once`, until nothing is left to send)."""
+        with self.app.app_context():
+            self.register()
+        beat = threading.Thread(target=self.heartbeat, name="relais-heartbeat", daemon=True)
+        beat.start()
+        threads = [
+            threading.Thread(target=self.connection_loop, args=(i,), name=f"relais-smtp-{i}")
+            for i in range(self.connections)
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.5)
+        finally:
+            self.stop.set()
+            beat.join(5)
+            with self.app.app_context():
+                self.unregister()
+
+    def connection_loop(self, index: int) -> None:
+        with self.app.app_context():
+            channel = SmtpChannel()
+            composers: dict[int, Composer] = {}
+            with db.engine.connect() as conn:
+                prepare_connection(conn)
+                try:
+                    while not self.stop.is_set():
+                        mailing_id, rows = self.claim_next(conn, index)
+                        if rows:
+                            self.deliver(conn, channel, composers, mailing_id, rows)
+                        elif self.once and not self.work_left(conn):
+                            break
+                        else:
+                            self.stop.wait(self.idle)
+                except Exception:
+                    log.exception("delivery connection %s stopped", index)
+                    raise
+                finally:
+                    channel.close()
+                    db.session.remove()
+
+    def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list]:
+        """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
+        ids = conn.execute(select(M.c.id).where(M.c.status == "sending").order_by(M.c.id)).scalars().all()
+        conn.commit()
+        if not ids:
+            return None, []
+        self.rotation += 1
+        start = (self.rotation + index) % len(ids)
+        for mailing_id in ids[start:] + ids[:start]:
+            rows = self.claim(conn, mailing_id)
+            if rows:
+                return mailing_id, rows
+        return None, []
+
+    def claim(self, conn: Connection, mailing_id: int) -> list:
+        now = utcnow()
+        due = select(D.c.id).where(
+            D.c.mailing_id == mailing_id,
+            D.c.worker_id.is_(None),
+            or_(D.c.status == "pending", and_(D.c.status == "retry", D.c.next_attempt_at <= now)),
+        )
+        due = due.order_by(D.c.id).limit(self.batch)
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(
+            update(D)
+            .where(D.c.id.in_(due))
+            .values(worker_id=self.worker_id)
+            .returning(D.c.id, D.c.contact_id, D.c.email, D.c.attempts)
+        ).all()
+        conn.commit()
+        return sorted(rows, key=lambda r: r.id)
+
+    def work_left(self, conn: Connection) -> bool:
+        """For `--once`: unclaimed deliveries to send now, or retries due within a minute."""
+        soon = utcnow() + timedelta(seconds=60)
+        found = conn.execute(
+            select(D.c.id)
+            .join(M, M.c.id == D.c.mailing_id)
+            .where(
+                M.c.status == "sending",
+                or_(D.c.status == "pending", and_(D.c.status == "retry", D.c.next_attempt_at <= soon)),
+            )
+            .limit(1)
+        ).first()
+        conn.commit()
+        return found is not None
+
+    def composer(self, composers: dict, mailing_id: int) -> Composer:
+        if mailing_id not in composers:
+            composers[mailing_id] = Composer(db.session.get(Mailing, mailing_id))
+            db.session.rollback()
+        return composers[mailing_id]
+
+    def recipients(self, conn: Connection, rows: Iterable) -> tuple[dict[int, tuple], set[str]]:
+        contact_ids = [r.contact_id for r in rows if r.contact_id]
+        found = conn.execute(
+            select(
+                Contact.id,
+                Contact.email,
+                Contact.first_name,
+                Contact.last_name,
+                Contact.kind,
+                Organisation.name,
+                Contact.region_id,
+                Contact.opted_out,
+                Contact.bounced,
+            )
+            .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
+            .where(Contact.id.in_(contact_ids))
+        ).all()
+        hashes = {email_hash(r.email): r.email for r in rows}
+        suppressed = conn.execute(
+            select(Suppression.email_hash).where(Suppression.email_hash.in_(list(hashes)))
+        ).scalars()
+        conn.commit()
+        return {c.id: c for c in found}, {hashes[h] for h in suppressed}
+
+    def deliver(self, conn: Connection, channel: SmtpChannel, composers: dict, mailing_id: int, rows: list) -> None:
+        """Send one claimed batch; one commit per message carries the previous result and the next `sending`."""
+        composer = self.composer(composers, mailing_id)
+        sender = composer.from_email
+        contacts, suppressed = self.recipients(conn, rows)
+        results: list[dict] = []
+        checked_at, streak, done = time.monotonic(), 0, 0
+        for row in rows:
+            if self.stop.is_set() or (time.monotonic() - checked_at > 0.5 and not self.still_sending(conn, mailing_id)):
+                break
+            if time.monotonic() - checked_at > 0.5:
+                checked_at = time.monotonic()
+            done += 1
+            contact = contacts.get(row.contact_id)
+            now = utcnow()
+            reason = self.skip_reason(row, contact, suppressed)
+            if reason:
+                results.append(self.result(row.id, "skipped", now, error=reason))
+                continue
+            person = Recipient(
+                contact.id,
+                row.email,
+                contact.first_name,
+                contact.last_name,
+                contact.kind,
+                contact.name or "",
+                contact.region_id,
+            )
+            try:
+                data, message_id = composer.compose(person, row.id)
+            except Exception as error:  # a template that passed the checks can still fail on odd data
+                results.append(self.result(row.id, "failed", now, error=f"could not render: {error}"))
+                continue
+            self.write(conn, results, {"b_id": row.id, "b_mid": message_id, "b_now": now})
+            results = []
+            self.rate.wait()
+            outcome = channel.send(sender, row.email, data)
+            results.append(self.outcome_result(conn, row, contact, outcome))
+            streak = 0 if outcome.status == "sent" else streak + 1
+            if outcome.status == "blocked":
+                self.write(conn, results)
+                results = []
+                pause(conn, mailing_id, f"the server refuses the sender: {outcome.text}")
+                break
+            if streak >= self.streak_limit:
+                self.write(conn, results)
+                results = []
+                pause(conn, mailing_id, f"{streak} failures in a row, the last one: {outcome.text}")
+                break
+        self.write(conn, results)
+        unsent = [r.id for r in rows[done:]]
+        if unsent:
+            conn.execute(update(D).where(D.c.id.in_(unsent), D.c.worker_id == self.worker_id).values(worker_id=None))
+            conn.commit()
+        finish_if_done(conn, mailing_id, utcnow())
+
+    def still_sending(self, conn: Connection, mailing_id: int) -> bool:
+        status = conn.execute(select(M.c.status).where(M.c.id == mailing_id)).scalar()
+        conn.commit()
+        return status == "sending"
+
+    @staticmethod
+    def skip_reason(row, contact, suppressed: set[str]) -> str:
+        if contact is None:
+            return "contact erased"
+        if contact.opted_out:
+            return "opted out"
+        if contact.bounced:
+            return "bounced before"
+        if row.email in suppressed:
+            return "suppressed address"
+        return ""
+
+    @staticmethod
+    def result(delivery_id: int, status: str, now: datetime, response: str = "", error: str = "", next_at=None) -> dict:
+        return {
+            "b_id": delivery_id,
+            "b_status": status,
+            "b_response": response[:480],
+            "b_error": error,
+            "b_sent": now if status == "sent" else None,
+            "b_next": next_at,
+            "b_now": now,
+        }
+
+    def outcome_result(self, conn: Connection, row, contact, outcome: Outcome) -> dict:
+        now = utcnow()
+        attempts = row.attempts + 1
+        if outcome.status == "sent":
+            return self.result(row.id, "sent", now, response=outcome.text)
+        if outcome.status == "retry":
+            if attempts > len(self.delays):
+                return self.result(
+                    row.id, "failed", now, response=outcome.text, error=f"gave up after {attempts} tries"
+                )
+            next_at = now + timedelta(seconds=self.delays[attempts - 1])
+            return self.result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=next_at)
+        if outcome.status == "blocked":
+            return self.result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=now)
+        if outcome.status == "bounced":
+            self.suppress(conn, contact.id, row.email, now)
+        return self.result(row.id, outcome.status, now, response=outcome.text, error=outcome.text)
+
+    @staticmethod
+    def suppress(conn: Connection, contact_id: int, email: str, now: datetime) -> None:
+        conn.execute(update(Contact.__table__).where(Contact.id == contact_id).values(bounced=True, bounced_at=now))
+        table = Suppression.__table__
+        values = {"email_hash": email_hash(email), "reason": "bounced", "created_at": now}
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+    @staticmethod
+    def write(conn: Connection, results: list[dict], sending: dict | None = None) -> None:
+        """One transaction: the previous results, then the next message marked `sending`."""
+        if results:
+            conn.execute(SET_RESULT, results)
+        if sending:
+            conn.execute(MARK_SENDING, sending)
+        if results or sending:
+            conn.commit()
+
+
+def counts(mailing_id: int) -> dict:
+    """Deliveries by status, with `total` (the contract's `stats`)."""
+    rows = db.session.execute(
+        select(Delivery.status, func.count()).where(Delivery.mailing_id == mailing_id).group_by(Delivery.status)
+    ).all()
+    stats = dict.fromkeys(("pending", "sending", "retry", "sent", "failed", "bounced", "skipped", "unknown"), 0)
+    stats.update({status: n for status, n in rows})
+    stats["total"] = sum(stats.values())
+    return stats

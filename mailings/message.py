@@ -1,0 +1,127 @@
+"""The wire format of one message, built with the low-level encoders (STACK.md: ~13x faster).
+
+`email.message.EmailMessage` spends most of its time folding headers; here the headers that are
+the same for every recipient are encoded once per mailing and the parts are quoted-printable
+encoded by `binascii`. Tests parse every message back with the standard `email` package.
+"""
+
+import base64
+import binascii
+import secrets
+from email.header import Header
+from email.utils import format_datetime, formataddr
+
+from dbtypes import utcnow
+
+CRLF = b"\r\n"
+
+
+def no_breaks(value: str) -> str:
+    """Header values from user input lose any line break (no header injection)."""
+    return " ".join(str(value).replace("\x00", "").split())
+
+
+def is_plain_ascii(value: str) -> bool:
+    return value.isascii() and "=?" not in value
+
+
+def encode_words(value: str) -> str:
+    """RFC 2047 base64 words of at most 45 bytes each, cut on character boundaries."""
+    words, chunk = [], b""
+    for char in value:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > 45:
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    if chunk:
+        words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+def header_text(value: str) -> str:
+    value = no_breaks(value)
+    if is_plain_ascii(value) and len(value) < 900:
+        return value
+    return encode_words(value)
+
+
+def address(name: str, email: str) -> str:
+    """A mailbox header value, its display name encoded when needed."""
+    name, email = no_breaks(name), no_breaks(email)
+    if not name:
+        return email
+    if is_plain_ascii(name):
+        return formataddr((name, email))
+    return f"{encode_words(name)} <{email}>"
+
+
+def qp(text: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
+
+
+class MessageBuilder:
+    """Builds the messages of one mailing; the constant headers are encoded once."""
+
+    def __init__(self, mailing_id: int, from_name: str, from_email: str, reply_to: str = ""):
+        self.mailing_id = mailing_id
+        self.domain = from_email.rpartition("@")[2] or "relais.invalid"
+        lines = [
+            f"From: {formataddr((no_breaks(from_name), no_breaks(from_email)), charset='utf-8') if from_name else no_breaks(from_email)}",
+            f"Reply-To: {no_breaks(reply_to or from_email)}",
+            "MIME-Version: 1.0",
+            f"X-Relais-Mailing: {mailing_id}",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        ]
+        if from_name and not is_plain_ascii(from_name):
+            lines[0] = f"From: {Header(no_breaks(from_name), 'utf-8').encode()} <{no_breaks(from_email)}>"
+        self.constant = "\r\n".join(lines).encode("ascii") + CRLF
+        self._date_second = None
+        self._date = ""
+
+    def date(self) -> str:
+        now = utcnow()
+        second = int(now.timestamp())
+        if second != self._date_second:
+            self._date_second, self._date = second, format_datetime(now.replace(microsecond=0))
+        return self._date
+
+    def message_id(self, delivery_id: int) -> str:
+        return f"<relais.{self.mailing_id}.{delivery_id}.{secrets.token_hex(6)}@{self.domain}>"
+
+    def build(
+        self,
+        to_name: str,
+        to_email: str,
+        subject: str,
+        html: str,
+        text: str,
+        unsubscribe_url: str,
+        message_id: str,
+    ) -> bytes:
+        boundary = f"=_relais_{secrets.token_hex(12)}"
+        head = (
+            f"To: {address(to_name, to_email)}\r\n"
+            f"Subject: {header_text(subject)}\r\n"
+            f"Date: {self.date()}\r\n"
+            f"Message-ID: {message_id}\r\n"
+            f"List-Unsubscribe: <{no_breaks(unsubscribe_url)}>\r\n"
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
+        ).encode()
+        part = f"--{boundary}\r\nContent-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        return b"".join(
+            (
+                self.constant,
+                head,
+                CRLF,
+                (part % "plain").encode("ascii"),
+                qp(text),
+                CRLF,
+                (part % "html").encode("ascii"),
+                qp(html),
+                CRLF,
+                f"--{boundary}--\r\n".encode("ascii"),
+            )
+        )

@@ -1,0 +1,292 @@
+"""User-written templates in a sandbox: checked at save and preview, compiled once per mailing.
+
+Templates run in an `ImmutableSandboxedEnvironment` with `StrictUndefined` and autoescape, and
+before that pass a static check of their syntax tree: only allow-listed names (the contract's
+context), no attribute starting with `_`, no calls, no assignments, macros, imports or includes,
+an allow-list of filters, at most two nested loops. What passes can only read plain values, so
+nothing explodes at send time; the output size and time of a preview are bounded as well.
+"""
+
+import html as htmllib
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_date
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from errors import ValidationFailed
+
+CONTEXT_NAMES = frozenset(
+    {
+        "contact",
+        "region",
+        "campaign",
+        "mailing",
+        "conference",
+        "events",
+        "unsubscribe_url",
+        "rsvp_yes_url",
+        "rsvp_no_url",
+    }
+)
+SAFE_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "count",
+        "d",
+        "date_fr",
+        "default",
+        "e",
+        "escape",
+        "first",
+        "float",
+        "int",
+        "join",
+        "last",
+        "length",
+        "lower",
+        "replace",
+        "reverse",
+        "round",
+        "safe",
+        "sort",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "urlencode",
+        "wordcount",
+    }
+)
+ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Filter,
+    nodes.Test,
+    nodes.If,
+    nodes.For,
+    nodes.CondExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Concat,
+    nodes.Add,
+    nodes.Sub,
+    nodes.Keyword,
+    nodes.Tuple,
+    nodes.List,
+    nodes.Slice,
+    nodes.Neg,
+    nodes.Pos,
+)
+MAX_SOURCE = 100_000
+MAX_OUTPUT = 1_000_000
+MAX_LOOP_DEPTH = 2
+MAX_SECONDS = 1.0
+
+
+def date_fr(value: date | datetime | None) -> str:
+    """'jeudi 19 juin 2008' (datetimes arrive already in the campaign's zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise ValidationFailed("date_fr expects a date")
+    return format_date(value, "EEEE d MMMM y", locale="fr")
+
+
+class MailSandbox(ImmutableSandboxedEnvironment):
+    """No method calls and no dunder or private attributes, on top of Jinja's sandbox."""
+
+    intercepted_binops = frozenset({"+", "-"})
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return not attr.startswith("_") and not callable(value) and super().is_safe_attribute(obj, attr, value)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return False
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        result = super().call_binop(context, operator, left, right)
+        if isinstance(result, str | list) and len(result) > MAX_OUTPUT:
+            raise SecurityError("value too large")
+        return result
+
+
+def make_environment() -> MailSandbox:
+    env = MailSandbox(autoescape=True, undefined=StrictUndefined, auto_reload=False, cache_size=0)
+    env.globals.clear()
+    env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
+    env.filters["date_fr"] = date_fr
+    env.tests = {name: env.tests[name] for name in ("defined", "none", "number", "string", "even", "odd", "in")}
+    return env
+
+
+ENV = make_environment()
+TEXT_ENV = make_environment()
+TEXT_ENV.autoescape = False
+
+
+@dataclass
+class TemplateProblem:
+    field: str
+    message: str
+
+
+def check_tree(tree: nodes.Node, field: str) -> None:
+    """Refuse anything beyond reading the allowed context (see the module docstring)."""
+    bound: set[str] = set()
+    for node in tree.find_all(nodes.For):
+        bound |= {n.name for n in node.target.find_all(nodes.Name)}
+    bound.add("loop")
+
+    def visit(node: nodes.Node, depth: int) -> None:
+        if not isinstance(node, ALLOWED_NODES):
+            raise ValidationFailed(
+                f"{field}: « {type(node).__name__} » is not allowed in a mailing template",
+                {field: f"{type(node).__name__} not allowed"},
+            )
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in CONTEXT_NAMES | bound:
+            raise ValidationFailed(f"{field}: unknown name « {node.name} »", {field: f"unknown name {node.name}"})
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            raise ValidationFailed(f"{field}: private attribute refused", {field: "private attribute"})
+        if (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and str(node.arg.value).startswith("_")
+        ):
+            raise ValidationFailed(f"{field}: private attribute refused", {field: "private attribute"})
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const | nodes.Slice):
+            raise ValidationFailed(f"{field}: computed subscripts are refused", {field: "computed subscript"})
+        if isinstance(node, nodes.Filter | nodes.Test) and node.name not in SAFE_FILTERS | set(ENV.tests):
+            raise ValidationFailed(f"{field}: filter « {node.name} » is not allowed", {field: f"filter {node.name}"})
+        if isinstance(node, nodes.For):
+            depth += 1
+            if depth > MAX_LOOP_DEPTH:
+                raise ValidationFailed(f"{field}: loops nested too deep", {field: "loops nested too deep"})
+            if node.recursive:
+                raise ValidationFailed(f"{field}: recursive loops are refused", {field: "recursive loop"})
+        for child in node.iter_child_nodes():
+            visit(child, depth)
+
+    visit(tree, 0)
+
+
+def compile_checked(source: str, field: str, text: bool = False):
+    """Parse, check and compile one template field; a ValidationFailed names the field."""
+    if len(source) > MAX_SOURCE:
+        raise ValidationFailed(f"{field}: template too long", {field: "too long"})
+    env = TEXT_ENV if text else ENV
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as error:
+        raise ValidationFailed(
+            f"{field}: syntax error line {error.lineno}: {error.message}", {field: error.message or "syntax error"}
+        ) from error
+    check_tree(tree, field)
+    return env.from_string(tree)
+
+
+def run(template, context: dict, field: str) -> str:
+    """Render with bounded output and time; every template error becomes a ValidationFailed."""
+    started, size, parts = time.monotonic(), 0, []
+    try:
+        for chunk in template.generate(context):
+            size += len(chunk)
+            parts.append(chunk)
+            if size > MAX_OUTPUT or time.monotonic() - started > MAX_SECONDS:
+                raise ValidationFailed(f"{field}: the template produces too much", {field: "output too large"})
+    except ValidationFailed:
+        raise
+    except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
+        raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
+    return "".join(parts)
+
+
+@dataclass
+class CompiledTemplate:
+    """A template's fields compiled once (per mailing); `render` is the fast path used when sending."""
+
+    subject: Any
+    html: Any
+    text: Any | None
+
+    def render(self, context: dict) -> tuple[str, str, str | None]:
+        subject = self.subject.render(context)
+        body = self.html.render(context)
+        text = self.text.render(context) if self.text is not None else None
+        return subject, body, text
+
+
+def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplate:
+    fields = {}
+    problems: dict[str, str] = {}
+    for name, source, is_text in (("subject", subject, True), ("html", html, False), ("text", text or "", True)):
+        if name == "text" and not (text or "").strip():
+            fields[name] = None
+            continue
+        try:
+            fields[name] = compile_checked(source, name, is_text)
+        except ValidationFailed as error:
+            problems.update(error.fields)
+    if problems:
+        raise ValidationFailed(
+            "The template is refused: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), problems
+        )
+    return CompiledTemplate(fields["subject"], fields["html"], fields["text"])
+
+
+def render_checked(compiled: CompiledTemplate, context: dict) -> tuple[str, str, str | None]:
+    """The careful path (save, preview, test): bounded, and errors name the field."""
+    subject = run(compiled.subject, context, "subject")
+    body = run(compiled.html, context, "html")
+    text = run(compiled.text, context, "text") if compiled.text is not None else None
+    return clean_header(subject), body, text
+
+
+def clean_header(value: str) -> str:
+    """No header built from user input can carry a line break."""
+    return " ".join(value.split())
+
+
+# ---- HTML to text ----------------------------------------------------------------------------
+
+_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.I | re.S)
+_BREAK = re.compile(r"<\s*(br|/p|/div|/h[1-6]|/li|/tr|/table|hr)\b[^>]*>", re.I)
+_ITEM = re.compile(r"<\s*li\b[^>]*>", re.I)
+_DROP = re.compile(r"<(style|script|head)\b.*?</\1>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
+
+
+def _link(match: re.Match) -> str:
+    href, label = htmllib.unescape(match.group(1)), _TAG.sub("", match.group(2)).strip()
+    return f"{label} ({href})" if label and label != href else href
+
+
+def html_to_text(html: str) -> str:
+    """A readable text part from the HTML one: paragraphs, list items, links with their address."""
+    text = _DROP.sub("", html)
+    text = _LINK.sub(_link, text)
+    text = _ITEM.sub("\n- ", text)
+    text = _BREAK.sub("\n", text)
+    text = htmllib.unescape(_TAG.sub("", text))
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANKS.sub("\n\n", text).strip() + "\n"

@@ -1,0 +1,201 @@
+"""The scheduler: APScheduler is only a timer that calls `dispatch_due(now)`; the database is the truth.
+
+One scheduler is active at a time: on PostgreSQL it holds an advisory lock (a standby waits for it
+and takes over when the holder's session ends); on SQLite, one machine, a file lock beside the
+database does the same.
+"""
+
+import fcntl
+import logging
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask, current_app
+from sqlalchemy import select, text, update
+
+from config import INSTANCE
+from dbtypes import utcnow
+from extensions import db
+from mailings import states
+from mailings.engine import recover
+from mailings.models import Mailing
+
+log = logging.getLogger("relais.scheduler")
+SCHEDULER_LOCK = 0x52454C5343  # "RELSC"
+
+
+def dispatch_due(now: datetime) -> dict:
+    """Start the mailings that are due, mark `missed` those too late, lift embargoes, recover workers."""
+    window = timedelta(seconds=int(current_app.config["MAIL_MISSED_AFTER"]))
+    query = (
+        select(Mailing)
+        .where(Mailing.status.in_(states.sources("start")), Mailing.scheduled_at <= now)
+        .order_by(Mailing.scheduled_at)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    started, missed = [], []
+    from mailings.services import start
+
+    for mailing in db.session.scalars(query).all():
+        if now - mailing.scheduled_at > window:
+            mailing.status = states.TRANSITIONS["miss"][1]
+            mailing.status_reason = (
+                f"due at {mailing.scheduled_at:%Y-%m-%d %H:%M} UTC, found at {now:%Y-%m-%d %H:%M} UTC: too late to send "
+                "without a person deciding"
+            )
+            missed.append(mailing.id)
+        else:
+            start(mailing, now)
+            started.append(mailing.id)
+    lifted = db.session.execute(
+        update(Mailing)
+        .where(Mailing.embargo_until <= now, Mailing.embargo_lifted_at.is_(None))
+        .values(embargo_lifted_at=now)
+    ).rowcount
+    db.session.commit()
+    with db.engine.connect() as conn:
+        recovered = recover(conn, now)
+    if started or missed:
+        log.info("dispatch: started %s, missed %s", started, missed)
+    return {"started": started, "missed": missed, "embargoes_lifted": lifted, "recovered": recovered}
+
+
+class Leadership:
+    """Who is the active scheduler: an advisory lock on PostgreSQL, a file lock on SQLite."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.conn = None
+        self.file = None
+
+    def acquire(self) -> bool:
+        with self.app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                if self.conn is None:
+                    self.conn = db.engine.connect()
+                got = self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK}).scalar()
+                self.conn.commit()
+                return bool(got)
+            path = Path(db.engine.url.database or INSTANCE / "relais-memory")
+            self.file = self.file or open(f"{path}.scheduler.lock", "a")  # noqa: SIM115 (held for the process's life)
+            try:
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+    def held(self) -> bool:
+        if self.conn is None:
+            return self.file is not None
+        try:
+            self.conn.execute(text("SELECT 1"))
+            self.conn.commit()
+            return True
+        except Exception:  # the session is gone, and the lock with it
+            return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                self.conn.commit()
+            finally:
+                self.conn.close()
+                self.conn = None
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.file.close()
+            self.file = None
+
+
+def tick(app: Flask) -> None:
+    with app.app_context():
+        try:
+            dispatch_due(utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("dispatch failed; the next tick tries again")
+        finally:
+            db.session.remove()
+
+
+def run_scheduler(
+    app: Flask, stop: threading.Event, interval: float | None = None, poll: float = 1.0, on_active=None
+) -> None:
+    """Wait to become the active scheduler, then tick every `interval` seconds until `stop`."""
+    interval = interval or float(app.config["MAIL_DISPATCH_INTERVAL"])
+    leadership = Leadership(app)
+    announced = False
+    while not leadership.acquire():
+        if not announced:
+            log.info("scheduler: another one is active; standing by")
+            announced = True
+        if stop.wait(poll):
+            leadership.release()
+            return
+    log.info("scheduler: active (pid %s)", os.getpid())
+    if on_active:
+        on_active()
+    timer = BackgroundScheduler(timezone=UTC)
+    timer.add_job(
+        tick,
+        "interval",
+        args=(app,),
+        seconds=interval,
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    timer.start()
+    try:
+        while not stop.wait(poll):
+            with app.app_context():
+                if not leadership.held():
+                    log.error("scheduler: lost the lock; stopping")
+                    break
+    finally:
+        timer.shutdown(wait=True)
+        with app.app_context():
+            leadership.release()
+
+
+_embedded: dict[str, threading.Event] = {}
+
+
+def register(app: Flask) -> None:
+    """RELAIS_SCHEDULER_EMBEDDED: one scheduler and one worker inside the web process (`make run`)."""
+    if not app.config.get("SCHEDULER_EMBEDDED"):
+        return
+    if app.testing and not app.config.get("SCHEDULER_EMBEDDED_IN_TESTS"):
+        return
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return  # the reloader's watcher process: the served child starts them
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.info_name not in ("run",) and not app.config.get("SCHEDULER_EMBEDDED_IN_TESTS"):
+        return  # another CLI command (db upgrade, demo load...) must not start them
+    if "stop" in _embedded:
+        return
+    from mailings.engine import Worker
+
+    stop = threading.Event()
+    _embedded["stop"] = stop
+    worker = Worker(app)
+    worker.stop = stop
+    threading.Thread(target=run_scheduler, args=(app, stop), name="relais-scheduler", daemon=True).start()
+    threading.Thread(target=worker.run, name="relais-worker", daemon=True).start()
+    import atexit
+
+    atexit.register(stop.set)
+
+
+def stop_embedded() -> None:
+    stop = _embedded.pop("stop", None)
+    if stop is not None:
+        stop.set()

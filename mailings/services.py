@@ -1,0 +1,294 @@
+"""The rules of templates and mailings: plain functions; they flush, the caller commits."""
+
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select, update
+
+from accounts.models import User
+from accounts.scoping import can_read, require_read, require_role, require_write
+from campaign.models import Campaign, Milestone
+from contacts.models import Contact, Suppression
+from dbtypes import utcnow
+from errors import NotFound, PermissionDenied, ValidationFailed
+from extensions import db
+from mailings import states
+from mailings.audience import as_list, audience_size, missing_ids
+from mailings.composer import Composer, Recipient
+from mailings.engine import counts, email_hash, freeze_audience
+from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
+from mailings.rendering import compile_template
+from mailings.tokens import read_unsubscribe_token
+from mailings.transport import SmtpChannel
+
+# ---- templates --------------------------------------------------------------------------------
+
+
+def get_template(user: User, template_id: int) -> EmailTemplate:
+    template = db.session.get(EmailTemplate, template_id)
+    if template is None:
+        raise NotFound("no such template")
+    require_read(user, template.region_id)
+    return template
+
+
+def sample_recipient(campaign: Campaign | None) -> Recipient:
+    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", None)
+
+
+def check_template(subject: str, html: str, text: str) -> None:
+    """Compile and render against a sample contact: any escape or unknown name is refused now."""
+    compiled = compile_template(subject, html, text)
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()).limit(1))
+    if campaign is None:
+        return
+    probe = SimpleNamespace(
+        id=0, campaign=campaign, name="Aperçu", from_name="Relais", from_email="relais@example.org", reply_to=""
+    )
+    Composer(probe, compiled=compiled).preview(sample_recipient(campaign))
+
+
+def save_template(user: User, template: EmailTemplate | None, data: dict) -> EmailTemplate:
+    if template is None:
+        require_write(user, user.region_id if user.role == "regional" else None)
+        template = EmailTemplate(region_id=user.region_id if user.role == "regional" else None)
+        db.session.add(template)
+    else:
+        require_write(user, template.region_id)
+    for field in ("name", "subject", "html", "text"):
+        if field in data and data[field] is not None:
+            setattr(template, field, data[field])
+    problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
+    if problems:
+        raise ValidationFailed("name, subject and html are required", problems)
+    check_template(template.subject, template.html, template.text or "")
+    db.session.flush()
+    return template
+
+
+# ---- mailings ---------------------------------------------------------------------------------
+
+
+def get_mailing(user: User, mailing_id: int) -> Mailing:
+    mailing = db.session.get(Mailing, mailing_id)
+    if mailing is None:
+        raise NotFound("no such mailing")
+    require_read(user, mailing.region_id)
+    return mailing
+
+
+def readable_mailings(user: User):
+    query = select(Mailing).order_by(Mailing.id.desc())
+    if user.role == "regional":
+        query = query.where((Mailing.region_id.is_(None)) | (Mailing.region_id == user.region_id))
+    return query
+
+
+def clean_address(value: str, field: str, problems: dict, required: bool = True) -> str:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            problems[field] = "required"
+        return ""
+    if "\n" in value or "\r" in value:
+        problems[field] = "no line breaks"
+        return value
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        problems[field] = str(error)
+        return value
+
+
+def clean_audience(user: User, raw: dict | None, problems: dict) -> dict:
+    audience = empty_audience()
+    for field in audience:
+        try:
+            audience[field] = sorted({int(i) for i in as_list((raw or {}).get(field))})
+        except (TypeError, ValueError):
+            problems[f"audience.{field}"] = "a list of ids"
+    problems.update(missing_ids(audience))
+    if user.role == "regional" and not problems:
+        foreign = db.session.scalar(
+            select(db.func.count())
+            .select_from(Contact)
+            .where(Contact.id.in_(audience["contact_ids"] or [-1]), ~Contact.region_id.is_(None))
+            .where(Contact.region_id != user.region_id)
+        )
+        if foreign:
+            problems["audience.contact_ids"] = "contacts of another region"
+    return audience
+
+
+def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Campaign | None = None) -> Mailing:
+    """Create a draft, or edit one: only drafts are edited (states.EDITABLE)."""
+    if mailing is None:
+        region_id = user.region_id if user.role == "regional" else None
+        require_write(user, region_id)
+        mailing = Mailing(region_id=region_id, created_by_id=user.id, status="draft", audience=empty_audience())
+        if campaign is None:
+            from campaign.services import current_campaign
+
+            campaign = db.session.get(Campaign, data["campaign_id"]) if data.get("campaign_id") else current_campaign()
+        if campaign is None:
+            raise ValidationFailed("no campaign", {"campaign_id": "required"})
+        mailing.campaign = campaign
+    else:
+        require_write(user, mailing.region_id)
+        if not states.can_edit(mailing.status):
+            raise ValidationFailed(f"a {mailing.status} mailing cannot be edited", {"status": mailing.status})
+    problems: dict[str, str] = {}
+    if "name" in data:
+        mailing.name = (data["name"] or "").strip()
+    if "from_name" in data:
+        mailing.from_name = " ".join((data["from_name"] or "").split())
+        if "\n" in (data["from_name"] or "") or "\r" in (data["from_name"] or ""):
+            problems["from_name"] = "no line breaks"
+    if "from_email" in data:
+        mailing.from_email = clean_address(data["from_email"], "from_email", problems)
+    if "reply_to" in data:
+        mailing.reply_to = clean_address(data["reply_to"], "reply_to", problems, required=False)
+    if "template_id" in data:
+        template = db.session.get(EmailTemplate, data["template_id"]) if data["template_id"] else None
+        if template is None or not can_read(user, template.region_id):
+            problems["template_id"] = "unknown template"
+        else:
+            mailing.template = template
+    if "milestone_id" in data:
+        milestone = db.session.get(Milestone, data["milestone_id"]) if data["milestone_id"] else None
+        if data["milestone_id"] and (milestone is None or milestone.campaign_id != mailing.campaign.id):
+            problems["milestone_id"] = "not a milestone of this campaign"
+        mailing.milestone = milestone
+    if "embargo_until" in data:
+        mailing.embargo_until = data["embargo_until"]
+    if "audience" in data:
+        mailing.audience = clean_audience(user, data["audience"], problems)
+    for field in ("name", "from_name", "from_email"):
+        if not getattr(mailing, field) and field not in problems:
+            problems[field] = "required"
+    if mailing.template is None and "template_id" not in problems:
+        problems["template_id"] = "required"
+    if problems:
+        raise ValidationFailed("the mailing is not valid", problems)
+    db.session.add(mailing)
+    db.session.flush()
+    return mailing
+
+
+def needs_approval(mailing: Mailing) -> bool:
+    return mailing.region_id is not None and bool(current_app.config["MAIL_APPROVAL_FOR_REGIONAL"])
+
+
+def transition(user: User, mailing: Mailing, action: str, now: datetime | None = None, **kw) -> Mailing:
+    """Apply one action of the status machine, with its permission and approval rules."""
+    now = now or utcnow()
+    require_write(user, mailing.region_id)
+    target = states.require(action, mailing.status)
+    if action in states.NEED_APPROVAL and mailing.status == "draft" and needs_approval(mailing):
+        raise PermissionDenied("a regional mailing needs national approval first: submit it")
+    if action in ("approve", "reject"):
+        require_role(user, "admin", "national")
+    if action in ("submit", "schedule", "send_now") and not audience_size(mailing.audience or {})["total"]:
+        raise ValidationFailed("the audience is empty", {"audience": "empty"})
+    if action == "schedule":
+        send_at = kw.get("send_at")
+        if send_at is None:
+            raise ValidationFailed("a date is required", {"send_at": "required"})
+        if send_at < now - timedelta(minutes=1):
+            raise ValidationFailed("that time has passed", {"send_at": "in the past"})
+        mailing.scheduled_at = send_at
+    if action == "approve":
+        mailing.approved_by_id, mailing.approved_at = user.id, now
+    if action == "send_now":
+        mailing.scheduled_at = now
+        start(mailing, now)
+        return mailing
+    if action == "resume":
+        target = "sending" if mailing.frozen_at else "scheduled"
+        if target == "scheduled" and mailing.scheduled_at and mailing.scheduled_at <= now:
+            start(mailing, now)
+            return mailing
+    if action == "retry_failed":
+        requeue(mailing, ("failed",), now)
+    if action == "resend_unknown":
+        requeue(mailing, ("unknown",), now)
+    mailing.status = target
+    mailing.status_reason = ""
+    db.session.flush()
+    return mailing
+
+
+def start(mailing: Mailing, now: datetime) -> int:
+    """Freeze the audience into deliveries and hand the mailing to the workers."""
+    written = freeze_audience(mailing, now)
+    mailing.status = "sending"
+    mailing.status_reason = ""
+    mailing.started_at = mailing.started_at or now
+    db.session.flush()
+    return written
+
+
+def requeue(mailing: Mailing, statuses: tuple[str, ...], now: datetime) -> int:
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.mailing_id == mailing.id, Delivery.status.in_(statuses))
+        .values(status="pending", next_attempt_at=None, attempts=0, worker_id=None, updated_at=now)
+    )
+    mailing.finished_at = None
+    return result.rowcount
+
+
+def stats(mailing: Mailing) -> dict:
+    return counts(mailing.id)
+
+
+# ---- preview, test, unsubscribe ----------------------------------------------------------------
+
+
+def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact_id and contact is None:
+        raise ValidationFailed("no such contact", {"contact_id": "unknown"})
+    if contact is not None:
+        require_read(user, contact.region_id)
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    return Composer(mailing, template=template).preview(person)
+
+
+def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None = None) -> dict:
+    """Send the message as `contact_id` (or a sample) would receive it, to one test address."""
+    problems: dict[str, str] = {}
+    email = clean_address(email, "email", problems)
+    if problems:
+        raise ValidationFailed("invalid address", problems)
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person.email = email
+    composer = Composer(mailing)
+    data, message_id = composer.compose(person, 0, careful=True, test=True)
+    channel = SmtpChannel()
+    outcome = channel.send(composer.from_email, email, data)
+    channel.close()
+    if outcome.status != "sent":
+        raise ValidationFailed(f"the test was not sent: {outcome.text}", {"email": outcome.text})
+    return {"email": email, "message_id": message_id, "response": outcome.text}
+
+
+def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:
+    """Opt the token's contact out and suppress its address; idempotent; None for a bad token."""
+    found = read_unsubscribe_token(token)
+    if found is None:
+        return None
+    contact = db.session.get(Contact, found[0]) if found[0] else None
+    if contact is None:
+        return None
+    now = now or utcnow()
+    if not contact.opted_out:
+        contact.opted_out, contact.opted_out_at = True, now
+    digest = email_hash(contact.email)
+    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
+        db.session.add(Suppression(email_hash=digest, reason="unsubscribed"))
+    db.session.flush()
+    return contact

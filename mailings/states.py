@@ -1,0 +1,65 @@
+"""The mailing status machine, in one place: which action moves which status where, and what may be edited.
+
+draft ─submit→ submitted ─approve→ approved ─schedule→ scheduled ─(due)→ sending ─→ sent
+  └──────────── schedule / send-now (when no approval is needed) ──────────┘
+sending ⇄ paused (pause / resume);  scheduled → missed (too late: a person decides);
+anything not finished → cancelled;  sent/paused → sending (retry failed, resend unknown).
+"""
+
+from errors import Conflict
+
+STATUSES = ("draft", "submitted", "approved", "scheduled", "sending", "paused", "sent", "cancelled", "missed")
+
+# action: (statuses it may start from, status it leads to; None = decided by the service)
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "submit": (frozenset({"draft"}), "submitted"),
+    "approve": (frozenset({"submitted"}), "approved"),
+    "reject": (frozenset({"submitted"}), "draft"),
+    "schedule": (frozenset({"draft", "approved", "scheduled", "missed"}), "scheduled"),
+    "send_now": (frozenset({"draft", "approved", "scheduled", "missed"}), "sending"),
+    "start": (frozenset({"scheduled"}), "sending"),  # the scheduler, when it is due
+    "miss": (frozenset({"scheduled"}), "missed"),  # the scheduler, when it is too late
+    "pause": (frozenset({"scheduled", "sending"}), "paused"),
+    "resume": (frozenset({"paused"}), None),  # back to sending, or scheduled if it never started
+    "cancel": (frozenset({"draft", "submitted", "approved", "scheduled", "sending", "paused", "missed"}), "cancelled"),
+    "finish": (frozenset({"sending"}), "sent"),  # the engine, when no delivery is left
+    "retry_failed": (frozenset({"sent", "paused", "sending"}), "sending"),
+    "resend_unknown": (frozenset({"sent", "paused", "sending"}), "sending"),
+}
+EDITABLE = frozenset({"draft"})
+# actions that need national approval first when a regional mailing requires it
+NEED_APPROVAL = frozenset({"schedule", "send_now"})
+ACTIVE = frozenset({"scheduled", "sending"})
+FINISHED = frozenset({"sent", "cancelled"})
+
+LABELS = {
+    "draft": "Brouillon",
+    "submitted": "En attente de validation",
+    "approved": "Validé",
+    "scheduled": "Programmé",
+    "sending": "Envoi en cours",
+    "paused": "En pause",
+    "sent": "Envoyé",
+    "cancelled": "Annulé",
+    "missed": "Manqué",
+}
+
+
+def sources(action: str) -> frozenset[str]:
+    return TRANSITIONS[action][0]
+
+
+def can(action: str, status: str) -> bool:
+    return status in TRANSITIONS[action][0]
+
+
+def require(action: str, status: str) -> str | None:
+    """The next status for `action`, or Conflict when the current status does not allow it."""
+    allowed, target = TRANSITIONS[action]
+    if status not in allowed:
+        raise Conflict(f"a mailing that is {status} cannot {action.replace('_', ' ')}", {"status": status})
+    return target
+
+
+def can_edit(status: str) -> bool:
+    return status in EDITABLE

@@ -1,0 +1,39 @@
+"""Signed tokens in links that work without an account: unsubscribe and RSVP (each its own salt)."""
+
+from flask import current_app
+from itsdangerous import BadSignature, Signer
+
+UNSUBSCRIBE_SALT = "relais-unsubscribe"
+RSVP_SALT = "relais-rsvp"
+
+
+def signer(salt: str, secret: str | None = None) -> Signer:
+    return Signer(secret or current_app.config["SECRET_KEY"], salt=salt)
+
+
+def unsubscribe_token(contact_id: int | None, mailing_id: int | None, sign: Signer | None = None) -> str:
+    """`contact.mailing.signature`; 0 stands for none (a test message unsubscribes nobody)."""
+    return (sign or signer(UNSUBSCRIBE_SALT)).sign(f"{contact_id or 0}.{mailing_id or 0}").decode("ascii")
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, int] | None:
+    """(contact_id, mailing_id), or None when the token was not signed by us."""
+    try:
+        value = signer(UNSUBSCRIBE_SALT).unsign(token.encode("ascii")).decode("ascii")
+        contact_id, mailing_id = (int(part) for part in value.split("."))
+    except (BadSignature, ValueError, UnicodeError):
+        return None
+    return contact_id, mailing_id
+
+
+def rsvp_token(contact_id: int, milestone_id: int, answer: str, sign: Signer | None = None) -> str:
+    return (sign or signer(RSVP_SALT)).sign(f"{contact_id}.{milestone_id}.{answer}").decode("ascii")
+
+
+def read_rsvp_token(token: str) -> tuple[int, int, str] | None:
+    try:
+        value = signer(RSVP_SALT).unsign(token.encode("ascii")).decode("ascii")
+        contact_id, milestone_id, answer = value.split(".")
+        return int(contact_id), int(milestone_id), answer
+    except (BadSignature, ValueError, UnicodeError):
+        return None

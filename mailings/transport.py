@@ -1,0 +1,150 @@
+"""The one path to SMTP: a reused Flask-Mail connection and what each answer means.
+
+The SMTP dialogue is driven step by step (MAIL, RCPT, DATA, body, final dot) so that a dropped
+connection can be told apart: before the end of DATA nothing was accepted (safe to retry); after
+the final dot the server may have queued the message (in doubt: `unknown`, never resent).
+"""
+
+import re
+import smtplib
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+
+from extensions import mail
+
+_DOTS = re.compile(rb"(?m)^\.")
+
+
+@dataclass
+class Outcome:
+    """What became of one hand-over: `sent`, `retry`, `bounced`, `failed`, `blocked` or `unknown`."""
+
+    status: str
+    code: int
+    reply: str
+    reconnect: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.reply}".strip() if self.code else self.reply
+
+
+def classify(code: int, reply: str) -> Outcome:
+    """2xx sent; 4xx retry; 5.1.x bounced; 5.7.x blocked (the sender is refused: pause); other 5xx failed."""
+    if 200 <= code < 300:
+        return Outcome("sent", code, reply)
+    if 400 <= code < 500:
+        return Outcome("retry", code, reply, reconnect=code == 421)
+    enhanced = re.match(r"\s*5\.(\d)\.\d+", reply)
+    if enhanced and enhanced.group(1) == "1":
+        return Outcome("bounced", code, reply)
+    if enhanced and enhanced.group(1) == "7":
+        return Outcome("blocked", code, reply)
+    if code in (550, 551, 553) and not enhanced:
+        return Outcome("bounced", code, reply)
+    return Outcome("failed", code, reply)
+
+
+def reply_text(response: bytes | str) -> str:
+    text = response.decode("utf-8", "replace") if isinstance(response, bytes) else str(response)
+    return " ".join(text.split())[:480]
+
+
+class SmtpChannel:
+    """One reused SMTP connection opened through Flask-Mail."""
+
+    def __init__(self, timeout: float | None = None):
+        self.timeout = timeout or current_app.config.get("MAIL_SMTP_TIMEOUT", 30)
+        self.connection = None
+        self.smtp: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        self.connection = mail.connect()
+        self.connection.__enter__()  # Flask-Mail's Connection: connects, STARTTLS and login as configured
+        self.smtp = self.connection.host
+        if self.smtp is None:
+            raise RuntimeError("Flask-Mail is suppressing mail (MAIL_SUPPRESS_SEND): nothing can be sent")
+        if self.smtp.sock is not None:
+            self.smtp.sock.settimeout(self.timeout)
+        self.smtp.ehlo_or_helo_if_needed()
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+        self.smtp = self.connection = None
+
+    def abandon(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            except OSError:
+                pass
+        self.smtp = self.connection = None
+
+    def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
+        """Hand one message over; never raises for SMTP or network trouble."""
+        handed = False
+        try:
+            if self.smtp is None:
+                self.open()
+            smtp = self.smtp
+            code, resp = smtp.mail(sender)
+            if code != 250:
+                return self._refused(code, resp)
+            code, resp = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                return self._refused(code, resp)
+            code, resp = smtp.docmd("DATA")
+            if code != 354:
+                return self._refused(code, resp)
+            body = _DOTS.sub(b"..", data)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            smtp.send(body + b".\r\n")
+            handed = True
+            code, resp = smtp.getreply()
+            outcome = classify(code, reply_text(resp))
+            if outcome.reconnect:
+                self.abandon()
+            return outcome
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            self.abandon()
+            if handed:
+                return Outcome("unknown", 0, f"connection lost after the end of DATA: {error}")
+            return Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
+
+    def _refused(self, code: int, resp: bytes) -> Outcome:
+        outcome = classify(code, reply_text(resp))
+        if outcome.reconnect or code == -1:
+            self.abandon()
+        else:
+            try:
+                self.smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self.abandon()
+        return outcome
+
+
+class RateLimiter:
+    """At most `per_minute` hand-overs a minute across the threads of one worker (0: no limit)."""
+
+    def __init__(self, per_minute: int):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next_at, now)
+            self.next_at = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)

@@ -1,0 +1,174 @@
+"""The delivery engine against a real SMTP server on loopback, on SQLite and PostgreSQL."""
+
+import hashlib
+import re
+from email.utils import parseaddr
+
+from sqlalchemy import select
+
+from contacts.models import Contact, Suppression
+from dbtypes import utcnow
+from extensions import db
+from mailings import services
+from mailings.engine import Worker, counts
+from mailings.models import Delivery, Mailing
+
+
+def send(app, mailing, user=None, connections: int = 1):
+    """Start the mailing and run one worker until nothing is left."""
+    mailing = db.session.get(Mailing, mailing.id)
+    if mailing.status != "sending":
+        services.start(mailing, utcnow())
+        db.session.commit()
+    Worker(app, connections=connections, once=True, idle=0.05).run()
+    db.session.expire_all()
+    return db.session.get(Mailing, mailing.id)
+
+
+def deliveries(mailing) -> dict[str, Delivery]:
+    return {d.email: d for d in db.session.scalars(select(Delivery).where(Delivery.mailing_id == mailing.id))}
+
+
+def check_format(message, mailing, email_address: str, base: str = "http://relais.test"):
+    """The contract's email format, read back with the standard library."""
+    assert message.get_content_type() == "multipart/alternative"
+    parts = {p.get_content_type(): p for p in message.iter_parts()}
+    assert set(parts) == {"text/plain", "text/html"}
+    for part in parts.values():
+        assert part.get_content_charset() == "utf-8"
+    assert parseaddr(message["To"])[1] == email_address
+    assert message["From"] and message["Reply-To"] and message["Date"]
+    assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message["Message-ID"])
+    unsubscribe = message["List-Unsubscribe"]
+    assert unsubscribe.startswith(f"<{base}/unsubscribe/") and unsubscribe.endswith(">")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["X-Relais-Mailing"] == str(mailing.id)
+    url = unsubscribe[1:-1]
+    assert url in parts["text/plain"].get_content()
+    assert url in parts["text/html"].get_content()
+    return parts
+
+
+def test_each_recipient_gets_one_personal_message(mail_app, smtp_server, make_contact, make_mailing, regions):
+    people = [
+        make_contact(email="lea@example.org", first_name="Léa", last_name="Müller", region="93"),
+        make_contact(email="marc@example.org", first_name="Marc", last_name="Aubry", region="91"),
+        make_contact(email="nina@example.org", first_name="Nina", last_name="Kaci"),
+    ]
+    mailing = make_mailing(people)
+    mailing = send(mail_app, mailing)
+    assert mailing.status == "sent"
+    assert counts(mailing.id)["sent"] == 3
+    received = smtp_server.by_recipient()
+    assert {k: len(v) for k, v in received.items()} == {p.email: 1 for p in people}
+    ids = set()
+    for person in people:
+        message = received[person.email][0].parsed()
+        parts = check_format(message, mailing, person.email)
+        ids.add(message["Message-ID"])
+        assert f"Bonjour {person.first_name}," in parts["text/html"].get_content()
+        assert f"Bonjour {person.first_name}," in parts["text/plain"].get_content()
+        assert message["From"] == "CRESS Provence-Alpes-Côte d'Azur <presse@example.org>"
+        assert message["Reply-To"] == "contact@example.org"
+    assert len(ids) == 3
+    lea = received["lea@example.org"][0].parsed()
+    assert lea["Subject"].startswith("Invitation : Conférence de presse")
+    assert lea["Subject"].endswith(f"— {regions['93'].name}")
+    assert "=?utf-8?" in received["lea@example.org"][0].data.decode("ascii").split("Subject: ", 1)[1].split("\r\n")[0]
+    marc = received["marc@example.org"][0].parsed().get_body(("plain",)).get_content()
+    assert "jeudi 23 octobre 2008 à Montpellier" in marc  # Languedoc-Roussillon's own conference
+    for d in deliveries(mailing).values():
+        assert d.status == "sent" and d.attempts == 1 and d.sent_at and d.response.startswith("250")
+
+
+def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact, make_mailing):
+    plans = {
+        "ok@example.org": ("250",),
+        "later@example.org": ("451", "250"),
+        "closing@example.org": ("421", "250"),
+        "cut@example.org": ("drop-before-dot", "250"),
+        "gone@example.org": ("550 5.1.1",),
+        "doubt@example.org": ("drop-after-dot", "250"),
+        "slow@example.org": ("slow",),
+    }
+    people = [make_contact(email=address) for address in plans]
+    for address, plan in plans.items():
+        smtp_server.behave(address, *plan)
+    mailing = send(mail_app, make_mailing(people))
+    found = deliveries(mailing)
+    assert {k: d.status for k, d in found.items()} == {
+        "ok@example.org": "sent",
+        "later@example.org": "sent",
+        "closing@example.org": "sent",
+        "cut@example.org": "sent",
+        "gone@example.org": "bounced",
+        "doubt@example.org": "unknown",
+        "slow@example.org": "sent",
+    }
+    assert found["later@example.org"].attempts == 2
+    assert "550 5.1.1" in found["gone@example.org"].last_error
+    received = smtp_server.by_recipient()
+    assert {k: len(v) for k, v in received.items()} == {
+        "ok@example.org": 1,
+        "later@example.org": 1,
+        "closing@example.org": 1,
+        "cut@example.org": 1,
+        "doubt@example.org": 1,  # it arrived, but we cannot know: never resent automatically
+        "slow@example.org": 1,
+    }
+    gone = db.session.scalar(select(Contact).where(Contact.email == "gone@example.org"))
+    assert gone.bounced
+    digest = hashlib.sha256(b"gone@example.org").hexdigest()
+    assert db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == digest)) == "bounced"
+    assert mailing.status == "sent"
+
+
+def test_sender_rejection_pauses_the_mailing_and_says_why(mail_app, smtp_server, make_contact, make_mailing):
+    people = [make_contact(email=f"p{i}@example.org") for i in range(4)]
+    smtp_server.behave("p1@example.org", "550 5.7.1", "250")
+    mailing = send(mail_app, make_mailing(people))
+    assert mailing.status == "paused"
+    assert "5.7.1" in mailing.status_reason
+    stats = counts(mailing.id)
+    assert stats["sent"] == 1 and stats["retry"] == 1 and stats["pending"] == 2
+    user_mailing = db.session.get(Mailing, mailing.id)
+    services.transition(user_mailing.created_by, user_mailing, "resume")
+    db.session.commit()
+    mailing = send(mail_app, mailing)
+    assert mailing.status == "sent"
+    assert {k: len(v) for k, v in smtp_server.by_recipient().items()} == {p.email: 1 for p in people}
+
+
+def test_unreachable_addresses_are_skipped(mail_app, smtp_server, make_contact, make_mailing):
+    ok = make_contact(email="ok@example.org")
+    out = make_contact(email="out@example.org", opted_out=True)
+    bounced = make_contact(email="bounced@example.org", bounced=True)
+    listed = make_contact(email="listed@example.org")
+    mailing = make_mailing([ok, out, bounced, listed])
+    db.session.add(Suppression(email_hash=hashlib.sha256(b"listed@example.org").hexdigest(), reason="erased"))
+    db.session.commit()
+    mailing = send(mail_app, mailing)
+    found = deliveries(mailing)
+    assert {k: d.status for k, d in found.items()} == {
+        "ok@example.org": "sent",
+        "out@example.org": "skipped",
+        "bounced@example.org": "skipped",
+        "listed@example.org": "skipped",
+    }
+    assert list(smtp_server.by_recipient()) == ["ok@example.org"]
+
+
+def test_retry_failed_only_resends_to_the_failed(mail_app, smtp_server, make_contact, make_mailing):
+    mail_app.config["MAIL_RETRY_DELAYS"] = (0,)
+    a, b = make_contact(email="a@example.org"), make_contact(email="b@example.org")
+    smtp_server.behave("b@example.org", "451", "451", "250")
+    mailing = send(mail_app, make_mailing([a, b]))
+    assert {d.email: d.status for d in deliveries(mailing).values()} == {
+        "a@example.org": "sent",
+        "b@example.org": "failed",
+    }
+    services.transition(mailing.created_by, mailing, "retry_failed")
+    db.session.commit()
+    mailing = send(mail_app, mailing)
+    assert mailing.status == "sent"
+    assert {k: len(v) for k, v in smtp_server.by_recipient().items()} == {"a@example.org": 1, "b@example.org": 1}
