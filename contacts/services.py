@@ -351,7 +351,9 @@ def delete_contact(actor: User | None, contact: Contact) -> None:
     """Remove a contact (a mistake, a duplicate). Erasure on request is erase_contact()."""
     if actor is not None:
         require_write(actor, contact.region_id)
-    db.session.execute(delete(list_members).where(list_members.c.contact_id == contact.id))
+    for table in (list_members, ContactTag.__table__, ContactBeat.__table__):  # SQLite enforces no FK cascade
+        db.session.execute(delete(table).where(table.c.contact_id == contact.id))
+    db.session.expire(contact, ["tag_rows", "beat_rows"])
     db.session.delete(contact)
     db.session.flush()
 

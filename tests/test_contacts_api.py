@@ -138,3 +138,14 @@ def test_openapi_document_describes_the_contacts_api(client):
     assert "multipart/form-data" in paths["/api/v1/contacts/import"]["post"]["requestBody"]["content"]
     parameters = {p["name"] for p in paths["/api/v1/contacts"]["get"]["parameters"]}
     assert {"q", "kind", "region", "tag", "media_type", "beat", "page", "per_page"} <= parameters
+
+
+def test_a_deleted_contact_leaves_no_tags_behind(app, api, make_user, make_contact):
+    from sqlalchemy import func, select
+
+    from contacts.models import ContactBeat, ContactTag
+
+    contact = make_contact("parti@example.org", tags=["presse"], beats=["emploi"])
+    assert api(make_user("national")).delete(f"/api/v1/contacts/{contact.id}").status_code == 204
+    assert db.session.scalar(select(func.count()).select_from(ContactTag)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ContactBeat)) == 0
