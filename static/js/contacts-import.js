@@ -60,3 +60,38 @@
       });
   });
 })();
+
+// Upload: send the file with XMLHttpRequest to show how much has gone; the server answers with a
+// redirect to the mapping page, which the browser follows.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  var box = document.getElementById("upload-progress");
+  var bar = box.querySelector("progress");
+  var text = box.querySelector("p");
+  var sending = false;
+
+  form.addEventListener("submit", function (event) {
+    if (sending) return; // the plain submit below: let it through
+    event.preventDefault();
+    sending = true;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.getAttribute("action") || window.location.href);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      box.hidden = false;
+      bar.value = Math.round((100 * e.loaded) / e.total);
+      text.textContent = "Envoi du fichier : " + bar.value + " %";
+    });
+    xhr.addEventListener("load", function () {
+      if (xhr.status === 200 && xhr.responseURL && xhr.responseURL !== window.location.href) {
+        window.location.assign(xhr.responseURL);
+      } else {
+        form.submit(); // the form has an error to show: an ordinary post displays it
+      }
+    });
+    xhr.addEventListener("error", function () { form.submit(); });
+    xhr.send(new FormData(form));
+  });
+})();
