@@ -306,3 +306,25 @@ def test_viewer_reads_but_changes_nothing(client, login, make_user, press):
     assert client.get(f"/contacts/{press['heuze'].id}").status_code == 200
     assert client.get("/contacts/import").status_code == 403
     assert client.get(f"/contacts/{press['heuze'].id}/edit").status_code == 403
+
+
+def test_services_the_delivery_engine_relies_on(app, make_contact):
+    """is_suppressed, suppress and audience_contacts, as mailings/ calls them; the erasure signal."""
+    journalist = make_contact("Rebond@Example.org")
+    other = make_contact("reste@example.org")
+    assert not services.is_suppressed("rebond@example.org")
+    services.suppress("REBOND@example.org", "bounced")
+    db.session.commit()
+    assert services.is_suppressed("rebond@example.org") and journalist.bounced and journalist.bounced_at
+    ids = list(db.session.scalars(services.audience_contacts(contact_ids=[journalist.id, other.id])))
+    assert ids == [other.id]
+    seen = []
+    handler = lambda sender, **data: seen.append(data)  # noqa: E731
+    services.contact_erased.connect(handler)
+    try:
+        services.erase_contact(None, other)
+        db.session.commit()
+    finally:
+        services.contact_erased.disconnect(handler)
+    assert seen == [{"contact_id": other.id, "email_hash": services.email_hash("reste@example.org")}]
+    assert services.is_suppressed("reste@example.org")
