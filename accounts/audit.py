@@ -72,7 +72,7 @@ def record_changes(session: Session, flush_context) -> None:
                     "actor": actor,
                     "action": action,
                     "entity": obj.__tablename__,
-                    "entity_id": str(inspect(obj).identity[0] if inspect(obj).identity else ""),
+                    "entity_id": ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj)),
                     "changes": data,
                 }
             )

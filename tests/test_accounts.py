@@ -140,3 +140,15 @@ def test_admin_creates_an_account_with_field_errors_first(client, login, make_us
     )
     assert good.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "bzh@example.org")).region.code == "53"
+
+
+def test_audit_log_names_created_rows_by_their_id(api, make_user, demo_campaign):
+    lead = make_user("national")
+    made = api(lead).post(
+        f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+        json={"kind": "other", "title": "Point d'étape", "starts_at": "2008-10-01T10:00"},
+    ).get_json()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "milestones", AuditEntry.action == "create", AuditEntry.user_id == lead.id)
+    ).one()
+    assert entry.entity_id == str(made["id"]) and entry.changes["title"] == "Point d'étape"
