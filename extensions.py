@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -29,4 +30,24 @@ mail = Mail()
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    field_errors = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields")
+
+
+class ErrorSchema(Schema):
+    """Every API error: {"error": {"code", "message", "fields"}}."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class RelaisApi(Api):
+    """flask-smorest, documenting the contract's error body for every error response."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = RelaisApi()
