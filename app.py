@@ -121,6 +121,7 @@ MODEL_MODULES = (
     "campaign.federation_models",
     "contacts.models",
     "mailings.models",
+    "mailings.press_models",
 )
 
 
