@@ -47,7 +47,10 @@ def audience_ids(audience: dict) -> Select | None:
         parts.append(select(Contact.id).where(Contact.id.in_(contact_ids)))
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else union(*parts)
+    ids = parts[0] if len(parts) == 1 else union(*parts)
+    if excluded := as_list(audience.get("exclude_contact_ids")):  # issue 6: excluded in one click (pressure)
+        ids = select(Contact.id).where(Contact.id.in_(ids), Contact.id.not_in(excluded))
+    return ids
 
 
 def audience_contacts(audience: dict) -> Select | None:

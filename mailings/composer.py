@@ -82,6 +82,9 @@ class Composer:
         self.text_head, self.text_tail = render_template("email/layout.txt", **layout).split(BODY)
         self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
         self.conferences, self.national = self.load_conferences()
+        from mailings.press_hooks import PressExtras  # issue 6: embargo line, invitation's conference, relay link
+
+        self.press = PressExtras(mailing, self.tz)
         self.events: dict[int | None, list[dict]] = {}
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
 
@@ -138,7 +141,7 @@ class Composer:
         return self.events[region_id]
 
     def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
-        conference = self.conferences.get(person.region_id, self.national)
+        conference = self.press.conference or self.conferences.get(person.region_id, self.national)
         yes = no = ""
         if conference["id"] and person.id:
             yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
@@ -178,6 +181,7 @@ class Composer:
         url = self.unsubscribe_url(person, test)
         context = self.context(person, url)
         subject, body, text = render_checked(self.compiled, context) if careful else self.compiled.render(context)
+        subject, body, text = self.press.decorate(person.id, subject, body, text)
         html, plain = self.wrap(body, text, url)
         message_id = self.builder.message_id(delivery_id)
         data = self.builder.build(person.full_name, person.email, subject, html, plain, url, message_id)
@@ -187,6 +191,7 @@ class Composer:
         """What the editor shows: subject, both parts and the weight of the whole message."""
         url = self.unsubscribe_url(person)
         subject, body, text = render_checked(self.compiled, self.context(person, url))
+        subject, body, text = self.press.decorate(person.id, subject, body, text)
         html, plain = self.wrap(body, text, url)
         data = self.builder.build(person.full_name, person.email, subject, html, plain, url, self.builder.message_id(0))
         return {"subject": subject, "html": html, "text": plain, "size": len(data), "kb": round(len(data) / 1024, 1)}

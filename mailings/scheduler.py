@@ -38,6 +38,7 @@ def dispatch_due(now: datetime) -> dict:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     started, missed = [], []
+    from mailings.newsroom import hold_reason, publish_due
     from mailings.services import start
 
     for mailing in db.session.scalars(query).all():
@@ -48,6 +49,8 @@ def dispatch_due(now: datetime) -> dict:
                 "without a person deciding"
             )
             missed.append(mailing.id)
+        elif reason := hold_reason(mailing, now):  # issue 6: an embargo moved after it was scheduled
+            mailing.status, mailing.status_reason = "paused", reason
         else:
             start(mailing, now)
             started.append(mailing.id)
@@ -56,6 +59,7 @@ def dispatch_due(now: datetime) -> dict:
         .where(Mailing.embargo_until <= now, Mailing.embargo_lifted_at.is_(None))
         .values(embargo_lifted_at=now)
     ).rowcount
+    publish_due(now)  # issue 6: releases go public in the newsroom when their embargo lifts
     db.session.commit()
     with db.engine.connect() as conn:
         recovered = recover(conn, now)

@@ -199,6 +199,10 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         if send_at < now - timedelta(minutes=1):
             raise ValidationFailed("that time has passed", {"send_at": "in the past"})
         mailing.scheduled_at = send_at
+    if action in ("schedule", "send_now"):
+        from mailings.newsroom import check_send_time  # issue 6: embargoes decide the earliest send time
+
+        check_send_time(mailing, mailing.scheduled_at if action == "schedule" else now)
     if action == "approve":
         mailing.approved_by_id, mailing.approved_at = user.id, now
     if action == "send_now":
@@ -223,6 +227,9 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
 def start(mailing: Mailing, now: datetime) -> int:
     """Freeze the audience into deliveries and hand the mailing to the workers."""
     written = freeze_audience(mailing, now)
+    from mailings.pressure import apply_weekly_limit  # issue 6: the hard limit per contact and week
+
+    apply_weekly_limit(mailing, now)
     mailing.status = "sending"
     mailing.status_reason = ""
     mailing.started_at = mailing.started_at or now

@@ -1,0 +1,321 @@
+"""Press conferences: details, invitations and reminders sent as mailings, RSVP by signed link,
+attendance and check-in, and the national side-by-side view. Services flush; callers commit."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+
+from flask import current_app
+from markupsafe import escape
+from sqlalchemy import and_, or_, select, union
+
+from accounts.models import User
+from accounts.scoping import readable, require_read, require_write
+from campaign.models import Campaign, Milestone
+from contacts.models import Contact
+from dbtypes import utcnow
+from errors import NotFound, ValidationFailed
+from extensions import db
+from mailings import services
+from mailings.models import Delivery, Mailing
+from mailings.press_models import RSVP_ANSWERS, PressConference, Rsvp
+from mailings.tokens import read_rsvp_token, rsvp_token
+
+CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
+INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
+
+
+def literal(text: str) -> str:
+    """User text put inside a mailing template: HTML-escaped, and braces can no longer open Jinja."""
+    return str(escape(text or "")).replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
+
+
+# ---- conferences ------------------------------------------------------------------------------
+
+
+def get_conference(user: User, milestone_id: int) -> Milestone:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.kind not in CONFERENCE_KINDS:
+        raise NotFound("no such press conference")
+    require_read(user, milestone.region_id)
+    return milestone
+
+
+def conferences(user: User, campaign: Campaign) -> list[Milestone]:
+    query = select(Milestone).where(Milestone.campaign_id == campaign.id, Milestone.kind.in_(CONFERENCE_KINDS))
+    query = readable(query, user, Milestone.region_id).order_by(Milestone.kind, Milestone.starts_at)
+    return list(db.session.scalars(query))
+
+
+def details(milestone: Milestone) -> PressConference:
+    found = db.session.scalar(select(PressConference).where(PressConference.milestone_id == milestone.id))
+    return found or PressConference(milestone_id=milestone.id, address="", speakers="", notes="")
+
+
+def save_details(user: User, milestone: Milestone, data: dict) -> PressConference:
+    """Venue and city live on the milestone; address, speakers and notes beside it."""
+    require_write(user, milestone.region_id)
+    record = details(milestone)
+    for field, size in (("venue", 200), ("city", 120)):
+        if field in data:
+            value = " ".join((data[field] or "").split())
+            if len(value) > size:
+                raise ValidationFailed(f"{field} is too long", {field: f"at most {size} characters"})
+            setattr(milestone, field, value)
+    for field in ("address", "speakers", "notes"):
+        if field in data:
+            setattr(record, field, (data[field] or "").strip())
+    if len(record.address) > 300:
+        raise ValidationFailed("address is too long", {"address": "at most 300 characters"})
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+# ---- who was invited, who answered, who came -------------------------------------------------
+
+
+def invited_ids(milestone: Milestone):
+    """Invited: an RSVP row, or a delivery of a mailing tied to the conference."""
+    by_rsvp = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)
+    by_mail = (
+        select(Delivery.contact_id)
+        .join(Mailing, Mailing.id == Delivery.mailing_id)
+        .where(
+            Mailing.milestone_id == milestone.id,
+            Delivery.status.in_(INVITED_STATUSES),
+            Delivery.contact_id.is_not(None),
+        )
+    )
+    return union(by_rsvp, by_mail)
+
+
+@dataclass
+class Attendee:
+    contact_id: int
+    name: str
+    email: str
+    organisation: str
+    answer: str | None
+    answered_at: datetime | None
+    checked_in_at: datetime | None
+
+
+def attendance_query(milestone: Milestone):
+    return (
+        select(Contact, Rsvp)
+        .outerjoin(Rsvp, and_(Rsvp.contact_id == Contact.id, Rsvp.milestone_id == milestone.id))
+        .where(Contact.id.in_(invited_ids(milestone)))
+        .order_by(Contact.last_name, Contact.first_name, Contact.id)
+    )
+
+
+def attendee(contact: Contact, rsvp: Rsvp | None) -> Attendee:
+    return Attendee(
+        contact.id,
+        contact.full_name or contact.email,
+        contact.email,
+        contact.organisation.name if contact.organisation else (contact.outlet or ""),
+        rsvp.answer if rsvp else None,
+        rsvp.answered_at if rsvp else None,
+        rsvp.checked_in_at if rsvp else None,
+    )
+
+
+def attendance(milestone: Milestone) -> list[Attendee]:
+    return [attendee(c, r) for c, r in db.session.execute(attendance_query(milestone))]
+
+
+def summary(milestone: Milestone) -> dict:
+    """Invited, confirmed (yes), declined (no), no answer, came."""
+    rows = db.session.execute(
+        select(Rsvp.answer, Rsvp.checked_in_at.is_not(None))
+        .select_from(Contact)
+        .outerjoin(Rsvp, and_(Rsvp.contact_id == Contact.id, Rsvp.milestone_id == milestone.id))
+        .where(Contact.id.in_(invited_ids(milestone)))
+    ).all()
+    yes = sum(1 for answer, _ in rows if answer == "yes")
+    no = sum(1 for answer, _ in rows if answer == "no")
+    return {
+        "invited": len(rows),
+        "yes": yes,
+        "no": no,
+        "pending": len(rows) - yes - no,
+        "came": sum(1 for _, came in rows if came),
+    }
+
+
+def national_view(user: User, campaign: Campaign) -> list[tuple[Milestone, dict]]:
+    """Every conference of the campaign side by side (a regional account sees its own and the national)."""
+    return [(m, summary(m)) for m in conferences(user, campaign)]
+
+
+# ---- RSVP by signed link ----------------------------------------------------------------------
+
+
+@dataclass
+class RsvpLink:
+    contact: Contact
+    milestone: Milestone
+    answer: str
+    current: Rsvp | None
+    open: bool
+
+
+def read_link(token: str, now: datetime | None = None) -> RsvpLink | None:
+    """What a link stands for; None when tampered with or pointing at nothing (erased, deleted)."""
+    found = read_rsvp_token(token)
+    if found is None or found[2] not in RSVP_ANSWERS:
+        return None
+    contact, milestone = db.session.get(Contact, found[0]), db.session.get(Milestone, found[1])
+    if contact is None or milestone is None or milestone.kind not in CONFERENCE_KINDS:
+        return None
+    now = now or utcnow()
+    current = db.session.scalar(select(Rsvp).where(Rsvp.milestone_id == milestone.id, Rsvp.contact_id == contact.id))
+    is_open = milestone.status != "cancelled" and now < milestone.starts_at
+    return RsvpLink(contact, milestone, found[2], current, is_open)
+
+
+def other_link(link: RsvpLink) -> str:
+    """The token for the other answer, so the page can offer to change one's mind."""
+    other = "no" if link.answer == "yes" else "yes"
+    return rsvp_token(link.contact.id, link.milestone.id, other)
+
+
+def record(token: str, now: datetime | None = None) -> RsvpLink | None:
+    """Record the link's answer (POST only); a closed or bad link changes nothing."""
+    now = now or utcnow()
+    link = read_link(token, now)
+    if link is None or not link.open:
+        return link
+    rsvp = link.current or Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None)
+    if rsvp.answer != link.answer:
+        rsvp.answer, rsvp.answered_at = link.answer, now
+    db.session.add(rsvp)
+    db.session.flush()
+    link.current = rsvp
+    return link
+
+
+def check_in(user: User, milestone: Milestone, contact_id: int, present: bool, now: datetime | None = None) -> Rsvp:
+    """Mark an invited contact as come (or not) on the day."""
+    require_write(user, milestone.region_id)
+    invited = select(Contact.id).where(Contact.id == contact_id, Contact.id.in_(invited_ids(milestone)))
+    if db.session.scalar(invited) is None:
+        raise ValidationFailed("this contact was not invited", {"contact_id": "not invited"})
+    rsvp = db.session.scalar(select(Rsvp).where(Rsvp.milestone_id == milestone.id, Rsvp.contact_id == contact_id))
+    rsvp = rsvp or Rsvp(milestone_id=milestone.id, contact_id=contact_id)
+    rsvp.checked_in_at = (now or utcnow()) if present else None
+    db.session.add(rsvp)
+    db.session.flush()
+    return rsvp
+
+
+# ---- invitations and reminders ----------------------------------------------------------------
+
+
+def region_media_ids(milestone: Milestone) -> list[int]:
+    """A regional conference invites the region's media; the national one the national media."""
+    query = select(Contact.id).where(Contact.kind == "media", Contact.opted_out.is_(False), Contact.bounced.is_(False))
+    if milestone.region_id is not None:
+        query = query.where(Contact.region_id == milestone.region_id)
+    else:
+        query = query.where(or_(Contact.region_id.is_(None), Contact.media_scope == "national"))
+    return list(db.session.scalars(query.order_by(Contact.id)))
+
+
+def pending_ids(milestone: Milestone) -> list[int]:
+    """Invited contacts who have not answered (and can still be written to)."""
+    answered = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id, Rsvp.answer.is_not(None))
+    query = select(Contact.id).where(
+        Contact.id.in_(invited_ids(milestone)),
+        Contact.id.not_in(answered),
+        Contact.opted_out.is_(False),
+        Contact.bounced.is_(False),
+    )
+    return list(db.session.scalars(query.order_by(Contact.id)))
+
+
+def default_template(milestone: Milestone, reminder: bool) -> dict:
+    record_ = details(milestone)
+    speakers = "".join(f"<li>{literal(s)}</li>" for s in record_.speaker_list)
+    address = f"<br>{literal(record_.address)}" if record_.address else ""
+    intro = (
+        "Sauf erreur, nous n'avons pas encore reçu votre réponse à notre invitation."
+        if reminder
+        else "Nous avons le plaisir de vous inviter à la conférence de presse"
+    )
+    return {
+        "name": ("Relance — " if reminder else "Invitation — ") + milestone.title[:150],
+        "subject": ("Relance : " if reminder else "Invitation presse : ") + "{{ conference.title }}",
+        "html": (
+            "<p>Bonjour {{ contact.first_name }},</p>"
+            f"<p>{intro} « {{{{ conference.title }}}} », le {{{{ conference.starts_at|date_fr }}}}"
+            " ({{ conference.venue }}, {{ conference.city }})."
+            f"{address}</p>"
+            + (f"<p>Avec :</p><ul>{speakers}</ul>" if speakers else "")
+            + '<p>Merci de nous dire si vous venez : <a href="{{ rsvp_yes_url }}">je serai présent·e</a>'
+            ' · <a href="{{ rsvp_no_url }}">je ne pourrai pas venir</a>.</p>'
+        ),
+        "text": "",
+    }
+
+
+def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict, reminder: bool, now: datetime):
+    """Create the mailing tied to the conference and send it now (or submit it for approval)."""
+    require_write(user, milestone.region_id)
+    if not contact_ids:
+        raise ValidationFailed("nobody to write to", {"audience": "empty"})
+    template = services.save_template(user, None, default_template(milestone, reminder))
+    sender_name, sender_email = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    chamber = milestone.region.chamber if milestone.region else ""
+    mailing = services.save_mailing(
+        user,
+        None,
+        {
+            "name": template.name,
+            "from_name": data.get("from_name") or chamber or sender_name or "Relais",
+            "from_email": data.get("from_email") or sender_email,
+            "reply_to": data.get("reply_to") or "",
+            "template_id": template.id,
+            "milestone_id": milestone.id,
+            "audience": {"contact_ids": contact_ids},
+        },
+        campaign=milestone.campaign,
+    )
+    if not reminder:
+        known = set(db.session.scalars(select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)))
+        for contact_id in contact_ids:
+            if contact_id not in known:
+                db.session.add(Rsvp(milestone_id=milestone.id, contact_id=contact_id, invited_at=now))
+    action = "submit" if services.needs_approval(mailing) else "send_now"
+    services.transition(user, mailing, action, now=now)
+    db.session.flush()
+    return mailing
+
+
+def invite(user: User, milestone: Milestone, data: dict, now: datetime | None = None) -> Mailing:
+    """Invite the media of the conference's region (or the given contacts)."""
+    ids = [int(i) for i in data.get("contact_ids") or []] or region_media_ids(milestone)
+    return send_to(user, milestone, ids, data, reminder=False, now=now or utcnow())
+
+
+def remind(user: User, milestone: Milestone, data: dict, now: datetime | None = None) -> Mailing:
+    """A reminder to the invited contacts who have not answered, and to them only."""
+    now = now or utcnow()
+    if now >= milestone.starts_at:
+        raise ValidationFailed("the conference has started", {"milestone": "started"})
+    return send_to(user, milestone, pending_ids(milestone), data, reminder=True, now=now)
+
+
+def rsvps(milestone: Milestone) -> list[dict]:
+    """The API's `rsvps`: one per invited contact, answer None until it answers."""
+    return [
+        {
+            "contact_id": a.contact_id,
+            "answer": a.answer,
+            "answered_at": a.answered_at,
+            "checked_in_at": a.checked_in_at,
+        }
+        for a in attendance(milestone)
+    ]
