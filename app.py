@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE, Config, default_database_url
 from errors import DomainError
@@ -33,6 +34,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -40,6 +42,14 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_security_headers(app)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:id>` matches only ids a 32-bit integer column can hold: a larger one is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def normalise_database_url(app: Flask) -> None:

@@ -200,7 +200,7 @@ def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> N
         event.themes = chosen
     for key in ("starts_at", "ends_at"):
         if key in data:
-            setattr(event, key, to_utc(data[key], campaign.timezone) if data[key] else None)
+            setattr(event, key, to_utc(data[key], campaign.timezone, key) if data[key] else None)
     if not (event.title or "").strip():
         errors["title"] = "required"
     if event.type and event.type not in types and "type" in data:

@@ -29,8 +29,14 @@ def zone(name: str) -> ZoneInfo:
         raise ValidationFailed("unknown time zone", {"timezone": f"unknown time zone {name!r}"}) from error
 
 
-def to_utc(value: datetime, tz: str) -> datetime:
-    """A datetime without offset is read in the campaign's zone."""
+PLAUSIBLE_YEARS = (1970, 2200)
+
+
+def to_utc(value: datetime, tz: str, field: str = "datetime") -> datetime:
+    """A datetime without offset is read in the campaign's zone; years outside 1970–2200 are refused."""
+    if not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
+        message = f"the year must be between {PLAUSIBLE_YEARS[0]} and {PLAUSIBLE_YEARS[1]}"
+        raise ValidationFailed(message, {field: message})
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))
     return value.astimezone(ZoneInfo("UTC"))
@@ -130,7 +136,7 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
             setattr(
                 milestone,
                 key,
-                to_utc(data[key], campaign.timezone) if data[key] else None,
+                to_utc(data[key], campaign.timezone, key) if data[key] else None,
             )
     if "owner_id" in data:
         milestone.owner_id = data["owner_id"]

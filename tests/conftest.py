@@ -57,8 +57,11 @@ def database_url(request, tmp_path_factory):
 
 
 def pytest_generate_tests(metafunc):
+    """Every database test on both engines; @pytest.mark.engines("postgresql") narrows it."""
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True, scope="session")
+        marker = metafunc.definition.get_closest_marker("engines")
+        engines = list(marker.args) if marker else ["sqlite", "postgresql"]
+        metafunc.parametrize("database_url", engines, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
