@@ -166,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
     from contacts import views as contacts_views
     from dashboard import views as dashboard_views
     from mailings import api as mailings_api
+    from mailings import newsroom_views, press_api, press_views, relay_views
     from mailings import views as mailings_views
     from operations import health
 
@@ -181,6 +182,12 @@ def register_blueprints(app: Flask) -> None:
         contacts_views.bp,
         mailings_views.bp,
         mailings_views.public,
+        press_views.bp,
+        press_views.public,
+        newsroom_views.bp,
+        newsroom_views.public,
+        relay_views.bp,
+        relay_views.public,
         dashboard_views.bp,
         health.bp,
     ):
@@ -191,6 +198,7 @@ def register_blueprints(app: Flask) -> None:
         *event_api.blueprints,
         *contacts_api.blueprints,
         *mailings_api.blueprints,
+        *press_api.blueprints,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)

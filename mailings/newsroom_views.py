@@ -1,0 +1,292 @@
+"""Press releases and press kit files (signed in), and the public newsroom with its feeds."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from accounts.scoping import require_write
+from campaign.forms import ConfirmForm
+from campaign.models import Campaign, Milestone, Region
+from campaign.services import current_campaign, region_by_code, to_utc, zone
+from dbtypes import utcnow
+from errors import DomainError, NotFound
+from extensions import db
+from mailings import newsroom, services
+from mailings.press import region_media_ids
+from mailings.press_forms import FileForm, ReleaseForm, ScheduleReleaseForm
+from mailings.press_models import PressKitFile, PressRelease, RelayKit
+from mailings.press_views import attach_errors
+
+bp = Blueprint("releases", __name__, url_prefix="/press")
+public = Blueprint("newsroom", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Releases are written by signed-in teams; the newsroom below is public."""
+
+
+def release_choices(form: ReleaseForm, campaign: Campaign, release: PressRelease | None) -> None:
+    regions = db.session.scalars(select(Region).where(Region.active).order_by(Region.name)).all()
+    form.region.choices = [SelectChoice("", _("National"))] + [SelectChoice(r.code, r.name) for r in regions]
+    nationals = db.session.scalars(
+        select(PressRelease).where(PressRelease.campaign_id == campaign.id, PressRelease.region_id.is_(None))
+    ).all()
+    form.follows_national.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(n.id), n.title) for n in nationals if release is None or n.id != release.id
+    ]
+
+
+def release_data(form: ReleaseForm, campaign: Campaign, creating: bool) -> dict:
+    data = {f: form[f].data for f in ("title", "city", "lead", "body", "press_contact", "ready")}
+    embargo = form.embargo_until.data
+    data["embargo_until"] = to_utc(embargo, campaign.timezone) if embargo else None
+    data["follows_national_id"] = int(form.follows_national.data) if form.follows_national.data else None
+    if creating:
+        region = region_by_code(form.region.data) if form.region.data else None
+        data["region_id"] = region.id if region else None
+    return data
+
+
+@bp.route("/releases", methods=["GET", "POST"])
+def releases():
+    campaign = current_campaign() or abort(404)
+    form = ReleaseForm()
+    release_choices(form, campaign, None)
+    if form.validate_on_submit():
+        try:
+            release, _held = newsroom.save_release(current_user, None, release_data(form, campaign, True), campaign)
+            db.session.commit()
+            flash(_("Communiqué enregistré."), "success")
+            return redirect(url_for("releases.release", release_id=release.id))
+        except DomainError as error:
+            db.session.rollback()
+            attach_errors(form, error)
+    return render_template(
+        "newsroom/releases.html",
+        campaign=campaign,
+        releases=newsroom.releases(current_user, campaign),
+        form=form,
+        file_form=FileForm(),
+        kit=newsroom.kit_files(campaign, None, utcnow()),
+        now=utcnow(),
+        newsroom=newsroom,
+        tz=zone(campaign.timezone),
+    )
+
+
+@bp.route("/releases/<int:release_id>", methods=["GET", "POST"])
+def release(release_id: int):
+    item = newsroom.get_release(current_user, release_id)
+    campaign = item.campaign
+    tz = zone(campaign.timezone)
+    form = ReleaseForm(obj=item)
+    release_choices(form, campaign, item)
+    if request.method == "GET":
+        form.embargo_until.data = item.embargo_until.astimezone(tz).replace(tzinfo=None) if item.embargo_until else None
+        form.follows_national.data = str(item.follows_national_id or "")
+        form.region.data = item.region.code if item.region else ""
+    if form.validate_on_submit():
+        try:
+            _item, held = newsroom.save_release(current_user, item, release_data(form, campaign, False))
+            db.session.commit()
+            flash(_("Communiqué enregistré."), "success")
+            for mailing in held:
+                flash(
+                    _("L'envoi « %(name)s » est programmé avant l'embargo : il sera retenu.", name=mailing.name),
+                    "error",
+                )
+            return redirect(url_for("releases.release", release_id=item.id))
+        except DomainError as error:
+            db.session.rollback()
+            attach_errors(form, error)
+    return render_template(
+        "newsroom/release.html",
+        release=item,
+        form=form,
+        send_form=ScheduleReleaseForm(),
+        file_form=FileForm(),
+        files=newsroom.files_of(release_id=item.id),
+        embargo=newsroom.effective_embargo(item),
+        public=newsroom.is_public(item, utcnow()),
+        line=newsroom.embargo_line(newsroom.effective_embargo(item), tz),
+        tz=tz,
+    )
+
+
+@bp.post("/releases/<int:release_id>/mail")
+def mail_release(release_id: int):
+    """Send the release to the media of its region (national media for a national one), at a time."""
+    item = newsroom.get_release(current_user, release_id)
+    form = ScheduleReleaseForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez l'expéditeur et la date d'envoi."), "error")
+        return redirect(url_for("releases.release", release_id=item.id))
+    fake = Milestone(region_id=item.region_id)
+    data = {
+        "from_name": form.from_name.data,
+        "from_email": form.from_email.data,
+        "audience": {"contact_ids": region_media_ids(fake)},
+    }
+    try:
+        mailing = item.mailing if item.mailing and item.mailing.status == "draft" else None
+        mailing = mailing or newsroom.mail_release(current_user, item, data)
+        services.transition(
+            current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, item.campaign.timezone)
+        )
+        db.session.commit()
+        flash(_("Envoi programmé."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Envoi refusé : %(reason)s", reason=error.message), "error")
+    return redirect(url_for("releases.release", release_id=item.id))
+
+
+@bp.post("/files")
+def upload():
+    """A press kit file for the campaign, a release, a conference or a relay kit."""
+    campaign = current_campaign() or abort(404)
+    form = FileForm()
+    owner, region_id, back = {}, None, url_for("releases.releases")
+    for field, model, endpoint, arg in (
+        ("release_id", PressRelease, "releases.release", "release_id"),
+        ("milestone_id", Milestone, "press.conference", "milestone_id"),
+        ("relay_kit_id", RelayKit, "relay.kit", "kit_id"),
+    ):
+        if request.form.get(field, "").isdigit():
+            found = db.session.get(model, int(request.form[field])) or abort(404)
+            owner, region_id = {field: found.id}, found.region_id
+            back = url_for(endpoint, **{arg: found.id})
+    if not form.validate_on_submit():
+        flash(_("Formulaire expiré ou invalide : réessayez."), "error")
+        return redirect(back)
+    try:
+        newsroom.add_file(
+            current_user, campaign, form.file.data, form.kind.data, region_id=region_id, title=form.title.data, **owner
+        )
+        db.session.commit()
+        flash(_("Fichier ajouté."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Fichier refusé : %(reason)s", reason=error.message), "error")
+    return redirect(back)
+
+
+@bp.post("/files/<int:file_id>/delete")
+def delete_file(file_id: int):
+    record = db.session.get(PressKitFile, file_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    require_write(current_user, record.region_id)
+    db.session.delete(record)
+    db.session.commit()
+    flash(_("Fichier supprimé."), "success")
+    return redirect(request.referrer or url_for("releases.releases"))
+
+
+# ---- the public newsroom ----------------------------------------------------------------------
+
+
+def newsroom_scope() -> tuple[Campaign, Region | None]:
+    campaign_id = request.args.get("campaign", type=int)
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id else current_campaign()
+    if campaign is None:
+        abort(404)
+    code = request.args.get("region") or None
+    region = region_by_code(code) if code else None
+    if code and region is None:
+        abort(404)
+    return campaign, region
+
+
+def scope_args(campaign: Campaign, region: Region | None) -> dict:
+    return {"campaign": campaign.id, **({"region": region.code} if region else {})}
+
+
+@public.route("/newsroom")
+def index():
+    campaign, region = newsroom_scope()
+    now = utcnow()
+    items = newsroom.public_releases(campaign, region, now)
+    regions = db.session.scalars(select(Region).where(Region.active).order_by(Region.name)).all()
+    return render_template(
+        "newsroom/index.html",
+        campaign=campaign,
+        region=region,
+        regions=regions,
+        releases=items,
+        kit=newsroom.kit_files(campaign, region, now),
+        published_on=newsroom.published_on,
+        args=scope_args(campaign, region),
+        tz=zone(campaign.timezone),
+    )
+
+
+@public.route("/newsroom/<int:release_id>")
+def show(release_id: int):
+    now = utcnow()
+    try:
+        item = newsroom.public_release(release_id, now)
+    except NotFound:
+        abort(404)
+    files = newsroom.files_of(release_id=item.id)
+    image = next((f for f in files if f.kind in ("photo", "logo")), None)
+    if image is None:
+        image = next((f for f in newsroom.kit_files(item.campaign, item.region, now) if f.kind == "logo"), None)
+    return render_template(
+        "newsroom/show.html",
+        release=item,
+        files=files,
+        image=image,
+        published=newsroom.published_on(item),
+        tz=zone(item.campaign.timezone),
+    )
+
+
+def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.FeedEntry]:
+    return [
+        newsroom.FeedEntry(
+            r.title,
+            url_for("newsroom.show", release_id=r.id, _external=True),
+            r.lead or r.body[:300],
+            newsroom.published_on(r),
+        )
+        for r in newsroom.public_releases(campaign, region, utcnow())
+    ]
+
+
+@public.route("/newsroom/feed.atom")
+def atom():
+    campaign, region = newsroom_scope()
+    title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
+    body = newsroom.atom(
+        title,
+        url_for("newsroom.atom", _external=True, **scope_args(campaign, region)),
+        url_for("newsroom.index", _external=True, **scope_args(campaign, region)),
+        feed_entries(campaign, region),
+        utcnow(),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@public.route("/newsroom/feed.rss")
+def rss():
+    campaign, region = newsroom_scope()
+    title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
+    home = url_for("newsroom.index", _external=True, **scope_args(campaign, region))
+    return Response(newsroom.rss(title, home, feed_entries(campaign, region)), mimetype="application/rss+xml")
+
+
+@public.route("/newsroom/files/<int:file_id>/<filename>")
+def download(file_id: int, filename: str):
+    record = db.session.get(PressKitFile, file_id)
+    if record is None or record.filename != filename or not newsroom.file_is_public(record, utcnow()):
+        abort(404)
+    response = Response(record.data, mimetype=record.content_type)
+    disposition = "inline" if record.content_type.startswith("image/") else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{record.filename}"'
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,97 @@
+"""Forms of the press pages (labels French first through lazy gettext)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+DATETIME = "%Y-%m-%dT%H:%M"
+
+
+class ConferenceForm(FlaskForm):
+    venue = StringField(_l("Lieu"), validators=[Length(max=200)])
+    city = StringField(_l("Ville"), validators=[Length(max=120)])
+    address = StringField(_l("Adresse"), validators=[Length(max=300)])
+    speakers = TextAreaField(_l("Intervenants (un par ligne : nom, fonction)"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes (dossier de presse, accès, accueil)"), validators=[Length(max=5000)])
+    submit = SubmitField(_l("Enregistrer"))
+
+
+class SendForm(FlaskForm):
+    from_name = StringField(_l("Nom de l'expéditeur"), validators=[Length(max=120)])
+    from_email = EmailField(_l("Adresse de l'expéditeur"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Envoyer"))
+
+
+class ScheduleReleaseForm(FlaskForm):
+    from_name = StringField(_l("Nom de l'expéditeur"), validators=[DataRequired(), Length(max=120)])
+    from_email = EmailField(_l("Adresse de l'expéditeur"), validators=[DataRequired(), Length(max=254)])
+    send_at = DateTimeLocalField(_l("Envoi le"), format=DATETIME, validators=[DataRequired()])
+    submit = SubmitField(_l("Programmer l'envoi aux médias"))
+
+
+class ReleaseForm(FlaskForm):
+    title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=250)])
+    city = StringField(_l("Ville d'envoi"), validators=[Length(max=120)])
+    lead = TextAreaField(_l("Chapeau (qui, quoi, quand, où, pourquoi)"), validators=[Length(max=3000)])
+    body = TextAreaField(_l("Texte"), validators=[Length(max=20000)])
+    press_contact = TextAreaField(_l("Contact presse"), validators=[Length(max=1000)])
+    embargo_until = DateTimeLocalField(
+        _l("Sous embargo jusqu'au (heure de la campagne)"), format=DATETIME, validators=[Optional()]
+    )
+    region = SelectField(_l("Région"), validators=[Optional()])
+    follows_national = SelectField(_l("Lié à l'embargo du communiqué national"), validators=[Optional()])
+    ready = BooleanField(_l("Prêt à publier (au plus tôt à la levée de l'embargo)"))
+    submit = SubmitField(_l("Enregistrer"))
+
+
+class FileForm(FlaskForm):
+    kind = SelectField(
+        _l("Type"),
+        choices=[SelectChoice("logo", _l("Logo")), SelectChoice("photo", _l("Photo")), SelectChoice("pdf", _l("PDF"))],
+    )
+    title = StringField(_l("Légende"), validators=[Length(max=200)])
+    file = FileField(_l("Fichier (PNG, JPEG, WebP ou PDF)"))
+    submit = SubmitField(_l("Ajouter au dossier de presse"))
+
+
+class RelayKitForm(FlaskForm):
+    title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=250)])
+    texts = TextAreaField(
+        _l("Textes à reprendre (paragraphes séparés par une ligne vide)"), validators=[Length(max=20000)]
+    )
+    links = TextAreaField(_l("Liens (un par ligne)"), validators=[Length(max=5000)])
+    submit = SubmitField(_l("Enregistrer"))
+
+
+class RelayReportForm(FlaskForm):
+    channel = StringField(_l("Où (site, lettre, réseau social…)"), validators=[DataRequired(), Length(max=200)])
+    relayed_on = DateField(_l("Quand"), validators=[DataRequired()])
+    url = StringField(_l("Lien (facultatif)"), validators=[Optional(), URL(require_tld=False), Length(max=1000)])
+    submit = SubmitField(_l("Envoyer"))
+
+
+class ExcludeForm(FlaskForm):
+    contact_ids = HiddenField()
+    submit = SubmitField(_l("Exclure ces contacts de l'envoi"))
+
+
+class PressureSettingsForm(FlaskForm):
+    pressure_days = IntegerField(_l("Fenêtre de sollicitation (jours)"), validators=[NumberRange(0, 60)])
+    weekly_limit = IntegerField(
+        _l("Envois au plus par contact et par semaine (0 = sans limite)"), validators=[NumberRange(0, 50)]
+    )
+    submit = SubmitField(_l("Enregistrer"))

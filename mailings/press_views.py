@@ -1,0 +1,201 @@
+"""Press pages: conferences (details, invitations, reminders, attendance, check-in), the national
+side-by-side view, contact pressure of a mailing, and the public RSVP page."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from campaign.forms import ConfirmForm
+from campaign.services import current_campaign, zone
+from dbtypes import utcnow
+from errors import DomainError
+from extensions import db
+from mailings import press, pressure
+from mailings.newsroom import files_of
+from mailings.press_forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm
+from mailings.services import get_mailing
+
+bp = Blueprint("press", __name__, url_prefix="/press")
+public = Blueprint("press_public", __name__)
+ANSWERS = {"yes": _l("Oui"), "no": _l("Non"), None: _l("Pas de réponse")}
+DETAIL_FIELDS = ("venue", "city", "address", "speakers", "notes")
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Every press page but the public ones needs an account."""
+
+
+def attach_errors(form, error: DomainError) -> None:
+    for name, message in error.fields.items():
+        (form[name].errors if name in form else form.form_errors).append(message)
+    if not error.fields:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/")
+def index():
+    campaign = current_campaign() or abort(404)
+    rows = press.national_view(current_user, campaign)
+    totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "pending", "came")}
+    return render_template("press/index.html", campaign=campaign, rows=rows, totals=totals, tz=zone(campaign.timezone))
+
+
+@bp.route("/conferences/<int:milestone_id>", methods=["GET", "POST"])
+def conference(milestone_id: int):
+    milestone = press.get_conference(current_user, milestone_id)
+    record = press.details(milestone)
+    form = ConferenceForm(obj=record)
+    if request.method == "GET":
+        form.venue.data, form.city.data = milestone.venue, milestone.city
+    if form.validate_on_submit():
+        try:
+            press.save_details(current_user, milestone, {f: form[f].data for f in DETAIL_FIELDS})
+            db.session.commit()
+            flash(_("Conférence enregistrée."), "success")
+            return redirect(url_for("press.conference", milestone_id=milestone.id))
+        except DomainError as error:
+            db.session.rollback()
+            attach_errors(form, error)
+    return render_template(
+        "press/conference.html",
+        milestone=milestone,
+        record=record,
+        form=form,
+        send_form=SendForm(),
+        file_form=FileForm(),
+        attendance=press.attendance(milestone),
+        summary=press.summary(milestone),
+        files=files_of(milestone_id=milestone.id),
+        answers=ANSWERS,
+        tz=zone(milestone.campaign.timezone),
+        started=utcnow() >= milestone.starts_at,
+    )
+
+
+@bp.post("/conferences/<int:milestone_id>/<any(invite, remind):action>")
+def send(milestone_id: int, action: str):
+    milestone = press.get_conference(current_user, milestone_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        flash(_("Formulaire expiré ou invalide : réessayez."), "error")
+        return redirect(url_for("press.conference", milestone_id=milestone.id))
+    data = {"from_name": form.from_name.data, "from_email": form.from_email.data}
+    try:
+        mailing = getattr(press, action)(current_user, milestone, data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Rien n'a été envoyé : %(reason)s", reason=error.message), "error")
+        return redirect(url_for("press.conference", milestone_id=milestone.id))
+    if mailing.status == "submitted":
+        flash(_("Envoi soumis à la validation nationale."), "success")
+    else:
+        flash(_("Envoi parti vers %(n)s contacts.", n=len(mailing.audience["contact_ids"])), "success")
+    return redirect(url_for("press.conference", milestone_id=milestone.id))
+
+
+@bp.route("/conferences/<int:milestone_id>/checkin")
+def checkin_page(milestone_id: int):
+    milestone = press.get_conference(current_user, milestone_id)
+    return render_template(
+        "press/checkin.html",
+        milestone=milestone,
+        attendance=press.attendance(milestone),
+        summary=press.summary(milestone),
+        form=ConfirmForm(),
+        answers=ANSWERS,
+    )
+
+
+@bp.post("/conferences/<int:milestone_id>/checkin/<int:contact_id>")
+def checkin(milestone_id: int, contact_id: int):
+    milestone = press.get_conference(current_user, milestone_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        press.check_in(current_user, milestone, contact_id, request.form.get("present") == "1")
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("press.checkin_page", milestone_id=milestone.id) + f"#c{contact_id}")
+
+
+# ---- contact pressure -------------------------------------------------------------------------
+
+
+@bp.route("/mailings/<int:mailing_id>/pressure", methods=["GET", "POST"])
+def mailing_pressure(mailing_id: int):
+    mailing = get_mailing(current_user, mailing_id)
+    form = ExcludeForm()
+    if form.validate_on_submit():
+        ids = [int(i) for i in (form.contact_ids.data or "").split(",") if i.strip().isdigit()]
+        try:
+            count = pressure.exclude(current_user, mailing, ids)
+            db.session.commit()
+            flash(_("%(n)s contacts exclus de cet envoi.", n=count), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        return redirect(url_for("press.mailing_pressure", mailing_id=mailing.id))
+    found = pressure.overlaps(mailing)
+    form.contact_ids.data = ",".join(str(i) for i in sorted({o.contact_id for o in found}))
+    settings = pressure.settings(mailing.campaign_id)
+    return render_template(
+        "press/pressure.html",
+        mailing=mailing,
+        overlaps=found,
+        form=form,
+        settings=settings,
+        settings_form=PressureSettingsForm(obj=settings),
+        excluded=len((mailing.audience or {}).get("exclude_contact_ids") or []),
+        tz=zone(mailing.campaign.timezone),
+    )
+
+
+@bp.post("/settings")
+def settings():
+    campaign = current_campaign() or abort(404)
+    form = PressureSettingsForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        pressure.save_settings(current_user, campaign, form.pressure_days.data, form.weekly_limit.data)
+        db.session.commit()
+        flash(_("Réglages enregistrés."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(request.referrer or url_for("press.index"))
+
+
+# ---- public RSVP ------------------------------------------------------------------------------
+
+
+@public.route("/rsvp/<token>", methods=["GET", "POST"])
+def rsvp(token: str):
+    """GET shows the choice and changes nothing; only the POST records the answer."""
+    link = press.read_link(token)
+    if link is None:
+        return render_template("press/rsvp.html", link=None), 404
+    form = ConfirmForm()
+    recorded = False
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if link.open:
+            link = press.record(token)
+            db.session.commit()
+            recorded = True
+    return render_template(
+        "press/rsvp.html",
+        link=link,
+        form=form,
+        recorded=recorded,
+        other=press.other_link(link),
+        answers=ANSWERS,
+        tz=zone(link.milestone.campaign.timezone),
+    ), (200 if link.open or request.method == "GET" else 409)

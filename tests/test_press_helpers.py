@@ -1,0 +1,49 @@
+"""Shared helpers of the press tests (imported by test_press*, test_rsvp*, test_embargo*...)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campaign.models import Milestone
+from dbtypes import utcnow
+from extensions import db
+from mailings.engine import Worker
+from mailings.models import Mailing
+
+LINK = re.compile(r"https?://[^\s<>\"')]+")
+
+
+@pytest.fixture
+def conference(app, demo_campaign, regions):
+    """conference(code="93", days=10) -> the region's press-conference milestone, moved `days` ahead."""
+
+    def make(code: str | None = "93", days: float = 10):
+        query = select(Milestone).where(Milestone.campaign_id == demo_campaign.id)
+        if code is None:
+            query = query.where(Milestone.kind == "national_press_conference")
+        else:
+            query = query.where(Milestone.kind == "regional_press_conference", Milestone.region_id == regions[code].id)
+        milestone = db.session.scalars(query).first()
+        milestone.starts_at = utcnow() + timedelta(days=days)
+        milestone.venue, milestone.city = "Club de la Presse", "Marseille"
+        db.session.commit()
+        return milestone
+
+    return make
+
+
+def deliver(app, mailing_id: int) -> Mailing:
+    """Run one worker until the mailing's messages are handed to the loopback server."""
+    Worker(app, connections=1, once=True, idle=0.05).run()
+    db.session.expire_all()
+    return db.session.get(Mailing, mailing_id)
+
+
+def text_part(received) -> str:
+    return received.parsed().get_body(preferencelist=("plain",)).get_content()
+
+
+def links(received, path: str) -> list[str]:
+    return [u for u in LINK.findall(text_part(received)) if f"/{path}/" in u]

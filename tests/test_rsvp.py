@@ -1,0 +1,110 @@
+"""RSVP by signed link: invitations sent to a real loopback SMTP server, yes, change to no,
+tampered and expired links, GET changes nothing, reminders only to those who did not answer."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from dbtypes import utcnow
+from extensions import db
+from mailings import press
+from mailings.press_models import Rsvp
+from tests.conftest import csrf_from
+from tests.test_press_helpers import conference, deliver, links  # noqa: F401
+
+
+def invite_region(mail_app, smtp_server, make_contact, make_user, conference):  # noqa: F811
+    milestone = conference("93")
+    media = [
+        make_contact(email="lea@example.org", first_name="Léa", region="93", kind="media"),
+        make_contact(email="marc@example.org", first_name="Marc", region="93", kind="media"),
+    ]
+    make_contact(email="other-region@example.org", region="91", kind="media")
+    make_contact(email="partner@example.org", region="93", kind="partner")
+    user = make_user("national")
+    mailing = press.invite(user, milestone, {"from_email": "presse@example.org", "from_name": "CRESS PACA"})
+    db.session.commit()
+    assert deliver(mail_app, mailing.id).status == "sent"
+    return milestone, media, user
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def answer(client, url: str):
+    page = client.get(path_of(url))
+    return client.post(path_of(url), data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def test_invitation_yes_then_no(mail_app, smtp_server, make_contact, make_user, conference, client, api):  # noqa: F811
+    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+    received = smtp_server.by_recipient()
+    assert set(received) == {"lea@example.org", "marc@example.org"}  # the region's media only
+    message = received["lea@example.org"][0]
+    assert "Club de la Presse" in message.parsed().get_body(preferencelist=("html",)).get_content()
+    yes, no = links(message, "rsvp")
+    assert yes.startswith("http://relais.test/rsvp/")
+
+    page = client.get(path_of(yes))
+    assert page.status_code == 200
+    assert "je serai présent·e" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Rsvp.answer).where(Rsvp.contact_id == media[0].id)) is None  # GET changed nothing
+
+    assert answer(client, yes).status_code == 200
+    first = db.session.scalar(select(Rsvp).where(Rsvp.contact_id == media[0].id))
+    assert (first.answer, first.answered_at is not None) == ("yes", True)
+
+    assert answer(client, no).status_code == 200
+    db.session.expire_all()
+    rsvps = api(user).get(f"/api/v1/milestones/{milestone.id}/rsvps").get_json()
+    assert rsvps["total"] == 2
+    by_contact = {r["contact_id"]: r for r in rsvps["items"]}
+    assert by_contact[media[0].id]["answer"] == "no" and by_contact[media[0].id]["answered_at"]
+    assert by_contact[media[1].id]["answer"] is None and by_contact[media[1].id]["answered_at"] is None
+
+
+def test_tampered_and_expired_links_change_nothing(mail_app, smtp_server, make_contact, make_user, conference, client):  # noqa: F811, E501
+    milestone, media, _ = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+    yes, no = links(smtp_server.by_recipient()["lea@example.org"][0], "rsvp")
+    tampered = yes[:-3] + ("AAA" if not yes.endswith("AAA") else "BBB")
+    assert client.get(path_of(tampered)).status_code == 404
+    forged = yes.replace(f"{media[0].id}.", f"{media[1].id}.", 1)
+    assert client.get(path_of(forged)).status_code == 404
+    assert answer(client, yes).status_code == 200
+    token = csrf_from(client.get(path_of(no)).get_data(as_text=True))
+
+    milestone.starts_at = utcnow() - timedelta(minutes=5)  # the conference has started: links expire
+    db.session.commit()
+    page = client.get(path_of(no))
+    assert "Les réponses sont closes" in page.get_data(as_text=True)
+    assert client.post(path_of(no), data={"csrf_token": token}).status_code == 409
+    db.session.expire_all()
+    assert db.session.scalar(select(Rsvp.answer).where(Rsvp.contact_id == media[0].id)) == "yes"
+    # a POST without the form's token records nothing either
+    milestone.starts_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    assert client.post(path_of(no)).status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(Rsvp.answer).where(Rsvp.contact_id == media[0].id)) == "yes"
+
+
+def test_reminders_go_only_to_those_who_did_not_answer(mail_app, smtp_server, make_contact, make_user, conference, client):  # noqa: F811, E501
+    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+    silent = make_contact(email="silent@example.org", region="93", kind="media")
+    third = press.invite(user, milestone, {"contact_ids": [silent.id], "from_email": "presse@example.org"})
+    db.session.commit()
+    deliver(mail_app, third.id)
+    answer(client, links(smtp_server.by_recipient()["lea@example.org"][0], "rsvp")[0])  # yes
+    answer(client, links(smtp_server.by_recipient()["marc@example.org"][0], "rsvp")[1])  # no
+    before = len(smtp_server.messages)
+
+    reminder = press.remind(user, milestone, {"from_email": "presse@example.org"})
+    db.session.commit()
+    assert reminder.audience["contact_ids"] == [silent.id]
+    deliver(mail_app, reminder.id)
+    new = smtp_server.messages[before:]
+    assert [m.rcpt_tos for m in new] == [["silent@example.org"]]
+    assert new[0].parsed()["Subject"].startswith("Relance")
+    assert press.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "pending": 1, "came": 0}
