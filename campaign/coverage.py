@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.scoping import can_write, readable, require_read, require_write, writable_region_ids
 from campaign import services
 from campaign.event_forms import MEDIA_TYPES, ClippingForm
+from campaign.events import has_nul
 from campaign.federation_models import PressClipping
 from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Milestone, Region
@@ -25,6 +26,9 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
     """Record or change a clipping; a coordinator records its own region's."""
     if clipping is not None:
         require_write(actor, clipping.region_id)
+    bad = [key for key, value in data.items() if has_nul(value)]
+    if bad:
+        raise ValidationFailed("NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad})
     clipping = clipping or PressClipping(campaign_id=campaign.id)
     with db.session.no_autoflush:
         if "region" in data:
@@ -120,6 +124,8 @@ def the_campaign() -> Campaign:
 def index():
     campaign = the_campaign()
     region = None
+    if has_nul(request.args.get("region")):
+        abort(400)
     if request.args.get("region"):
         region = db.session.scalar(select(Region).where(Region.code == request.args["region"])) or abort(404)
         require_read(current_user, region.id)

@@ -25,7 +25,7 @@ class EventSchema(Schema):
     city = fields.String(validate=validate.Length(max=120))
     venue = fields.String(validate=validate.Length(max=200))
     organiser = fields.String(validate=validate.Length(max=200))
-    organiser_email = fields.Email(validate=validate.Length(max=254))
+    organiser_email = fields.String(validate=[validate.Email(), validate.Length(max=254)])
     description = fields.String(validate=validate.Length(max=5000))
     status = fields.String(
         validate=validate.OneOf(EVENT_STATUSES),

@@ -250,6 +250,8 @@ def proposed():
 
 def programme_filters(campaign: Campaign) -> dict:
     args = request.args
+    if any(events.has_nul(value) for value in args.values()):
+        abort(400)
     region = None
     if args.get("region"):
         region = db.session.scalar(select(Region).where(Region.code == args["region"])) or abort(404)

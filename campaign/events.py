@@ -92,6 +92,8 @@ def vocabulary(campaign: Campaign) -> tuple[list[str], list[str]]:
 def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: list[str]) -> None:
     """Replace the campaign's lists (national team); events keep the labels they already carry."""
     require_write(actor, None)
+    if has_nul(types) or has_nul(themes):
+        raise ValidationFailed("NUL characters are not allowed", {"types" if has_nul(types) else "themes": "must not contain NUL characters"})
     cleaned = {kind: clean_labels(values) for kind, values in (("type", types), ("theme", themes))}
     for kind, values in cleaned.items():
         if not values:
@@ -128,6 +130,8 @@ def get_event(actor: User, event_id: int) -> Event:
 def events_query(actor: User, campaign: Campaign, region_code: str | None = None, status: str | None = None):
     """The campaign's events this user may read, by start time."""
     query = readable(select(Event).where(Event.campaign_id == campaign.id), actor, Event.region_id)
+    if has_nul(region_code):
+        raise ValidationFailed("unknown region", {"region": "unknown region code"})
     if region_code:
         query = query.where(Event.region_id == region_by_code(region_code).id)
     if status:
@@ -172,7 +176,19 @@ def apply_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> 
         copy_fields(campaign, event, data, errors)
 
 
+def has_nul(value) -> bool:
+    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
+    bad = [key for key, value in data.items() if has_nul(value)]
+    if bad:
+        raise ValidationFailed("NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad})
     types, themes = vocabulary(campaign)
     for key, limit in TEXT_LIMITS.items():
         if key in data and data[key] is not None:
@@ -257,6 +273,8 @@ def moderate(actor: User, event: Event, status: str, reason: str | None = None) 
             {"status": f"allowed from {event.status}: {', '.join(TRANSITIONS[event.status]) or 'none'}"},
         )
     reason = (reason or "").strip()
+    if has_nul(reason):
+        raise ValidationFailed("NUL characters are not allowed", {"reason": "must not contain NUL characters"})
     if status == "rejected" and not reason:
         raise ValidationFailed("a rejection needs a reason", {"reason": "required to reject"})
     if len(reason) > 2000:

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.scoping import can_write, require_read, require_write
 from campaign import services
 from campaign.event_forms import ReadinessItemForm
+from campaign.events import has_nul
 from campaign.federation_models import ReadinessItem
 from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Milestone, Region
@@ -172,6 +173,8 @@ def update_step(actor: User, campaign: Campaign, region: Region, key: str, data:
     step = next((s for s in region_steps(campaign, region) if s.key == key), None)
     if step is None:
         raise NotFound("no such step")
+    if has_nul(data.get("title")):
+        raise ValidationFailed("invalid step", {"title": "must not contain NUL characters"})
     row = row_for(campaign, region, step)
     if "title" in data:
         title = (data["title"] or "").strip()
@@ -194,7 +197,7 @@ def add_step(actor: User, campaign: Campaign, region: Region, title: str, due_at
     """A step of the region's own."""
     require_write(actor, region.id)
     title = (title or "").strip()
-    if not title or len(title) > 200:
+    if not title or len(title) > 200 or has_nul(title):
         raise ValidationFailed("invalid step", {"title": "required, 200 characters at most"})
     row = ReadinessItem(
         campaign_id=campaign.id,
@@ -222,6 +225,8 @@ def signed_in():
 
 
 def region_and_campaign(code: str) -> tuple[Region, Campaign]:
+    if has_nul(code):
+        abort(404)
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     require_read(current_user, region.id)
     return region, services.current_campaign() or abort(404)

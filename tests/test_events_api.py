@@ -109,3 +109,11 @@ def test_openapi_documents_events(app, client):
     assert {"get", "post"} <= set(paths["/api/v1/campaigns/{campaign_id}/events"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/events/{event_id}"])
     assert "post" in paths["/api/v1/events/{event_id}/approve"] and "post" in paths["/api/v1/events/{event_id}/reject"]
+
+
+def test_nul_characters_are_refused_not_a_500(app, api, make_user, demo_campaign, client):
+    national = api(make_user("national"))
+    response = national.post(f"/api/v1/campaigns/{demo_campaign.id}/events", json={**NEW, "title": "Colloque\x00"})
+    assert response.status_code == 422 and "title" in response.get_json()["error"]["fields"]
+    assert national.get(f"/api/v1/campaigns/{demo_campaign.id}/events?region=%00").status_code == 422
+    assert client.get("/programme?theme=%00").status_code == 400
