@@ -7,6 +7,7 @@ events are ever public.
 
 import logging
 from datetime import date, datetime, time, timedelta
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_mail import Message
@@ -93,7 +94,10 @@ def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: l
     """Replace the campaign's lists (national team); events keep the labels they already carry."""
     require_write(actor, None)
     if has_nul(types) or has_nul(themes):
-        raise ValidationFailed("NUL characters are not allowed", {"types" if has_nul(types) else "themes": "must not contain NUL characters"})
+        raise ValidationFailed(
+            "NUL characters are not allowed",
+            {"types" if has_nul(types) else "themes": "must not contain NUL characters"},
+        )
     cleaned = {kind: clean_labels(values) for kind, values in (("type", types), ("theme", themes))}
     for kind, values in cleaned.items():
         if not values:
@@ -188,7 +192,9 @@ def has_nul(value) -> bool:
 def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
     bad = [key for key, value in data.items() if has_nul(value)]
     if bad:
-        raise ValidationFailed("NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad})
+        raise ValidationFailed(
+            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
+        )
     types, themes = vocabulary(campaign)
     for key, limit in TEXT_LIMITS.items():
         if key in data and data[key] is not None:
@@ -358,17 +364,37 @@ def base_url() -> str:
 
 
 def deliver(recipients: list[str], subject: str, template: str, **context) -> bool:
-    """Send one message per recipient (text and HTML); the one path these notices take to SMTP."""
+    """Send one message per recipient (text and HTML parts); False when any did not go."""
     context.setdefault("base_url", base_url())
     text = render_template(f"events/email/{template}.txt", **context)
     html = render_template(f"events/email/{template}.html", **context)
+    messages = [Message(subject=subject, recipients=[r], body=text, html=html) for r in recipients]
     try:
-        for recipient in recipients:
-            mail.send(Message(subject=subject, recipients=[recipient], body=text, html=html))
+        return hand_over(messages)
     except Exception:  # a notice must never undo the proposal or the decision it reports
         log.exception("could not send %r to %s", subject, recipients)
         return False
-    return True
+
+
+def hand_over(messages: list[Message]) -> bool:
+    """Through the mailings transport (the one path to SMTP) when present, else Flask-Mail."""
+    try:
+        from mailings.transport import SmtpChannel
+    except ImportError:
+        for message in messages:
+            mail.send(message)
+        return True
+    channel, all_sent = SmtpChannel(), True
+    try:
+        for message in messages:
+            sender = parseaddr(message.sender or current_app.config["MAIL_DEFAULT_SENDER"])[1]
+            outcome = channel.send(sender, message.recipients[0], message.as_bytes())
+            if outcome.status != "sent":
+                log.warning("notice %r to %s: %s", message.subject, message.recipients[0], outcome.text)
+                all_sent = False
+    finally:
+        channel.close()
+    return all_sent
 
 
 def notify_proposal(event: Event) -> bool:

@@ -234,3 +234,19 @@ def test_vocabulary_is_editable_by_the_national_team(app, client, demo_campaign,
     assert response.status_code == 302
     form = client.get("/events/new").get_data(as_text=True)
     assert "Atelier" in form and "Numérique solidaire" in form and "Colloque" not in form
+
+
+def test_mail_server_down_keeps_the_proposal(app, client, demo_campaign, make_user, propose):
+    make_user("regional", region="93")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state = app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress)
+    state.server, state.port, state.suppress = "127.0.0.1", port, False
+    try:
+        response = propose()
+    finally:
+        state.server, state.port, state.suppress = saved
+    assert response.status_code == 302
+    assert db.session.scalar(select(Event.status)) == "proposed"
