@@ -167,6 +167,9 @@ def releases(user: User, campaign: Campaign) -> list[PressRelease]:
 
 def save_release(user: User, release: PressRelease | None, data: dict, campaign: Campaign | None = None):
     """Create or edit a release; returns it and the mailings the (moved) embargo now holds back."""
+    from mailings.press import refuse_nul
+
+    refuse_nul(data)
     if release is None:
         region_id = user.region_id if user.role == "regional" else data.get("region_id")
         require_write(user, region_id)
@@ -412,7 +415,7 @@ def kit_files(campaign: Campaign, region: Region | None, now: datetime) -> list[
 
 
 def files_of(**owner) -> list[PressKitFile]:
-    (column, value), = owner.items()
+    ((column, value),) = owner.items()
     return list(db.session.scalars(select(PressKitFile).where(and_(getattr(PressKitFile, column) == value))))
 
 

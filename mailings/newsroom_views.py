@@ -196,7 +196,12 @@ def newsroom_scope() -> tuple[Campaign, Region | None]:
     if campaign is None:
         abort(404)
     code = request.args.get("region") or None
-    region = region_by_code(code) if code else None
+    if code and (len(code) > 10 or "\x00" in code):
+        abort(404)
+    try:
+        region = region_by_code(code) if code else None
+    except DomainError:
+        region = None
     if code and region is None:
         abort(404)
     return campaign, region

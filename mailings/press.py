@@ -25,6 +25,13 @@ CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
 
 
+def refuse_nul(data: dict) -> None:
+    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
+    bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
+    if bad:
+        raise ValidationFailed("NUL characters are not allowed", {k: "must not contain NUL characters" for k in bad})
+
+
 def literal(text: str) -> str:
     """User text put inside a mailing template: HTML-escaped, and braces can no longer open Jinja."""
     return str(escape(text or "")).replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
@@ -55,6 +62,7 @@ def details(milestone: Milestone) -> PressConference:
 def save_details(user: User, milestone: Milestone, data: dict) -> PressConference:
     """Venue and city live on the milestone; address, speakers and notes beside it."""
     require_write(user, milestone.region_id)
+    refuse_nul(data)
     record = details(milestone)
     for field, size in (("venue", 200), ("city", 120)):
         if field in data:
@@ -264,6 +272,7 @@ def default_template(milestone: Milestone, reminder: bool) -> dict:
 def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict, reminder: bool, now: datetime):
     """Create the mailing tied to the conference and send it now (or submit it for approval)."""
     require_write(user, milestone.region_id)
+    refuse_nul(data)
     if not contact_ids:
         raise ValidationFailed("nobody to write to", {"audience": "empty"})
     template = services.save_template(user, None, default_template(milestone, reminder))

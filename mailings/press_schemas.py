@@ -1,13 +1,33 @@
 """JSON shapes of press relations (they also make the OpenAPI document)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from mailings.press_models import RSVP_ANSWERS
+
+MAX_ID = 2**31 - 1
+
+
+def no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("must not contain NUL characters")
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: NUL characters are refused with a 422."""
+
+    def __init__(self, *args, **kwargs):
+        extra = kwargs.pop("validate", None)
+        checks = [no_nul] + ([extra] if callable(extra) else list(extra or []))
+        super().__init__(*args, validate=checks, **kwargs)
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class RsvpSchema(Schema):
     contact_id = fields.Integer()
-    answer = fields.String(allow_none=True, metadata={"description": "yes, no, or null (no answer yet)"})
+    answer = Text(allow_none=True, metadata={"description": "yes, no, or null (no answer yet)"})
     answered_at = fields.DateTime(allow_none=True)
     checked_in_at = fields.DateTime(allow_none=True, metadata={"description": "came on the day"})
 
@@ -18,11 +38,11 @@ class ConferenceSchema(Schema):
     title = fields.String(dump_only=True)
     region = fields.String(dump_only=True, allow_none=True)
     starts_at = fields.DateTime(dump_only=True)
-    venue = fields.String(validate=validate.Length(max=200))
-    city = fields.String(validate=validate.Length(max=120))
-    address = fields.String(validate=validate.Length(max=300))
-    speakers = fields.List(fields.String(validate=validate.Length(max=300)))
-    notes = fields.String()
+    venue = Text(validate=validate.Length(max=200))
+    city = Text(validate=validate.Length(max=120))
+    address = Text(validate=validate.Length(max=300))
+    speakers = fields.List(Text(validate=validate.Length(max=300)))
+    notes = Text(validate=validate.Length(max=5000))
     invited = fields.Integer(dump_only=True)
     yes = fields.Integer(dump_only=True)
     no = fields.Integer(dump_only=True)
@@ -35,14 +55,14 @@ class ConferencePatchSchema(ConferenceSchema):
 
 
 class SendSchema(Schema):
-    from_name = fields.String(load_default="", validate=validate.Length(max=120))
-    from_email = fields.String(load_default="", validate=validate.Length(max=254))
-    contact_ids = fields.List(fields.Integer(), load_default=list, metadata={"description": "default: region's media"})
+    from_name = Text(load_default="", validate=validate.Length(max=120))
+    from_email = Text(load_default="", validate=validate.Length(max=254))
+    contact_ids = fields.List(Id(), load_default=list, metadata={"description": "default: region's media"})
 
 
 class SentSchema(Schema):
     mailing_id = fields.Integer()
-    status = fields.String()
+    status = Text()
     recipients = fields.Integer()
 
 
@@ -53,14 +73,19 @@ class CheckInSchema(Schema):
 class ReleaseSchema(Schema):
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
-    region = fields.String(allow_none=True, load_default=None, metadata={"description": "region code; none = national"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
-    city = fields.String(load_default="", validate=validate.Length(max=120))
-    lead = fields.String(load_default="")
-    body = fields.String(load_default="")
-    press_contact = fields.String(load_default="")
-    embargo_until = fields.DateTime(allow_none=True, load_default=None)
-    follows_national_id = fields.Integer(allow_none=True, load_default=None)
+    region = Text(allow_none=True, load_default=None, metadata={"description": "region code; none = national"})
+    title = Text(required=True, validate=validate.Length(min=1, max=250))
+    city = Text(load_default="", validate=validate.Length(max=120))
+    lead = Text(load_default="", validate=validate.Length(max=3000))
+    body = Text(load_default="", validate=validate.Length(max=20000))
+    press_contact = Text(load_default="", validate=validate.Length(max=1000))
+    embargo_until = fields.DateTime(
+        allow_none=True,
+        load_default=None,
+        validate=lambda v: 2000 <= v.year <= 2100,
+        metadata={"description": "no offset: the campaign's zone"},
+    )
+    follows_national_id = Id(allow_none=True, load_default=None)
     ready = fields.Boolean(load_default=False)
     effective_embargo = fields.DateTime(dump_only=True, allow_none=True)
     public = fields.Boolean(dump_only=True)
@@ -74,28 +99,28 @@ class ReleasePatchSchema(ReleaseSchema):
 
 class RelayReportSchema(Schema):
     contact_id = fields.Integer(allow_none=True)
-    channel = fields.String()
+    channel = Text()
     relayed_on = fields.DateTime()
-    url = fields.String()
+    url = Text()
 
 
 class RelayKitSchema(Schema):
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
     region = fields.String(dump_only=True, allow_none=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
-    texts = fields.String(load_default="")
-    links = fields.List(fields.String(), load_default=list)
+    title = Text(required=True, validate=validate.Length(min=1, max=250))
+    texts = Text(load_default="", validate=validate.Length(max=20000))
+    links = fields.List(Text(validate=validate.Length(max=1000)), load_default=list)
     mailing_id = fields.Integer(dump_only=True, allow_none=True)
     reports = fields.List(fields.Nested(RelayReportSchema), dump_only=True)
 
 
 class OverlapSchema(Schema):
     contact_id = fields.Integer()
-    name = fields.String()
-    email = fields.String()
+    name = Text()
+    email = Text()
     other_mailing_id = fields.Integer()
-    other_mailing_name = fields.String()
+    other_mailing_name = Text()
     other_at = fields.DateTime()
 
 
@@ -106,16 +131,16 @@ class PressureSchema(Schema):
 
 
 class ExcludeSchema(Schema):
-    contact_ids = fields.List(fields.Integer(), required=True)
+    contact_ids = fields.List(Id(), required=True)
 
 
 class ExcludedSchema(Schema):
     excluded = fields.Integer()
-    exclude_contact_ids = fields.List(fields.Integer())
+    exclude_contact_ids = fields.List(Id())
 
 
 class CampaignQuery(Schema):
-    campaign_id = fields.Integer(load_default=None)
+    campaign_id = Id(load_default=None)
 
 
 ANSWERS = RSVP_ANSWERS

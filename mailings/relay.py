@@ -20,7 +20,7 @@ from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from mailings.models import Mailing
-from mailings.press import literal
+from mailings.press import literal, refuse_nul
 from mailings.press_models import PressKitFile, RelayKit, RelayReport
 from mailings.tokens import signer
 
@@ -76,6 +76,7 @@ def clean_links(raw: str, problems: dict) -> str:
 
 
 def save_kit(user: User, kit: RelayKit | None, data: dict, campaign: Campaign | None = None) -> RelayKit:
+    refuse_nul(data)
     if kit is None:
         region_id = user.region_id if user.role == "regional" else None
         require_write(user, region_id)
@@ -136,6 +137,7 @@ def send_kit(user: User, kit: RelayKit, data: dict, now: datetime | None = None)
     from mailings import services
 
     require_write(user, kit.region_id)
+    refuse_nul(data)
     ids = [int(i) for i in data.get("contact_ids") or []] or partner_ids(kit)
     if not ids:
         raise ValidationFailed("no partner or network to write to", {"audience": "empty"})
@@ -202,6 +204,7 @@ def report(token: str, data: dict, now: datetime | None = None) -> RelayReport:
     if link is None:
         raise NotFound("this link is not valid")
     now = now or utcnow()
+    refuse_nul({k: v for k, v in data.items() if k in ("channel", "url")})
     problems: dict[str, str] = {}
     channel = " ".join((data.get("channel") or "").split())
     if not channel:

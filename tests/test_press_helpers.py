@@ -3,7 +3,6 @@
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from campaign.models import Milestone
@@ -15,23 +14,18 @@ from mailings.models import Mailing
 LINK = re.compile(r"https?://[^\s<>\"')]+")
 
 
-@pytest.fixture
-def conference(app, demo_campaign, regions):
-    """conference(code="93", days=10) -> the region's press-conference milestone, moved `days` ahead."""
-
-    def make(code: str | None = "93", days: float = 10):
-        query = select(Milestone).where(Milestone.campaign_id == demo_campaign.id)
-        if code is None:
-            query = query.where(Milestone.kind == "national_press_conference")
-        else:
-            query = query.where(Milestone.kind == "regional_press_conference", Milestone.region_id == regions[code].id)
-        milestone = db.session.scalars(query).first()
-        milestone.starts_at = utcnow() + timedelta(days=days)
-        milestone.venue, milestone.city = "Club de la Presse", "Marseille"
-        db.session.commit()
-        return milestone
-
-    return make
+def conference(campaign, regions, code: str | None = "93", days: float = 10) -> Milestone:
+    """The region's (or the national) press-conference milestone of the demo campaign, moved `days` ahead."""
+    query = select(Milestone).where(Milestone.campaign_id == campaign.id)
+    if code is None:
+        query = query.where(Milestone.kind == "national_press_conference")
+    else:
+        query = query.where(Milestone.kind == "regional_press_conference", Milestone.region_id == regions[code].id)
+    milestone = db.session.scalars(query).first()
+    milestone.starts_at = utcnow() + timedelta(days=days)
+    milestone.venue, milestone.city = "Club de la Presse", "Marseille"
+    db.session.commit()
+    return milestone
 
 
 def deliver(app, mailing_id: int) -> Mailing:

@@ -11,11 +11,11 @@ from extensions import db
 from mailings import press
 from mailings.press_models import Rsvp
 from tests.conftest import csrf_from
-from tests.test_press_helpers import conference, deliver, links  # noqa: F401
+from tests.test_press_helpers import conference, deliver, links
 
 
-def invite_region(mail_app, smtp_server, make_contact, make_user, conference):  # noqa: F811
-    milestone = conference("93")
+def invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions):
+    milestone = conference(demo_campaign, regions, "93")
     media = [
         make_contact(email="lea@example.org", first_name="Léa", region="93", kind="media"),
         make_contact(email="marc@example.org", first_name="Marc", region="93", kind="media"),
@@ -38,8 +38,8 @@ def answer(client, url: str):
     return client.post(path_of(url), data={"csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
-def test_invitation_yes_then_no(mail_app, smtp_server, make_contact, make_user, conference, client, api):  # noqa: F811
-    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+def test_invitation_yes_then_no(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions, client, api):
+    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions)
     received = smtp_server.by_recipient()
     assert set(received) == {"lea@example.org", "marc@example.org"}  # the region's media only
     message = received["lea@example.org"][0]
@@ -65,8 +65,10 @@ def test_invitation_yes_then_no(mail_app, smtp_server, make_contact, make_user, 
     assert by_contact[media[1].id]["answer"] is None and by_contact[media[1].id]["answered_at"] is None
 
 
-def test_tampered_and_expired_links_change_nothing(mail_app, smtp_server, make_contact, make_user, conference, client):  # noqa: F811, E501
-    milestone, media, _ = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+def test_tampered_and_expired_links_change_nothing(
+    mail_app, smtp_server, make_contact, make_user, demo_campaign, regions, client
+):
+    milestone, media, _ = invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions)
     yes, no = links(smtp_server.by_recipient()["lea@example.org"][0], "rsvp")
     tampered = yes[:-3] + ("AAA" if not yes.endswith("AAA") else "BBB")
     assert client.get(path_of(tampered)).status_code == 404
@@ -90,8 +92,10 @@ def test_tampered_and_expired_links_change_nothing(mail_app, smtp_server, make_c
     assert db.session.scalar(select(Rsvp.answer).where(Rsvp.contact_id == media[0].id)) == "yes"
 
 
-def test_reminders_go_only_to_those_who_did_not_answer(mail_app, smtp_server, make_contact, make_user, conference, client):  # noqa: F811, E501
-    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, conference)
+def test_reminders_go_only_to_those_who_did_not_answer(
+    mail_app, smtp_server, make_contact, make_user, demo_campaign, regions, client
+):
+    milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions)
     silent = make_contact(email="silent@example.org", region="93", kind="media")
     third = press.invite(user, milestone, {"contact_ids": [silent.id], "from_email": "presse@example.org"})
     db.session.commit()
