@@ -23,6 +23,9 @@ def load(if_empty: bool) -> None:
     campaign, people = demo.load()
     event_demo.load(campaign)
     contacts_demo.load()
+    from mailings import press_demo  # issue 6: a release under embargo, conference details, a relay kit
+
+    press_demo.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     base = current_app.config["PUBLIC_BASE_URL"]

@@ -1,0 +1,99 @@
+"""Press pages signed in: releases (create, bad input, move the embargo), relay kits, and the demo."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from dbtypes import utcnow
+from extensions import db
+from mailings import newsroom
+from mailings.press_models import PressConference, PressRelease, RelayKit
+from tests.conftest import csrf_from
+
+
+def test_release_pages(app, client, login, make_user, make_contact, demo_campaign):
+    login(make_user("national"))
+    page = client.get("/press/releases").get_data(as_text=True)
+    bad = client.post("/press/releases", data={"csrf_token": csrf_from(page), "title": "", "region": ""})
+    assert bad.status_code == 200 and 'id="title-error"' in bad.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PressRelease)) == 0
+    created = client.post(
+        "/press/releases",
+        data={
+            "csrf_token": csrf_from(page),
+            "title": "Lancement",
+            "lead": "Chapeau",
+            "body": "Texte",
+            "embargo_until": "2030-09-09T12:00",
+            "region": "",
+            "follows_national": "",
+            "ready": "y",
+        },
+    )
+    assert created.status_code == 302
+    item = db.session.scalar(select(PressRelease))
+    detail = client.get(created.location).get_data(as_text=True)
+    assert "INFORMATIONS SOUS EMBARGO JUSQU&#39;AU 9 SEPTEMBRE 2030 À 12H" in detail
+    assert newsroom.is_public(item, utcnow()) is False
+
+    make_contact(kind="media")
+    scheduled = client.post(
+        f"/press/releases/{item.id}/mail",
+        data={
+            "csrf_token": csrf_from(detail),
+            "from_name": "ESS France",
+            "from_email": "presse@example.org",
+            "send_at": "2030-09-09T12:30",
+        },
+        follow_redirects=True,
+    )
+    assert "Envoi programmé" in scheduled.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PressRelease, item.id).mailing.status == "scheduled"
+
+    moved = client.post(
+        f"/press/releases/{item.id}",
+        data={
+            "csrf_token": csrf_from(detail),
+            "title": "Lancement",
+            "lead": "Chapeau",
+            "body": "Texte",
+            "embargo_until": "2030-09-09T14:00",
+            "follows_national": "",
+            "ready": "y",
+        },
+        follow_redirects=True,
+    )
+    assert "Communiqué enregistré" in moved.get_data(as_text=True)
+    db.session.expire_all()
+    mailing = db.session.get(PressRelease, item.id).mailing  # journalists get it under embargo: it prints the new one
+    assert mailing.embargo_until == db.session.get(PressRelease, item.id).embargo_until
+    assert mailing.embargo_until.hour == 12  # 14:00 in Paris (summer time) is 12:00 UTC
+
+
+def test_relay_kit_pages(app, client, login, make_user, make_contact, demo_campaign):
+    login(make_user("national"))
+    page = client.get("/press/relay/").get_data(as_text=True)
+    bad = client.post("/press/relay/", data={"csrf_token": csrf_from(page), "title": "Kit", "links": "pas une adresse"})
+    assert 'id="links-error"' in bad.get_data(as_text=True)
+    made = client.post(
+        "/press/relay/",
+        data={"csrf_token": csrf_from(page), "title": "Kit", "texts": "Texte", "links": "https://example.org"},
+    )
+    kit_page = client.get(made.location).get_data(as_text=True)
+    assert "Envoyer à 0 partenaires et réseaux" in kit_page
+
+
+def test_demo_load_adds_press_relations_once(app, runner, client):
+    for _ in range(2):
+        result = runner.invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(PressRelease)) == 2
+    assert db.session.scalar(select(func.count()).select_from(RelayKit)) == 1
+    assert db.session.scalar(select(func.count()).select_from(PressConference)) == 2
+    page = client.get("/newsroom").get_data(as_text=True)
+    assert "premier Mois de l&#39;économie sociale et solidaire" in page
+    assert "Languedoc-Roussillon : le Mois de l&#39;ESS" in page
+    for item in db.session.scalars(select(PressRelease)):
+        assert "example.org" in item.press_contact
+    assert utcnow() - timedelta(days=1) > db.session.scalar(select(PressRelease.embargo_until).limit(1))
