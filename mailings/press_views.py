@@ -127,6 +127,14 @@ def checkin(milestone_id: int, contact_id: int):
 # ---- contact pressure -------------------------------------------------------------------------
 
 
+@bp.app_template_global("press_pressure")
+def press_pressure(mailing) -> list:
+    """For the mailing page (`{% include "press/_pressure_summary.html" %}`): who is solicited twice."""
+    if mailing is None or mailing.frozen_at is not None or mailing.status in ("sent", "cancelled"):
+        return []
+    return pressure.overlaps(mailing)
+
+
 @bp.route("/mailings/<int:mailing_id>/pressure", methods=["GET", "POST"])
 def mailing_pressure(mailing_id: int):
     mailing = get_mailing(current_user, mailing_id)

@@ -82,3 +82,17 @@ def test_hard_limit_per_contact_and_week(app, make_user, make_contact, make_mail
         raise AssertionError("bad settings accepted")
     except services.ValidationFailed as error:
         assert set(error.fields) == {"pressure_days", "weekly_limit"}
+
+
+def test_the_mailing_page_partial_warns(app, make_user, make_contact, make_mailing):
+    from flask import render_template_string
+
+    user = make_user("national")
+    shared = make_contact(region="93")
+    first = make_mailing([shared], name="Premier", user=user)
+    services.transition(user, first, "schedule", send_at=utcnow() + timedelta(days=1))
+    second = make_mailing([shared], name="Second", user=user)
+    db.session.commit()
+    with app.test_request_context("/"):
+        html = render_template_string('{% include "press/_pressure_summary.html" %}', mailing=second)
+    assert 'id="pressure-warning"' in html and f"/press/mailings/{second.id}/pressure" in html
