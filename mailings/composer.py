@@ -171,7 +171,7 @@ class Composer:
 
     def wrap(self, body: str, text: str | None, unsubscribe_url: str) -> tuple[str, str]:
         html = self.html_head + body + self.html_tail.replace(UNSUB, unsubscribe_url)
-        plain = self.text_head + (text if text is not None else html_to_text(body)).strip() + self.text_tail
+        plain = self.text_head + (text if text is not None else html_to_text(body)).strip() + "\n" + self.text_tail
         return html, plain.replace(UNSUB, unsubscribe_url)
 
     def compose(

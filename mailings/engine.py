@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
@@ -208,6 +208,7 @@ class Worker:
         self.worker_id: int | None = None
         self.lock_conn: Connection | None = None
         self.rotation = 0
+        self.sqlite_lock = threading.Lock()  # SQLite has one writer: queue here, not in its busy-sleep loop
 
     # registration -------------------------------------------------------------------------
     def register(self) -> int:
@@ -321,13 +322,15 @@ class Worker:
         due = due.order_by(D.c.id).limit(self.batch)
         if conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        rows = conn.execute(
-            update(D)
-            .where(D.c.id.in_(due))
-            .values(worker_id=self.worker_id)
-            .returning(D.c.id, D.c.contact_id, D.c.email, D.c.attempts)
-        ).all()
-        conn.commit()
+        claim = update(D).where(D.c.id.in_(due)).values(worker_id=self.worker_id)
+        claim = claim.returning(D.c.id, D.c.contact_id, D.c.email, D.c.attempts)
+        if conn.dialect.name == "sqlite":
+            with self.sqlite_lock:
+                rows = conn.execute(claim).all()
+                conn.commit()
+        else:
+            rows = conn.execute(claim).all()
+            conn.commit()
         return sorted(rows, key=lambda r: r.id)
 
     def work_left(self, conn: Connection) -> bool:
@@ -492,15 +495,45 @@ class Worker:
 
             conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
 
+    def write(self, conn: Connection, results: list[dict], sending: dict | None = None) -> None:
+        """One transaction: the previous results, then the next message marked `sending`.
+
+        The hot path speaks to the driver directly (SQLAlchemy's statement set-up costs more than
+        the UPDATE itself); the statements are the same as SET_RESULT and MARK_SENDING.
+        """
+        if not (results or sending):
+            return
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            with self.sqlite_lock:
+                return self._write(conn, results, sending, sqlite)
+        return self._write(conn, results, sending, sqlite)
+
     @staticmethod
-    def write(conn: Connection, results: list[dict], sending: dict | None = None) -> None:
-        """One transaction: the previous results, then the next message marked `sending`."""
+    def _write(conn: Connection, results: list[dict], sending: dict | None, sqlite: bool) -> None:
+        p = ":" if sqlite else "%("
+        q = "" if sqlite else ")s"
         if results:
-            conn.execute(SET_RESULT, results)
+            conn.exec_driver_sql(
+                f"UPDATE deliveries SET status={p}b_status{q}, response={p}b_response{q}, last_error={p}b_error{q}, "
+                f"sent_at={p}b_sent{q}, next_attempt_at={p}b_next{q}, worker_id=NULL, updated_at={p}b_now{q} "
+                f"WHERE id={p}b_id{q}",
+                [{k: wire_time(v, sqlite) for k, v in r.items()} for r in results],
+            )
         if sending:
-            conn.execute(MARK_SENDING, sending)
-        if results or sending:
-            conn.commit()
+            conn.exec_driver_sql(
+                f"UPDATE deliveries SET status='sending', attempts=attempts+1, message_id={p}b_mid{q}, "
+                f"updated_at={p}b_now{q} WHERE id={p}b_id{q}",
+                {k: wire_time(v, sqlite) for k, v in sending.items()},
+            )
+        conn.commit()
+
+
+def wire_time(value, sqlite: bool):
+    """Datetimes as UTCDateTime stores them: naive UTC text on SQLite, aware on PostgreSQL."""
+    if sqlite and isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def counts(mailing_id: int) -> dict:

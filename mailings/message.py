@@ -10,6 +10,7 @@ import binascii
 import secrets
 from email.header import Header
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 
 from dbtypes import utcnow
 
@@ -39,7 +40,9 @@ def encode_words(value: str) -> str:
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
+@lru_cache(maxsize=256)
 def header_text(value: str) -> str:
+    """A header value as it goes on the wire (recipients often share a subject: cached)."""
     value = no_breaks(value)
     if is_plain_ascii(value) and len(value) < 900:
         return value

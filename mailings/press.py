@@ -292,13 +292,13 @@ def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict
         },
         campaign=milestone.campaign,
     )
-    if not reminder:
+    action = "submit" if services.needs_approval(mailing) else "send_now"
+    services.transition(user, mailing, action, now=now)
+    if not reminder and action == "send_now":  # a submitted one invites when it is sent (its deliveries)
         known = set(db.session.scalars(select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)))
         for contact_id in contact_ids:
             if contact_id not in known:
                 db.session.add(Rsvp(milestone_id=milestone.id, contact_id=contact_id, invited_at=now))
-    action = "submit" if services.needs_approval(mailing) else "send_now"
-    services.transition(user, mailing, action, now=now)
     db.session.flush()
     return mailing
 

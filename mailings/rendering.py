@@ -153,7 +153,8 @@ def check_tree(tree: nodes.Node, field: str) -> None:
     """Refuse anything beyond reading the allowed context (see the module docstring)."""
     bound: set[str] = set()
     for node in tree.find_all(nodes.For):
-        bound |= {n.name for n in node.target.find_all(nodes.Name)}
+        targets = [node.target, *node.target.find_all(nodes.Name)]
+        bound |= {n.name for n in targets if isinstance(n, nodes.Name)}
     bound.add("loop")
 
     def visit(node: nodes.Node, depth: int) -> None:
@@ -239,8 +240,7 @@ def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplat
     problems: dict[str, str] = {}
     for name, source, is_text in (("subject", subject, True), ("html", html, False), ("text", text or "", True)):
         if name == "text" and not (text or "").strip():
-            fields[name] = None
-            continue
+            source = text_source(html)  # the text part's template, derived once from the HTML one
         try:
             fields[name] = compile_checked(source, name, is_text)
         except ValidationFailed as error:
@@ -279,6 +279,21 @@ _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
 def _link(match: re.Match) -> str:
     href, label = htmllib.unescape(match.group(1)), _TAG.sub("", match.group(2)).strip()
     return f"{label} ({href})" if label and label != href else href
+
+
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+
+
+def text_source(html_source: str) -> str:
+    """A text template from an HTML template: the markup becomes text, the Jinja tags stay as they are."""
+    tags: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        tags.append(match.group(0))
+        return f"\x00{len(tags) - 1}\x00"
+
+    text = html_to_text(_JINJA.sub(keep, html_source))
+    return re.sub(r"\x00(\d+)\x00", lambda m: tags[int(m.group(1))], text)
 
 
 def html_to_text(html: str) -> str:

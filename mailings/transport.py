@@ -5,6 +5,7 @@ connection can be told apart: before the end of DATA nothing was accepted (safe 
 the final dot the server may have queued the message (in doubt: `unknown`, never resent).
 """
 
+import contextlib
 import re
 import smtplib
 import threading
@@ -14,8 +15,6 @@ from dataclasses import dataclass
 from flask import current_app
 
 from extensions import mail
-
-_DOTS = re.compile(rb"(?m)^\.")
 
 
 @dataclass
@@ -81,10 +80,8 @@ class SmtpChannel:
 
     def abandon(self) -> None:
         if self.smtp is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.smtp.close()
-            except OSError:
-                pass
         self.smtp = self.connection = None
 
     def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
@@ -94,16 +91,18 @@ class SmtpChannel:
             if self.smtp is None:
                 self.open()
             smtp = self.smtp
-            code, resp = smtp.mail(sender)
+            code, resp = smtp.docmd("MAIL", f"FROM:<{sender}>")
             if code != 250:
                 return self._refused(code, resp)
-            code, resp = smtp.rcpt(recipient)
+            code, resp = smtp.docmd("RCPT", f"TO:<{recipient}>")
             if code not in (250, 251):
                 return self._refused(code, resp)
             code, resp = smtp.docmd("DATA")
             if code != 354:
                 return self._refused(code, resp)
-            body = _DOTS.sub(b"..", data)
+            body = data.replace(b"\r\n.", b"\r\n..")
+            if body.startswith(b"."):
+                body = b"." + body
             if not body.endswith(b"\r\n"):
                 body += b"\r\n"
             smtp.send(body + b".\r\n")
