@@ -112,3 +112,24 @@ def test_reminders_go_only_to_those_who_did_not_answer(
     assert [m.rcpt_tos for m in new] == [["silent@example.org"]]
     assert new[0].parsed()["Subject"].startswith("Relance")
     assert press.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "pending": 1, "came": 0}
+
+
+def test_a_regional_invitation_waits_for_national_approval(
+    mail_app, smtp_server, make_contact, make_user, demo_campaign, regions
+):
+    from mailings import services
+
+    milestone = conference(demo_campaign, regions, "93")
+    for name in ("ana", "bob"):
+        make_contact(email=f"{name}@example.org", region="93", kind="media")
+    mailing = press.invite(make_user("regional", region="93"), milestone, {"from_email": "presse@example.org"})
+    db.session.commit()
+    assert mailing.status == "submitted" and mailing.milestone_id == milestone.id
+    assert press.summary(milestone)["invited"] == 0  # nothing sent, nobody invited yet
+    national = make_user("national")
+    services.transition(national, mailing, "approve")
+    services.transition(national, mailing, "send_now")
+    db.session.commit()
+    deliver(mail_app, mailing.id)
+    assert set(smtp_server.by_recipient()) == {"ana@example.org", "bob@example.org"}
+    assert press.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "pending": 2, "came": 0}
