@@ -226,13 +226,13 @@ def held_back(release: PressRelease) -> list[Mailing]:
 
 
 def release_template(release: PressRelease) -> dict:
-    from mailings.press import literal
+    from mailings.press import literal, text_literal
 
     paragraphs = "".join(f"<p>{literal(p)}</p>" for p in release.body.split("\n\n") if p.strip())
     place = literal(release.city) + (" — " if release.city else "")
     return {
         "name": "Communiqué — " + release.title[:150],
-        "subject": "Communiqué de presse : " + literal(release.title).replace("&#39;", "'"),
+        "subject": "Communiqué de presse : " + text_literal(release.title),
         "html": (
             "<p><strong>Communiqué de presse</strong></p>"
             f"<h1>{literal(release.title)}</h1>"

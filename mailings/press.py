@@ -32,9 +32,14 @@ def refuse_nul(data: dict) -> None:
         raise ValidationFailed("NUL characters are not allowed", {k: "must not contain NUL characters" for k in bad})
 
 
+def text_literal(text: str) -> str:
+    """User text inside a text template (a subject): braces can no longer open Jinja."""
+    return " ".join((text or "").split()).replace("{", '{{ "{" }}')
+
+
 def literal(text: str) -> str:
     """User text put inside a mailing template: HTML-escaped, and braces can no longer open Jinja."""
-    return str(escape(text or "")).replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
+    return str(escape(text or "")).replace("{", '{{ "{" }}')  # also opens no {% or {# (the text part is derived)
 
 
 # ---- conferences ------------------------------------------------------------------------------

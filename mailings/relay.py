@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, Signer
-from markupsafe import escape
 from sqlalchemy import select
 
 from accounts.models import User
@@ -20,7 +19,7 @@ from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from mailings.models import Mailing
-from mailings.press import literal, refuse_nul
+from mailings.press import literal, refuse_nul, text_literal
 from mailings.press_models import PressKitFile, RelayKit, RelayReport
 from mailings.tokens import signer
 
@@ -111,7 +110,7 @@ def kit_template(kit: RelayKit) -> dict:
     )
     return {
         "name": "Kit de relais — " + kit.title[:150],
-        "subject": "Kit de relais : " + str(escape(kit.title)).replace("{", "(").replace("}", ")"),
+        "subject": "Kit de relais : " + text_literal(kit.title),
         "html": (
             "<p>Bonjour {{ contact.first_name }},</p>"
             f"<p>Voici de quoi relayer {{{{ campaign.name }}}} auprès de vos réseaux : {literal(kit.title)}.</p>"

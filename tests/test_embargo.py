@@ -65,6 +65,7 @@ def test_the_mailing_states_the_embargo_and_waits_for_it(app, make_user, make_co
     preview = services.preview(user, mailing, journalist.id)
     local = embargo.astimezone(zone(demo_campaign.timezone))
     assert preview["subject"].startswith(f"[EMBARGO jusqu'au {local:%d/%m/%Y %H:%M}]")
+    assert preview["subject"].endswith("Communiqué de presse : Le Mois de l'ESS 2008 est lancé")
     assert (
         "INFORMATIONS SOUS EMBARGO JUSQU&#39;AU" in preview["html"]
         or "INFORMATIONS SOUS EMBARGO JUSQU'AU" in preview["html"]

@@ -21,7 +21,7 @@ def test_partners_report_their_relays(mail_app, smtp_server, client, login, make
         user,
         None,
         {
-            "title": "Relayez le Mois de l'ESS",
+            "title": "Relayez le Mois de l'ESS {{ & }}",
             "texts": "Texte court {{ pas du jinja }}.\n\nTexte long.",
             "links": "https://example.org/mois-ess",
         },
@@ -34,6 +34,11 @@ def test_partners_report_their_relays(mail_app, smtp_server, client, login, make
     assert set(received) == {"federation@example.org", "union@example.org"}  # partners and networks only
     text = received["federation@example.org"][0].parsed().get_body(preferencelist=("plain",)).get_content()
     assert "{{ pas du jinja }}" in text and "https://example.org/mois-ess" in text
+    assert (
+        received["federation@example.org"][0].parsed()["Subject"] == "Kit de relais : Relayez le Mois de l'ESS {{ & }}"
+    )
+    html = received["federation@example.org"][0].parsed().get_body(preferencelist=("html",)).get_content()
+    assert "{{ pas du jinja }}" in html and "&amp;" in html
     (mine,) = links(received["federation@example.org"][0], "relay")
     (theirs,) = links(received["union@example.org"][0], "relay")
     assert mine != theirs
