@@ -40,6 +40,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_commands(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_scheduler(app)
     register_security_headers(app)
     return app
 
@@ -323,6 +324,13 @@ def register_security_headers(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def register_scheduler(app: Flask) -> None:
+    """RELAIS_SCHEDULER_EMBEDDED: one scheduler and one delivery worker in this process (`make run`)."""
+    from mailings.scheduler import register
+
+    register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
