@@ -23,6 +23,9 @@ def load(if_empty: bool) -> None:
     campaign, people = demo.load()
     event_demo.load(campaign)
     contacts_demo.load()
+    from mailings import demo as mailings_demo  # issue 4: the demo email templates
+
+    mailings_demo.load(campaign)
     from mailings import press_demo  # issue 6: a release under embargo, conference details, a relay kit
 
     press_demo.load(campaign)

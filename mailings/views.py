@@ -1,6 +1,282 @@
-"""Template and mailing pages, and the public unsubscribe page (to be built: issue 4)."""
+"""Template and mailing pages, and the public unsubscribe page: thin adapters over mailings.services."""
 
-from flask import Blueprint
+from types import SimpleNamespace
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from accounts.scoping import can_write, readable
+from campaign.models import Milestone
+from campaign.services import current_campaign, to_utc
+from contacts.models import Contact, ContactList, Segment
+from errors import DomainError
+from extensions import csrf, db
+from mailings import services, states
+from mailings.audience import audience_size
+from mailings.composer import Composer, Recipient
+from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
+from mailings.models import Delivery, EmailTemplate
+from mailings.rendering import compile_template
 
 bp = Blueprint("mailings", __name__)
 public = Blueprint("public_mail", __name__)
+
+ACTIONS = {
+    "submit": _("Demander la validation"),
+    "approve": _("Valider"),
+    "reject": _("Renvoyer en brouillon"),
+    "send_now": _("Envoyer maintenant"),
+    "pause": _("Mettre en pause"),
+    "resume": _("Reprendre"),
+    "cancel": _("Annuler l'envoi"),
+    "retry_failed": _("Renvoyer aux échecs seulement"),
+    "resend_unknown": _("Renvoyer aux destinataires incertains"),
+}
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Every template and mailing page needs an account."""
+
+
+# ---- templates --------------------------------------------------------------------------------
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+def templates():
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            template = services.save_template(current_user, None, form.data)
+            db.session.commit()
+            flash(_("Modèle enregistré."), "success")
+            return redirect(url_for("mailings.template_page", template_id=template.id))
+        except DomainError as error:
+            db.session.rollback()
+            add_errors(form, error)
+    query = readable(select(EmailTemplate).order_by(EmailTemplate.name), current_user, EmailTemplate.region_id)
+    return render_template("mailings/templates.html", templates=db.session.scalars(query).all(), form=form)
+
+
+def add_errors(form, error: DomainError) -> None:
+    placed = False
+    for field, message in error.fields.items():
+        if hasattr(form, field):
+            getattr(form, field).errors = [*getattr(form, field).errors, message]
+            placed = True
+    if not placed:
+        flash(error.message, "error")
+
+
+@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+def template_page(template_id: int):
+    template = services.get_template(current_user, template_id)
+    form = TemplateForm(obj=template)
+    if form.validate_on_submit():
+        try:
+            services.save_template(current_user, template, form.data)
+            db.session.commit()
+            flash(_("Modèle enregistré."), "success")
+            return redirect(url_for("mailings.template_page", template_id=template.id))
+        except DomainError as error:
+            db.session.rollback()
+            add_errors(form, error)
+    contacts = db.session.scalars(
+        readable(select(Contact), current_user, Contact.region_id).order_by(Contact.last_name).limit(300)
+    )
+    return render_template(
+        "mailings/template.html", template=template, form=form, test_form=TestSendForm(), contacts=contacts.all()
+    )
+
+
+def probe_mailing():
+    campaign = current_campaign()
+    return SimpleNamespace(
+        id=0, campaign=campaign, name=_("Aperçu"), from_name="Relais", from_email="relais@example.org", reply_to=""
+    )
+
+
+@bp.route("/templates/preview", methods=["POST"])
+def template_preview():
+    """The live preview of what is being typed: JSON for the editor's sandboxed iframe."""
+    data = request.get_json(silent=True) or {}
+    contact = db.session.get(Contact, int(data["contact_id"])) if str(data.get("contact_id") or "").isdigit() else None
+    try:
+        compiled = compile_template(data.get("subject", ""), data.get("html", ""), data.get("text", ""))
+        probe = probe_mailing()
+        if probe.campaign is None:
+            return jsonify({"error": _("Aucune campagne.")}), 422
+        person = Recipient.of(contact) if contact else services.sample_recipient(probe.campaign)
+        return jsonify(Composer(probe, compiled=compiled).preview(person))
+    except DomainError as error:
+        db.session.rollback()
+        return jsonify({"error": error.message, "fields": error.fields}), 422
+
+
+@bp.route("/templates/<int:template_id>/test", methods=["POST"])
+def template_test(template_id: int):
+    template = services.get_template(current_user, template_id)
+    form = TestSendForm()
+    if form.validate_on_submit():
+        probe = probe_mailing()
+        probe.template = template
+        try:
+            result = services.send_test(current_user, probe, form.email.data, request.form.get("contact_id", type=int))
+            flash(
+                _("Test envoyé à %(email)s (%(answer)s).", email=result["email"], answer=result["response"]), "success"
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+    return redirect(url_for("mailings.template_page", template_id=template.id))
+
+
+# ---- mailings ---------------------------------------------------------------------------------
+
+
+def mailing_choices(form: MailingForm, campaign) -> None:
+    user = current_user
+    templates = db.session.scalars(
+        readable(select(EmailTemplate), user, EmailTemplate.region_id).order_by(EmailTemplate.name)
+    )
+    form.template_id.choices = [SelectChoice(t.id, t.name) for t in templates]
+    lists = db.session.scalars(readable(select(ContactList), user, ContactList.region_id).order_by(ContactList.name))
+    form.list_ids.choices = [SelectChoice(x.id, x.name) for x in lists]
+    segments = db.session.scalars(readable(select(Segment), user, Segment.region_id).order_by(Segment.name))
+    form.segment_ids.choices = [SelectChoice(s.id, s.name) for s in segments]
+    milestones = db.session.scalars(
+        readable(select(Milestone).where(Milestone.campaign_id == campaign.id), user, Milestone.region_id).order_by(
+            Milestone.starts_at
+        )
+    )
+    form.milestone_id.choices = [SelectChoice(0, "—")] + [SelectChoice(m.id, m.title) for m in milestones]
+
+
+@bp.route("/mailings", methods=["GET", "POST"])
+def mailings():
+    campaign = current_campaign()
+    form = MailingForm()
+    if campaign is not None:
+        mailing_choices(form, campaign)
+    if campaign is not None and form.validate_on_submit():
+        ids = [int(x) for x in (form.contact_ids.data or "").replace(";", ",").split(",") if x.strip().isdigit()]
+        data = {
+            "name": form.name.data,
+            "template_id": form.template_id.data,
+            "from_name": form.from_name.data,
+            "from_email": form.from_email.data,
+            "reply_to": form.reply_to.data or "",
+            "milestone_id": form.milestone_id.data or None,
+            "embargo_until": to_utc(form.embargo_until.data, campaign.timezone) if form.embargo_until.data else None,
+            "audience": {"list_ids": form.list_ids.data, "segment_ids": form.segment_ids.data, "contact_ids": ids},
+        }
+        try:
+            mailing = services.save_mailing(current_user, None, data, campaign=campaign)
+            db.session.commit()
+            flash(_("Envoi créé."), "success")
+            return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id))
+        except DomainError as error:
+            db.session.rollback()
+            add_errors(form, error)
+    items = db.session.scalars(services.readable_mailings(current_user).limit(200)).all()
+    return render_template("mailings/mailings.html", mailings=items, form=form, labels=states.LABELS, campaign=campaign)
+
+
+@bp.route("/mailings/<int:mailing_id>")
+def mailing_page(mailing_id: int):
+    mailing = services.get_mailing(current_user, mailing_id)
+    status = request.args.get("status") or None
+    log = select(Delivery).where(Delivery.mailing_id == mailing.id).order_by(Delivery.updated_at.desc(), Delivery.id)
+    if status:
+        log = log.where(Delivery.status == status)
+    actions = (
+        [a for a in ACTIONS if states.can(a, mailing.status)] if can_write(current_user, mailing.region_id) else []
+    )
+    return render_template(
+        "mailings/mailing.html",
+        mailing=mailing,
+        stats=services.stats(mailing),
+        size=audience_size(mailing.audience or {}),
+        deliveries=db.session.scalars(log.limit(500)).all(),
+        status_filter=status,
+        actions=actions,
+        action_labels=ACTIONS,
+        labels=states.LABELS,
+        confirm=ConfirmForm(),
+        schedule_form=ScheduleForm(),
+        can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
+    )
+
+
+@bp.route("/mailings/<int:mailing_id>/progress.json")
+def mailing_progress(mailing_id: int):
+    """What the progress bar polls while the mailing sends."""
+    mailing = services.get_mailing(current_user, mailing_id)
+    stats = services.stats(mailing)
+    done = sum(stats[s] for s in ("sent", "failed", "bounced", "skipped", "unknown"))
+    return jsonify(
+        {
+            "status": mailing.status,
+            "status_label": states.LABELS[mailing.status],
+            "status_reason": mailing.status_reason,
+            "stats": stats,
+            "done": done,
+        }
+    )
+
+
+@bp.route("/mailings/<int:mailing_id>/schedule", methods=["POST"])
+def mailing_schedule(mailing_id: int):
+    mailing = services.get_mailing(current_user, mailing_id)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        flash(_("Indiquez une date et une heure d'envoi."), "error")
+    else:
+        try:
+            services.transition(
+                current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, mailing.campaign.timezone)
+            )
+            db.session.commit()
+            flash(_("Envoi programmé."), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("mailings.mailing_page", mailing_id=mailing_id))
+
+
+@bp.route("/mailings/<int:mailing_id>/<action>", methods=["POST"])
+def mailing_action(mailing_id: int, action: str):
+    mailing = services.get_mailing(current_user, mailing_id)
+    if action not in ACTIONS or not ConfirmForm().validate_on_submit():
+        flash(_("Action impossible."), "error")
+    else:
+        try:
+            services.transition(current_user, mailing, action)
+            db.session.commit()
+            flash(_("C'est fait : %(label)s.", label=states.LABELS[mailing.status]), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("mailings.mailing_page", mailing_id=mailing_id))
+
+
+# ---- public -----------------------------------------------------------------------------------
+
+
+@public.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: a mail provider posts `List-Unsubscribe=One-Click` with no cookie and no token
+def unsubscribe(token: str):
+    """GET shows a button and changes nothing; POST unsubscribes (idempotent), answers 200."""
+    from mailings.tokens import read_unsubscribe_token
+
+    found = read_unsubscribe_token(token)
+    if found is None:
+        return render_template("mailings/unsubscribe.html", state="invalid"), 404
+    if request.method == "GET":
+        return render_template("mailings/unsubscribe.html", state="ask", token=token)
+    contact = services.unsubscribe(token)
+    db.session.commit()
+    return render_template("mailings/unsubscribe.html", state="done" if contact else "test")

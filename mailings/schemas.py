@@ -1,0 +1,99 @@
+"""Marshmallow schemas of the templates and mailings API (the contract's field names)."""
+
+from marshmallow import Schema, fields, validate
+
+from mailings.models import DELIVERY_STATUSES
+from mailings.states import STATUSES
+
+
+class TemplateSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    html = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    text = fields.String(load_default="", validate=validate.Length(max=100_000))
+    region = fields.Function(lambda t: t.region.code if t.region else None, dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class TemplatePatchSchema(TemplateSchema):
+    pass
+
+
+class AudienceSchema(Schema):
+    list_ids = fields.List(fields.Integer(), load_default=list)
+    segment_ids = fields.List(fields.Integer(), load_default=list)
+    contact_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class StatsSchema(Schema):
+    total = fields.Integer()
+    pending = fields.Integer()
+    sending = fields.Integer()
+    retry = fields.Integer()
+    sent = fields.Integer()
+    failed = fields.Integer()
+    bounced = fields.Integer()
+    skipped = fields.Integer()
+    unknown = fields.Integer()
+
+
+class MailingSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    campaign_id = fields.Integer(load_default=None)
+    milestone_id = fields.Integer(allow_none=True, load_default=None)
+    template_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    from_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    from_email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    reply_to = fields.String(load_default="", validate=validate.Length(max=254))
+    audience = fields.Nested(AudienceSchema, load_default=dict)
+    embargo_until = fields.DateTime(allow_none=True, load_default=None)
+    status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    status_reason = fields.String(dump_only=True)
+    region = fields.String(dump_only=True, allow_none=True)
+    scheduled_at = fields.DateTime(dump_only=True, allow_none=True)
+    audience_size = fields.Integer(dump_only=True)
+    stats = fields.Nested(StatsSchema, dump_only=True)
+
+
+class MailingPatchSchema(MailingSchema):
+    pass
+
+
+class ScheduleSchema(Schema):
+    send_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
+
+
+class TestSendSchema(Schema):
+    email = fields.String(required=True)
+    contact_id = fields.Integer(load_default=None)
+
+
+class PreviewQuery(Schema):
+    contact_id = fields.Integer(load_default=None)
+
+
+class PreviewSchema(Schema):
+    subject = fields.String()
+    html = fields.String()
+    text = fields.String()
+    size = fields.Integer(metadata={"description": "bytes of the whole message"})
+    kb = fields.Float()
+
+
+class DeliveryQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer()
+    contact_id = fields.Integer(allow_none=True)
+    email = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String()
+    response = fields.String()
+    sent_at = fields.DateTime(allow_none=True)
