@@ -28,7 +28,9 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         require_write(actor, clipping.region_id)
     bad = [key for key, value in data.items() if has_nul(value)]
     if bad:
-        raise ValidationFailed("NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad})
+        raise ValidationFailed(
+            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
+        )
     clipping = clipping or PressClipping(campaign_id=campaign.id)
     with db.session.no_autoflush:
         if "region" in data:
@@ -210,6 +212,7 @@ def edit(clipping_id: int):
 @bp.route("/coverage/<int:clipping_id>/delete", methods=["POST"])
 def delete(clipping_id: int):
     clipping = get_clipping(current_user, clipping_id)
+    require_write(current_user, clipping.region_id)
     if ConfirmForm().validate_on_submit():
         delete_clipping(current_user, clipping)
         db.session.commit()

@@ -12,15 +12,18 @@ bp = api_blueprint("event_api", "Regional events and their moderation")
 
 
 class EventSchema(Schema):
+    """Nothing is required by the schema itself: rights are checked first, then the service names
+    the missing fields (region, title, starts_at to create) in a 422."""
+
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
-    region = fields.String(required=True, metadata={"description": "Region code"})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = fields.String(metadata={"description": "Region code (required to create)"})
+    title = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Required to create"})
     type = fields.String(validate=validate.Length(max=60), metadata={"description": "One of the campaign's types"})
     themes = fields.List(
         fields.String(validate=validate.Length(max=120)), validate=validate.Length(max=events.MAX_THEMES)
     )
-    starts_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
+    starts_at = fields.DateTime(metadata={"description": "Required to create; without offset: the campaign's zone"})
     ends_at = fields.DateTime(allow_none=True)
     city = fields.String(validate=validate.Length(max=120))
     venue = fields.String(validate=validate.Length(max=200))
@@ -46,7 +49,7 @@ class EventQuery(Schema):
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(validate=validate.Length(max=2000), metadata={"description": "Required"})
 
 
 def event_out(event: Event) -> dict:
@@ -138,7 +141,7 @@ def approve_event(event_id):
 def reject_event(data, event_id):
     """Refuse (or withdraw) an event with a reason; the proposer is told by email."""
     event = events.get_event(current_api_user(), event_id)
-    events.moderate(current_api_user(), event, "rejected", data["reason"])
+    events.moderate(current_api_user(), event, "rejected", data.get("reason"))
     db.session.commit()
     events.notify_decision(event)
     return event_out(event)

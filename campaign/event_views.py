@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.scoping import can_write, writable_region_ids
+from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
 from campaign.forms import ConfirmForm
@@ -158,6 +158,7 @@ def decide(event: Event, status: str, reason: str | None = None):
 @bp.route("/events/<int:event_id>/approve", methods=["POST"])
 def approve(event_id: int):
     event = events.get_event(current_user, event_id)
+    require_write(current_user, event.region_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return decide(event, "approved")
@@ -166,6 +167,7 @@ def approve(event_id: int):
 @bp.route("/events/<int:event_id>/reject", methods=["POST"])
 def reject(event_id: int):
     event = events.get_event(current_user, event_id)
+    require_write(current_user, event.region_id)
     form = RejectForm()
     if not form.validate_on_submit():
         flash(_("Indiquez le motif du refus : l'organisateur le recevra."), "error")
@@ -176,6 +178,7 @@ def reject(event_id: int):
 @bp.route("/events/<int:event_id>/delete", methods=["POST"])
 def delete(event_id: int):
     event = events.get_event(current_user, event_id)
+    require_write(current_user, event.region_id)
     if ConfirmForm().validate_on_submit():
         events.delete_event(current_user, event)
         db.session.commit()

@@ -246,6 +246,8 @@ def page(code: str):
     region, campaign = region_and_campaign(code)
     form = ReadinessItemForm()
     owner_choices(form, region)
+    if request.method == "POST":
+        require_write(current_user, region.id)
     if request.method == "POST" and form.validate_on_submit():
         add_step(current_user, campaign, region, form.title.data, form.due_at.data)
         db.session.commit()
@@ -274,6 +276,7 @@ def step_or_404(campaign: Campaign, region: Region, key: str) -> Step:
 def toggle(code: str, key: str):
     region, campaign = region_and_campaign(code)
     step = step_or_404(campaign, region, key)
+    require_write(current_user, region.id)
     if ConfirmForm().validate_on_submit():
         update_step(current_user, campaign, region, key, {"done": not step.done}, utcnow())
         db.session.commit()
