@@ -16,10 +16,12 @@ from extensions import db
 from mailings import newsroom, services
 from mailings.press import region_media_ids
 from mailings.press_forms import FileForm, ReleaseForm, ScheduleReleaseForm
+from mailings.press_guard import guard_writes
 from mailings.press_models import PressKitFile, PressRelease, RelayKit
 from mailings.press_views import attach_errors
 
 bp = Blueprint("releases", __name__, url_prefix="/press")
+bp.before_request(guard_writes)
 public = Blueprint("newsroom", __name__)
 
 

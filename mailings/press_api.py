@@ -10,6 +10,7 @@ from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from mailings import newsroom, press, pressure, relay
+from mailings.press_guard import guard_writes
 from mailings.press_schemas import (
     CampaignQuery,
     CheckInSchema,
@@ -28,6 +29,7 @@ from mailings.press_schemas import (
 from mailings.services import get_mailing
 
 bp = api_blueprint("press_api", "Press conferences and RSVPs, releases under embargo, relay kits, contact pressure")
+bp.before_request(guard_writes)
 blueprints = [bp]
 
 

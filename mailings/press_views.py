@@ -14,9 +14,11 @@ from extensions import db
 from mailings import press, pressure
 from mailings.newsroom import files_of
 from mailings.press_forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm
+from mailings.press_guard import guard_writes
 from mailings.services import get_mailing
 
 bp = Blueprint("press", __name__, url_prefix="/press")
+bp.before_request(guard_writes)
 public = Blueprint("press_public", __name__)
 ANSWERS = {"yes": _l("Oui"), "no": _l("Non"), None: _l("Pas de réponse")}
 DETAIL_FIELDS = ("venue", "city", "address", "speakers", "notes")

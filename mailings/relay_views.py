@@ -10,9 +10,11 @@ from extensions import db
 from mailings import relay
 from mailings.newsroom import files_of
 from mailings.press_forms import FileForm, RelayKitForm, RelayReportForm, SendForm
+from mailings.press_guard import guard_writes
 from mailings.press_views import attach_errors
 
 bp = Blueprint("relay", __name__, url_prefix="/press/relay")
+bp.before_request(guard_writes)
 public = Blueprint("relay_public", __name__)
 
 
