@@ -1,0 +1,74 @@
+"""In Chromium: write a template, preview it for a contact, schedule a mailing, watch it send, read the log."""
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.conftest import PASSWORD
+
+
+def test_write_preview_schedule_and_watch_a_mailing(
+    page, live_server, browser_login, make_user, demo_campaign, mail_app, smtp_server, many_contacts, console_errors, artifacts
+):
+    from mailings.engine import Worker
+    from mailings.scheduler import run_scheduler
+
+    smtp_server.handler.every_message_delay = 0.05
+    ids = many_contacts(20, "e2e")
+    user = make_user("national")
+    stop = threading.Event()
+    worker = Worker(mail_app, connections=1, idle=0.1)
+    worker.stop = stop
+    threads = [
+        threading.Thread(target=worker.run, daemon=True),
+        threading.Thread(target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        page.set_default_timeout(10_000)
+        browser_login(user, PASSWORD)
+        page.goto(f"{live_server}/templates")
+        page.get_by_text("Nouveau modèle").click()
+        page.locator("#name").fill("Invitation Marseille")
+        page.get_by_label("Objet").fill("Invitation : {{ campaign.name }}")
+        page.get_by_label("Corps HTML").fill("<p>Bonjour {{ contact.first_name }},</p><p>Le {{ conference.starts_at|date_fr }}.</p>")
+        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_text("Modèle enregistré").wait_for()
+
+        page.get_by_label("Aperçu pour").select_option(label="Prénom3 Journaliste — e2e000003@example.org")
+        page.frame_locator("#preview-frame").get_by_text("Bonjour Prénom3,").wait_for()
+        assert page.locator("#preview-kb").inner_text() not in ("", "–")
+        assert page.locator("#preview-subject").inner_text() == "Invitation : Mois de l'ESS 2008"
+
+        page.goto(f"{live_server}/mailings")
+        page.get_by_text("Nouvel envoi").click()
+        page.get_by_label("Nom de l'envoi").fill("Invitation presse PACA")
+        page.get_by_label("Modèle").select_option(label="Invitation Marseille")
+        page.get_by_label("Nom de l'expéditeur").fill("CRESS PACA")
+        page.get_by_label("Adresse de l'expéditeur").fill("presse@example.org")
+        page.get_by_label("Contacts (numéros").fill(",".join(str(i) for i in ids))
+        page.get_by_role("button", name="Créer le brouillon").click()
+        page.get_by_text("Envoi créé").wait_for()
+        assert "20" in page.get_by_text("Destinataires :").inner_text()
+
+        now = datetime.now(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M")
+        page.get_by_label("Envoyer le").fill(now)
+        page.get_by_role("button", name="Programmer").click()
+        page.get_by_text("Envoi programmé").wait_for()
+        page.wait_for_function(
+            "() => { const b = document.getElementById('progress-bar'); return b && b.max == 20 && b.value == 20; }",
+            timeout=30_000,
+        )
+        page.locator("#mailing-status", has_text="Envoyé").wait_for(timeout=15_000)
+        log = page.locator("#delivery-log")
+        assert log.locator("tbody tr").count() == 20
+        assert log.locator("tbody tr", has_text="e2e000003@example.org").get_by_text("sent").count() == 1
+        assert "250" in log.inner_text()
+        page.screenshot(path=str(artifacts / "mailing.png"), full_page=True)
+        assert len(smtp_server.messages) == 20
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert console_errors == []
