@@ -96,3 +96,15 @@ def test_the_mailing_page_partial_warns(app, make_user, make_contact, make_maili
     with app.test_request_context("/"):
         html = render_template_string('{% include "press/_pressure_summary.html" %}', mailing=second)
     assert 'id="pressure-warning"' in html and f"/press/mailings/{second.id}/pressure" in html
+
+
+def test_the_mailing_page_shows_the_warning(app, client, login, make_user, make_contact, make_mailing):
+    user = make_user("national")
+    shared = make_contact(region="93")
+    first = make_mailing([shared], name="Premier", user=user)
+    services.transition(user, first, "schedule", send_at=utcnow() + timedelta(days=1))
+    second = make_mailing([shared], name="Second", user=user)
+    db.session.commit()
+    login(user)
+    page = client.get(f"/mailings/{second.id}").get_data(as_text=True)
+    assert 'id="pressure-warning"' in page and f"/press/mailings/{second.id}/pressure" in page
