@@ -47,7 +47,9 @@ def finish(processes: list[subprocess.Popen], timeout: float = 90) -> None:
 
 def statuses(mailing_id: int) -> dict[str, str]:
     db.session.expire_all()
-    return dict(db.session.execute(select(Delivery.email, Delivery.status).where(Delivery.mailing_id == mailing_id)).all())
+    return dict(
+        db.session.execute(select(Delivery.email, Delivery.status).where(Delivery.mailing_id == mailing_id)).all()
+    )
 
 
 def started(mailing) -> None:

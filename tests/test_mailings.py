@@ -14,7 +14,9 @@ from tests.fixtures_mail import DEMO_HTML, DEMO_SUBJECT
 
 
 def create(api_client, contacts, **extra):
-    template = api_client.post("/api/v1/templates", json={"name": "Invitation", "subject": DEMO_SUBJECT, "html": DEMO_HTML})
+    template = api_client.post(
+        "/api/v1/templates", json={"name": "Invitation", "subject": DEMO_SUBJECT, "html": DEMO_HTML}
+    )
     assert template.status_code == 201, template.get_json()
     body = {
         "template_id": template.get_json()["id"],
@@ -74,7 +76,10 @@ def test_regional_mailing_needs_national_approval(api, make_user, make_contact, 
     assert regional.post(f"/api/v1/mailings/{mid}/approve").status_code == 403
     approved = lead.post(f"/api/v1/mailings/{mid}/approve").get_json()
     assert approved["status"] == "approved"
-    assert regional.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-01T09:00:00+01:00"}).status_code == 200
+    assert (
+        regional.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-01T09:00:00+01:00"}).status_code
+        == 200
+    )
 
 
 def test_bad_input_names_the_field(api, make_user, make_contact, demo_campaign):
@@ -110,7 +115,9 @@ def test_unsubscribe_get_changes_nothing_post_is_one_click_and_idempotent(client
     db.session.expire_all()
     assert db.session.get(Contact, person.id).opted_out
     digest = hashlib.sha256(b"lea@example.org").hexdigest()
-    assert db.session.scalars(select(Suppression.reason).where(Suppression.email_hash == digest)).all() == ["unsubscribed"]
+    assert db.session.scalars(select(Suppression.reason).where(Suppression.email_hash == digest)).all() == [
+        "unsubscribed"
+    ]
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.post(f"/unsubscribe/{tampered}").status_code == 404
 
@@ -123,11 +130,15 @@ def test_unsubscribed_address_is_skipped_by_the_next_claim(mail_app, smtp_server
     client.post(f"/unsubscribe/{unsubscribe_token(b.id, 0)}", data={"List-Unsubscribe": "One-Click"})
     db.session.expire_all()
     mailing = send(mail_app, mailing)
-    statuses = dict(db.session.execute(select(Delivery.email, Delivery.status).where(Delivery.mailing_id == mailing.id)).all())
+    statuses = dict(
+        db.session.execute(select(Delivery.email, Delivery.status).where(Delivery.mailing_id == mailing.id)).all()
+    )
     assert statuses == {"a@example.org": "sent", "b@example.org": "skipped"}
 
 
-def test_pages_show_templates_mailings_and_progress(client, login, make_user, make_contact, make_mailing, demo_campaign):
+def test_pages_show_templates_mailings_and_progress(
+    client, login, make_user, make_contact, make_mailing, demo_campaign
+):
     user = make_user("national")
     mailing = make_mailing([make_contact()], user=user)
     login(user)
@@ -162,5 +173,9 @@ def test_demo_load_brings_the_three_templates(runner, app):
     from mailings.models import EmailTemplate
 
     names = set(db.session.scalars(select(EmailTemplate.name)))
-    assert {"Kit relais partenaires", "Invitation à la conférence de presse régionale", "Communiqué de presse national"} <= names
+    assert {
+        "Kit relais partenaires",
+        "Invitation à la conférence de presse régionale",
+        "Communiqué de presse national",
+    } <= names
     assert re.search(r"ready", result.output)

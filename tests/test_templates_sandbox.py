@@ -64,7 +64,12 @@ def sample_context():
         "region": {"code": "93", "name": "Provence-Alpes-Côte d'Azur"},
         "campaign": {"name": "Mois de l'ESS 2008", "starts_on": date(2008, 11, 1), "ends_on": date(2008, 11, 30)},
         "mailing": {"name": "Invitation"},
-        "conference": {"title": "Conférence", "starts_at": datetime(2008, 6, 19, 10, tzinfo=UTC), "venue": "", "city": "Marseille"},
+        "conference": {
+            "title": "Conférence",
+            "starts_at": datetime(2008, 6, 19, 10, tzinfo=UTC),
+            "venue": "",
+            "city": "Marseille",
+        },
         "events": [{"title": "Forum", "type": "forum", "starts_at": datetime(2008, 11, 5, tzinfo=UTC), "city": "Aix"}],
         "unsubscribe_url": "http://relais.test/unsubscribe/x",
         "rsvp_yes_url": "http://relais.test/rsvp/yes",
@@ -89,7 +94,9 @@ def test_the_allowed_context_renders_escaped_and_in_french():
 
 
 def test_the_text_part_is_derived_from_the_html_template():
-    source = text_source('<h1>Titre</h1><p>Bonjour {{ contact.first_name }},</p><p><a href="{{ rsvp_yes_url }}">Oui</a></p>')
+    source = text_source(
+        '<h1>Titre</h1><p>Bonjour {{ contact.first_name }},</p><p><a href="{{ rsvp_yes_url }}">Oui</a></p>'
+    )
     assert source == "Titre\nBonjour {{ contact.first_name }},\nOui ({{ rsvp_yes_url }})\n"
 
 

@@ -8,7 +8,16 @@ from tests.conftest import PASSWORD
 
 
 def test_write_preview_schedule_and_watch_a_mailing(
-    page, live_server, browser_login, make_user, demo_campaign, mail_app, smtp_server, many_contacts, console_errors, artifacts
+    page,
+    live_server,
+    browser_login,
+    make_user,
+    demo_campaign,
+    mail_app,
+    smtp_server,
+    many_contacts,
+    console_errors,
+    artifacts,
 ):
     from mailings.engine import Worker
     from mailings.scheduler import run_scheduler
@@ -21,7 +30,9 @@ def test_write_preview_schedule_and_watch_a_mailing(
     worker.stop = stop
     threads = [
         threading.Thread(target=worker.run, daemon=True),
-        threading.Thread(target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True),
+        threading.Thread(
+            target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True
+        ),
     ]
     for thread in threads:
         thread.start()
@@ -32,7 +43,9 @@ def test_write_preview_schedule_and_watch_a_mailing(
         page.get_by_text("Nouveau modèle").click()
         page.locator("#name").fill("Invitation Marseille")
         page.get_by_label("Objet").fill("Invitation : {{ campaign.name }}")
-        page.get_by_label("Corps HTML").fill("<p>Bonjour {{ contact.first_name }},</p><p>Le {{ conference.starts_at|date_fr }}.</p>")
+        page.get_by_label("Corps HTML").fill(
+            "<p>Bonjour {{ contact.first_name }},</p><p>Le {{ conference.starts_at|date_fr }}.</p>"
+        )
         page.get_by_role("button", name="Enregistrer").click()
         page.get_by_text("Modèle enregistré").wait_for()
 
