@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.scoping import readable, require_read, require_write
 from campaign.models import Campaign, Milestone
 from contacts.models import Contact
+from contacts.services import contact_erased
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
@@ -161,6 +162,20 @@ def summary(milestone: Milestone) -> dict:
 def national_view(user: User, campaign: Campaign) -> list[tuple[Milestone, dict]]:
     """Every conference of the campaign side by side (a regional account sees its own and the national)."""
     return [(m, summary(m)) for m in conferences(user, campaign)]
+
+
+def scrub_contact(sender=None, contact_id: int | None = None, **_) -> None:
+    """On erasure (GDPR): the person's answers, check-ins and relay reports go with them, on every engine."""
+    from sqlalchemy import delete
+
+    from mailings.press_models import RelayReport
+
+    if contact_id:
+        db.session.execute(delete(Rsvp).where(Rsvp.contact_id == contact_id))
+        db.session.execute(delete(RelayReport).where(RelayReport.contact_id == contact_id))
+
+
+contact_erased.connect(scrub_contact)
 
 
 # ---- RSVP by signed link ----------------------------------------------------------------------

@@ -145,3 +145,22 @@ def test_press_api_and_its_document(app, api, make_user, make_contact, demo_camp
     assert kit["reports"] == [] and kit["links"] == ["https://example.org"]
     assert client.post(f"/api/v1/relay-kits/{kit['id']}/send", json={}).status_code == 422  # no partner yet
     assert client.post(f"/api/v1/milestones/{milestone.id}/invitations", json={}).status_code == 422  # no media yet
+
+
+def test_erasing_a_contact_erases_its_answers_and_reports(app, make_user, make_contact, demo_campaign, regions):
+    from sqlalchemy import func, select
+
+    from contacts.services import erase_contact
+    from mailings import relay
+    from mailings.press_models import RelayReport
+
+    milestone = conference(demo_campaign, regions, "93")
+    person, other = make_contact(region="93"), make_contact(region="93")
+    invited(milestone, [person, other], ["yes", "no"])
+    kit = relay.save_kit(make_user("national"), None, {"title": "Kit"}, demo_campaign)
+    db.session.add(RelayReport(kit_id=kit.id, contact_id=person.id, channel="Site", relayed_on=milestone.starts_at))
+    db.session.commit()
+    erase_contact(None, person)
+    db.session.commit()
+    assert db.session.scalars(select(Rsvp.contact_id)).all() == [other.id]
+    assert db.session.scalar(select(func.count()).select_from(RelayReport)) == 0
