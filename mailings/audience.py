@@ -1,13 +1,15 @@
 """Who a mailing goes to: its lists, segments and contacts, as one query of contact ids.
 
-A private resolver until `contacts.services` provides the shared one (then this should call it).
+Segments are resolved by contacts.audiences (one meaning of a segment everywhere). Unlike
+contacts.audiences.audience_contacts(), opted-out and bounced contacts are kept here: the engine
+freezes them as `skipped` deliveries, so the log says who did not get the message and why.
 """
 
-from sqlalchemy import String, cast, or_, select, union
+from sqlalchemy import select, union
 from sqlalchemy.sql import Select
 
-from campaign.models import Region
-from contacts.models import Contact, ContactList, Segment, contact_tags, list_members
+from contacts.audiences import segment_contact_ids
+from contacts.models import Contact, ContactList, Segment, list_members
 from extensions import db
 
 
@@ -15,23 +17,6 @@ def as_list(value) -> list:
     if value is None or value == "":
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def segment_query(segment_filter: dict) -> Select:
-    """The contact ids a saved filter (kind, region, tags, media_type, beats) matches."""
-    query = select(Contact.id)
-    if kinds := as_list(segment_filter.get("kind")):
-        query = query.where(Contact.kind.in_(kinds))
-    if codes := as_list(segment_filter.get("region")):
-        query = query.where(Contact.region_id.in_(select(Region.id).where(Region.code.in_(codes))))
-    if media := as_list(segment_filter.get("media_type")):
-        query = query.where(Contact.media_type.in_(media))
-    if tags := as_list(segment_filter.get("tags")):
-        query = query.where(Contact.id.in_(select(contact_tags.c.contact_id).where(contact_tags.c.tag.in_(tags))))
-    if beats := as_list(segment_filter.get("beats")):
-        text = cast(Contact.beats, String)
-        query = query.where(or_(*(text.like(f'%"{beat}"%') for beat in beats)))
-    return query
 
 
 def audience_ids(audience: dict) -> Select | None:
@@ -42,7 +27,7 @@ def audience_ids(audience: dict) -> Select | None:
     for segment_id in as_list(audience.get("segment_ids")):
         segment = db.session.get(Segment, segment_id)
         if segment is not None:
-            parts.append(segment_query(segment.filter or {}))
+            parts.append(segment_contact_ids(segment))
     if contact_ids := as_list(audience.get("contact_ids")):
         parts.append(select(Contact.id).where(Contact.id.in_(contact_ids)))
     if not parts:

@@ -90,7 +90,9 @@ def freeze_audience(mailing: Mailing, now: datetime) -> int:
         )
     )
     db.session.expire(mailing, ["frozen_at"])
-    return result.rowcount or 0
+    if result.rowcount is not None and result.rowcount >= 0:
+        return result.rowcount
+    return db.session.scalar(select(func.count()).select_from(D).where(D.c.mailing_id == mailing.id)) or 0
 
 
 # ---- workers and recovery ---------------------------------------------------------------------

@@ -192,13 +192,15 @@ def mailing_page(mailing_id: int):
     log = select(Delivery).where(Delivery.mailing_id == mailing.id).order_by(Delivery.updated_at.desc(), Delivery.id)
     if status:
         log = log.where(Delivery.status == status)
-    actions = (
-        [a for a in ACTIONS if states.can(a, mailing.status)] if can_write(current_user, mailing.region_id) else []
-    )
+    stats = services.stats(mailing)
+    needed = {"retry_failed": stats["failed"], "resend_unknown": stats["unknown"]}
+    actions = [a for a in ACTIONS if states.can(a, mailing.status) and needed.get(a, 1)]
+    if not can_write(current_user, mailing.region_id):
+        actions = []
     return render_template(
         "mailings/mailing.html",
         mailing=mailing,
-        stats=services.stats(mailing),
+        stats=stats,
         size=audience_size(mailing.audience or {}),
         deliveries=db.session.scalars(log.limit(500)).all(),
         status_filter=status,

@@ -179,3 +179,32 @@ def test_demo_load_brings_the_three_templates(runner, app):
         "Communiqué de presse national",
     } <= names
     assert re.search(r"ready", result.output)
+
+
+def test_the_audience_joins_lists_segments_and_contacts(app, make_contact, make_mailing, regions):
+    from sqlalchemy import insert
+
+    from contacts.models import ContactList, Segment, list_members
+    from mailings.audience import audience_size
+    from mailings.engine import freeze_audience
+
+    listed = make_contact(region="91", kind="partner")
+    media = [make_contact(region="93"), make_contact(region="93", opted_out=True)]
+    other = make_contact(region="53", kind="partner")
+    contact_list = ContactList(name="Partenaires")
+    segment = Segment(name="Médias PACA", filter={"kind": "media", "region": "93"})
+    db.session.add_all([contact_list, segment])
+    db.session.flush()
+    db.session.execute(insert(list_members).values(list_id=contact_list.id, contact_id=listed.id))
+    db.session.commit()
+    audience = {"list_ids": [contact_list.id], "segment_ids": [segment.id], "contact_ids": [other.id, listed.id]}
+    assert audience_size(audience) == {"total": 4, "reachable": 3}
+    mailing = make_mailing([other])
+    mailing.audience = audience
+    assert freeze_audience(mailing, __import__("dbtypes").utcnow()) == 4
+    assert freeze_audience(mailing, __import__("dbtypes").utcnow()) == 0  # frozen once
+    db.session.commit()
+    statuses = dict(
+        db.session.execute(select(Delivery.contact_id, Delivery.status).where(Delivery.mailing_id == mailing.id)).all()
+    )
+    assert statuses == {listed.id: "pending", media[0].id: "pending", media[1].id: "skipped", other.id: "pending"}
