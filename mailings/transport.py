@@ -111,6 +111,8 @@ class SmtpChannel:
             outcome = classify(code, reply_text(resp))
             if outcome.reconnect:
                 self.abandon()
+            elif outcome.status != "sent":
+                self._reset()  # some servers keep the failed transaction open: start the next one clean
             return outcome
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self.abandon()
@@ -123,11 +125,14 @@ class SmtpChannel:
         if outcome.reconnect or code == -1:
             self.abandon()
         else:
-            try:
-                self.smtp.rset()
-            except (smtplib.SMTPException, OSError):
-                self.abandon()
+            self._reset()
         return outcome
+
+    def _reset(self) -> None:
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.abandon()
 
 
 class RateLimiter:

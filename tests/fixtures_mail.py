@@ -3,7 +3,8 @@
     smtp_server.behave("x@example.org", "451", "250")   # first try 451, then accepted
 Behaviours: "250", "421", "451", "550 5.1.1", "550 5.7.1" (answered at RCPT), "drop-before-dot"
 (the connection is cut before the message is complete), "drop-after-dot" (the message is received,
-then the connection is cut before the answer), "slow" (answers after `slow_seconds`).
+then the connection is cut before the answer), "slow" (answers after `slow_seconds`), "reject-data"
+(554 5.6.0 after the final dot).
 """
 
 import asyncio
@@ -73,6 +74,10 @@ class Handler:
         if behaviour == "drop-after-dot":
             server.transport.close()
             return "250 OK"
+        if behaviour == "reject-data":
+            with self.lock:
+                self.messages.pop()
+            return "554 5.6.0 Content rejected"
         if behaviour == "slow":
             await asyncio.sleep(self.slow_seconds)
         return "250 2.0.0 OK queued"

@@ -90,6 +90,8 @@ def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact
         "gone@example.org": ("550 5.1.1",),
         "doubt@example.org": ("drop-after-dot", "250"),
         "slow@example.org": ("slow",),
+        "refused@example.org": ("reject-data",),
+        "next@example.org": ("250",),
     }
     people = [make_contact(email=address) for address in plans]
     for address, plan in plans.items():
@@ -104,6 +106,8 @@ def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact
         "gone@example.org": "bounced",
         "doubt@example.org": "unknown",
         "slow@example.org": "sent",
+        "refused@example.org": "failed",
+        "next@example.org": "sent",  # the connection was reset after the refusal
     }
     assert found["later@example.org"].attempts == 2
     assert "550 5.1.1" in found["gone@example.org"].last_error
@@ -115,6 +119,7 @@ def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact
         "cut@example.org": 1,
         "doubt@example.org": 1,  # it arrived, but we cannot know: never resent automatically
         "slow@example.org": 1,
+        "next@example.org": 1,
     }
     gone = db.session.scalar(select(Contact).where(Contact.email == "gone@example.org"))
     assert gone.bounced
