@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from accounts.api import PageArgs
 from mailings.models import DELIVERY_STATUSES
 from mailings.states import STATUSES
 
@@ -82,10 +83,8 @@ class PreviewSchema(Schema):
     kb = fields.Float()
 
 
-class DeliveryQuery(Schema):
+class DeliveryQuery(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class DeliverySchema(Schema):
