@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -42,6 +43,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_scheduler(app)
     register_security_headers(app)
+    register_region_scope(app)
     return app
 
 
@@ -241,6 +243,15 @@ def register_error_handlers(app: Flask) -> None:
             return render_template("errors/error.html", status=error.code, message=error.description), error.code
         return error
 
+    @app.errorhandler(DataError)
+    def value_out_of_range(error: DataError):
+        """A value the database cannot hold (an integer beyond its column...): the input's fault."""
+        db.session.rollback()
+        message = "a value is out of the range the database can hold"
+        if wants_json():
+            return jsonify(error_body("validation_failed", message)), 422
+        return render_template("errors/error.html", status=422, message=message), 422
+
     if app.testing:
         return  # let tests see the traceback of anything unexpected
 
@@ -333,6 +344,42 @@ def register_scheduler(app: Flask) -> None:
     register(app)
 
 
+PUBLIC_BLUEPRINTS = {"calendar", "programme", "newsroom", "press_public", "relay_public", "public_mail", "ops", "api-docs"}
+SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
+
+
+def register_region_scope(app: Flask) -> None:
+    """One guard for every signed-in page and API call that names an object in its URL."""
+    from accounts.scoping import guard_request, scope_url_object
+    from campaign.federation_models import PressClipping
+    from campaign.models import Event, Milestone, Region
+    from contacts.models import Contact, ContactList, Segment
+    from mailings.models import EmailTemplate, Mailing
+    from mailings.press_models import PressKitFile, PressRelease, RelayKit
+
+    for argument, model in (
+        ("milestone_id", Milestone), ("event_id", Event), ("contact_id", Contact), ("list_id", ContactList),
+        ("segment_id", Segment), ("clipping_id", PressClipping), ("mailing_id", Mailing),
+        ("template_id", EmailTemplate), ("release_id", PressRelease), ("kit_id", RelayKit), ("file_id", PressKitFile),
+    ):
+        scope_url_object(argument, model)
+
+    def region_by_code(code) -> tuple[bool, int | None]:
+        region_id = db.session.scalar(db.select(Region.id).where(Region.code == code))
+        return region_id is not None, region_id
+
+    scope_url_object("code", resolve=region_by_code)
+
+    @app.before_request
+    def guard_signed_in_request():
+        from flask_login import current_user
+
+        if request.blueprint in PUBLIC_BLUEPRINTS or request.path.startswith("/api/"):
+            return  # public pages need no account; the API guards itself once the token is read
+        if request.endpoint and current_user.is_authenticated:
+            guard_request(current_user, request.method, request.view_args, request.endpoint in SELF_SERVICE_ENDPOINTS)
+
+
 def register_template_helpers(app: Flask) -> None:
     from formatting import register_filters
 
@@ -340,5 +387,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.before_request
-    def remember_request_actor():
-        g.setdefault("actor_id", None)
+    def fresh_request_identity():
+        """Who acts is decided per request, even where an app context outlives requests (tests, CLI)."""
+        for name in ("_login_user", "api_user", "actor_id", "actor_email", "csrf_token"):
+            g.pop(name, None)

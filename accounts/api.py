@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from accounts.models import User
+from accounts.scoping import guard_request
 from accounts.services import user_for_token
 from extensions import db
 
@@ -29,6 +30,7 @@ def require_token() -> None:
         )
     g.api_user = user
     g.actor_id, g.actor_email = user.id, user.email
+    guard_request(user, request.method, request.view_args)
 
 
 def current_api_user() -> User:
@@ -36,7 +38,7 @@ def current_api_user() -> User:
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

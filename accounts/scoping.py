@@ -5,10 +5,13 @@ their own region's. Viewers read everything and write nothing. National leads an
 everything.
 """
 
+from collections.abc import Callable
+
 from sqlalchemy import or_
 
 from accounts.models import User
 from errors import PermissionDenied
+from extensions import db
 
 WRITERS = ("admin", "national", "regional")
 
@@ -55,3 +58,41 @@ def writable_region_ids(user: User, all_ids: list[int]) -> list[int]:
     if user.role == "regional" and user.region_id is not None:
         return [user.region_id]
     return []
+
+
+# The objects named in URLs (`<int:milestone_id>`...) and how to find their region: filled by the
+# app factory, so that one guard applies the rules above to every page and API call that names one.
+ScopeResolver = Callable[[object], tuple[bool, int | None]]
+URL_OBJECTS: dict[str, ScopeResolver] = {}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def scope_url_object(argument: str, model=None, resolve: ScopeResolver | None = None) -> None:
+    """Declare that `<argument>` in a URL names a `model` row (its `region_id` decides who may act)."""
+
+    def by_region_id(value) -> tuple[bool, int | None]:
+        row = db.session.get(model, value)
+        return (row is not None, row.region_id if row is not None else None)
+
+    URL_OBJECTS[argument] = resolve or by_region_id
+
+
+def guard_request(user: User, method: str, view_args: dict | None, self_service: bool = False) -> None:
+    """Viewers write nothing; an object of another region is out of reach, read or write.
+
+    A write changes the first object its URL names (`/conferences/<id>/checkin/<contact_id>`
+    changes the conference): that one must be writable, the others readable.
+    """
+    write = method in WRITE_METHODS
+    if write and user.role == "viewer" and not self_service:
+        raise PermissionDenied("read-only account")
+    changed = write
+    for argument, value in (view_args or {}).items():
+        resolve = URL_OBJECTS.get(argument)
+        if resolve is None:
+            continue
+        found, region_id = resolve(value)
+        if not found:
+            continue  # the view answers 404
+        (require_write if changed else require_read)(user, region_id)
+        changed = False

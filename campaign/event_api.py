@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
-from accounts.api import api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
 from campaign import events, services
 from campaign.models import EVENT_STATUSES, Event
 from extensions import db
@@ -41,11 +41,9 @@ class EventPatchSchema(EventSchema):
     """PATCH body: any subset of the event's fields (a status change follows the moderation rules)."""
 
 
-class EventQuery(Schema):
+class EventQuery(PageArgs):
     region = fields.String(metadata={"description": "Region code"})
     status = fields.String(validate=validate.OneOf(EVENT_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class RejectSchema(Schema):

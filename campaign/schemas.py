@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from accounts.api import PageArgs
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
 
 
@@ -62,11 +63,9 @@ class MilestoneSchema(Schema):
     warnings = fields.List(fields.Nested(WarningSchema), dump_only=True)
 
 
-class MilestoneQuery(Schema):
+class MilestoneQuery(PageArgs):
     region = fields.String(metadata={"description": "Region code, or 'national'"})
     kind = fields.String(validate=validate.OneOf(MILESTONE_KINDS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class CampaignPatchSchema(CampaignSchema):

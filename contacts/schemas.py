@@ -3,6 +3,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from accounts.api import PageArgs
 from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
 
 
@@ -44,15 +45,13 @@ class ContactPatchSchema(ContactSchema):
     """PATCH body: any subset of the contact's fields."""
 
 
-class ContactQuery(Schema):
+class ContactQuery(PageArgs):
     q = fields.String(metadata={"description": "Name, e-mail or organisation; accents and case ignored"})
     kind = fields.String(validate=one_of(CONTACT_KINDS))
     region = fields.String(metadata={"description": "Region code, or 'national'"})
     tag = fields.List(fields.String(), metadata={"description": "Any of these tags (repeat the parameter)"})
     media_type = fields.String(validate=one_of(MEDIA_TYPES))
     beat = fields.List(fields.String(), metadata={"description": "Any of these beats (repeat the parameter)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class ExportQuery(Schema):

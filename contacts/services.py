@@ -141,7 +141,9 @@ def as_list(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value if v not in (None, "")]
+    if not isinstance(value, list | tuple | set) or not all(isinstance(v, str | None) for v in value):
+        raise ValidationFailed(_("Filtre invalide."), {"filter": _("un texte ou une liste de textes")})
+    return [v for v in value if v not in (None, "")]
 
 
 def like_pattern(text: str) -> str:
