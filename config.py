@@ -1,6 +1,5 @@
 """Configuration read from the environment: DATABASE_URL and RELAIS_* keys."""
 
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -13,7 +12,7 @@ def default_database_url() -> str:
 
 class Config:
     SECRET_KEY = None  # required: RELAIS_SECRET_KEY, or generated into instance/ by `make run`
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_database_url()
+    # SQLALCHEMY_DATABASE_URI comes from DATABASE_URL when the app is created (app.create_app)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 50 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
@@ -53,7 +52,6 @@ class Config:
     LOGIN_SLOW_AFTER = 3
     LOGIN_REFUSE_AFTER = 10
     LOGIN_DELAY_STEP = 0.5
-    PASSWORD_HASH = "argon2id"
     # OpenAPI (flask-smorest)
     API_TITLE = "Relais API"
     API_VERSION = "v1"
