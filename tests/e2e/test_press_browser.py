@@ -61,3 +61,29 @@ def test_invite_answer_and_see_it(
         assert console_errors == []
     finally:
         mail_app.config["PUBLIC_BASE_URL"] = "http://relais.test"
+
+
+def test_check_in_from_a_phone(
+    page, live_server, browser_login, make_user, make_contact, demo_campaign, regions, console_errors, artifacts
+):
+    from mailings.press_models import Rsvp
+
+    milestone = conference(demo_campaign, regions, "93", days=0.01)
+    people = [
+        make_contact(first_name=first, last_name=last, region="93")
+        for first, last in (("Léa", "Garnier"), ("Marc", "Aubry"))
+    ]
+    for person in people:
+        db.session.add(Rsvp(milestone_id=milestone.id, contact_id=person.id, answer="yes"))
+    db.session.commit()
+    milestone_id = milestone.id
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(make_user("regional", region="93"), PASSWORD)
+    page.goto(f"{live_server}/press/conferences/{milestone_id}/checkin")
+    page.get_by_label("Chercher un nom").fill("garn")
+    assert page.locator("#checkin-list li:visible").count() == 1
+    page.get_by_role("button", name="Arrivé·e").click()
+    page.wait_for_url(f"**/press/conferences/{milestone_id}/checkin*")
+    assert page.locator("#came").inner_text() == "1"
+    page.screenshot(path=str(artifacts / "press-checkin-phone.png"), full_page=True)
+    assert console_errors == []
