@@ -226,9 +226,12 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
 
 def start(mailing: Mailing, now: datetime) -> int:
     """Freeze the audience into deliveries and hand the mailing to the workers."""
-    written = freeze_audience(mailing, now)
+    from mailings.newsroom import check_send_time  # issue 6: no start (resume included) before its embargo allows
     from mailings.pressure import apply_weekly_limit  # issue 6: the hard limit per contact and week
 
+    if mailing.frozen_at is None:
+        check_send_time(mailing, now)
+    written = freeze_audience(mailing, now)
     apply_weekly_limit(mailing, now)
     mailing.status = "sending"
     mailing.status_reason = ""

@@ -141,6 +141,14 @@ def test_regional_release_tied_to_the_national_embargo(app, client, make_user, m
     assert mailing.id not in outcome["started"]
     assert mailing.status == "paused" and "national embargo" in mailing.status_reason
     assert mailing.frozen_at is None
+    try:  # a person resuming it before the (moved) embargo is refused too
+        services.transition(national_user, mailing, "resume", now=lift + timedelta(hours=1, minutes=2))
+        raise AssertionError("resumed before the national embargo")
+    except services.ValidationFailed as error:
+        assert "national embargo" in error.fields["send_at"]
+    db.session.rollback()
+    mailing = db.session.get(Mailing, mailing.id)
+    assert mailing.status == "paused" and mailing.frozen_at is None
 
     # and the newsroom keeps the regional release until the (new) national lift
     national.embargo_until = utcnow() - timedelta(minutes=1)
