@@ -152,3 +152,11 @@ def test_dashboard_summarises_progress(client, login, make_user, demo_campaign):
     assert demo_campaign.name.replace("'", "&#39;") in page
     done = sum(m.status == "done" for m in demo_campaign.milestones)
     assert f"{done} / {len(demo_campaign.milestones)}" in page
+
+
+def test_region_page_leads_to_everything_of_the_region(client, login, make_user, demo_campaign):
+    login(make_user("regional", region="93"))
+    page = client.get("/regions/93").get_data(as_text=True)
+    assert "Conférence de presse — Provence-Alpes-Côte d’Azur" in page
+    for link in ("/regions/93/readiness", "/coverage?region=93", "/contacts?region=93", "/programme?region=93"):
+        assert link in page
