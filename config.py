@@ -43,6 +43,7 @@ class Config:
     MAIL_SMTP_TIMEOUT = 30
     MAIL_DISPATCH_INTERVAL = 5  # seconds between two scheduler ticks
     MAIL_WORKER_DEAD_AFTER = 120  # seconds without heartbeat before a worker's claims are recovered
+    MAIL_SYNCHRONOUS_COMMIT = True  # PostgreSQL: flush each delivery mark (see mailings.engine.prepare_connection)
     SCHEDULER_EMBEDDED = False
     PROXY_FIX = 0  # number of reverse proxies in front (sets scheme and client address from X-Forwarded-*)
     LOG_FORMAT = "text"  # or "json"

@@ -103,7 +103,15 @@ def is_postgres() -> bool:
 
 
 def prepare_connection(conn: Connection) -> None:
-    """SQLite: WAL so readers never wait for the sender; each commit then costs no fsync."""
+    """SQLite: WAL so readers never wait for the sender; each commit then costs no fsync.
+
+    PostgreSQL with RELAIS_MAIL_SYNCHRONOUS_COMMIT=false: the per-message marks skip the WAL flush.
+    A worker crash still loses nothing (the server has the commit); a crash of PostgreSQL itself could
+    forget the last fraction of a second of marks, and those messages would be sent again: off by default.
+    """
+    if conn.dialect.name == "postgresql" and not current_app.config.get("MAIL_SYNCHRONOUS_COMMIT", True):
+        conn.exec_driver_sql("SET synchronous_commit = off")
+        conn.commit()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
