@@ -43,6 +43,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_scheduler(app)
     register_security_headers(app)
+    register_input_guard(app)
     register_region_scope(app)
     return app
 
@@ -346,6 +347,44 @@ def register_scheduler(app: Flask) -> None:
 
 PUBLIC_BLUEPRINTS = {"calendar", "programme", "newsroom", "press_public", "relay_public", "public_mail", "ops", "api-docs"}
 SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
+
+
+def nul_field(value, path: str = "") -> str | None:
+    """The first field whose text holds a NUL character (no database text column can store one)."""
+    if isinstance(value, str):
+        return path or "_schema" if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = nul_field(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def register_input_guard(app: Flask) -> None:
+    """Text with a NUL character is refused up front, naming the field: a 4xx, never a 500."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        sources = [request.args.to_dict(flat=False), request.view_args or {}]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            sources.append(request.form.to_dict(flat=False))
+        elif request.is_json:
+            sources.append(request.get_json(silent=True) or {})
+        for source in sources:
+            field = nul_field(source)
+            if field:
+                field = field.rsplit(".", 1)[0] if field.rsplit(".", 1)[-1].isdigit() else field
+                message = "NUL characters are not allowed"
+                if wants_json():
+                    return jsonify(error_body("validation_failed", message, {field: message})), 422
+                return render_template("errors/error.html", status=422, message=f"{field}: {message}"), 422
+        return None
 
 
 def register_region_scope(app: Flask) -> None:

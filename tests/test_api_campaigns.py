@@ -118,3 +118,13 @@ def test_openapi_document_is_generated_from_the_code(client):
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     milestone = doc["components"]["schemas"]["Milestone"]["properties"]
     assert {"late", "warnings", "depends_on", "region", "status"} <= set(milestone)
+
+
+def test_nul_characters_are_refused_naming_the_field(api, make_user, client, demo_campaign):
+    lead = api(make_user("national"))
+    assert_error(lead.get("/api/v1/contacts?q=a%00b"), 422, "validation_failed", "q")
+    assert_error(
+        lead.post(f"/api/v1/campaigns/{demo_campaign.id}/milestones", json={"kind": "other", "title": "a\x00b", "starts_at": "2008-10-01T10:00"}),
+        422, "validation_failed", "title",
+    )
+    assert client.get("/programme?region=9%003").status_code == 422
