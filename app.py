@@ -210,11 +210,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
-    from campaign.cli import demo_cli
     from campaign.reminders import campaign_cli
     from contacts.cli import contacts_cli
     from mailings.cli import mailings_cli, scheduler_cli
-    from operations.cli import backup_cli
+    from operations.cli import backup_cli, demo_cli
 
     for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli, backup_cli):
         app.cli.add_command(group)

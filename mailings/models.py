@@ -123,3 +123,14 @@ class DeliveryWorker(db.Model):
     pid: Mapped[int] = mapped_column()
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SchedulerHeartbeat(db.Model):
+    """The active scheduler's last tick: /readyz says whether someone is keeping time."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: there is one active scheduler
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(default=0)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ database does the same.
 import fcntl
 import logging
 import os
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from dbtypes import utcnow
 from extensions import db
 from mailings import states
 from mailings.engine import recover
-from mailings.models import Mailing
+from mailings.models import Mailing, SchedulerHeartbeat
 
 log = logging.getLogger("relais.scheduler")
 SCHEDULER_LOCK = 0x52454C5343  # "RELSC"
@@ -116,13 +117,37 @@ class Leadership:
             self.file = None
 
 
+def beat(now: datetime) -> None:
+    """Record that the active scheduler is alive (read by /readyz)."""
+    heartbeat = db.session.get(SchedulerHeartbeat, 1) or SchedulerHeartbeat(id=1)
+    heartbeat.host, heartbeat.pid, heartbeat.beat_at = socket.gethostname()[:200], os.getpid(), now
+    db.session.add(heartbeat)
+    db.session.commit()
+
+
 def tick(app: Flask) -> None:
     with app.app_context():
         try:
-            dispatch_due(utcnow())
+            now = utcnow()
+            dispatch_due(now)
+            beat(now)
         except Exception:
             db.session.rollback()
             log.exception("dispatch failed; the next tick tries again")
+        finally:
+            db.session.remove()
+
+
+def remind(app: Flask) -> None:
+    """Deadline digests: each owner at most once a day (campaign.reminders keeps the count)."""
+    from campaign.reminders import send_due_reminders
+
+    with app.app_context():
+        try:
+            send_due_reminders(utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("reminders failed; the next run tries again")
         finally:
             db.session.remove()
 
@@ -155,6 +180,7 @@ def run_scheduler(
         max_instances=1,
         misfire_grace_time=None,
     )
+    timer.add_job(remind, "interval", args=(app,), minutes=15, coalesce=True, max_instances=1, misfire_grace_time=None)
     timer.start()
     try:
         while not stop.wait(poll):

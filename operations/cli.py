@@ -1,13 +1,20 @@
-"""`flask backup create|restore`: the database, whichever engine it is on."""
+"""Commands that span every domain: `flask demo load` and `flask backup create|restore`."""
 
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from campaign import demo, event_demo
+from campaign.models import Campaign
+from contacts import demo as contacts_demo
 from extensions import db
+from mailings import demo as mailings_demo
+from mailings import press_demo
 from operations import backup
+from operations.scale import generate
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")
 
@@ -37,3 +44,40 @@ def restore(source: Path, yes: bool) -> None:
     except backup.BackupFailed as error:
         raise click.ClickException(error.message) from error
     click.echo(f"restored from {source}")
+
+
+demo_cli = AppGroup("demo", help="The demo campaign.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no campaign yet.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    help="Also generate N contacts with proportionate events, mailings and deliveries.",
+)
+def load(if_empty: bool, scale: int | None) -> None:
+    """Load the seed's campaign, Mois de l'ESS 2008 (idempotent); --scale N makes it large."""
+    if if_empty and db.session.scalar(select(Campaign.id).limit(1)):
+        click.echo("demo: the database already holds a campaign; nothing loaded")
+        return
+    campaign, people = demo.load()
+    event_demo.load(campaign)
+    contacts_demo.load()
+    mailings_demo.load(campaign)
+    press_demo.load(campaign)
+    db.session.commit()
+    click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
+    if scale:
+        report = generate(campaign, scale)
+        db.session.commit()
+        click.echo(
+            f"demo: added {report.contacts} contacts, {report.events} events, {report.mailings} mailings "
+            f"with {report.deliveries} deliveries"
+        )
+    base = current_app.config["PUBLIC_BASE_URL"]
+    new = [(user, password) for user, password in people.values() if password]
+    if new:
+        click.echo(f"demo: sign in at {base}/login; these passwords are shown once:")
+        for user, password in new:
+            click.echo(f"  {user.email:<28} {password:<18} ({user.role})")

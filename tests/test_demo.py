@@ -51,10 +51,26 @@ def test_demo_admin_can_sign_in_with_the_printed_password(runner, client):
     assert "Mois de l&#39;ESS 2008" in client.get("/").get_data(as_text=True)
 
 
-def test_health_and_readiness(client):
+def test_health_and_readiness_follow_the_scheduler_heartbeat(app, client):
+    from datetime import timedelta
+
+    from dbtypes import utcnow
+    from mailings.scheduler import tick
+
     assert client.get("/healthz").get_json() == {"status": "ok"}
+    never = client.get("/readyz")
+    assert never.status_code == 503 and never.get_json()["checks"] == {
+        "database": "ok", "migrations": "ok", "scheduler": "never seen"
+    }
+    tick(app)  # what the active scheduler does every few seconds
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json()["checks"]["migrations"] == "ok"
+    assert ready.status_code == 200 and ready.get_json()["status"] == "ok"
+    from mailings.models import SchedulerHeartbeat
+
+    db.session.get(SchedulerHeartbeat, 1).beat_at = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    stale = client.get("/readyz")
+    assert stale.status_code == 503 and stale.get_json()["checks"]["scheduler"].startswith("stale since")
 
 
 def test_security_headers_on_pages_and_api(client):

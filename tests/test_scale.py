@@ -28,3 +28,12 @@ def test_scale_adds_contacts_events_mailings_and_deliveries(demo_campaign, api, 
     again = scale.generate(demo_campaign, 10)  # a second run adds, it does not collide
     db.session.commit()
     assert again.contacts == 10
+
+
+def test_demo_load_scale_from_the_command_line(runner):
+    result = runner.invoke(args=["demo", "load", "--scale", "600"])
+    assert result.exit_code == 0, result.output
+    assert "added 600 contacts, 20 events, 2 mailings with 1000 deliveries" in result.output
+    assert db.session.scalar(select(func.count(Contact.id)).where(Contact.email.like("scale-%"))) == 600
+    refused = runner.invoke(args=["demo", "load", "--scale", "0"])
+    assert refused.exit_code != 0 and "--scale" in refused.output

@@ -66,11 +66,10 @@ def wait_for_active(process: subprocess.Popen, timeout: float) -> bool:
     return False
 
 
+@pytest.mark.engines("postgresql")  # the standby waits on a PostgreSQL advisory lock
 def test_two_schedulers_one_active_the_standby_takes_over(
     database_url, engine_name, smtp_server, make_contact, make_mailing
 ):
-    if engine_name != "postgresql":
-        pytest.skip("the standby waits on a PostgreSQL advisory lock")
     env = worker_env(database_url, smtp_server.port, RELAIS_MAIL_DISPATCH_INTERVAL="0.3")
     args = [sys.executable, "-m", "flask", "--app", "app", "scheduler", "run"]
     first = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
