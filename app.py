@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
+from flask_babel import refresh as refresh_locale
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -344,7 +345,16 @@ def register_scheduler(app: Flask) -> None:
     register(app)
 
 
-PUBLIC_BLUEPRINTS = {"calendar", "programme", "newsroom", "press_public", "relay_public", "public_mail", "ops", "api-docs"}
+PUBLIC_BLUEPRINTS = {
+    "calendar",
+    "programme",
+    "newsroom",
+    "press_public",
+    "relay_public",
+    "public_mail",
+    "ops",
+    "api-docs",
+}
 SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
 
 
@@ -396,9 +406,17 @@ def register_region_scope(app: Flask) -> None:
     from mailings.press_models import PressKitFile, PressRelease, RelayKit
 
     for argument, model in (
-        ("milestone_id", Milestone), ("event_id", Event), ("contact_id", Contact), ("list_id", ContactList),
-        ("segment_id", Segment), ("clipping_id", PressClipping), ("mailing_id", Mailing),
-        ("template_id", EmailTemplate), ("release_id", PressRelease), ("kit_id", RelayKit), ("file_id", PressKitFile),
+        ("milestone_id", Milestone),
+        ("event_id", Event),
+        ("contact_id", Contact),
+        ("list_id", ContactList),
+        ("segment_id", Segment),
+        ("clipping_id", PressClipping),
+        ("mailing_id", Mailing),
+        ("template_id", EmailTemplate),
+        ("release_id", PressRelease),
+        ("kit_id", RelayKit),
+        ("file_id", PressKitFile),
     ):
         scope_url_object(argument, model)
 
@@ -429,3 +447,4 @@ def register_template_helpers(app: Flask) -> None:
         """Who acts is decided per request, even where an app context outlives requests (tests, CLI)."""
         for name in ("_login_user", "api_user", "actor_id", "actor_email", "csrf_token"):
             g.pop(name, None)
+        refresh_locale()  # the language too is chosen per request

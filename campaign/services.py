@@ -223,16 +223,13 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
         if m.kind == "regional_press_conference" and week and m.status != "cancelled":
             day = m.starts_at.astimezone(tz).date()
             if not week[0] <= day <= week[1]:
-                a.warnings.append(
-                    Warning_(
-                        "outside_press_week",
-                        _(
-                            "conférence régionale hors de la semaine de la conférence nationale (%(start)s – %(end)s)",
-                            start=f"{week[0]:%d/%m}",
-                            end=f"{week[1]:%d/%m}",
-                        ),
-                    )
+                start, end = week[0].strftime("%d/%m"), week[1].strftime("%d/%m")
+                message = _(
+                    "conférence régionale hors de la semaine de la conférence nationale (%(start)s – %(end)s)",
+                    start=start,
+                    end=end,
                 )
+                a.warnings.append(Warning_("outside_press_week", message))
         for dep in m.depends_on:
             if m.starts_at < dep.finishes_at and dep.status != "cancelled":
                 a.warnings.append(

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 class TemplateForm(FlaskForm):
     name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=200)])
-    subject = StringField(_l("Objet"), validators=[DataRequired(), Length(max=500)])
+    subject = StringField(_l("Objet du message"), validators=[DataRequired(), Length(max=500)])
     html = TextAreaField(_l("Corps HTML"), validators=[DataRequired(), Length(max=100_000)])
     text = TextAreaField(_l("Corps texte (facultatif)"), validators=[Optional(), Length(max=100_000)])
 

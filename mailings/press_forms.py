@@ -24,7 +24,7 @@ DATETIME = "%Y-%m-%dT%H:%M"
 class ConferenceForm(FlaskForm):
     venue = StringField(_l("Lieu"), validators=[Length(max=200)])
     city = StringField(_l("Ville"), validators=[Length(max=120)])
-    address = StringField(_l("Adresse"), validators=[Length(max=300)])
+    address = StringField(_l("Adresse postale"), validators=[Length(max=300)])
     speakers = TextAreaField(_l("Intervenants (un par ligne : nom, fonction)"), validators=[Length(max=5000)])
     notes = TextAreaField(_l("Notes (dossier de presse, accès, accueil)"), validators=[Length(max=5000)])
     submit = SubmitField(_l("Enregistrer"))

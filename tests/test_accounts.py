@@ -64,7 +64,12 @@ def test_form_post_without_csrf_token_is_refused(client, login, make_user, demo_
         data={"title": "Sans jeton", "kind": "other", "starts_at": "2008-10-01T10:00", "status": "planned"},
     )
     assert response.status_code == 400
-    assert db.session.scalar(select(db.func.count()).where(db.text("title = 'Sans jeton'")).select_from(db.table("milestones"))) == 0
+    assert (
+        db.session.scalar(
+            select(db.func.count()).where(db.text("title = 'Sans jeton'")).select_from(db.table("milestones"))
+        )
+        == 0
+    )
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, login, make_user):
@@ -75,7 +80,8 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, login, make_user):
 
 def test_cli_creates_users_and_refuses_bad_input(runner, regions):
     result = runner.invoke(
-        args=["users", "create", "Lead@Example.org", "--role", "national", "--password-stdin"], input="a long password\n"
+        args=["users", "create", "Lead@Example.org", "--role", "national", "--password-stdin"],
+        input="a long password\n",
     )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(User).where(User.email == "lead@example.org")).role == "national"
@@ -111,7 +117,9 @@ def test_audit_log_records_who_changed_what_and_only_admins_see_it(client, login
     lead = make_user("national")
     milestone = demo_campaign.milestones[0]
     milestone_title = milestone.title
-    assert api(lead).patch(f"/api/v1/milestones/{milestone.id}", json={"title": "Partenariats signés"}).status_code == 200
+    assert (
+        api(lead).patch(f"/api/v1/milestones/{milestone.id}", json={"title": "Partenariats signés"}).status_code == 200
+    )
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.entity == "milestones", AuditEntry.user_id == lead.id)
     ).one()
@@ -130,13 +138,25 @@ def test_admin_creates_an_account_with_field_errors_first(client, login, make_us
     page = client.get("/admin/users").get_data(as_text=True)
     bad = client.post(
         "/admin/users",
-        data={"csrf_token": csrf_from(page), "email": "pas-une-adresse", "role": "regional", "region": "", "password": "court"},
+        data={
+            "csrf_token": csrf_from(page),
+            "email": "pas-une-adresse",
+            "role": "regional",
+            "region": "",
+            "password": "court",
+        },
     )
     text = bad.get_data(as_text=True)
     assert bad.status_code == 200 and 'aria-invalid="true"' in text and "Un coordinateur régional a une région" in text
     good = client.post(
         "/admin/users",
-        data={"csrf_token": csrf_from(text), "email": "bzh@example.org", "role": "regional", "region": "53", "password": "a long password"},
+        data={
+            "csrf_token": csrf_from(text),
+            "email": "bzh@example.org",
+            "role": "regional",
+            "region": "53",
+            "password": "a long password",
+        },
     )
     assert good.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "bzh@example.org")).region.code == "53"
@@ -144,11 +164,17 @@ def test_admin_creates_an_account_with_field_errors_first(client, login, make_us
 
 def test_audit_log_names_created_rows_by_their_id(api, make_user, demo_campaign):
     lead = make_user("national")
-    made = api(lead).post(
-        f"/api/v1/campaigns/{demo_campaign.id}/milestones",
-        json={"kind": "other", "title": "Point d'étape", "starts_at": "2008-10-01T10:00"},
-    ).get_json()
+    made = (
+        api(lead)
+        .post(
+            f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+            json={"kind": "other", "title": "Point d'étape", "starts_at": "2008-10-01T10:00"},
+        )
+        .get_json()
+    )
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.entity == "milestones", AuditEntry.action == "create", AuditEntry.user_id == lead.id)
+        select(AuditEntry).where(
+            AuditEntry.entity == "milestones", AuditEntry.action == "create", AuditEntry.user_id == lead.id
+        )
     ).one()
     assert entry.entity_id == str(made["id"]) and entry.changes["title"] == "Point d'étape"

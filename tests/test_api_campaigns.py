@@ -45,31 +45,56 @@ def test_campaign_validation_names_the_fields(api, make_user):
     assert_error(lead.post("/api/v1/campaigns", json={"name": "Sans dates"}), 422, "validation_failed", "starts_on")
     assert_error(
         lead.post("/api/v1/campaigns", json={"name": "X", "starts_on": "2009-05-01", "ends_on": "2009-01-01"}),
-        422, "validation_failed", "ends_on",
+        422,
+        "validation_failed",
+        "ends_on",
     )
     assert_error(
-        lead.post("/api/v1/campaigns", json={"name": "X", "starts_on": "2009-05-01", "ends_on": "2009-06-01", "timezone": "Mars/Olympus"}),
-        422, "validation_failed", "timezone",
+        lead.post(
+            "/api/v1/campaigns",
+            json={"name": "X", "starts_on": "2009-05-01", "ends_on": "2009-06-01", "timezone": "Mars/Olympus"},
+        ),
+        422,
+        "validation_failed",
+        "timezone",
     )
     assert_error(lead.post("/api/v1/campaigns", data="{not json", content_type="application/json"), 400, "bad_request")
-    assert_error(api(make_user("viewer")).post("/api/v1/campaigns", json={"name": "X", "starts_on": "2009-05-01", "ends_on": "2009-06-01"}), 403, "forbidden")
+    assert_error(
+        api(make_user("viewer")).post(
+            "/api/v1/campaigns", json={"name": "X", "starts_on": "2009-05-01", "ends_on": "2009-06-01"}
+        ),
+        403,
+        "forbidden",
+    )
 
 
 def test_from_playbook_builds_the_timeline(api, make_user, regions):
     lead = api(make_user("national"))
     response = lead.post(
         "/api/v1/campaigns/from-playbook",
-        json={"name": "Mois de l'ESS 2009", "ag_date": "2009-06-18", "event_month_start": "2009-11-01", "regions": ["53", "93", "82"]},
+        json={
+            "name": "Mois de l'ESS 2009",
+            "ag_date": "2009-06-18",
+            "event_month_start": "2009-11-01",
+            "regions": ["53", "93", "82"],
+        },
     )
     assert response.status_code == 201, response.get_json()
     campaign = response.get_json()
     conferences = lead.get(f"/api/v1/campaigns/{campaign['id']}/milestones?kind=regional_press_conference").get_json()
     assert sorted(m["region"] for m in conferences["items"]) == ["53", "82", "93"]
-    national = lead.get(f"/api/v1/campaigns/{campaign['id']}/milestones?kind=national_press_conference").get_json()["items"][0]
+    national = lead.get(f"/api/v1/campaigns/{campaign['id']}/milestones?kind=national_press_conference").get_json()[
+        "items"
+    ][0]
     assert national["starts_at"] == "2009-09-08T10:00:00+02:00"
     assert_error(
-        lead.post("/api/v1/campaigns/from-playbook", json={"name": "X", "ag_date": "2009-06-18", "event_month_start": "2009-11-01", "regions": ["99"]}),
-        422, "validation_failed", "region",
+        lead.post(
+            "/api/v1/campaigns/from-playbook",
+            json={"name": "X", "ag_date": "2009-06-18", "event_month_start": "2009-11-01", "regions": ["99"]},
+        ),
+        422,
+        "validation_failed",
+        "region",
     )
 
 
@@ -78,8 +103,13 @@ def test_milestone_crud_with_computed_fields(api, make_user, demo_campaign):
     national = next(m for m in demo_campaign.milestones if m.kind == "national_press_conference")
     created = lead.post(
         f"/api/v1/campaigns/{demo_campaign.id}/milestones",
-        json={"kind": "regional_press_conference", "title": "Conférence bis", "starts_at": "2008-10-02T10:00:00",
-              "region": "53", "depends_on": [national.id]},
+        json={
+            "kind": "regional_press_conference",
+            "title": "Conférence bis",
+            "starts_at": "2008-10-02T10:00:00",
+            "region": "53",
+            "depends_on": [national.id],
+        },
     )
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
@@ -96,11 +126,31 @@ def test_milestone_crud_with_computed_fields(api, make_user, demo_campaign):
 def test_milestone_validation_and_pagination(api, make_user, demo_campaign):
     lead = api(make_user("national"))
     url = f"/api/v1/campaigns/{demo_campaign.id}/milestones"
-    assert_error(lead.post(url, json={"kind": "party", "title": "X", "starts_at": "2008-10-02T10:00"}), 422, "validation_failed", "kind")
+    assert_error(
+        lead.post(url, json={"kind": "party", "title": "X", "starts_at": "2008-10-02T10:00"}),
+        422,
+        "validation_failed",
+        "kind",
+    )
     assert_error(lead.post(url, json={"kind": "other", "title": "X"}), 422, "validation_failed", "starts_at")
-    assert_error(lead.post(url, json={"kind": "other", "title": "X", "starts_at": "demain"}), 422, "validation_failed", "starts_at")
-    assert_error(lead.post(url, json={"kind": "other", "title": "X", "starts_at": "2008-10-02T10:00", "colour": "red"}), 422, "validation_failed", "colour")
-    assert_error(lead.post(url, json={"kind": "other", "title": "X", "starts_at": "2008-10-02T10:00", "depends_on": [999999]}), 422, "validation_failed", "depends_on")
+    assert_error(
+        lead.post(url, json={"kind": "other", "title": "X", "starts_at": "demain"}),
+        422,
+        "validation_failed",
+        "starts_at",
+    )
+    assert_error(
+        lead.post(url, json={"kind": "other", "title": "X", "starts_at": "2008-10-02T10:00", "colour": "red"}),
+        422,
+        "validation_failed",
+        "colour",
+    )
+    assert_error(
+        lead.post(url, json={"kind": "other", "title": "X", "starts_at": "2008-10-02T10:00", "depends_on": [999999]}),
+        422,
+        "validation_failed",
+        "depends_on",
+    )
     assert_error(lead.get("/api/v1/milestones/999999"), 404, "not_found")
     assert_error(lead.get(f"{url}?per_page=0"), 422, "validation_failed", "per_page")
     first = lead.get(f"{url}?per_page=10").get_json()
@@ -112,8 +162,14 @@ def test_milestone_validation_and_pagination(api, make_user, demo_campaign):
 def test_openapi_document_is_generated_from_the_code(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/api/v1/regions", "/api/v1/campaigns", "/api/v1/campaigns/{campaign_id}", "/api/v1/campaigns/from-playbook",
-                 "/api/v1/campaigns/{campaign_id}/milestones", "/api/v1/milestones/{milestone_id}"):
+    for path in (
+        "/api/v1/regions",
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{campaign_id}",
+        "/api/v1/campaigns/from-playbook",
+        "/api/v1/campaigns/{campaign_id}/milestones",
+        "/api/v1/milestones/{milestone_id}",
+    ):
         assert path in doc["paths"], path
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     milestone = doc["components"]["schemas"]["Milestone"]["properties"]
@@ -124,7 +180,12 @@ def test_nul_characters_are_refused_naming_the_field(api, make_user, client, dem
     lead = api(make_user("national"))
     assert_error(lead.get("/api/v1/contacts?q=a%00b"), 422, "validation_failed", "q")
     assert_error(
-        lead.post(f"/api/v1/campaigns/{demo_campaign.id}/milestones", json={"kind": "other", "title": "a\x00b", "starts_at": "2008-10-01T10:00"}),
-        422, "validation_failed", "title",
+        lead.post(
+            f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+            json={"kind": "other", "title": "a\x00b", "starts_at": "2008-10-01T10:00"},
+        ),
+        422,
+        "validation_failed",
+        "title",
     )
     assert client.get("/programme?region=9%003").status_code == 422

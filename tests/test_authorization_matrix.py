@@ -98,10 +98,7 @@ def urls(app, regions):
                 else:
                     unknown.add(f"{rule.endpoint}: <{name}>")
             args[scope] = values
-        if any(n in fill and n not in ("campaign_id",) for n in rule.arguments):
-            scoped = True
-        else:
-            scoped = False
+        scoped = any(n in fill and n != "campaign_id" for n in rule.arguments)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             try:
                 own = rule.build(args[OWN], append_unknown=False)[1]

@@ -35,7 +35,9 @@ def test_region_feed_has_national_and_that_region_only(client, demo_campaign):
     assert "Conférence de presse — Languedoc Roussillon" in summaries
     assert "Conférence de presse nationale" in summaries
     assert not any("Bretagne" in s for s in summaries)
-    conference = next(e for e in cal.walk("VEVENT") if str(e["summary"]) == "Conférence de presse — Languedoc Roussillon")
+    conference = next(
+        e for e in cal.walk("VEVENT") if str(e["summary"]) == "Conférence de presse — Languedoc Roussillon"
+    )
     start = conference.decoded("dtstart").astimezone(PARIS)
     assert (start.date().isoformat(), start.hour) == ("2008-10-23", 10)
     assert "Club de la Presse" in str(conference["location"])
@@ -47,7 +49,10 @@ def test_unknown_or_revoked_token_stops_working(client, login, make_user, demo_c
     login(make_user("national"))
     page = client.get(f"/campaigns/{demo_campaign.id}").get_data(as_text=True)
     assert old in page
-    assert client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert (
+        client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code
+        == 302
+    )
     assert client.get(f"/calendar/{old}.ics").status_code == 404
     from extensions import db
 
@@ -59,4 +64,7 @@ def test_unknown_or_revoked_token_stops_working(client, login, make_user, demo_c
 def test_regional_coordinator_cannot_revoke_the_feed(client, login, make_user, demo_campaign):
     login(make_user("regional", region="93"))
     page = client.get(f"/campaigns/{demo_campaign.id}/milestones/new").get_data(as_text=True)
-    assert client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code == 403
+    assert (
+        client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code
+        == 403
+    )

@@ -9,9 +9,26 @@ from campaign.models import Campaign, Milestone, Region
 from extensions import db
 
 SEED_NAMES = {
-    "Alsace", "Aquitaine", "Auvergne", "Basse Normandie", "Bourgogne", "Bretagne", "Région Centre", "Franche Comté",
-    "Haute Normandie", "Ile de France", "Languedoc Roussillon", "Limousin", "Lorraine", "Midi-Pyrénées",
-    "Nord-Pas de Calais", "Pays de Loire", "Picardie", "Poitou-Charentes", "Provence-Alpes-Côte d’Azur", "Rhône-Alpes",
+    "Alsace",
+    "Aquitaine",
+    "Auvergne",
+    "Basse Normandie",
+    "Bourgogne",
+    "Bretagne",
+    "Région Centre",
+    "Franche Comté",
+    "Haute Normandie",
+    "Ile de France",
+    "Languedoc Roussillon",
+    "Limousin",
+    "Lorraine",
+    "Midi-Pyrénées",
+    "Nord-Pas de Calais",
+    "Pays de Loire",
+    "Picardie",
+    "Poitou-Charentes",
+    "Provence-Alpes-Côte d’Azur",
+    "Rhône-Alpes",
 }
 
 
@@ -60,7 +77,9 @@ def test_health_and_readiness_follow_the_scheduler_heartbeat(app, client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     never = client.get("/readyz")
     assert never.status_code == 503 and never.get_json()["checks"] == {
-        "database": "ok", "migrations": "ok", "scheduler": "never seen"
+        "database": "ok",
+        "migrations": "ok",
+        "scheduler": "never seen",
     }
     tick(app)  # what the active scheduler does every few seconds
     ready = client.get("/readyz")

@@ -18,7 +18,15 @@ def test_regional_coordinator_cannot_change_another_region_through_the_page(clie
     token = csrf_from(form.get_data(as_text=True))
     response = client.post(
         f"/milestones/{other.id}/edit",
-        data={"csrf_token": token, "title": "Pris", "kind": "other", "region": "53", "status": "done", "owner_id": "0", "starts_at": "2008-09-11T10:00"},
+        data={
+            "csrf_token": token,
+            "title": "Pris",
+            "kind": "other",
+            "region": "53",
+            "status": "done",
+            "owner_id": "0",
+            "starts_at": "2008-09-11T10:00",
+        },
     )
     assert response.status_code == 403
     assert client.post(f"/milestones/{other.id}/done", data={"csrf_token": token}).status_code == 403
@@ -27,7 +35,9 @@ def test_regional_coordinator_cannot_change_another_region_through_the_page(clie
     assert other.title == "Conférence de presse — Bretagne"
 
 
-def test_regional_coordinator_cannot_move_its_milestone_to_another_region_or_national(client, login, make_user, demo_campaign):
+def test_regional_coordinator_cannot_move_its_milestone_to_another_region_or_national(
+    client, login, make_user, demo_campaign
+):
     login(make_user("regional", region="93"))
     own = conference(demo_campaign, "93")
     page = client.get(f"/milestones/{own.id}/edit").get_data(as_text=True)
@@ -35,7 +45,15 @@ def test_regional_coordinator_cannot_move_its_milestone_to_another_region_or_nat
     assert region_select.count("<option") == 1 and 'value="93"' in region_select  # only its own region is offered
     response = client.post(
         f"/milestones/{own.id}/edit",
-        data={"csrf_token": csrf_from(page), "title": own.title, "kind": own.kind, "region": "53", "status": "done", "owner_id": "0", "starts_at": "2008-09-11T10:00"},
+        data={
+            "csrf_token": csrf_from(page),
+            "title": own.title,
+            "kind": own.kind,
+            "region": "53",
+            "status": "done",
+            "owner_id": "0",
+            "starts_at": "2008-09-11T10:00",
+        },
     )
     assert response.status_code == 200 and 'aria-invalid="true"' in response.get_data(as_text=True)
     db.session.refresh(own)
@@ -51,10 +69,22 @@ def test_regional_coordinator_through_the_api(api, make_user, demo_campaign):
     assert paca.get(f"/api/v1/milestones/{other.id}").status_code == 403
     assert paca.patch(f"/api/v1/milestones/{national.id}", json={"title": "Pris"}).status_code == 403
     assert paca.get(f"/api/v1/milestones/{national.id}").status_code == 200  # reads national
-    assert paca.patch(f"/api/v1/milestones/{own.id}", json={"venue": "Maison de l'ESS", "city": "Marseille"}).status_code == 200
+    assert (
+        paca.patch(f"/api/v1/milestones/{own.id}", json={"venue": "Maison de l'ESS", "city": "Marseille"}).status_code
+        == 200
+    )
     assert paca.patch(f"/api/v1/milestones/{own.id}", json={"region": "53"}).status_code == 403
-    assert paca.post(f"/api/v1/campaigns/{demo_campaign.id}/milestones", json={"kind": "other", "title": "X", "starts_at": "2008-10-01T10:00"}).status_code == 403
-    made = paca.post(f"/api/v1/campaigns/{demo_campaign.id}/milestones", json={"kind": "other", "title": "Apéro presse", "starts_at": "2008-10-01T10:00", "region": "93"})
+    assert (
+        paca.post(
+            f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+            json={"kind": "other", "title": "X", "starts_at": "2008-10-01T10:00"},
+        ).status_code
+        == 403
+    )
+    made = paca.post(
+        f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+        json={"kind": "other", "title": "Apéro presse", "starts_at": "2008-10-01T10:00", "region": "93"},
+    )
     assert made.status_code == 201
     listed = paca.get(f"/api/v1/campaigns/{demo_campaign.id}/milestones?per_page=500").get_json()["items"]
     assert {m["region"] for m in listed} == {None, "93"}
@@ -66,7 +96,9 @@ def test_viewer_reads_everything_and_writes_nothing(client, login, api, make_use
     viewer = make_user("viewer")
     own = conference(demo_campaign, "93")
     assert api(viewer).patch(f"/api/v1/milestones/{own.id}", json={"title": "X"}).status_code == 403
-    assert api(viewer).get(f"/api/v1/campaigns/{demo_campaign.id}/milestones").get_json()["total"] == len(demo_campaign.milestones)
+    assert api(viewer).get(f"/api/v1/campaigns/{demo_campaign.id}/milestones").get_json()["total"] == len(
+        demo_campaign.milestones
+    )
     login(viewer)
     assert client.get(f"/campaigns/{demo_campaign.id}/milestones/new").status_code == 403
     assert client.get(f"/milestones/{own.id}/edit").status_code == 403

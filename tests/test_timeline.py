@@ -56,7 +56,9 @@ def test_playbook_refuses_an_event_month_before_the_ag():
 def test_regional_conference_outside_the_press_week_is_flagged(demo_campaign):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assessed = services.assess(demo_campaign, demo_campaign.milestones, now)
-    flagged = [m for m in demo_campaign.milestones if any(w.code == "outside_press_week" for w in assessed[m.id].warnings)]
+    flagged = [
+        m for m in demo_campaign.milestones if any(w.code == "outside_press_week" for w in assessed[m.id].warnings)
+    ]
     assert [m.region.code for m in flagged] == ["91"]
 
 
@@ -64,8 +66,15 @@ def test_milestone_before_its_dependency_is_flagged_and_late_items_are_computed(
     lead = make_user("national")
     national = by_kind(demo_campaign, "national_press_conference")[0]
     early = services.save_milestone(
-        lead, demo_campaign, None,
-        {"kind": "press_release", "title": "Communiqué trop tôt", "starts_at": datetime(2008, 9, 1, 9, 0), "depends_on": [national.id]},
+        lead,
+        demo_campaign,
+        None,
+        {
+            "kind": "press_release",
+            "title": "Communiqué trop tôt",
+            "starts_at": datetime(2008, 9, 1, 9, 0),
+            "depends_on": [national.id],
+        },
     )
     db.session.commit()
     assessed = services.assess(demo_campaign, demo_campaign.milestones, datetime(2026, 1, 1, tzinfo=UTC))
@@ -77,7 +86,10 @@ def test_milestone_before_its_dependency_is_flagged_and_late_items_are_computed(
 
 def test_naive_times_are_read_in_the_campaign_zone(demo_campaign, make_user):
     m = services.save_milestone(
-        make_user("national"), demo_campaign, None, {"kind": "other", "title": "Heure d'été", "starts_at": datetime(2008, 7, 1, 10, 0)}
+        make_user("national"),
+        demo_campaign,
+        None,
+        {"kind": "other", "title": "Heure d'été", "starts_at": datetime(2008, 7, 1, 10, 0)},
     )
     assert m.starts_at == datetime(2008, 7, 1, 8, 0, tzinfo=UTC)
 
@@ -101,7 +113,9 @@ def test_timeline_page_shows_lanes_warnings_and_filters(client, login, make_user
     assert page.count('class="tl-lane"') == 21
     assert "hors de la semaine de la conférence nationale" in page
     assert "en retard" in page  # Limousin's conference was never marked as held
-    filtered = client.get(f"/campaigns/{demo_campaign.id}?region=53&kind=regional_press_conference").get_data(as_text=True)
+    filtered = client.get(f"/campaigns/{demo_campaign.id}?region=53&kind=regional_press_conference").get_data(
+        as_text=True
+    )
     assert filtered.count('class="tl-lane"') == 1 and 'data-lane="53"' in filtered
     assert "Conférence de presse — Bretagne" in filtered and "Conférence de presse — Alsace" not in filtered
     assert "Modifier" not in page  # a viewer writes nothing
@@ -113,8 +127,16 @@ def test_milestone_form_shows_field_errors_and_keeps_nothing(client, login, make
     count = db.session.scalar(select(db.func.count(Milestone.id)))
     response = client.post(
         f"/campaigns/{demo_campaign.id}/milestones/new",
-        data={"csrf_token": csrf_from(form), "title": "", "kind": "other", "region": "", "status": "planned",
-              "owner_id": "0", "starts_at": "2008-10-02T10:00", "ends_at": "2008-10-01T10:00"},
+        data={
+            "csrf_token": csrf_from(form),
+            "title": "",
+            "kind": "other",
+            "region": "",
+            "status": "planned",
+            "owner_id": "0",
+            "starts_at": "2008-10-02T10:00",
+            "ends_at": "2008-10-01T10:00",
+        },
     )
     text = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -137,8 +159,13 @@ def test_playbook_page_creates_a_campaign_for_chosen_regions(client, login, make
     form = client.get("/campaigns/new").get_data(as_text=True)
     response = client.post(
         "/campaigns/new",
-        data={"csrf_token": csrf_from(form), "name": "Mois de l'ESS 2009", "ag_date": "2009-06-18",
-              "event_month_start": "2009-11-01", "regions": ["53", "93"]},
+        data={
+            "csrf_token": csrf_from(form),
+            "name": "Mois de l'ESS 2009",
+            "ag_date": "2009-06-18",
+            "event_month_start": "2009-11-01",
+            "regions": ["53", "93"],
+        },
     )
     assert response.status_code == 302
     campaign = services.current_campaign()
@@ -160,3 +187,12 @@ def test_region_page_leads_to_everything_of_the_region(client, login, make_user,
     assert "Conférence de presse — Provence-Alpes-Côte d’Azur" in page
     for link in ("/regions/93/readiness", "/coverage?region=93", "/contacts?region=93", "/programme?region=93"):
         assert link in page
+
+
+def test_english_is_one_click_away_and_dates_follow(client, login, make_user, demo_campaign):
+    login(make_user("national"))
+    english = client.get(f"/campaigns/{demo_campaign.id}?lang=en").get_data(as_text=True)
+    assert "Dashboard" in english and "New milestone" in english and "19 June 2008" in english
+    assert "regional conference outside the national conference week" in english
+    french = client.get(f"/campaigns/{demo_campaign.id}?lang=fr").get_data(as_text=True)
+    assert "Tableau de bord" in french and "19 juin 2008" in french

@@ -42,7 +42,7 @@ def test_write_preview_schedule_and_watch_a_mailing(
         page.goto(f"{live_server}/templates")
         page.get_by_text("Nouveau modèle").click()
         page.locator("#name").fill("Invitation Marseille")
-        page.get_by_label("Objet").fill("Invitation : {{ campaign.name }}")
+        page.get_by_label("Objet du message").fill("Invitation : {{ campaign.name }}")
         page.get_by_label("Corps HTML").fill(
             "<p>Bonjour {{ contact.first_name }},</p><p>Le {{ conference.starts_at|date_fr }}.</p>"
         )
