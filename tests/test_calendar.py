@@ -68,3 +68,24 @@ def test_regional_coordinator_cannot_revoke_the_feed(client, login, make_user, d
         client.post(f"/campaigns/{demo_campaign.id}/calendar/revoke", data={"csrf_token": csrf_from(page)}).status_code
         == 403
     )
+
+
+def test_user_text_cannot_break_out_of_an_ics_field(client, api, make_user, demo_campaign):
+    hostile = "Point presse\r\nBEGIN:VEVENT\r\nSUMMARY:injecté"
+    before = len(demo_campaign.milestones)
+    made = api(make_user("national")).post(
+        f"/api/v1/campaigns/{demo_campaign.id}/milestones",
+        json={
+            "kind": "other",
+            "title": "Titre",
+            "description": hostile,
+            "city": "Lyon\r\nATTENDEE:x",
+            "starts_at": "2008-10-01T10:00",
+        },
+    )
+    assert made.status_code == 201
+    cal = parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics"))
+    events = [e for e in cal.walk("VEVENT")]
+    assert len(events) == before + 1  # no smuggled event
+    entry = next(e for e in events if str(e["summary"]) == "Titre")
+    assert str(entry["description"]) == hostile and "ATTENDEE" not in entry

@@ -110,3 +110,10 @@ def test_cookies_are_secure_behind_https(app, monkeypatch, _app):
     client = served.test_client()
     cookie = client.get("/login").headers["Set-Cookie"]
     assert cookie.startswith("session=") and "; Secure" in cookie
+
+
+def test_uploads_beyond_the_limit_are_refused_with_413(app, client, api, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    body = {"file": (__import__("io").BytesIO(b"email\n" + b"x@example.org\n" * 200), "contacts.csv")}
+    response = api(make_user("national")).post("/api/v1/contacts/import", data=body, content_type="multipart/form-data")
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
