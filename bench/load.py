@@ -1,11 +1,12 @@
 """Load: Relais under gunicorn (4 workers, PostgreSQL, the large demo) while a mailing is being sent.
 
-    .venv/bin/python bench/load.py [--scales 1000,100000] [--duration 30] [--national 1] [--regional 2] [--public 3]
+    .venv/bin/python bench/load.py [--scales 1000,100000] [--duration 30] [--national 2] [--regional 2] [--public 2] [--mail-rate 1200]
 
 For each scale, in one invocation: a throwaway PostgreSQL database, `db upgrade`, `demo load --scale
 N`, a national lead and two regional coordinators (93) with API tokens, gunicorn -w 4, a delivery
-worker against Postfix's smtp-sink, a mailing to a segment started with the API (template, segment,
-mailing, send-now), then simulated users (threads, stdlib urllib) for a fixed time:
+worker against Postfix's smtp-sink, a mailing to a segment of every contact started with the API
+(template, segment, mailing, send-now) and throttled to --mail-rate so that it sends during the whole
+run with the same load at every scale, then simulated users (threads, stdlib urllib) for a fixed time:
 
 - national lead (session cookie after /login): /, /campaigns/1, /contacts?q=..., /mailings, and
   /api/v1/contacts?region=93 with a bearer token;
@@ -98,7 +99,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def run_scale(scale: int, args) -> dict:
     say(f"\n=== scale {scale:,} contacts ===")
-    with Stack(f"load{scale}", {"RELAIS_MAIL_CONNECTIONS": args.connections}) as stack:
+    extra = {"RELAIS_MAIL_CONNECTIONS": args.connections, "RELAIS_MAIL_RATE_PER_MINUTE": args.mail_rate}
+    with Stack(f"load{scale}", extra) as stack:
         say(f"  database {stack.name}: db upgrade, demo load --scale {scale}")
         took = stack.prepare(scale)
         say(f"  demo generated in {took:.1f} s")
@@ -119,8 +121,12 @@ def run_scale(scale: int, args) -> dict:
             "worker", "mailings", "worker", env={"RELAIS_MAIL_SERVER": "127.0.0.1", "RELAIS_MAIL_PORT": str(smtp)}
         )
         api = Client(base, national_token)
-        mailing_id, audience = start_mailing(api, f"Bench {scale}", {"region": "93"})
-        say(f"  gunicorn -w 4 on :{web}, worker -> smtp-sink :{smtp}; mailing {mailing_id} to segment region 93 ({audience:,} recipients) started")
+        mailing_id, audience = start_mailing(api, f"Bench {scale}", {})
+        while mailing_stats(api, mailing_id).get("sent", 0) == 0:
+            time.sleep(0.2)
+        say(
+            f"  gunicorn -w 4 on :{web}, worker -> smtp-sink :{smtp}; mailing {mailing_id} to a segment of every contact ({audience:,} recipients, {args.mail_rate}/min) sending"
+        )
 
         def national():
             client = Client(base)
@@ -137,7 +143,6 @@ def run_scale(scale: int, args) -> dict:
 
         recorder, stop = Recorder(), threading.Event()
         threads = []
-        seed = 0
         for _ in range(args.national):
             threads.append((national, NATIONAL))
         for i in range(args.regional):
@@ -145,8 +150,7 @@ def run_scale(scale: int, args) -> dict:
         for _ in range(args.public):
             threads.append((lambda: Client(base), PUBLIC))
         workers = []
-        for make, pages in threads:
-            seed += 1
+        for seed, (make, pages) in enumerate(threads, 1):
             thread = threading.Thread(target=simulated_user, args=(make, api, pages, recorder, stop, seed), daemon=True)
             workers.append(thread)
         before = mailing_stats(api, mailing_id)
@@ -202,13 +206,21 @@ def run_scale(scale: int, args) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scales", default="1000,100000", help="comma-separated contact counts (default 1000,100000)")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load per scale (default 30)")
-    parser.add_argument("--national", type=int, default=1, help="simulated national leads (default 1)")
+    parser.add_argument("--national", type=int, default=2, help="simulated national leads (default 2)")
     parser.add_argument("--regional", type=int, default=2, help="simulated regional coordinators (default 2)")
-    parser.add_argument("--public", type=int, default=3, help="simulated public visitors (default 3)")
+    parser.add_argument("--public", type=int, default=2, help="simulated public visitors (default 2)")
     parser.add_argument("--connections", type=int, default=2, help="worker SMTP connections (default 2)")
+    parser.add_argument(
+        "--mail-rate",
+        type=int,
+        default=1200,
+        help="RELAIS_MAIL_RATE_PER_MINUTE of the worker (default 1200: the same sending load at every scale)",
+    )
     args = parser.parse_args()
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
     results = {}
@@ -217,7 +229,9 @@ def main() -> int:
     if len(scales) >= 2:
         small, large = min(scales), max(scales)
         a, b = results[small], results[large]
-        say(f"\n=== p95 at {large:,} contacts / p95 at {small:,} contacts (1.0 = the page does not grow with the data) ===")
+        say(
+            f"\n=== p95 at {large:,} contacts / p95 at {small:,} contacts (1.0 = the page does not grow with the data) ==="
+        )
         say(f"  {'page':38} {'p95 small':>10} {'p95 large':>10} {'ratio':>7} {'ratio/healthz ratio':>20}")
         h = b["healthz"] / a["healthz"] if a["healthz"] else float("nan")
         for key in a["p95"]:
