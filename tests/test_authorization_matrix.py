@@ -204,7 +204,8 @@ def test_every_route_by_every_role(app, demo_everything, make_user, monkeypatch)
         write = method in WRITE_METHODS
         for who, url in (("anonymous", own),):
             status = call(anonymous, method, url).status_code
-            expect(status < 500, who, method, url, status, "no 5xx")
+            # /readyz answers 503 by design while no scheduler keeps time (none runs in tests)
+            expect(status < 500 or endpoint == "ops.readyz", who, method, url, status, "no 5xx")
             if not public:
                 wanted = {401} if api else {302}
                 expect(status in wanted or (not api and status == 400 and write), who, method, url, status, str(wanted))
