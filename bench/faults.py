@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiosmtpd.controller import Controller  # noqa: E402
-from stack import Client, Stack, free_port, mailing_stats, say, start_mailing, wait_port  # noqa: E402
+from stack import Client, Stack, exit_cleanly_on_sigterm, free_port, mailing_stats, say, start_mailing, wait_port  # noqa: E402
 
 CONNECTIONS = 2
 FAST = {
@@ -110,7 +110,10 @@ def wait_mailing(
         stats = mailing_stats(api, mailing_id)
         if stats.get("sent") != seen:
             seen, stalled_since = stats.get("sent"), time.monotonic()
-        reason = give_up(time.monotonic() - stalled_since) if give_up else None
+        stalled = time.monotonic() - stalled_since
+        reason = give_up(stalled) if give_up else None
+        if not reason and stalled > 45:
+            reason = f"no delivery progress for {stalled:.0f} s"
         if reason:
             say(f"  {label}: giving up waiting: {reason}; {progress(stats)}")
             return stats
@@ -481,6 +484,7 @@ def main() -> int:
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds a mailing may take to finish after a fault")
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     checks = Checks()
     for name in args.only.split(","):
         name = name.strip()

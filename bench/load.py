@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import Client, Stack, free_port, mailing_stats, say, start_mailing  # noqa: E402
+from stack import Client, Stack, exit_cleanly_on_sigterm, free_port, mailing_stats, say, start_mailing  # noqa: E402
 
 QUERIES = ("martin", "dupont", "radio", "ess", "bernard", "lefebvre", "presse", "coop")
 
@@ -222,6 +222,7 @@ def main() -> int:
         help="RELAIS_MAIL_RATE_PER_MINUTE of the worker (default 1200: the same sending load at every scale)",
     )
     args = parser.parse_args()
+    exit_cleanly_on_sigterm()
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
     results = {}
     for scale in scales:

@@ -48,6 +48,16 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (and SIGINT, even in a background job) unwinds the stack so databases and processes are removed."""
+
+    def bail(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, bail)
+    signal.signal(signal.SIGINT, bail)
+
+
 def say(*parts) -> None:
     print(*parts, flush=True)
 
@@ -135,14 +145,28 @@ class Stack:
 
     def user(self, email: str, role: str, region: str | None = None) -> str:
         """Create an account and return a bearer token for it."""
-        self.flask("users", "create", email, "--role", role, *(["--region", region] if region else []), "--password-stdin", stdin=PASSWORD + "\n")
+        self.flask(
+            "users",
+            "create",
+            email,
+            "--role",
+            role,
+            *(["--region", region] if region else []),
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
         return self.flask("users", "token", email).strip()
 
     # ---- processes ---------------------------------------------------------------------------
     def start(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (kept for the process's life)
         process = subprocess.Popen(
-            argv, cwd=ROOT, env=dict(self.env, **(env or {})), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env=dict(self.env, **(env or {})),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         self.processes[name] = process
@@ -154,7 +178,16 @@ class Stack:
     def start_gunicorn(self, port: int, workers: int = 4) -> subprocess.Popen:
         process = self.start(
             "gunicorn",
-            [str(VENV / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60", "app:create_app()"],
+            [
+                str(VENV / "gunicorn"),
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "app:create_app()",
+            ],
         )
         wait_port(port, 30)
         return process
@@ -237,7 +270,9 @@ class Client:
         if status != 200 or not match:
             raise RuntimeError(f"login page: {status}, no CSRF token")
         form = urllib.parse.urlencode({"csrf_token": match.group(1).decode(), "email": email, "password": password})
-        status, body = self.request("POST", "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+        status, body = self.request(
+            "POST", "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if status not in (302, 303):
             raise RuntimeError(f"login of {email} answered {status}: {body[:300]!r}")
 
