@@ -21,6 +21,7 @@ the databases and processes it creates are removed at the end, even on Ctrl-C.
 """
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -154,6 +155,7 @@ def run_scale(scale: int, args) -> dict:
             thread = threading.Thread(target=simulated_user, args=(make, api, pages, recorder, stop, seed), daemon=True)
             workers.append(thread)
         before = mailing_stats(api, mailing_id)
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         for thread in workers:
             thread.start()
@@ -163,6 +165,10 @@ def run_scale(scale: int, args) -> dict:
             thread.join(60)
         elapsed = time.monotonic() - started
         after = mailing_stats(api, mailing_id)
+        say(
+            f"  machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
+            "(other processes on the machine share these CPUs: compare ratios, not absolute times)"
+        )
         total = sum(len(v) for v in recorder.times.values())
         errors = sum(len(v) for v in recorder.errors.values())
         say(
