@@ -29,18 +29,7 @@ bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 
 
 def campaign_out(campaign: Campaign) -> dict:
-    data = {
-        c: getattr(campaign, c)
-        for c in (
-            "id",
-            "name",
-            "description",
-            "timezone",
-            "starts_on",
-            "ends_on",
-            "primary_color",
-        )
-    }
+    data = {c: getattr(campaign, c) for c in ("id", *services.CAMPAIGN_FIELDS)}
     data["calendar_url"] = feed_url(campaign)
     return data
 

@@ -20,6 +20,7 @@ from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 
 OPEN_STATUSES = ("planned", "in_progress")
+CAMPAIGN_FIELDS = ("name", "description", "timezone", "starts_on", "ends_on", "primary_color")
 
 
 def zone(name: str) -> ZoneInfo:
@@ -72,14 +73,7 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
     if actor.role not in ("admin", "national"):
         raise PermissionDenied("only the national team manages campaigns")
     campaign = campaign or Campaign()
-    for key in (
-        "name",
-        "description",
-        "timezone",
-        "starts_on",
-        "ends_on",
-        "primary_color",
-    ):
+    for key in CAMPAIGN_FIELDS:
         if key in data:
             setattr(campaign, key, data[key])
     errors = {}
