@@ -6,6 +6,8 @@ sending ⇄ paused (pause / resume);  scheduled → missed (too late: a person d
 anything not finished → cancelled;  sent/paused → sending (retry failed, resend unknown).
 """
 
+from flask_babel import lazy_gettext as _l
+
 from errors import Conflict
 
 STATUSES = ("draft", "submitted", "approved", "scheduled", "sending", "paused", "sent", "cancelled", "missed")
@@ -33,15 +35,26 @@ ACTIVE = frozenset({"scheduled", "sending"})
 FINISHED = frozenset({"sent", "cancelled"})
 
 LABELS = {
-    "draft": "Brouillon",
-    "submitted": "En attente de validation",
-    "approved": "Validé",
-    "scheduled": "Programmé",
-    "sending": "Envoi en cours",
-    "paused": "En pause",
-    "sent": "Envoyé",
-    "cancelled": "Annulé",
-    "missed": "Manqué",
+    "draft": _l("Brouillon"),
+    "submitted": _l("En attente de validation"),
+    "approved": _l("Validé"),
+    "scheduled": _l("Programmé"),
+    "sending": _l("Envoi en cours"),
+    "paused": _l("En pause"),
+    "sent": _l("Envoyé"),
+    "cancelled": _l("Annulé"),
+    "missed": _l("Manqué"),
+}
+
+DELIVERY_LABELS = {
+    "pending": _l("en attente"),
+    "sending": _l("en cours"),
+    "retry": _l("à réessayer"),
+    "sent": _l("envoyé"),
+    "failed": _l("échoué"),
+    "bounced": _l("rejeté"),
+    "skipped": _l("écarté"),
+    "unknown": _l("incertain"),
 }
 
 

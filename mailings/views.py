@@ -207,6 +207,7 @@ def mailing_page(mailing_id: int):
         actions=actions,
         action_labels=ACTIONS,
         labels=states.LABELS,
+        delivery_labels=states.DELIVERY_LABELS,
         confirm=ConfirmForm(),
         schedule_form=ScheduleForm(),
         can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
@@ -222,7 +223,7 @@ def mailing_progress(mailing_id: int):
     return jsonify(
         {
             "status": mailing.status,
-            "status_label": states.LABELS[mailing.status],
+            "status_label": str(states.LABELS[mailing.status]),
             "status_reason": mailing.status_reason,
             "stats": stats,
             "done": done,

@@ -76,7 +76,7 @@ def test_write_preview_schedule_and_watch_a_mailing(
         page.locator("#mailing-status", has_text="Envoyé").wait_for(timeout=15_000)
         log = page.locator("#delivery-log")
         assert log.locator("tbody tr").count() == 20
-        assert log.locator("tbody tr", has_text="e2e000003@example.org").get_by_text("sent").count() == 1
+        assert log.locator("tbody tr", has_text="e2e000003@example.org").get_by_text("envoyé", exact=True).count() == 1
         assert "250" in log.inner_text()
         page.screenshot(path=str(artifacts / "mailing.png"), full_page=True)
         assert len(smtp_server.messages) == 20
