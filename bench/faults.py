@@ -123,9 +123,7 @@ def wait_mailing(
             say(f"  {label}: resume -> {status} {body.get('status') if isinstance(body, dict) else body}")
             continue
         busy = stats.get("pending", 0) + stats.get("sending", 0) + stats.get("retry", 0)
-        if stats.get("status") not in ("sending", None) and not busy:
-            return stats
-        if stats.get("status") == "sent" and not busy:
+        if stats.get("status") not in ("sending", "scheduled", "approved", None) and not busy:
             return stats
         if time.monotonic() - last > 5:
             last = time.monotonic()
@@ -447,7 +445,7 @@ def scenario_postgres(args, checks: Checks) -> None:
             say(f"  mailing {later['id']}: {progress(later_final)}")
             checks.check("postgres", final.get("status") == "sent", "after a restart the mailing finished")
         wire_check(checks, "postgres", stack, sink, "pg", mailing_id, unknown_max=CONNECTIONS)
-        wire_check(checks, "postgres", stack, sink, "pglater", later["id"])
+        wire_check(checks, "pg-later", stack, sink, "pglater", later["id"])
     finally:
         sink.stop()
         stack.close()
