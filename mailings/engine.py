@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
 from contacts.models import Contact, Organisation, Suppression
 from dbtypes import utcnow
@@ -29,6 +30,7 @@ from mailings.composer import Composer, Recipient
 from mailings.models import Delivery, DeliveryWorker, Mailing
 from mailings.transport import Outcome, RateLimiter, SmtpChannel
 
+DATABASE_GONE = (OperationalError, InterfaceError, PendingRollbackError)  # a lost connection, not a bug
 log = logging.getLogger("relais.delivery")
 D = Delivery.__table__
 M = Mailing.__table__
@@ -238,17 +240,29 @@ class Worker:
         return self.worker_id
 
     def unregister(self) -> None:
-        with db.engine.connect() as conn:
-            conn.execute(
-                update(D).where(D.c.worker_id == self.worker_id, D.c.status != "sending").values(worker_id=None)
-            )
-            conn.execute(delete(W).where(W.c.id == self.worker_id))
-            conn.commit()
+        """Leave cleanly: a message still marked `sending` was in doubt when we stopped (`unknown`)."""
+        try:
+            with db.engine.connect() as conn:
+                mine = D.c.worker_id == self.worker_id
+                conn.execute(
+                    update(D)
+                    .where(mine, D.c.status == "sending")
+                    .values(status="unknown", last_error="the worker stopped while sending")
+                )
+                conn.execute(update(D).where(mine).values(worker_id=None))
+                conn.execute(delete(W).where(W.c.id == self.worker_id))
+                conn.commit()
+        except DATABASE_GONE:
+            log.warning("worker %s left without the database: the scheduler recovers its claims", self.worker_id)
         if self.lock_conn is not None:
-            self.lock_conn.execute(text("SELECT pg_advisory_unlock_all()"))
-            self.lock_conn.commit()
-            self.lock_conn.close()
-            self.lock_conn = None
+            try:
+                self.lock_conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                self.lock_conn.commit()
+            except DATABASE_GONE:
+                pass  # the session is gone, and the lock with it
+            finally:
+                self.lock_conn.close()
+                self.lock_conn = None
 
     def heartbeat(self) -> None:
         beat = 0
@@ -256,12 +270,15 @@ class Worker:
             beat += 1
             if beat % 10:
                 continue
-            with self.app.app_context(), db.engine.connect() as conn:
-                prepare_connection(conn)
-                conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
-                conn.commit()
-                if beat % 30 == 0:
-                    recover(conn)
+            try:
+                with self.app.app_context(), db.engine.connect() as conn:
+                    prepare_connection(conn)
+                    conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                    conn.commit()
+                    if beat % 30 == 0:
+                        recover(conn)
+            except DATABASE_GONE as error:
+                log.warning("worker heartbeat: database unavailable (%s)", error)
 
     # running ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -287,26 +304,54 @@ class Worker:
                 self.unregister()
 
     def connection_loop(self, index: int) -> None:
+        """One SMTP connection's loop. A lost database is waited out: the worker does not exit."""
         with self.app.app_context():
             channel = SmtpChannel()
             composers: dict[int, Composer] = {}
-            with db.engine.connect() as conn:
-                prepare_connection(conn)
-                try:
-                    while not self.stop.is_set():
-                        mailing_id, rows = self.claim_next(conn, index)
-                        if rows:
-                            self.deliver(conn, channel, composers, mailing_id, rows)
-                        elif self.once and not self.work_left(conn):
-                            break
-                        else:
-                            self.stop.wait(self.idle)
-                except Exception:
-                    log.exception("delivery connection %s stopped", index)
-                    raise
-                finally:
-                    channel.close()
-                    db.session.remove()
+            try:
+                while not self.stop.is_set():
+                    batch: list = []
+                    try:
+                        with db.engine.connect() as conn:
+                            prepare_connection(conn)
+                            while not self.stop.is_set():
+                                mailing_id, batch = self.claim_next(conn, index)
+                                if batch:
+                                    self.deliver(conn, channel, composers, mailing_id, batch)
+                                    batch = []
+                                elif self.once and not self.work_left(conn):
+                                    return
+                                else:
+                                    self.stop.wait(self.idle)
+                    except DATABASE_GONE as error:
+                        log.warning("delivery connection %s: database unavailable (%s); waiting", index, error)
+                        db.session.remove()
+                        channel.close()
+                        self.settle_after_outage([row.id for row in batch])
+            except Exception:
+                log.exception("delivery connection %s stopped", index)
+                raise
+            finally:
+                channel.close()
+                db.session.remove()
+
+    def settle_after_outage(self, ids: list[int]) -> None:
+        """After losing the database mid-batch: what was being handed over is in doubt, the rest goes back."""
+        while not self.stop.is_set():
+            try:
+                with db.engine.connect() as conn:
+                    if ids:
+                        in_doubt = and_(D.c.id.in_(ids), D.c.worker_id == self.worker_id, D.c.status == "sending")
+                        conn.execute(
+                            update(D).where(in_doubt).values(status="unknown", last_error="database lost while sending")
+                        )
+                        conn.execute(
+                            update(D).where(D.c.id.in_(ids), D.c.worker_id == self.worker_id).values(worker_id=None)
+                        )
+                    conn.commit()
+                return
+            except DATABASE_GONE:
+                self.stop.wait(2.0)
 
     def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""

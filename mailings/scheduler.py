@@ -21,7 +21,7 @@ from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
 from mailings import states
-from mailings.engine import recover
+from mailings.engine import DATABASE_GONE, recover
 from mailings.models import Mailing, SchedulerHeartbeat
 
 log = logging.getLogger("relais.scheduler")
@@ -103,11 +103,23 @@ class Leadership:
         except Exception:  # the session is gone, and the lock with it
             return False
 
+    def forget(self) -> None:
+        """Drop a connection whose session (and so whose lock) is gone."""
+        if self.conn is not None:
+            try:
+                self.conn.invalidate()
+                self.conn.close()
+            except DATABASE_GONE:
+                pass
+            self.conn = None
+
     def release(self) -> None:
         if self.conn is not None:
             try:
                 self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
                 self.conn.commit()
+            except DATABASE_GONE:
+                pass  # the session is gone, and the lock with it
             finally:
                 self.conn.close()
                 self.conn = None
@@ -155,43 +167,53 @@ def remind(app: Flask) -> None:
 def run_scheduler(
     app: Flask, stop: threading.Event, interval: float | None = None, poll: float = 1.0, on_active=None
 ) -> None:
-    """Wait to become the active scheduler, then tick every `interval` seconds until `stop`."""
+    """Stand by until this process holds the lock, tick while it holds it; a lost database sends it back to standby."""
     interval = interval or float(app.config["MAIL_DISPATCH_INTERVAL"])
     leadership = Leadership(app)
+    try:
+        while not stop.is_set():
+            if not wait_for_leadership(leadership, stop, poll):
+                return
+            log.info("scheduler: active (pid %s)", os.getpid())
+            if on_active:
+                on_active()
+            lead(app, leadership, stop, interval, poll)
+    finally:
+        leadership.release()
+
+
+def wait_for_leadership(leadership: "Leadership", stop: threading.Event, poll: float) -> bool:
     announced = False
-    while not leadership.acquire():
+    while not stop.is_set():
+        try:
+            if leadership.acquire():
+                return True
+        except DATABASE_GONE as error:
+            log.warning("scheduler: database unavailable (%s); retrying", error)
+            leadership.forget()
         if not announced:
             log.info("scheduler: another one is active; standing by")
             announced = True
-        if stop.wait(poll):
-            leadership.release()
-            return
-    log.info("scheduler: active (pid %s)", os.getpid())
-    if on_active:
-        on_active()
+        stop.wait(poll)
+    return False
+
+
+def lead(app: Flask, leadership: "Leadership", stop: threading.Event, interval: float, poll: float) -> None:
+    """Tick every `interval` seconds (and send digests every 15 minutes) while the lock is held."""
     timer = BackgroundScheduler(timezone=UTC)
-    timer.add_job(
-        tick,
-        "interval",
-        args=(app,),
-        seconds=interval,
-        next_run_time=datetime.now(UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    timer.add_job(remind, "interval", args=(app,), minutes=15, coalesce=True, max_instances=1, misfire_grace_time=None)
+    every = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    timer.add_job(tick, "interval", args=(app,), seconds=interval, next_run_time=datetime.now(UTC), **every)
+    timer.add_job(remind, "interval", args=(app,), minutes=15, **every)
     timer.start()
     try:
         while not stop.wait(poll):
             with app.app_context():
                 if not leadership.held():
-                    log.error("scheduler: lost the lock; stopping")
-                    break
+                    log.error("scheduler: lost the lock (database gone?); standing by again")
+                    leadership.forget()
+                    return
     finally:
         timer.shutdown(wait=True)
-        with app.app_context():
-            leadership.release()
 
 
 _embedded: dict[str, threading.Event] = {}
