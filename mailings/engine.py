@@ -7,6 +7,7 @@ leaves at most one `sending` row per connection; recovery marks those `unknown`,
 them. A claim points at its worker; a dead worker's claims are released to the others.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -30,8 +31,21 @@ from mailings.composer import Composer, Recipient
 from mailings.models import Delivery, DeliveryWorker, Mailing
 from mailings.transport import Outcome, RateLimiter, SmtpChannel
 
+SERVER_DOWN_PAUSE = 5.0  # seconds a connection waits before trying an unreachable SMTP server again
 DATABASE_GONE = (OperationalError, InterfaceError, PendingRollbackError)  # a lost connection, not a bug
 log = logging.getLogger("relais.delivery")
+
+
+def drop_session() -> None:
+    """End this thread's ORM session, even when its connection died (no rollback on a dead socket)."""
+    try:
+        db.session.remove()
+    except DATABASE_GONE:
+        with contextlib.suppress(*DATABASE_GONE):
+            db.session.registry().invalidate()
+        db.session.registry.clear()
+
+
 D = Delivery.__table__
 M = Mailing.__table__
 W = DeliveryWorker.__table__
@@ -304,54 +318,32 @@ class Worker:
                 self.unregister()
 
     def connection_loop(self, index: int) -> None:
-        """One SMTP connection's loop. A lost database is waited out: the worker does not exit."""
+        """One SMTP connection's loop. A lost database stops the whole worker: its claims can no longer
+        be trusted (the scheduler may already have recovered them), so it leaves and is restarted."""
         with self.app.app_context():
             channel = SmtpChannel()
             composers: dict[int, Composer] = {}
             try:
-                while not self.stop.is_set():
-                    batch: list = []
-                    try:
-                        with db.engine.connect() as conn:
-                            prepare_connection(conn)
-                            while not self.stop.is_set():
-                                mailing_id, batch = self.claim_next(conn, index)
-                                if batch:
-                                    self.deliver(conn, channel, composers, mailing_id, batch)
-                                    batch = []
-                                elif self.once and not self.work_left(conn):
-                                    return
-                                else:
-                                    self.stop.wait(self.idle)
-                    except DATABASE_GONE as error:
-                        log.warning("delivery connection %s: database unavailable (%s); waiting", index, error)
-                        db.session.remove()
-                        channel.close()
-                        self.settle_after_outage([row.id for row in batch])
+                with db.engine.connect() as conn:
+                    prepare_connection(conn)
+                    while not self.stop.is_set():
+                        mailing_id, rows = self.claim_next(conn, index)
+                        if rows:
+                            self.deliver(conn, channel, composers, mailing_id, rows)
+                        elif self.once and not self.work_left(conn):
+                            break
+                        else:
+                            self.stop.wait(self.idle)
+            except DATABASE_GONE as error:
+                log.error("delivery connection %s: database lost (%s); the worker stops", index, error)
+                self.stop.set()
+                raise
             except Exception:
                 log.exception("delivery connection %s stopped", index)
                 raise
             finally:
                 channel.close()
-                db.session.remove()
-
-    def settle_after_outage(self, ids: list[int]) -> None:
-        """After losing the database mid-batch: what was being handed over is in doubt, the rest goes back."""
-        while not self.stop.is_set():
-            try:
-                with db.engine.connect() as conn:
-                    if ids:
-                        in_doubt = and_(D.c.id.in_(ids), D.c.worker_id == self.worker_id, D.c.status == "sending")
-                        conn.execute(
-                            update(D).where(in_doubt).values(status="unknown", last_error="database lost while sending")
-                        )
-                        conn.execute(
-                            update(D).where(D.c.id.in_(ids), D.c.worker_id == self.worker_id).values(worker_id=None)
-                        )
-                    conn.commit()
-                return
-            except DATABASE_GONE:
-                self.stop.wait(2.0)
+                drop_session()
 
     def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
@@ -439,7 +431,7 @@ class Worker:
         sender = composer.from_email
         contacts, suppressed = self.recipients(conn, rows)
         results: list[dict] = []
-        checked_at, streak, done = time.monotonic(), 0, 0
+        checked_at, streak, done, server_down = time.monotonic(), 0, 0, False
         for row in rows:
             if self.stop.is_set() or (time.monotonic() - checked_at > 0.5 and not self.still_sending(conn, mailing_id)):
                 break
@@ -471,6 +463,9 @@ class Worker:
             self.rate.wait()
             outcome = channel.send(sender, row.email, data)
             results.append(self.outcome_result(conn, row, contact, outcome))
+            if outcome.status == "retry" and outcome.code == 0:
+                server_down = True  # no SMTP server to talk to: wait for it, this is no recipient's failure
+                break
             streak = 0 if outcome.status == "sent" else streak + 1
             if outcome.status == "blocked":
                 self.write(conn, results)
@@ -488,6 +483,8 @@ class Worker:
             conn.execute(update(D).where(D.c.id.in_(unsent), D.c.worker_id == self.worker_id).values(worker_id=None))
             conn.commit()
         finish_if_done(conn, mailing_id, utcnow())
+        if server_down:
+            self.stop.wait(SERVER_DOWN_PAUSE)
 
     def still_sending(self, conn: Connection, mailing_id: int) -> bool:
         status = conn.execute(select(M.c.status).where(M.c.id == mailing_id)).scalar()

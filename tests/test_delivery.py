@@ -177,3 +177,45 @@ def test_retry_failed_only_resends_to_the_failed(mail_app, smtp_server, make_con
     mailing = send(mail_app, mailing)
     assert mailing.status == "sent"
     assert {k: len(v) for k, v in smtp_server.by_recipient().items()} == {"a@example.org": 1, "b@example.org": 1}
+
+
+def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
+    mail_app, smtp_server, make_contact, make_mailing, monkeypatch
+):
+    import socket
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    people = [make_contact(email=f"attente{i}@example.org") for i in range(30)]
+    mailing = make_mailing(people)
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setattr(mail_app.extensions["mail"], "port", closed)
+    monkeypatch.setitem(mail_app.config, "MAIL_ERROR_STREAK", 3)
+    worker = Worker(mail_app, connections=2, once=True, idle=0.05)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    threading.Event().wait(2.0)
+    worker.stop.set()
+    thread.join(15)
+    db.session.expire_all()
+    waiting = db.session.get(Mailing, mailing.id)
+    assert waiting.status == "sending"  # not paused: nobody refused anything, the server was away
+    statuses = {d.status for d in deliveries(waiting).values()}
+    assert statuses <= {"pending", "retry"} and "retry" in statuses
+    monkeypatch.setattr(mail_app.extensions["mail"], "port", smtp_server.port)  # the server is back
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.mailing_id == mailing.id)
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    done = send(mail_app, waiting)
+    assert done.status == "sent"
+    received = smtp_server.by_recipient()
+    assert {address: len(got) for address, got in received.items()} == {p.email: 1 for p in people}  # exactly once
