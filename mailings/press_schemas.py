@@ -1,24 +1,10 @@
 """JSON shapes of press relations (they also make the OpenAPI document)."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from mailings.press_models import RSVP_ANSWERS
 
 MAX_ID = 2**31 - 1
-
-
-def no_nul(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError("must not contain NUL characters")
-
-
-class Text(fields.String):
-    """A string PostgreSQL can store: NUL characters are refused with a 422."""
-
-    def __init__(self, *args, **kwargs):
-        extra = kwargs.pop("validate", None)
-        checks = [no_nul] + ([extra] if callable(extra) else list(extra or []))
-        super().__init__(*args, validate=checks, **kwargs)
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
@@ -27,7 +13,7 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a 
 
 class RsvpSchema(Schema):
     contact_id = fields.Integer()
-    answer = Text(allow_none=True, metadata={"description": "yes, no, or null (no answer yet)"})
+    answer = fields.String(allow_none=True, metadata={"description": "yes, no, or null (no answer yet)"})
     answered_at = fields.DateTime(allow_none=True)
     checked_in_at = fields.DateTime(allow_none=True, metadata={"description": "came on the day"})
 
@@ -38,11 +24,11 @@ class ConferenceSchema(Schema):
     title = fields.String(dump_only=True)
     region = fields.String(dump_only=True, allow_none=True)
     starts_at = fields.DateTime(dump_only=True)
-    venue = Text(validate=validate.Length(max=200))
-    city = Text(validate=validate.Length(max=120))
-    address = Text(validate=validate.Length(max=300))
-    speakers = fields.List(Text(validate=validate.Length(max=300)))
-    notes = Text(validate=validate.Length(max=5000))
+    venue = fields.String(validate=validate.Length(max=200))
+    city = fields.String(validate=validate.Length(max=120))
+    address = fields.String(validate=validate.Length(max=300))
+    speakers = fields.List(fields.String(validate=validate.Length(max=300)))
+    notes = fields.String(validate=validate.Length(max=5000))
     invited = fields.Integer(dump_only=True)
     yes = fields.Integer(dump_only=True)
     no = fields.Integer(dump_only=True)
@@ -55,14 +41,14 @@ class ConferencePatchSchema(ConferenceSchema):
 
 
 class SendSchema(Schema):
-    from_name = Text(load_default="", validate=validate.Length(max=120))
-    from_email = Text(load_default="", validate=validate.Length(max=254))
+    from_name = fields.String(load_default="", validate=validate.Length(max=120))
+    from_email = fields.String(load_default="", validate=validate.Length(max=254))
     contact_ids = fields.List(Id(), load_default=list, metadata={"description": "default: region's media"})
 
 
 class SentSchema(Schema):
     mailing_id = fields.Integer()
-    status = Text()
+    status = fields.String()
     recipients = fields.Integer()
 
 
@@ -73,12 +59,12 @@ class CheckInSchema(Schema):
 class ReleaseSchema(Schema):
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
-    region = Text(allow_none=True, load_default=None, metadata={"description": "region code; none = national"})
-    title = Text(required=True, validate=validate.Length(min=1, max=250))
-    city = Text(load_default="", validate=validate.Length(max=120))
-    lead = Text(load_default="", validate=validate.Length(max=3000))
-    body = Text(load_default="", validate=validate.Length(max=20000))
-    press_contact = Text(load_default="", validate=validate.Length(max=1000))
+    region = fields.String(allow_none=True, load_default=None, metadata={"description": "region code; none = national"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
+    city = fields.String(load_default="", validate=validate.Length(max=120))
+    lead = fields.String(load_default="", validate=validate.Length(max=3000))
+    body = fields.String(load_default="", validate=validate.Length(max=20000))
+    press_contact = fields.String(load_default="", validate=validate.Length(max=1000))
     embargo_until = fields.DateTime(
         allow_none=True,
         load_default=None,
@@ -99,28 +85,28 @@ class ReleasePatchSchema(ReleaseSchema):
 
 class RelayReportSchema(Schema):
     contact_id = fields.Integer(allow_none=True)
-    channel = Text()
+    channel = fields.String()
     relayed_on = fields.DateTime()
-    url = Text()
+    url = fields.String()
 
 
 class RelayKitSchema(Schema):
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
     region = fields.String(dump_only=True, allow_none=True)
-    title = Text(required=True, validate=validate.Length(min=1, max=250))
-    texts = Text(load_default="", validate=validate.Length(max=20000))
-    links = fields.List(Text(validate=validate.Length(max=1000)), load_default=list)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=250))
+    texts = fields.String(load_default="", validate=validate.Length(max=20000))
+    links = fields.List(fields.String(validate=validate.Length(max=1000)), load_default=list)
     mailing_id = fields.Integer(dump_only=True, allow_none=True)
     reports = fields.List(fields.Nested(RelayReportSchema), dump_only=True)
 
 
 class OverlapSchema(Schema):
     contact_id = fields.Integer()
-    name = Text()
-    email = Text()
+    name = fields.String()
+    email = fields.String()
     other_mailing_id = fields.Integer()
-    other_mailing_name = Text()
+    other_mailing_name = fields.String()
     other_at = fields.DateTime()
 
 
