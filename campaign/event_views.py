@@ -1,15 +1,17 @@
 """Event pages: the regions' queues and moderation (signed in), the public proposal form and the
 public programme (HTML, printable, embeddable per region, and RFC 5545 feeds)."""
 
-from datetime import date
+from datetime import date, datetime, time
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from accounts.api import PageArgs
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
@@ -274,16 +276,39 @@ def parse_day(value: str | None) -> date | None:
         abort(400, description=_("Date invalide : attendu AAAA-MM-JJ."))
 
 
+FILTER_ARGS = ("region", "theme", "type", "from", "to")
+
+
+def filter_args() -> dict:
+    """The programme's filters as given, to keep them in pager and feed links."""
+    return {key: request.args[key] for key in FILTER_ARGS if request.args.get(key)}
+
+
+def page_number() -> int:
+    """`?page=N`, checked as the API's PageArgs do (1 to 10^6); anything else is a 400."""
+    try:
+        return PageArgs(only=("page",)).load({"page": request.args.get("page") or 1})["page"]
+    except ValidationError:
+        abort(400, description=_("Numéro de page invalide."))
+
+
 @public.route("/programme")
 def programme():
     campaign = the_campaign()
-    filters = programme_filters(campaign)
-    found = events.public_events(campaign, **filters)
+    filters, page = programme_filters(campaign), page_number()
+    found = events.public_events(campaign, **filters, page=page)
+    pages = events.programme_pages(found["total"])
+    if page > pages:
+        abort(404)
     types, themes = events.vocabulary(campaign)
     return render_template(
         "programme/index.html",
         campaign=campaign,
-        events=found,
+        events=found["items"],
+        total=found["total"],
+        page=page,
+        pages=pages,
+        args=filter_args(),
         filters=filters,
         regions=active_regions(),
         types=types,
@@ -293,20 +318,42 @@ def programme():
 
 @public.route("/programme.ics")
 def programme_ics():
+    """The selection as an RFC 5545 feed, bounded to events ending from 30 days ago (at most 1,000;
+    see events.feed_events), with an ETag and Last-Modified so subscribers' polls cost a 304."""
     campaign = the_campaign()
     filters = programme_filters(campaign)
     title = f"{campaign.name} — programme" + (f" — {filters['region'].name}" if filters["region"] else "")
-    body = calendar.programme_calendar(campaign, events.public_events(campaign, **filters), request.host, title)
-    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=programme.ics"})
+    now = utcnow()
+    found = events.feed_events(campaign, now, **filters)
+    window = now.astimezone(services.zone(campaign.timezone)).date()
+    tag, modified = events.feed_version(
+        found, request.host, title, campaign.timezone, window, sorted(filter_args().items())
+    )
+    response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=programme.ics"})
+    response.set_etag(tag, weak=True)  # weak: DTSTAMP differs between two renderings of the same feed
+    response.last_modified = modified
+    response.cache_control.no_cache = True  # always ask, a 304 is cheap
+    if response.make_conditional(request).status_code == 304:
+        return response
+    response.set_data(calendar.programme_calendar(campaign, found, request.host, title))
+    return response
 
 
 @public.route("/programme/embed/<code>")
 def embed(code: str):
-    """One region's programme, to put in an iframe on the chamber's own website."""
+    """One region's programme, to put in an iframe on the chamber's own website: its next events
+    (from today in the campaign's zone; the whole programme once the campaign is over), one page."""
     campaign = the_campaign()
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
-    found = events.public_events(campaign, region=region)
-    response = make_response(render_template("programme/embed.html", campaign=campaign, region=region, events=found))
+    tz = campaign.timezone
+    today = utcnow().astimezone(services.zone(tz)).date()
+    since = services.to_utc(datetime.combine(today, time()), tz) if today <= campaign.ends_on else None
+    found = events.public_events(campaign, region=region, ends_from=since)
+    response = make_response(
+        render_template(
+            "programme/embed.html", campaign=campaign, region=region, events=found["items"], total=found["total"]
+        )
+    )
     # Any chamber's website may frame this page (frame-ancestors overrides X-Frame-Options).
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors *"

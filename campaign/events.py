@@ -5,15 +5,19 @@ approved on second thought and an approved one withdrawn (rejected, with a reaso
 events are ever public.
 """
 
+import hashlib
 import logging
 from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy import delete, func, select
+from sqlalchemy import cast, delete, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import selectinload
 
-from accounts.models import User
+from accounts.api import paginate
+from accounts.models import AuditEntry, User
 from accounts.scoping import WRITERS, readable, require_read, require_write
 from campaign.federation_models import EventVocabulary, ProposalAttempt
 from campaign.models import Campaign, Event, Region
@@ -64,6 +68,7 @@ TRANSITIONS = {
     "rejected": ("approved",),
 }
 MAX_THEMES = 5
+PROGRAMME_PAGE = 50  # events per page of the public programme
 TEXT_LIMITS = {
     "title": 200,
     "type": 60,
@@ -143,6 +148,51 @@ def events_query(actor: User, campaign: Campaign, region_code: str | None = None
     return query.order_by(Event.starts_at, Event.id)
 
 
+def has_theme(theme: str):
+    """SQL condition: the event's JSON list of themes holds exactly `theme`.
+
+    Compared as JSON values, never as text patterns, so quotes, `%`, `_` or backslashes in a theme
+    need no escaping and a theme never matches inside a longer one: SQLite walks the list with
+    `json_each`, PostgreSQL tests jsonb containment (`themes::jsonb @> '["<theme>"]'`, which is also
+    false, not an error, for a row whose value is not a list).
+    """
+    if db.engine.dialect.name == "postgresql":
+        wanted = func.jsonb_build_array(theme)
+        return cast(Event.themes, JSONB).op("@>")(wanted)
+    elements = func.json_each(Event.themes).table_valued("value")
+    return select(1).select_from(elements).where(elements.c.value == theme).exists()
+
+
+def public_query(
+    campaign: Campaign,
+    region: Region | None = None,
+    theme: str | None = None,
+    type_: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    ends_from: datetime | None = None,
+):
+    """The select() of the approved events matching the programme's filters, by (start, id)."""
+    query = select(Event).where(Event.campaign_id == campaign.id, Event.status == "approved")
+    if region is not None:
+        query = query.where(Event.region_id == region.id)
+    if type_:
+        query = query.where(Event.type == type_)
+    if theme:
+        query = query.where(has_theme(theme))
+    tz = campaign.timezone
+    if date_from:
+        query = query.where(
+            func.coalesce(Event.ends_at, Event.starts_at) >= to_utc(datetime.combine(date_from, time()), tz)
+        )
+    if ends_from:
+        query = query.where(func.coalesce(Event.ends_at, Event.starts_at) >= ends_from)
+    if date_to:
+        end = to_utc(datetime.combine(date_to + timedelta(days=1), time()), tz)
+        query = query.where(Event.starts_at < end)
+    return query.order_by(Event.starts_at, Event.id)
+
+
 def public_events(
     campaign: Campaign,
     region: Region | None = None,
@@ -150,25 +200,57 @@ def public_events(
     type_: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[Event]:
-    """Approved events only: nothing proposed or rejected is ever public."""
-    query = select(Event).where(Event.campaign_id == campaign.id, Event.status == "approved")
-    if region is not None:
-        query = query.where(Event.region_id == region.id)
-    if type_:
-        query = query.where(Event.type == type_)
-    tz = campaign.timezone
-    if date_from:
-        query = query.where(
-            func.coalesce(Event.ends_at, Event.starts_at) >= to_utc(datetime.combine(date_from, time()), tz)
-        )
-    if date_to:
-        end = to_utc(datetime.combine(date_to + timedelta(days=1), time()), tz)
-        query = query.where(Event.starts_at < end)
-    events = db.session.scalars(query.order_by(Event.starts_at, Event.id)).all()
-    if theme:  # themes are a JSON list: filtered here, the same way on every engine
-        events = [e for e in events if theme in (e.themes or [])]
-    return events
+    *,
+    ends_from: datetime | None = None,
+    page: int = 1,
+    per_page: int = PROGRAMME_PAGE,
+) -> dict:
+    """One page of the approved events (nothing proposed or rejected is ever public), filtered in
+    SQL and ordered by (start, id): `{"items", "page", "per_page", "total"}` as the API's pages.
+
+    `ends_from` keeps the events still running at or after that moment (the embed's "from today",
+    the .ics feed's window).
+    """
+    query = public_query(campaign, region, theme, type_, date_from, date_to, ends_from)
+    query = query.options(selectinload(Event.region))
+    return paginate(query, {"page": page, "per_page": per_page})
+
+
+def programme_pages(total: int, per_page: int = PROGRAMME_PAGE) -> int:
+    """How many pages a programme of `total` events takes (one, even when empty)."""
+    return max(1, -(-total // per_page))
+
+
+FEED_PAST_DAYS = 30
+FEED_LIMIT = 1000
+
+
+def feed_events(campaign: Campaign, now: datetime, **filters) -> list[Event]:
+    """The .ics feed's events. A subscribed calendar cannot turn pages, so the feed is bounded
+    instead: events ending from 30 days before today (the campaign's zone) onward, at most 1,000,
+    by start. Older events drop out of subscriptions, as in Indico's category feeds."""
+    today = now.astimezone(zone(campaign.timezone)).date()
+    since = to_utc(datetime.combine(today - timedelta(days=FEED_PAST_DAYS), time()), campaign.timezone)
+    return public_events(campaign, **filters, ends_from=since, per_page=FEED_LIMIT)["items"]
+
+
+def feed_version(events: list[Event], *context) -> tuple[str, datetime | None]:
+    """ETag and Last-Modified of a feed of `events` rendered with `context` (filters, title...).
+
+    Events carry no `updated_at`, so the tag hashes what the feed shows of each event (an edit,
+    an approval or a withdrawal changes it), and Last-Modified is the latest of their creation and
+    of the last audited change to any event (a change to a description or themes alone moves the
+    tag, not this date).
+    """
+    digest = hashlib.sha256(repr(context).encode())
+    for e in events:
+        shown = (e.id, e.title, e.type, e.description, e.starts_at, e.ends_at, e.city, e.venue)
+        digest.update(repr(shown).encode())
+    changed = db.session.scalar(
+        select(AuditEntry.at).where(AuditEntry.entity == Event.__tablename__).order_by(AuditEntry.at.desc()).limit(1)
+    )
+    moments = [e.created_at for e in events] + ([changed] if changed else [])
+    return digest.hexdigest()[:32], max(moments, default=None)
 
 
 # ---- writing ------------------------------------------------------------------------------------

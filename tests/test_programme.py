@@ -1,13 +1,18 @@
-"""The public programme: approved events only, filters, French dates, .ics feeds parsed with icalendar."""
+"""The public programme: approved events only, filters, French dates, pages of 50, .ics feeds
+(bounded to recent and coming events, with conditional GET) parsed with icalendar."""
 
-from datetime import datetime
+import html as htmllib
+import re
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from campaign import event_demo
+from campaign import event_demo, events
 from campaign.models import Event
+from dbtypes import utcnow
 from extensions import db
 
 
@@ -53,7 +58,19 @@ def test_filters_by_region_theme_type_and_date(client, programme):
     assert client.get("/programme?region=XX").status_code == 404
 
 
+def move_programme(campaign, first_day: date) -> timedelta:
+    """Shift the 2008 demo (campaign dates and events) so that it opens on `first_day`."""
+    shift = first_day - campaign.starts_on
+    campaign.starts_on, campaign.ends_on = campaign.starts_on + shift, campaign.ends_on + shift
+    for e in all_events():
+        e.starts_at += shift
+        e.ends_at = e.ends_at + shift if e.ends_at else None
+    db.session.commit()
+    return shift
+
+
 def test_calendar_feed_per_region(client, programme):
+    move_programme(programme, date.today() + timedelta(days=7))
     response = client.get("/programme.ics?region=91")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     cal = Calendar.from_ical(response.data)
@@ -61,7 +78,8 @@ def test_calendar_feed_per_region(client, programme):
     expected = {e for e in all_events() if e.status == "approved" and e.region.code == "91"}
     assert {str(v["SUMMARY"]) for v in entries} == {e.title for e in expected}
     colloque = next(v for v in entries if "Colloque" in str(v["SUMMARY"]))
-    assert colloque.decoded("DTSTART") == datetime(2008, 11, 6, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    expected_start = next(e for e in expected if "Colloque" in e.title).starts_at
+    assert colloque.decoded("DTSTART") == expected_start.astimezone(ZoneInfo("Europe/Paris"))
     assert "Montpellier" in str(colloque["LOCATION"])
     assert len({str(v["UID"]) for v in entries}) == len(entries)
     everything = Calendar.from_ical(client.get("/programme.ics").data)
@@ -79,3 +97,156 @@ def test_region_page_can_be_embedded(client, programme):
     assert "<nav" not in html
     assert client.get("/programme/embed/XX").status_code == 404
     assert "<iframe" in client.get("/programme?region=93").get_data(as_text=True).replace("&lt;", "<")
+
+
+# ---- pages, SQL filters, feed window and conditional GET -----------------------------------------
+
+
+def add_event(campaign, regions, title: str, starts_at: datetime, **fields) -> Event:
+    fields = {"region_id": regions[fields.pop("region", "93")].id, "status": "approved", "themes": [], **fields}
+    event = Event(campaign_id=campaign.id, title=title, starts_at=starts_at, type="Forum", **fields)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def shown_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'data-event-id="(\d+)"', html)]
+
+
+def pager_links(html: str) -> dict[str, dict]:
+    nav = re.search(r'<nav class="pager[^"]*".*?</nav>', html, re.S).group(0)
+    links = re.findall(r'<a href="([^"]+)" rel="(prev|next)"', nav)
+    return {rel: parse_qs(urlsplit(htmllib.unescape(href)).query) for href, rel in links}
+
+
+@pytest.fixture
+def many(demo_campaign, regions):
+    """120 approved events in Provence (one an hour), and a few elsewhere or not approved."""
+    start = datetime(2008, 11, 3, 8, tzinfo=UTC)
+    made = [
+        add_event(demo_campaign, regions, f"Rencontre {n:03d}", start + timedelta(hours=n), themes=["Insertion"])
+        for n in range(120)
+    ]
+    add_event(demo_campaign, regions, "Ailleurs", start, region="91", themes=["Insertion"])
+    add_event(demo_campaign, regions, "En attente", start, status="proposed", themes=["Insertion"])
+    db.session.commit()
+    return made
+
+
+def test_programme_pages_by_fifty_in_start_order(client, many):
+    first = client.get("/programme?region=93").get_data(as_text=True)
+    assert shown_ids(first) == [e.id for e in many[:50]]
+    assert "120 événements" in first and "Page 1 sur 3" in first
+    second = client.get("/programme?region=93&page=2").get_data(as_text=True)
+    assert shown_ids(second) == [e.id for e in many[50:100]]
+    last = client.get("/programme?region=93&page=3").get_data(as_text=True)
+    assert shown_ids(last) == [e.id for e in many[100:]]
+    assert 'rel="next"' not in last
+    everywhere = client.get("/programme").get_data(as_text=True)
+    assert "121 événements" in everywhere and 'class="pager' in everywhere
+
+
+def test_pager_links_keep_the_filters(client, many):
+    html = client.get("/programme?region=93&theme=Insertion&type=Forum&from=2008-11-01&page=2").get_data(as_text=True)
+    links = pager_links(html)
+    filters = {"region": ["93"], "theme": ["Insertion"], "type": ["Forum"], "from": ["2008-11-01"]}
+    assert links["prev"] == {**filters, "page": ["1"]}
+    assert links["next"] == {**filters, "page": ["3"]}
+    feed = re.search(r'href="(/programme\.ics[^"]*)"', html).group(1)
+    assert parse_qs(urlsplit(htmllib.unescape(feed)).query) == filters  # the feed link has no page
+    following = client.get("/programme", query_string={k: v[0] for k, v in links["next"].items()})
+    assert shown_ids(following.get_data(as_text=True)) == [e.id for e in many[100:]]
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.5", "1000001", "99999999999999999999999"])
+def test_bad_page_numbers_are_refused(client, many, page):
+    assert client.get(f"/programme?page={page}").status_code == 400
+
+
+def test_a_page_beyond_the_last_is_not_found_and_an_empty_programme_has_one(client, many):
+    assert client.get("/programme?region=93&page=4").status_code == 404
+    assert client.get("/programme?region=93&page=1000000").status_code == 404
+    empty = client.get("/programme?region=53&page=1")
+    assert empty.status_code == 200 and "Aucun événement" in empty.get_data(as_text=True)
+
+
+def test_theme_filter_is_exact_in_sql_even_with_quotes_and_percent(client, demo_campaign, regions):
+    day = datetime(2008, 11, 12, 9, tzinfo=UTC)
+    tricky = ['100 % "bio" l\'été', "Élections prud'homales"]
+    wanted = add_event(demo_campaign, regions, "La bonne", day, themes=tricky)
+    add_event(demo_campaign, regions, "Joker %", day, themes=['100 x "bio" l\'été'])  # `%` as a wildcard would match
+    add_event(demo_campaign, regions, "Plus long", day, themes=["100 % \"bio\" l'été et l'hiver"])
+    add_event(demo_campaign, regions, "Souligné", day, themes=["Elections_prud"])
+    db.session.commit()
+    for theme in tricky:
+        page = events.public_events(demo_campaign, theme=theme)
+        assert [e.id for e in page["items"]] == [wanted.id] and page["total"] == 1  # counted by the database
+        assert shown_ids(client.get("/programme", query_string={"theme": theme}).get_data(as_text=True)) == [wanted.id]
+    for theme in ("%", "_", "100", "bio", '"', "Elections_prud'"):
+        assert events.public_events(demo_campaign, theme=theme)["total"] == 0
+
+
+def feed_titles(response) -> set[str]:
+    return {str(v["SUMMARY"]) for v in Calendar.from_ical(response.data).walk("VEVENT")}
+
+
+def test_feed_keeps_recent_and_coming_events_only(client, demo_campaign, regions):
+    now = utcnow()
+    add_event(
+        demo_campaign, regions, "Fini il y a 40 jours", now - timedelta(days=41), ends_at=now - timedelta(days=40)
+    )
+    add_event(
+        demo_campaign, regions, "Fini il y a 20 jours", now - timedelta(days=21), ends_at=now - timedelta(days=20)
+    )
+    add_event(
+        demo_campaign,
+        regions,
+        "Commencé il y a 40 jours, en cours",
+        now - timedelta(days=40),
+        ends_at=now + timedelta(days=2),
+    )
+    add_event(demo_campaign, regions, "La semaine prochaine", now + timedelta(days=7))
+    db.session.commit()
+    response = client.get("/programme.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert feed_titles(response) == {
+        "Fini il y a 20 jours",
+        "Commencé il y a 40 jours, en cours",
+        "La semaine prochaine",
+    }
+    assert "terminés depuis plus de 30 jours en sortent" in client.get("/programme").get_data(as_text=True)
+
+
+def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, regions, make_user):
+    now = utcnow()
+    add_event(demo_campaign, regions, "Déjà là", now + timedelta(days=3))
+    proposal = add_event(demo_campaign, regions, "Proposé", now + timedelta(days=4), status="proposed")
+    db.session.commit()
+    first = client.get("/programme.ics?region=93")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag and modified and feed_titles(first) == {"Déjà là"}
+    again = client.get("/programme.ics?region=93", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    assert client.get("/programme.ics?region=93", headers={"If-Modified-Since": modified}).status_code == 304
+    other = client.get("/programme.ics?region=91", headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag  # the filters are part of the tag
+
+    events.moderate(make_user("national"), db.session.get(Event, proposal.id), "approved")
+    db.session.commit()
+    fresh = client.get("/programme.ics?region=93", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
+    assert feed_titles(fresh) == {"Déjà là", "Proposé"}
+
+
+def test_embed_shows_one_page_of_coming_events_and_links_to_the_rest(client, demo_campaign, regions):
+    today = date.today()
+    demo_campaign.starts_on, demo_campaign.ends_on = today - timedelta(days=10), today + timedelta(days=20)
+    now = utcnow()
+    add_event(demo_campaign, regions, "Hier", now - timedelta(days=1))
+    coming = [add_event(demo_campaign, regions, f"Bientôt {n:02d}", now + timedelta(hours=n + 1)) for n in range(60)]
+    db.session.commit()
+    html = client.get("/programme/embed/93").get_data(as_text=True)
+    assert shown_ids(html) == [e.id for e in coming[:50]]
+    assert "Voir tout le programme (60 événements)" in html
+    assert re.search(r'href="http://[^"]*/programme\?region=93"', html)
