@@ -126,7 +126,11 @@ class Event(db.Model):
     """An event of the month in one region, proposed by an organiser and moderated by its chamber."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_campaign_region_status", "campaign_id", "region_id", "status"),)
+    __table_args__ = (
+        Index("ix_events_campaign_region_status", "campaign_id", "region_id", "status"),
+        # The public programme: approved events of a campaign, counted and ordered by (start, id).
+        Index("ix_events_campaign_status_start", "campaign_id", "status", "starts_at", "id"),
+    )
     __audit__ = (
         "title",
         "type",
@@ -155,6 +159,7 @@ class Event(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="proposed")
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
     region: Mapped[Region] = relationship()
