@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
 from accounts.api import paginate
-from accounts.models import AuditEntry, User
+from accounts.models import User
 from accounts.scoping import WRITERS, readable, require_read, require_write
 from campaign.federation_models import EventVocabulary, ProposalAttempt
 from campaign.models import Campaign, Event, Region
@@ -225,32 +225,37 @@ FEED_PAST_DAYS = 30
 FEED_LIMIT = 1000
 
 
-def feed_events(campaign: Campaign, now: datetime, **filters) -> list[Event]:
-    """The .ics feed's events. A subscribed calendar cannot turn pages, so the feed is bounded
-    instead: events ending from 30 days before today (the campaign's zone) onward, at most 1,000,
-    by start. Older events drop out of subscriptions, as in Indico's category feeds."""
+def feed_since(campaign: Campaign, now: datetime) -> datetime:
+    """Where the .ics feed's window starts. A subscribed calendar cannot turn pages, so the feed is
+    bounded: until the campaign has ended, events ending from 30 days before today (the campaign's
+    zone) onward, so past events drop out of subscriptions as in Indico's category feeds; once it has
+    ended (`ends_on` before today), everything from the campaign's first day: static history."""
     today = now.astimezone(zone(campaign.timezone)).date()
-    since = to_utc(datetime.combine(today - timedelta(days=FEED_PAST_DAYS), time()), campaign.timezone)
+    first = campaign.starts_on if campaign.ends_on < today else today - timedelta(days=FEED_PAST_DAYS)
+    return to_utc(datetime.combine(first, time()), campaign.timezone)
+
+
+def feed_events(campaign: Campaign, since: datetime, **filters) -> list[Event]:
+    """The .ics feed's events: the approved events matching `filters` that end at or after `since`
+    (see feed_since), at most 1,000, by start."""
     return public_events(campaign, **filters, ends_from=since, per_page=FEED_LIMIT)["items"]
 
 
-def feed_version(events: list[Event], *context) -> tuple[str, datetime | None]:
-    """ETag and Last-Modified of a feed of `events` rendered with `context` (filters, title...).
+def feed_version(campaign: Campaign, since: datetime, filters: dict, *context) -> tuple[str, datetime | None]:
+    """ETag and Last-Modified of the feed of the events from `since` matching `filters`, rendered
+    with `context` (the filters as given, title...), without loading a row.
 
-    Events carry no `updated_at`, so the tag hashes what the feed shows of each event (an edit,
-    an approval or a withdrawal changes it), and Last-Modified is the latest of their creation and
-    of the last audited change to any event (a change to a description or themes alone moves the
-    tag, not this date).
+    One aggregate over the feed's whole window (the same conditions, uncapped, on the programme's
+    index): how many events and their latest `updated_at`. An addition, an approval or any edit
+    moves the latest change; a withdrawal, a deletion or a move out of the selection lowers the
+    count; `since` is in the tag, so it changes when the window moves. Last-Modified is the latest
+    change: a removal alone does not move it, only the tag (clients that send If-None-Match, as
+    calendar clients do, see it at once).
     """
-    digest = hashlib.sha256(repr(context).encode())
-    for e in events:
-        shown = (e.id, e.title, e.type, e.description, e.starts_at, e.ends_at, e.city, e.venue)
-        digest.update(repr(shown).encode())
-    changed = db.session.scalar(
-        select(AuditEntry.at).where(AuditEntry.entity == Event.__tablename__).order_by(AuditEntry.at.desc()).limit(1)
-    )
-    moments = [e.created_at for e in events] + ([changed] if changed else [])
-    return digest.hexdigest()[:32], max(moments, default=None)
+    query = public_query(campaign, **filters, ends_from=since).order_by(None)
+    count, latest = db.session.execute(query.with_only_columns(func.count(Event.id), func.max(Event.updated_at))).one()
+    digest = hashlib.sha256(repr((context, since, count, latest)).encode())
+    return digest.hexdigest()[:32], latest
 
 
 # ---- writing ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 import html as htmllib
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -58,19 +58,7 @@ def test_filters_by_region_theme_type_and_date(client, programme):
     assert client.get("/programme?region=XX").status_code == 404
 
 
-def move_programme(campaign, first_day: date) -> timedelta:
-    """Shift the 2008 demo (campaign dates and events) so that it opens on `first_day`."""
-    shift = first_day - campaign.starts_on
-    campaign.starts_on, campaign.ends_on = campaign.starts_on + shift, campaign.ends_on + shift
-    for e in all_events():
-        e.starts_at += shift
-        e.ends_at = e.ends_at + shift if e.ends_at else None
-    db.session.commit()
-    return shift
-
-
 def test_calendar_feed_per_region(client, programme):
-    move_programme(programme, date.today() + timedelta(days=7))
     response = client.get("/programme.ics?region=91")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     cal = Calendar.from_ical(response.data)
@@ -78,8 +66,7 @@ def test_calendar_feed_per_region(client, programme):
     expected = {e for e in all_events() if e.status == "approved" and e.region.code == "91"}
     assert {str(v["SUMMARY"]) for v in entries} == {e.title for e in expected}
     colloque = next(v for v in entries if "Colloque" in str(v["SUMMARY"]))
-    expected_start = next(e for e in expected if "Colloque" in e.title).starts_at
-    assert colloque.decoded("DTSTART") == expected_start.astimezone(ZoneInfo("Europe/Paris"))
+    assert colloque.decoded("DTSTART") == datetime(2008, 11, 6, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
     assert "Montpellier" in str(colloque["LOCATION"])
     assert len({str(v["UID"]) for v in entries}) == len(entries)
     everything = Calendar.from_ical(client.get("/programme.ics").data)
@@ -191,7 +178,14 @@ def feed_titles(response) -> set[str]:
     return {str(v["SUMMARY"]) for v in Calendar.from_ical(response.data).walk("VEVENT")}
 
 
-def test_feed_keeps_recent_and_coming_events_only(client, demo_campaign, regions):
+def run_campaign_now(campaign) -> None:
+    """Date the campaign around today, so that it is running."""
+    today = date.today()
+    campaign.starts_on, campaign.ends_on = today - timedelta(days=60), today + timedelta(days=20)
+
+
+def test_running_campaign_feed_keeps_recent_and_coming_events_only(client, demo_campaign, regions):
+    run_campaign_now(demo_campaign)
     now = utcnow()
     add_event(
         demo_campaign, regions, "Fini il y a 40 jours", now - timedelta(days=41), ends_at=now - timedelta(days=40)
@@ -218,6 +212,32 @@ def test_feed_keeps_recent_and_coming_events_only(client, demo_campaign, regions
     assert "terminés depuis plus de 30 jours en sortent" in client.get("/programme").get_data(as_text=True)
 
 
+def test_ended_campaign_feed_is_its_whole_history(client, demo_campaign, regions):
+    last_year = date.today().year - 1
+    demo_campaign.starts_on, demo_campaign.ends_on = date(last_year, 11, 1), date(last_year, 11, 30)
+    opening = datetime(last_year, 11, 2, 9, tzinfo=UTC)
+    add_event(demo_campaign, regions, "Ouverture", opening, ends_at=opening + timedelta(hours=2))
+    add_event(demo_campaign, regions, "Clôture", datetime(last_year, 11, 29, 18, tzinfo=UTC), region="91")
+    add_event(demo_campaign, regions, "Avant la campagne", datetime(last_year, 10, 1, 9, tzinfo=UTC))
+    db.session.commit()
+    response = client.get("/programme.ics")
+    assert response.status_code == 200 and feed_titles(response) == {"Ouverture", "Clôture"}
+    assert feed_titles(client.get("/programme.ics?region=91")) == {"Clôture"}
+    assert client.get("/programme.ics", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_ended_campaign_feed_version_does_not_move_with_the_days(app, programme):
+    """Static history: the window, hence the tag, is the same whichever day a subscriber polls."""
+    now = utcnow()
+    days = [now, now + timedelta(days=1), now + timedelta(days=400)]
+    first_day = datetime.combine(programme.starts_on, time(), tzinfo=ZoneInfo("Europe/Paris"))
+    assert {events.feed_since(programme, day) for day in days} == {first_day.astimezone(UTC)}
+    versions = {events.feed_version(programme, events.feed_since(programme, day), {}, "ctx") for day in days}
+    assert len(versions) == 1
+    tag, modified = versions.pop()
+    assert modified == max(e.updated_at for e in all_events() if e.status == "approved")
+
+
 def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, regions, make_user):
     now = utcnow()
     add_event(demo_campaign, regions, "Déjà là", now + timedelta(days=3))
@@ -237,6 +257,32 @@ def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, reg
     fresh = client.get("/programme.ics?region=93", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
     assert feed_titles(fresh) == {"Déjà là", "Proposé"}
+
+    already = db.session.scalar(db.select(Event).where(Event.title == "Déjà là"))
+    events.moderate(make_user("national"), already, "rejected", "Annulé par l'organisateur")
+    db.session.commit()
+    withdrawn = client.get("/programme.ics?region=93", headers={"If-None-Match": fresh.headers["ETag"]})
+    assert withdrawn.status_code == 200 and feed_titles(withdrawn) == {"Proposé"}  # one fewer: a new tag
+
+
+def test_editing_only_a_description_changes_etag_and_last_modified(client, demo_campaign, regions, make_user):
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    event = add_event(
+        demo_campaign, regions, "Forum", utcnow() + timedelta(days=3), created_at=an_hour_ago, updated_at=an_hour_ago
+    )
+    db.session.commit()
+    first = client.get("/programme.ics")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.last_modified == an_hour_ago.replace(microsecond=0)
+
+    events.save_event(make_user("national"), demo_campaign, event, {"description": "Avec un atelier en plus."})
+    db.session.commit()
+    assert event.updated_at > an_hour_ago  # set by the model on every update
+    by_tag = client.get("/programme.ics", headers={"If-None-Match": etag})
+    assert by_tag.status_code == 200 and by_tag.headers["ETag"] != etag
+    assert by_tag.last_modified == event.updated_at.replace(microsecond=0) > first.last_modified
+    by_date = client.get("/programme.ics", headers={"If-Modified-Since": modified})
+    assert by_date.status_code == 200 and "Avec un atelier en plus." in by_date.get_data(as_text=True)
 
 
 def test_embed_shows_one_page_of_coming_events_and_links_to_the_rest(client, demo_campaign, regions):
