@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -108,6 +109,12 @@ def date_fr(value: date | datetime | None) -> str:
         value = value.date()
     if not isinstance(value, date):
         raise ValidationFailed("date_fr expects a date")
+    return long_french_date(value)
+
+
+@lru_cache(maxsize=1024)
+def long_french_date(value: date) -> str:
+    """Babel's formatting costs more than the rest of a message: every recipient shares the dates."""
     return format_date(value, "EEEE d MMMM y", locale="fr")
 
 

@@ -7,8 +7,20 @@ UNSUBSCRIBE_SALT = "relais-unsubscribe"
 RSVP_SALT = "relais-rsvp"
 
 
+class KeyedSigner(Signer):
+    """itsdangerous's Signer, its derived key computed once instead of once per signature
+    (a mailing signs three links per recipient)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        if getattr(self, "_derived", None) is None:
+            self._derived = super().derive_key()
+        return self._derived
+
+
 def signer(salt: str, secret: str | None = None) -> Signer:
-    return Signer(secret or current_app.config["SECRET_KEY"], salt=salt)
+    return KeyedSigner(secret or current_app.config["SECRET_KEY"], salt=salt)
 
 
 def unsubscribe_token(contact_id: int | None, mailing_id: int | None, sign: Signer | None = None) -> str:

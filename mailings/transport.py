@@ -1,7 +1,7 @@
 """The one path to SMTP: a reused Flask-Mail connection and what each answer means.
 
-The SMTP dialogue is driven step by step (MAIL, RCPT, DATA, body, final dot) so that a dropped
-connection can be told apart: before the end of DATA nothing was accepted (safe to retry); after
+The SMTP dialogue is driven by hand (MAIL, RCPT, DATA pipelined when the server offers PIPELINING,
+then body and final dot) so that a dropped connection can be told apart: before the end of DATA nothing was accepted (safe to retry); after
 the final dot the server may have queued the message (in doubt: `unknown`, never resent).
 """
 
@@ -59,6 +59,9 @@ class SmtpChannel:
         self.timeout = timeout or current_app.config.get("MAIL_SMTP_TIMEOUT", 30)
         self.connection = None
         self.smtp: smtplib.SMTP | None = None
+        self.envelope: tuple[str, str] | None = None  # between begin() and finish()
+        self.pipelined = False
+        self.failure: Outcome | None = None
 
     def open(self) -> None:
         self.connection = mail.connect()
@@ -71,6 +74,9 @@ class SmtpChannel:
         self.smtp.ehlo_or_helo_if_needed()
 
     def close(self) -> None:
+        if self.envelope is not None:  # stopped between begin() and finish(): QUIT would become message text
+            self.abandon()
+            self.envelope = None
         if self.smtp is not None:
             try:
                 self.smtp.quit()
@@ -86,20 +92,38 @@ class SmtpChannel:
 
     def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
         """Hand one message over; never raises for SMTP or network trouble."""
-        handed = False
+        self.begin(sender, recipient)
+        return self.finish(data)
+
+    def begin(self, sender: str, recipient: str) -> None:
+        """Open the transaction. With PIPELINING (RFC 2920) MAIL, RCPT and DATA leave in one packet and
+        their answers are read by `finish`: the engine commits its `sending` mark meanwhile."""
+        self.envelope = (sender, recipient)
+        self.pipelined = False
+        self.failure = None
         try:
             if self.smtp is None:
                 self.open()
+            if self.smtp.has_extn("pipelining"):
+                self.smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+                self.pipelined = True
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            self.abandon()
+            self.failure = Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
+
+    def finish(self, data: bytes) -> Outcome:
+        """Read the envelope's answers, send the body and the final dot, and say what became of it."""
+        if self.envelope is None:
+            raise RuntimeError("finish() without begin()")
+        (sender, recipient), self.envelope = self.envelope, None
+        if self.failure is not None:
+            return self.failure
+        handed = False
+        try:
             smtp = self.smtp
-            code, resp = smtp.docmd("MAIL", f"FROM:<{sender}>")
-            if code != 250:
-                return self._refused(code, resp)
-            code, resp = smtp.docmd("RCPT", f"TO:<{recipient}>")
-            if code not in (250, 251):
-                return self._refused(code, resp)
-            code, resp = smtp.docmd("DATA")
-            if code != 354:
-                return self._refused(code, resp)
+            refused = self._envelope_answers(smtp) if self.pipelined else self._envelope_steps(smtp, sender, recipient)
+            if refused is not None:
+                return refused
             body = data.replace(b"\r\n.", b"\r\n..")
             if body.startswith(b"."):
                 body = b"." + body
@@ -119,6 +143,38 @@ class SmtpChannel:
             if handed:
                 return Outcome("unknown", 0, f"connection lost after the end of DATA: {error}")
             return Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
+
+    def _envelope_steps(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> Outcome | None:
+        """MAIL, RCPT, DATA one round trip each (servers without PIPELINING); None when 354 came."""
+        for verb, argument, expected in (
+            ("MAIL", f"FROM:<{sender}>", (250,)),
+            ("RCPT", f"TO:<{recipient}>", (250, 251)),
+        ):
+            code, resp = smtp.docmd(verb, argument)
+            if code not in expected:
+                return self._refused(code, resp)
+        code, resp = smtp.docmd("DATA")
+        return None if code == 354 else self._refused(code, resp)
+
+    def _envelope_answers(self, smtp: smtplib.SMTP) -> Outcome | None:
+        """The three pipelined answers; the first refusal decides (the later answers only follow it)."""
+        answers = []
+        for _ in range(3):
+            answers.append(smtp.getreply())
+            code = answers[-1][0]
+            if code == 421 or code == -1:  # the server is closing: no further answer will come
+                return self._refused(code, answers[-1][1])
+        (mail_code, mail_resp), (rcpt_code, rcpt_resp), (data_code, data_resp) = answers
+        if mail_code == 250 and rcpt_code in (250, 251) and data_code == 354:
+            return None
+        if data_code == 354:  # a server that opened DATA for a refused envelope: close it empty
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        if mail_code != 250:
+            return self._refused(mail_code, mail_resp)
+        if rcpt_code not in (250, 251):
+            return self._refused(rcpt_code, rcpt_resp)
+        return self._refused(data_code, data_resp)
 
     def _refused(self, code: int, resp: bytes) -> Outcome:
         outcome = classify(code, reply_text(resp))

@@ -4,7 +4,7 @@
 Behaviours: "250", "421", "451", "550 5.1.1", "550 5.7.1" (answered at RCPT), "drop-before-dot"
 (the connection is cut before the message is complete), "drop-after-dot" (the message is received,
 then the connection is cut before the answer), "slow" (answers after `slow_seconds`), "reject-data"
-(554 5.6.0 after the final dot).
+(554 5.6.0 after the final dot). The server advertises PIPELINING unless `handler.pipelining` is False.
 """
 
 import asyncio
@@ -43,7 +43,14 @@ class Handler:
     attempts: Counter = field(default_factory=Counter)
     slow_seconds: float = 0.3
     every_message_delay: float = 0.0
+    pipelining: bool = True  # advertised like Postfix does; False for a server without it
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     def next_behaviour(self, address: str) -> str:
         with self.lock:

@@ -4,6 +4,7 @@ import hashlib
 import re
 from email.utils import parseaddr
 
+import pytest
 from sqlalchemy import select
 
 from contacts.models import Contact, Suppression
@@ -81,7 +82,9 @@ def test_each_recipient_gets_one_personal_message(mail_app, smtp_server, make_co
         assert d.status == "sent" and d.attempts == 1 and d.sent_at and d.response.startswith("250")
 
 
-def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact, make_mailing):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "step-by-step"])
+def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact, make_mailing, pipelining):
+    smtp_server.handler.pipelining = pipelining
     plans = {
         "ok@example.org": ("250",),
         "later@example.org": ("451", "250"),
