@@ -208,3 +208,21 @@ def test_the_audience_joins_lists_segments_and_contacts(app, make_contact, make_
         db.session.execute(select(Delivery.contact_id, Delivery.status).where(Delivery.mailing_id == mailing.id)).all()
     )
     assert statuses == {listed.id: "pending", media[0].id: "pending", media[1].id: "skipped", other.id: "pending"}
+
+
+def test_links_signed_by_plain_itsdangerous_still_work(client, make_contact, app):
+    """Links in messages already sent were signed by itsdangerous's own Signer: they keep working."""
+    from itsdangerous import Signer
+
+    from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, read_rsvp_token
+
+    person = make_contact(email="ancien@example.org")
+    old = Signer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).sign(f"{person.id}.0").decode()
+    assert old == unsubscribe_token(person.id, 0)
+    assert client.post(f"/unsubscribe/{old}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Contact, person.id).opted_out
+    with app.app_context():
+        rsvp = Signer(app.config["SECRET_KEY"], salt=RSVP_SALT).sign(f"{person.id}.7.yes").decode()
+        assert read_rsvp_token(rsvp) == (person.id, 7, "yes")
+        assert read_rsvp_token(rsvp[:-2] + "xx") is None
