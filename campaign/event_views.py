@@ -319,18 +319,17 @@ def programme():
 @public.route("/programme.ics")
 def programme_ics():
     """The selection as an RFC 5545 feed, bounded (see events.feed_since: 30 days back while the
-    campaign runs, its whole span once it has ended; 1,000 events at most), with an ETag and
-    Last-Modified from one aggregate, so a subscriber's unchanged poll costs a 304 and no rows."""
+    campaign runs, its whole span once it has ended; 1,000 events at most), with an ETag from one
+    aggregate, so a subscriber's unchanged poll costs a 304 and no rows."""
     campaign = the_campaign()
     filters = programme_filters(campaign)
     title = f"{campaign.name} — programme" + (f" — {filters['region'].name}" if filters["region"] else "")
     since = events.feed_since(campaign, utcnow())
-    tag, modified = events.feed_version(
+    tag = events.feed_version(
         campaign, since, filters, request.host, title, campaign.timezone, sorted(filter_args().items())
     )
     response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=programme.ics"})
     response.set_etag(tag, weak=True)  # weak: DTSTAMP differs between two renderings of the same feed
-    response.last_modified = modified
     response.cache_control.no_cache = True  # always ask, a 304 is cheap
     if response.make_conditional(request).status_code == 304:
         return response

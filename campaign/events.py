@@ -241,21 +241,20 @@ def feed_events(campaign: Campaign, since: datetime, **filters) -> list[Event]:
     return public_events(campaign, **filters, ends_from=since, per_page=FEED_LIMIT)["items"]
 
 
-def feed_version(campaign: Campaign, since: datetime, filters: dict, *context) -> tuple[str, datetime | None]:
-    """ETag and Last-Modified of the feed of the events from `since` matching `filters`, rendered
-    with `context` (the filters as given, title...), without loading a row.
+def feed_version(campaign: Campaign, since: datetime, filters: dict, *context) -> str:
+    """The ETag of the feed of the events from `since` matching `filters`, rendered with `context`
+    (the filters as given, title...), without loading a row.
 
     One aggregate over the feed's whole window (the same conditions, uncapped, on the programme's
     index): how many events and their latest `updated_at`. An addition, an approval or any edit
     moves the latest change; a withdrawal, a deletion or a move out of the selection lowers the
-    count; `since` is in the tag, so it changes when the window moves. Last-Modified is the latest
-    change: a removal alone does not move it, only the tag (clients that send If-None-Match, as
-    calendar clients do, see it at once).
+    count; `since` is in the tag, so it changes when the window moves. No Last-Modified is derived
+    from it: a removal leaves the latest change where it was, and a client polling with
+    If-Modified-Since alone would keep a withdrawn event.
     """
     query = public_query(campaign, **filters, ends_from=since).order_by(None)
     count, latest = db.session.execute(query.with_only_columns(func.count(Event.id), func.max(Event.updated_at))).one()
-    digest = hashlib.sha256(repr((context, since, count, latest)).encode())
-    return digest.hexdigest()[:32], latest
+    return hashlib.sha256(repr((context, since, count, latest)).encode()).hexdigest()[:32]
 
 
 # ---- writing ------------------------------------------------------------------------------------

@@ -234,8 +234,6 @@ def test_ended_campaign_feed_version_does_not_move_with_the_days(app, programme)
     assert {events.feed_since(programme, day) for day in days} == {first_day.astimezone(UTC)}
     versions = {events.feed_version(programme, events.feed_since(programme, day), {}, "ctx") for day in days}
     assert len(versions) == 1
-    tag, modified = versions.pop()
-    assert modified == max(e.updated_at for e in all_events() if e.status == "approved")
 
 
 def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, regions, make_user):
@@ -244,11 +242,11 @@ def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, reg
     proposal = add_event(demo_campaign, regions, "Proposé", now + timedelta(days=4), status="proposed")
     db.session.commit()
     first = client.get("/programme.ics?region=93")
-    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert etag and modified and feed_titles(first) == {"Déjà là"}
+    etag = first.headers["ETag"]
+    assert etag and feed_titles(first) == {"Déjà là"}
+    assert "Last-Modified" not in first.headers  # a removal could not move it: dates would hide withdrawals
     again = client.get("/programme.ics?region=93", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
-    assert client.get("/programme.ics?region=93", headers={"If-Modified-Since": modified}).status_code == 304
     other = client.get("/programme.ics?region=91", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.headers["ETag"] != etag  # the filters are part of the tag
 
@@ -263,26 +261,25 @@ def test_feed_answers_304_until_the_programme_changes(client, demo_campaign, reg
     db.session.commit()
     withdrawn = client.get("/programme.ics?region=93", headers={"If-None-Match": fresh.headers["ETag"]})
     assert withdrawn.status_code == 200 and feed_titles(withdrawn) == {"Proposé"}  # one fewer: a new tag
+    by_date = client.get("/programme.ics?region=93", headers={"If-Modified-Since": "Sun, 29 Nov 2099 00:00:00 GMT"})
+    assert by_date.status_code == 200 and feed_titles(by_date) == {"Proposé"}
 
 
-def test_editing_only_a_description_changes_etag_and_last_modified(client, demo_campaign, regions, make_user):
+def test_editing_only_a_description_changes_the_etag(client, demo_campaign, regions, make_user):
     an_hour_ago = utcnow() - timedelta(hours=1)
     event = add_event(
         demo_campaign, regions, "Forum", utcnow() + timedelta(days=3), created_at=an_hour_ago, updated_at=an_hour_ago
     )
     db.session.commit()
-    first = client.get("/programme.ics")
-    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert first.last_modified == an_hour_ago.replace(microsecond=0)
+    etag = client.get("/programme.ics").headers["ETag"]
+    assert client.get("/programme.ics", headers={"If-None-Match": etag}).status_code == 304
 
     events.save_event(make_user("national"), demo_campaign, event, {"description": "Avec un atelier en plus."})
     db.session.commit()
     assert event.updated_at > an_hour_ago  # set by the model on every update
     by_tag = client.get("/programme.ics", headers={"If-None-Match": etag})
     assert by_tag.status_code == 200 and by_tag.headers["ETag"] != etag
-    assert by_tag.last_modified == event.updated_at.replace(microsecond=0) > first.last_modified
-    by_date = client.get("/programme.ics", headers={"If-Modified-Since": modified})
-    assert by_date.status_code == 200 and "Avec un atelier en plus." in by_date.get_data(as_text=True)
+    assert "Avec un atelier en plus." in by_tag.get_data(as_text=True)
 
 
 def test_embed_shows_one_page_of_coming_events_and_links_to_the_rest(client, demo_campaign, regions):
