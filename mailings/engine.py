@@ -4,7 +4,13 @@ The database is the truth. A connection thread claims a batch of deliveries in o
 transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, one atomic UPDATE on SQLite), then for each
 one commits `sending` (together with the previous one's result) before the hand-over, so a crash
 leaves at most one `sending` row per connection; recovery marks those `unknown`, never resends
-them. A claim points at its worker; a dead worker's claims are released to the others.
+them. A claim points at its worker; a dead worker's claims are released to the others, and a mark is
+only written while the claim is still the worker's own, so a worker never hands over a message that
+was taken back from it.
+
+A lost database does not stop a worker: each connection keeps what the database has not heard yet
+(the answers it got, the message it marked but did not hand over), waits for the database, records
+those facts, and goes on, under its old identity when it still holds it, or as a new worker.
 """
 
 import contextlib
@@ -16,11 +22,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import Flask, current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 
@@ -77,8 +84,35 @@ RESULT_THEN_SENDING = (  # PostgreSQL only: a data-modifying CTE makes both upda
     "WITH result AS (UPDATE deliveries SET status=%(b_status)s, response=%(b_response)s, last_error=%(b_error)s, "
     "sent_at=%(b_sent)s, next_attempt_at=%(b_next)s, worker_id=NULL, updated_at=%(b_now)s WHERE id=%(b_id)s) "
     "UPDATE deliveries SET status='sending', attempts=attempts+1, message_id=%(s_mid)s, updated_at=%(s_now)s "
-    "WHERE id=%(s_id)s"
+    "WHERE id=%(s_id)s AND worker_id=%(s_w)s AND status IN ('pending', 'retry')"
 )
+SETTLE_RESULT = (
+    update(D)
+    .where(D.c.id == bindparam("b_id"), D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown")))
+    .values(
+        status=bindparam("b_status"),
+        response=bindparam("b_response"),
+        last_error=bindparam("b_error"),
+        sent_at=bindparam("b_sent"),
+        next_attempt_at=bindparam("b_next"),
+        worker_id=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))
+
+
+class IdentityLost(Exception):
+    """Our worker row was recovered by another process while we ran."""
+
+
+@dataclass
+class Flight:
+    """What one connection knows that the database has not recorded yet."""
+
+    results: list[dict] = field(default_factory=list)  # answers (and skips) to write with the next mark
+    marked: tuple[int, str] | None = None  # (delivery, message id) marked `sending`, not yet handed over
 
 
 def email_hash(email: str) -> str:
@@ -172,6 +206,10 @@ def recover(conn: Connection, now: datetime | None = None, dead_after: int | Non
     for worker in workers:
         if not worker_is_dead(conn, worker, now, dead_after):
             continue
+        gone = conn.execute(delete(W).where(W.c.id == worker.id, W.c.heartbeat_at == worker.heartbeat_at))
+        if gone.rowcount != 1:  # it beat meanwhile (back from a lost database): alive after all
+            conn.rollback()
+            continue
         in_doubt = conn.execute(
             update(D)
             .where(D.c.worker_id == worker.id, D.c.status == "sending")
@@ -183,7 +221,6 @@ def recover(conn: Connection, now: datetime | None = None, dead_after: int | Non
             )
         ).rowcount
         conn.execute(update(D).where(D.c.worker_id == worker.id).values(worker_id=None))
-        conn.execute(delete(W).where(W.c.id == worker.id))
         conn.commit()
         recovered += in_doubt
         log.warning("recovered worker %s (pid %s on %s): %s in doubt", worker.id, worker.pid, worker.host, in_doubt)
@@ -279,6 +316,10 @@ class Worker:
         self.stop = threading.Event()
         self.worker_id: int | None = None
         self.lock_conn: Connection | None = None
+        self.generation = 0  # how many times the worker came back from a lost database
+        self.rejoining = threading.Lock()
+        self.identity_lost = threading.Event()  # the heartbeat found our row gone: come back as a new worker
+        self.owed: list[dict] = []  # facts the database must still hear (see `settle`)
         self.rotation = 0
         self.sqlite_lock = WriterQueue(app)  # SQLite has one writer: queue here, not in its busy-sleep loop
 
@@ -294,10 +335,34 @@ class Worker:
             ).scalar_one()
             conn.commit()
         if is_postgres():
-            self.lock_conn = db.engine.connect()
-            self.lock_conn.execute(text("SELECT pg_advisory_lock(:c, :w)"), {"c": LOCK_CLASS, "w": self.worker_id})
-            self.lock_conn.commit()
+            self.hold_lock()
         return self.worker_id
+
+    def hold_lock(self) -> bool:
+        """PostgreSQL: hold our advisory lock on a connection of its own (it says we are alive)."""
+        self.drop_lock()
+        self.lock_conn = db.engine.connect()
+        got = self.lock_conn.execute(
+            text("SELECT pg_try_advisory_lock(:c, :w)"), {"c": LOCK_CLASS, "w": self.worker_id}
+        ).scalar()
+        self.lock_conn.commit()
+        return bool(got)
+
+    def drop_lock(self) -> None:
+        if self.lock_conn is not None:
+            with contextlib.suppress(*DATABASE_GONE):
+                self.lock_conn.close()
+            self.lock_conn = None
+
+    def lock_alive(self) -> bool:
+        if self.lock_conn is None:
+            return False
+        try:
+            self.lock_conn.execute(text("SELECT 1"))
+            self.lock_conn.commit()
+            return True
+        except DATABASE_GONE:
+            return False
 
     def unregister(self) -> None:
         """Leave cleanly: a message still marked `sending` was in doubt when we stopped (`unknown`)."""
@@ -333,8 +398,11 @@ class Worker:
             try:
                 with self.app.app_context(), db.engine.connect() as conn:
                     prepare_connection(conn)
-                    conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                    beat_row = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
                     conn.commit()
+                    if beat_row.rowcount == 0 and not self.identity_lost.is_set():
+                        log.warning("worker %s was recovered by another process: it comes back anew", self.worker_id)
+                        self.identity_lost.set()
                     if beat % 30 == 0:
                         recover(conn)
             except DATABASE_GONE as error:
@@ -365,32 +433,143 @@ class Worker:
             self.sqlite_lock.close()
 
     def connection_loop(self, index: int) -> None:
-        """One SMTP connection's loop. A lost database stops the whole worker: its claims can no longer
-        be trusted (the scheduler may already have recovered them), so it leaves and is restarted."""
+        """One SMTP connection's loop; a lost database is waited for (`rejoin`), not a reason to stop."""
         with self.app.app_context():
             channel = SmtpChannel()
             composers: dict[int, Composer] = {}
             try:
-                with db.engine.connect() as conn, self.marks_connection() as marks:
-                    prepare_connection(conn)
-                    while not self.stop.is_set():
-                        mailing_id, rows = self.claim_next(conn, index)
-                        if rows:
-                            self.deliver(conn, channel, composers, mailing_id, rows, marks)
-                        elif self.once and not self.work_left(conn):
-                            break
-                        else:
-                            self.stop.wait(self.idle)
-            except DATABASE_GONE as error:
-                log.error("delivery connection %s: database lost (%s); the worker stops", index, error)
-                self.stop.set()
-                raise
+                while not self.stop.is_set():
+                    generation = self.generation
+                    try:
+                        self.serve(index, channel, composers)
+                        return
+                    except (*DATABASE_GONE, IdentityLost) as error:
+                        channel.close()  # a transaction in progress is abandoned, never completed
+                        drop_session()
+                        log.warning("delivery connection %s: database lost (%s); waiting for it", index, error)
+                        self.rejoin(generation)
             except Exception:
                 log.exception("delivery connection %s stopped", index)
                 raise
             finally:
                 channel.close()
                 drop_session()
+
+    def serve(self, index: int, channel: SmtpChannel, composers: dict) -> None:
+        with db.engine.connect() as conn, self.marks_connection() as marks:
+            prepare_connection(conn)
+            while not self.stop.is_set():
+                mailing_id, rows = self.claim_next(conn, index)
+                if rows:
+                    self.deliver(conn, channel, composers, mailing_id, rows, marks)
+                elif self.once and not self.work_left(conn):
+                    return
+                else:
+                    self.stop.wait(self.idle)
+
+    # coming back from a lost database ------------------------------------------------------
+    def owe(self, flight: "Flight") -> None:
+        """Keep what the database has not heard: answers we got, and the message marked `sending`
+        that was never handed over (the envelope is abandoned, so it never arrives)."""
+        with self.rejoining:
+            self.owed.extend(r for r in flight.results if r.get("b_mid"))
+            if flight.marked is not None:
+                self.owed.append({"b_id": flight.marked[0], "b_mid": flight.marked[1], "not_handed": True})
+
+    def registered(self, conn: Connection) -> bool:
+        found = conn.execute(select(W.c.id).where(W.c.id == self.worker_id)).first()
+        conn.commit()
+        return found is not None
+
+    def rejoin(self, generation: int) -> None:
+        """Wait for the database, tell it what we owe, and make sure we still are the worker it knows."""
+        pause_for = 0.5
+        while not self.stop.is_set():
+            try:
+                with self.rejoining, db.engine.connect() as conn:
+                    prepare_connection(conn)
+                    self.settle(conn)
+                    if generation == self.generation:  # the first connection back does it for all
+                        self.reclaim_identity(conn)
+                        self.generation += 1
+                return
+            except DATABASE_GONE as error:
+                log.info("database still unavailable (%s); next try in %.1f s", error, pause_for)
+                self.stop.wait(pause_for)
+                pause_for = min(pause_for * 2, SERVER_DOWN_PAUSE)
+
+    def settle(self, conn: Connection) -> None:
+        """Record what we owe, in one transaction. Each fact names the row by its message id: it applies
+        whether our mark is still there or a recovery already made it `unknown`, and never elsewhere."""
+        if not self.owed:
+            return
+        now = utcnow()
+        settled = 0
+        for fact in self.owed:
+            if fact.get("not_handed"):
+                settled += conn.execute(
+                    update(D)
+                    .where(
+                        D.c.id == fact["b_id"], D.c.message_id == fact["b_mid"], D.c.status.in_(("sending", "unknown"))
+                    )
+                    .values(
+                        status=case((D.c.attempts <= 1, "pending"), else_="retry"),
+                        attempts=D.c.attempts - 1,
+                        next_attempt_at=now,
+                        worker_id=None,
+                        last_error="",
+                        updated_at=now,
+                    )
+                ).rowcount
+                continue
+            params = {key: value for key, value in fact.items() if key in SETTLE_KEYS}
+            done = conn.execute(SETTLE_RESULT, params).rowcount
+            if done and fact["b_status"] == "bounced":
+                self.suppress(conn, fact["b_contact"], fact["b_email"], now)
+            settled += done
+        conn.commit()
+        log.warning("recorded %s delivery facts kept while the database was away", settled)
+        self.owed = []
+
+    def reclaim_identity(self, conn: Connection) -> None:
+        """Still us (our row is there and we hold our lock again)? Otherwise leave that identity as a
+        dead worker would be left, and register anew; the claims of the old one are free again."""
+        if is_postgres() and not self.lock_alive():
+            self.hold_lock()
+        holding = not is_postgres() or self.lock_alive()
+        if holding and not self.identity_lost.is_set():
+            beat = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+            conn.commit()
+            if beat.rowcount == 1:
+                # The batches cut short are free again: a connection still sending one of them finds
+                # its next mark refused (the claim is no longer ours) and stops there.
+                conn.execute(
+                    update(D)
+                    .where(D.c.worker_id == self.worker_id, D.c.status.in_(("pending", "retry")))
+                    .values(worker_id=None)
+                )
+                conn.commit()
+                log.warning("worker %s is back", self.worker_id)
+                return
+        old = self.worker_id
+        mine = D.c.worker_id == old
+        conn.execute(
+            update(D)
+            .where(mine, D.c.status == "sending")
+            .values(status="unknown", last_error="the worker lost the database while sending", updated_at=utcnow())
+        )
+        conn.execute(update(D).where(mine).values(worker_id=None))
+        conn.execute(delete(W).where(W.c.id == old))
+        self.worker_id = conn.execute(
+            insert(W)
+            .values(host=socket.gethostname(), pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow())
+            .returning(W.c.id)
+        ).scalar_one()
+        conn.commit()
+        if is_postgres():
+            self.hold_lock()
+        self.identity_lost.clear()
+        log.warning("worker %s is back as worker %s", old, self.worker_id)
 
     @contextlib.contextmanager
     def marks_connection(self):
@@ -405,6 +584,8 @@ class Worker:
 
     def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
+        if self.identity_lost.is_set():
+            raise IdentityLost(f"worker {self.worker_id} was recovered by another process")
         ids = conn.execute(select(M.c.id).where(M.c.status == "sending").order_by(M.c.id)).scalars().all()
         conn.commit()
         if not ids:
@@ -494,10 +675,19 @@ class Worker:
     ) -> None:
         """Send one claimed batch; one commit per message carries the previous result and the next `sending`."""
         composer = self.composer(composers, mailing_id)
+        flight = Flight()
+        try:
+            self.deliver_rows(conn, channel, composer, mailing_id, rows, marks, flight)
+        except DATABASE_GONE:
+            self.owe(flight)
+            raise
+
+    def deliver_rows(self, conn, channel, composer, mailing_id: int, rows: list, marks, flight: "Flight") -> None:
+        results = flight.results
         sender = composer.from_email
         contacts, suppressed = self.recipients(conn, rows)
-        results: list[dict] = []
         checked_at, streak, done, server_down = time.monotonic(), 0, 0, False
+        lost = False
         for row in rows:
             if self.stop.is_set() or (time.monotonic() - checked_at > 0.5 and not self.still_sending(conn, mailing_id)):
                 break
@@ -526,27 +716,38 @@ class Worker:
                 continue
             self.rate.wait()
             channel.begin(sender, row.email)  # the envelope travels while the mark is committed
-            self.write(conn, results, {"b_id": row.id, "b_mid": message_id, "b_now": now}, marks)
-            results = []
+            flight.marked = (row.id, message_id)
+            sending = {"b_id": row.id, "b_mid": message_id, "b_now": now, "b_w": self.worker_id}
+            marked = self.write(conn, results, sending, marks)
+            results.clear()
+            if not marked:  # the claim was taken back (we were thought dead): not ours to send any more
+                channel.close()
+                flight.marked = None
+                lost = True
+                if not self.registered(conn):
+                    self.identity_lost.set()
+                break
             outcome = channel.finish(data)
-            results.append(self.outcome_result(conn, row, contact, outcome))
+            flight.marked = None
+            results.append(self.outcome_result(row, contact, outcome, message_id))
             if outcome.status == "retry" and outcome.code == 0:
                 server_down = True  # no SMTP server to talk to: wait for it, this is no recipient's failure
                 break
             streak = 0 if outcome.status == "sent" else streak + 1
             if outcome.status == "blocked":
                 self.write(conn, results)
-                results = []
+                results.clear()
                 pause(conn, mailing_id, f"the server refuses the sender: {outcome.text}")
                 break
             if streak >= self.streak_limit:
                 self.write(conn, results)
-                results = []
+                results.clear()
                 pause(conn, mailing_id, f"{streak} failures in a row, the last one: {outcome.text}")
                 break
         self.write(conn, results)
+        results.clear()
         unsent = [r.id for r in rows[done:]]
-        if unsent:
+        if unsent and not lost:
             conn.execute(update(D).where(D.c.id.in_(unsent), D.c.worker_id == self.worker_id).values(worker_id=None))
             conn.commit()
         finish_if_done(conn, mailing_id, utcnow())
@@ -582,7 +783,15 @@ class Worker:
             "b_now": now,
         }
 
-    def outcome_result(self, conn: Connection, row, contact, outcome: Outcome) -> dict:
+    def outcome_result(self, row, contact, outcome: Outcome, message_id: str) -> dict:
+        """The row's new state after this answer; `b_mid` names the attempt (see `settle`)."""
+        found = self.answer(row, outcome)
+        found["b_mid"] = message_id
+        if outcome.status == "bounced":
+            found.update(b_contact=contact.id, b_email=row.email)  # suppressed with the result (`write`)
+        return found
+
+    def answer(self, row, outcome: Outcome) -> dict:
         now = utcnow()
         attempts = row.attempts + 1
         if outcome.status == "sent":
@@ -596,8 +805,6 @@ class Worker:
             return self.result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=next_at)
         if outcome.status == "blocked":
             return self.result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=now)
-        if outcome.status == "bounced":
-            self.suppress(conn, contact.id, row.email, now)
         return self.result(row.id, outcome.status, now, response=outcome.text, error=outcome.text)
 
     @staticmethod
@@ -616,45 +823,55 @@ class Worker:
 
     def write(
         self, conn: Connection, results: list[dict], sending: dict | None = None, marks: Connection | None = None
-    ) -> None:
+    ) -> bool:
         """One transaction: the previous results, then the next message marked `sending`.
 
         The hot path speaks to the driver directly (SQLAlchemy's statement set-up costs more than
         the UPDATE itself); the statements are the same as SET_RESULT and MARK_SENDING. On PostgreSQL
         the usual case (one result, one mark, nothing else pending on `conn`) is a single statement
-        on the autocommit `marks` connection: half the round trips and one WAL flush.
+        on the autocommit `marks` connection: half the round trips and one WAL flush. A bounce
+        suppresses its address in the same transaction. Returns False when the mark was refused: the
+        claim is no longer this worker's.
         """
         if not (results or sending):
-            return
+            return True
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             with self.sqlite_lock:
                 return self._write(conn, results, sending, sqlite)
-        if marks is not None and sending and len(results) == 1 and not conn.in_transaction():
-            marks.exec_driver_sql(
-                RESULT_THEN_SENDING, {**results[0], **{"s" + key[1:]: value for key, value in sending.items()}}
-            )
-            return
+        if marks is not None and sending and len(results) == 1 and "b_contact" not in results[0]:
+            params = {key: value for key, value in results[0].items() if key in SETTLE_KEYS}
+            params.update({"s" + key[1:]: value for key, value in sending.items()})
+            return marks.exec_driver_sql(RESULT_THEN_SENDING, params).rowcount == 1
         return self._write(conn, results, sending, sqlite)
 
-    @staticmethod
-    def _write(conn: Connection, results: list[dict], sending: dict | None, sqlite: bool) -> None:
+    @classmethod
+    def _write(cls, conn: Connection, results: list[dict], sending: dict | None, sqlite: bool) -> bool:
         p = ":" if sqlite else "%("
         q = "" if sqlite else ")s"
+        marked = True
         if results:
             conn.exec_driver_sql(
                 f"UPDATE deliveries SET status={p}b_status{q}, response={p}b_response{q}, last_error={p}b_error{q}, "
                 f"sent_at={p}b_sent{q}, next_attempt_at={p}b_next{q}, worker_id=NULL, updated_at={p}b_now{q} "
                 f"WHERE id={p}b_id{q}",
-                [{k: wire_time(v, sqlite) for k, v in r.items()} for r in results],
+                [{k: wire_time(v, sqlite) for k, v in r.items() if k in SETTLE_KEYS} for r in results],
             )
+            for r in results:
+                if "b_contact" in r:
+                    cls.suppress(conn, r["b_contact"], r["b_email"], r["b_now"])
         if sending:
-            conn.exec_driver_sql(
-                f"UPDATE deliveries SET status='sending', attempts=attempts+1, message_id={p}b_mid{q}, "
-                f"updated_at={p}b_now{q} WHERE id={p}b_id{q}",
-                {k: wire_time(v, sqlite) for k, v in sending.items()},
+            marked = (
+                conn.exec_driver_sql(
+                    f"UPDATE deliveries SET status='sending', attempts=attempts+1, message_id={p}b_mid{q}, "
+                    f"updated_at={p}b_now{q} WHERE id={p}b_id{q} AND worker_id={p}b_w{q} "
+                    "AND status IN ('pending', 'retry')",
+                    {k: wire_time(v, sqlite) for k, v in sending.items()},
+                ).rowcount
+                == 1
             )
         conn.commit()
+        return marked
 
 
 def wire_time(value, sqlite: bool):
