@@ -28,6 +28,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     normalise_database_url(app)
+    check_worker_timing(app)
     ensure_secret_key(app)
     secure_cookies_behind_https(app)
     register_logging(app)
@@ -66,6 +67,17 @@ def normalise_database_url(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         INSTANCE.mkdir(exist_ok=True)
+
+
+def check_worker_timing(app: Flask) -> None:
+    """Workers beat every 10 s: declaring one dead sooner than three beats would take live workers'
+    claims away (they would stop and come back, sending nothing twice, but slowly)."""
+    dead_after = int(app.config["MAIL_WORKER_DEAD_AFTER"])
+    if dead_after < 30:
+        raise ValueError(
+            f"RELAIS_MAIL_WORKER_DEAD_AFTER must be at least 30 seconds (workers beat every 10 s), not {dead_after}"
+        )
+    app.config["MAIL_WORKER_DEAD_AFTER"] = dead_after
 
 
 def secure_cookies_behind_https(app: Flask) -> None:

@@ -1,5 +1,7 @@
 """RFC 5545 calendars: the campaign timeline and the public programme."""
 
+import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -84,3 +86,41 @@ def feed_url(campaign: Campaign, region_code: str | None = None) -> str:
     """The secret, subscribable address of the campaign's calendar (one region's with a code)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return base + url_for("calendar.feed", token=campaign.calendar_token, region=region_code)
+
+
+class RenderedFeeds:
+    """The last rendered feeds of this process, by version (the feed's ETag).
+
+    Calendar programs poll a subscription every few minutes, many without If-None-Match; building a
+    1,000-event feed costs most of a second. A feed's version comes from one indexed aggregate (see
+    campaign.events.feed_version), so an unchanged feed is served from here and a change, which
+    changes the version, is rendered again. Bounded in entries and bytes; per process.
+    """
+
+    def __init__(self, max_entries: int = 64, max_bytes: int = 32 * 1024 * 1024):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, version: str) -> bytes | None:
+        with self.lock:
+            body = self.entries.get(version)
+            if body is not None:
+                self.entries.move_to_end(version)
+            return body
+
+    def put(self, version: str, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self.lock:
+            if version in self.entries:
+                return
+            self.entries[version] = body
+            self.size += len(body)
+            while len(self.entries) > self.max_entries or self.size > self.max_bytes:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped)
+
+
+PROGRAMME_FEEDS = RenderedFeeds()

@@ -320,21 +320,27 @@ def programme():
 def programme_ics():
     """The selection as an RFC 5545 feed, bounded (see events.feed_since: 30 days back while the
     campaign runs, its whole span once it has ended; 1,000 events at most), with an ETag from one
-    aggregate, so a subscriber's unchanged poll costs a 304 and no rows."""
+    aggregate, so a subscriber's unchanged poll costs a 304 and no rows, and a poll without
+    validators gets the feed already rendered for that version (calendar.RenderedFeeds)."""
     campaign = the_campaign()
     filters = programme_filters(campaign)
     title = f"{campaign.name} — programme" + (f" — {filters['region'].name}" if filters["region"] else "")
     since = events.feed_since(campaign, utcnow())
     tag = events.feed_version(
-        campaign, since, filters, request.host, title, campaign.timezone, sorted(filter_args().items())
+        campaign, since, filters, campaign.id, request.host, title, campaign.timezone, sorted(filter_args().items())
     )
     response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=programme.ics"})
     response.set_etag(tag, weak=True)  # weak: DTSTAMP differs between two renderings of the same feed
     response.cache_control.no_cache = True  # always ask, a 304 is cheap
     if response.make_conditional(request).status_code == 304:
         return response
-    found = events.feed_events(campaign, since, **filters)
-    response.set_data(calendar.programme_calendar(campaign, found, request.host, title))
+    body = calendar.PROGRAMME_FEEDS.get(tag)
+    if body is None:
+        body = calendar.programme_calendar(
+            campaign, events.feed_events(campaign, since, **filters), request.host, title
+        )
+        calendar.PROGRAMME_FEEDS.put(tag, body)
+    response.set_data(body)
     return response
 
 

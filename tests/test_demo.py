@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -117,3 +118,11 @@ def test_uploads_beyond_the_limit_are_refused_with_413(app, client, api, make_us
     body = {"file": (__import__("io").BytesIO(b"email\n" + b"x@example.org\n" * 200), "contacts.csv")}
     response = api(make_user("national")).post("/api/v1/contacts/import", data=body, content_type="multipart/form-data")
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_worker_timeout_shorter_than_three_heartbeats_is_refused_at_start(app, _app):
+    from app import create_app
+
+    with pytest.raises(ValueError, match="RELAIS_MAIL_WORKER_DEAD_AFTER must be at least 30"):
+        create_app({**_app.config, "MAIL_WORKER_DEAD_AFTER": 10})
+    assert create_app({**_app.config, "MAIL_WORKER_DEAD_AFTER": "45"}).config["MAIL_WORKER_DEAD_AFTER"] == 45

@@ -293,3 +293,16 @@ def test_embed_shows_one_page_of_coming_events_and_links_to_the_rest(client, dem
     assert shown_ids(html) == [e.id for e in coming[:50]]
     assert "Voir tout le programme (60 événements)" in html
     assert re.search(r'href="http://[^"]*/programme\?region=93"', html)
+
+
+def test_a_poll_without_validators_gets_the_feed_rendered_for_its_version(client, demo_campaign, regions, make_user):
+    now = utcnow()
+    add_event(demo_campaign, regions, "Forum", now + timedelta(days=3))
+    proposal = add_event(demo_campaign, regions, "Atelier", now + timedelta(days=5), status="proposed")
+    db.session.commit()
+    first, second = client.get("/programme.ics"), client.get("/programme.ics")
+    assert first.data == second.data  # the same bytes, DTSTAMP included: rendered once for this version
+    events.moderate(make_user("national"), db.session.get(Event, proposal.id), "approved")
+    db.session.commit()
+    third = client.get("/programme.ics")
+    assert third.headers["ETag"] != first.headers["ETag"] and feed_titles(third) == {"Forum", "Atelier"}
