@@ -25,6 +25,12 @@ class AudienceSchema(Schema):
     list_ids = fields.List(fields.Integer(), load_default=list)
     segment_ids = fields.List(fields.Integer(), load_default=list)
     contact_ids = fields.List(fields.Integer(), load_default=list)
+    exclude_contact_ids = fields.List(
+        fields.Integer(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "contacts left out (contact pressure); absent on an edit: the exclusions stay"},
+    )
 
 
 class StatsSchema(Schema):

@@ -102,13 +102,22 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
         return value
 
 
-def clean_audience(user: User, raw: dict | None, problems: dict) -> dict:
+def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
+    """The audience as stored. `exclude_contact_ids` (contacts left out in one click for contact
+    pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them."""
+    raw = raw or {}
     audience = empty_audience()
     for field in audience:
         try:
-            audience[field] = sorted({int(i) for i in as_list((raw or {}).get(field))})
+            audience[field] = sorted({int(i) for i in as_list(raw.get(field))})
         except (TypeError, ValueError):
             problems[f"audience.{field}"] = "a list of ids"
+    wanted = raw["exclude_contact_ids"] if raw.get("exclude_contact_ids") is not None else excluded
+    try:
+        if wanted:
+            audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
+    except (TypeError, ValueError):
+        problems["audience.exclude_contact_ids"] = "a list of ids"
     problems.update(missing_ids(audience))
     if user.role == "regional" and not problems:
         foreign = db.session.scalar(
@@ -164,7 +173,9 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     if "embargo_until" in data:
         mailing.embargo_until = data["embargo_until"]
     if "audience" in data:
-        mailing.audience = clean_audience(user, data["audience"], problems)
+        mailing.audience = clean_audience(
+            user, data["audience"], problems, (mailing.audience or {}).get("exclude_contact_ids")
+        )
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
             problems[field] = "required"

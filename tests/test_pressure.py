@@ -108,3 +108,28 @@ def test_the_mailing_page_shows_the_warning(app, client, login, make_user, make_
     login(user)
     page = client.get(f"/mailings/{second.id}").get_data(as_text=True)
     assert 'id="pressure-warning"' in page and f"/press/mailings/{second.id}/pressure" in page
+
+
+def test_editing_the_audience_keeps_the_exclusions_unless_told(app, api, make_user, make_contact, make_mailing):
+    user = make_user("national")
+    kept, left_out, added = (make_contact(email=f"{n}@example.org", region="93") for n in ("kept", "out", "added"))
+    mailing = make_mailing([kept, left_out], user=user)
+    pressure.exclude(user, mailing, [left_out.id])
+    db.session.commit()
+    client = api(user)
+
+    edited = client.patch(
+        f"/api/v1/mailings/{mailing.id}", json={"audience": {"contact_ids": [kept.id, left_out.id, added.id]}}
+    )
+    assert edited.status_code == 200, edited.get_json()
+    assert edited.get_json()["audience"]["exclude_contact_ids"] == [left_out.id]
+    assert edited.get_json()["audience_size"] == 2  # kept and added; the excluded one stays out
+
+    cleared = client.patch(
+        f"/api/v1/mailings/{mailing.id}",
+        json={"audience": {"contact_ids": [kept.id, left_out.id], "exclude_contact_ids": []}},
+    )
+    assert cleared.status_code == 200 and cleared.get_json()["audience_size"] == 2
+    assert not cleared.get_json()["audience"].get("exclude_contact_ids")
+    bad = client.patch(f"/api/v1/mailings/{mailing.id}", json={"audience": {"exclude_contact_ids": ["x"]}})
+    assert bad.status_code == 422 and "audience" in str(bad.get_json()["error"]["fields"])
