@@ -34,7 +34,7 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
     MAIL_RATE_PER_MINUTE = 0
-    MAIL_CONNECTIONS = 4  # parallel SMTP connections per worker (threads: they overlap the waits)
+    MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 4 on PostgreSQL, 2 on SQLite (see engine.default_connections)
     MAIL_MISSED_AFTER = 7200
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx

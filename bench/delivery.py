@@ -8,7 +8,7 @@ address, (2) Flask-Mail `mail.send(Message(...))` per recipient with `render_tem
 (3) Relais from frozen audience to every delivery row `sent`, with one and two worker processes, and
 Relais's peak memory (max RSS of a worker) at two audience sizes. The raw limit is measured again before
 each Relais run (the machine's load changes); the ratios use the best raw figure seen so far, so they are
-never flattered by a slow baseline. Workers run with the configured RELAIS_MAIL_CONNECTIONS (default 4).
+never flattered by a slow baseline. Workers run with the configured RELAIS_MAIL_CONNECTIONS (default: 4 on PostgreSQL, 2 on SQLite).
 """
 
 import argparse
