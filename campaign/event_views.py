@@ -7,11 +7,11 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import PageArgs
+from accounts.api import PageArgs, paginate
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
@@ -68,13 +68,21 @@ def index():
         query = events.events_query(current_user, campaign, region, status)
     except DomainError:
         abort(404)
-    items = db.session.scalars(query.options(selectinload(Event.region))).all()
-    counts = {s: sum(e.status == s for e in items) for s in STATUS_LABELS}
+    page = page_number()
+    found = paginate(query.options(selectinload(Event.region)), {"page": page, "per_page": events.PROGRAMME_PAGE})
+    pages = events.programme_pages(found["total"])
+    if page > pages:
+        abort(404)
+    by_status = query.with_only_columns(Event.status, func.count()).group_by(Event.status).order_by(None)
+    counts = dict.fromkeys(STATUS_LABELS, 0) | dict(db.session.execute(by_status).all())
     regions = [r for r in active_regions() if current_user.role != "regional" or r.id == current_user.region_id]
     return render_template(
         "events/list.html",
         campaign=campaign,
-        events=items,
+        events=found["items"],
+        page=page,
+        pages=pages,
+        args={key: value for key, value in (("region", region), ("status", status)) if value},
         regions=regions,
         region=region,
         status=status,

@@ -306,3 +306,18 @@ def test_a_poll_without_validators_gets_the_feed_rendered_for_its_version(client
     db.session.commit()
     third = client.get("/programme.ics")
     assert third.headers["ETag"] != first.headers["ETag"] and feed_titles(third) == {"Forum", "Atelier"}
+
+
+def test_the_staff_event_list_pages_by_fifty_and_counts_them_all(client, login, make_user, many):
+    login(make_user("national"))
+    first = client.get("/events?region=93&status=approved").get_data(as_text=True)
+    listed = [int(i) for i in re.findall(r'href="/events/(\d+)"', first)]
+    assert listed == [e.id for e in many[:50]]
+    assert "<strong>120</strong>" in first  # counted beyond the page
+    assert pager_links(first)["next"] == {"page": ["2"], "region": ["93"], "status": ["approved"]}
+    third = client.get("/events?region=93&status=approved&page=3").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'href="/events/(\d+)"', third)] == [e.id for e in many[100:120]]
+    assert client.get("/events?region=93&status=approved&page=4").status_code == 404
+    assert client.get("/events?page=abc").status_code == 400
+    everything = client.get("/events?region=93").get_data(as_text=True)
+    assert "<strong>120</strong>" in everything and "<strong>1</strong>" in everything  # approved, proposed
