@@ -34,7 +34,9 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
     MAIL_RATE_PER_MINUTE = 0
-    MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 4 on PostgreSQL, 2 on SQLite (see engine.default_connections)
+    MAIL_CONNECTIONS = (
+        0  # SMTP connections per worker; 0: 4 on PostgreSQL, 2 on SQLite (see engine.default_connections)
+    )
     MAIL_MISSED_AFTER = 7200
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
@@ -43,6 +45,7 @@ class Config:
     MAIL_SMTP_TIMEOUT = 30
     MAIL_DISPATCH_INTERVAL = 5  # seconds between two scheduler ticks
     MAIL_WORKER_DEAD_AFTER = 120  # seconds without heartbeat before a worker's claims are recovered
+    DASHBOARD_CACHE_SECONDS = 60  # contacts per region and themes on the dashboard: at most a minute old
     MAIL_SYNCHRONOUS_COMMIT = True  # PostgreSQL: flush each delivery mark (see mailings.engine.prepare_connection)
     SCHEDULER_EMBEDDED = False
     PROXY_FIX = 0  # number of reverse proxies in front (sets scheme and client address from X-Forwarded-*)
@@ -75,3 +78,4 @@ class TestConfig(Config):
     LOGIN_DELAY_STEP = 0.01
     ARGON2_PROFILE = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # still argon2id, cheaper
     PUBLIC_BASE_URL = "http://relais.test"
+    DASHBOARD_CACHE_SECONDS = 0  # each test sees its own figures (one test checks the cache)

@@ -1,7 +1,10 @@
 """The dashboard of the current campaign."""
 
+import threading
+import time
+
 from babel.dates import format_date
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -77,12 +80,14 @@ def federation_figures(campaign, regions: list[Region], milestones: list[Milesto
         "events": events,
         "readiness": readiness.readiness_by_region(campaign, regions, now),
         "mailings_sent": mailings_sent_by_region(campaign, region_ids),
-        "contacts": contacts_by_region(region_ids),
+        "contacts": recent("contacts", region_ids, lambda: contacts_by_region(region_ids)),
         "coverage": coverage.coverage_by_region(campaign),
         "media_coverage": coverage.coverage_by_media_type(campaign),
         "region_chart": charts.bar_chart(_("Événements par région"), (approved, proposed), rows),
         "theme_chart": charts.bar_chart(
-            _("Événements par thème"), (approved, proposed), theme_rows(campaign, region_ids)
+            _("Événements par thème"),
+            (approved, proposed),
+            recent("themes", (campaign.id, *region_ids), lambda: theme_rows(campaign, region_ids)),
         ),
         "progress_chart": charts.progress_chart(
             _("Avancement de la campagne"),
@@ -94,6 +99,31 @@ def federation_figures(campaign, regions: list[Region], milestones: list[Milesto
             lambda d: format_date(d, "MMM y", locale=str(get_locale() or "fr")),
         ),
     }
+
+
+_recent: dict[tuple, tuple[float, object]] = {}
+_recent_lock = threading.Lock()
+
+
+def recent(name: str, key, compute):
+    """The figures that grow with the data (contacts per region over every contact, themes over
+    every event), computed at most once a minute per process (RELAIS_DASHBOARD_CACHE_SECONDS):
+    the page's time then stays flat however large the federation's files get. Plain values only."""
+    seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    if not seconds:
+        return compute()
+    full_key = (str(db.engine.url), name, tuple(key) if isinstance(key, list | tuple) else key)
+    now = time.monotonic()
+    with _recent_lock:
+        found = _recent.get(full_key)
+    if found and found[0] > now:
+        return found[1]
+    value = compute()
+    with _recent_lock:
+        if len(_recent) > 512:
+            _recent.clear()
+        _recent[full_key] = (now + seconds, value)
+    return value
 
 
 def event_counts(campaign, region_ids: list[int]) -> dict[tuple[int, str], int]:

@@ -49,3 +49,16 @@ def test_dashboard_without_events(app, client, demo_campaign, make_user, login):
     login(make_user("viewer"))
     html = client.get("/").get_data(as_text=True)
     assert "Aucune donnée." in html and row(html, "93").split()[-3:] == ["0", "0", "0"]
+
+
+def test_figures_that_grow_with_the_data_are_at_most_a_minute_old(
+    app, client, demo, make_user, make_contact, login, monkeypatch
+):
+    login(make_user("national"))
+    monkeypatch.setitem(app.config, "DASHBOARD_CACHE_SECONDS", 60)
+    before = row(client.get("/").get_data(as_text=True), "93")
+    make_contact(email="nouvelle@example.org", region="93")
+    assert row(client.get("/").get_data(as_text=True), "93") == before  # the same minute: the same figures
+    monkeypatch.setitem(app.config, "DASHBOARD_CACHE_SECONDS", 0)
+    after = row(client.get("/").get_data(as_text=True), "93")
+    assert after != before  # one more contact in Provence
