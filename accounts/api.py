@@ -1,8 +1,9 @@
 """API plumbing shared by every domain's JSON blueprint: bearer tokens, pagination, /me."""
 
 from flask import abort, g, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from accounts.models import User
 from accounts.scoping import guard_request
@@ -55,10 +56,18 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
+def page_number() -> int:
+    """A page's `?page=N`, checked as the API's PageArgs do (1 to 10^6); anything else is a 400."""
+    try:
+        return PageArgs(only=("page",)).load({"page": request.args.get("page") or 1})["page"]
+    except ValidationError:
+        abort(400, description=_("Numéro de page invalide."))
+
+
 def paginate(query, args: dict, transform=None) -> dict:
     """Run a select() for one page; `transform` maps the rows (e.g. to add computed fields)."""
     page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(query.with_only_columns(db.func.count()).order_by(None))
+    total = db.session.scalar(query.with_only_columns(db.func.count(), maintain_column_froms=True).order_by(None))
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     items = transform(rows) if transform else rows
     return {"items": items, "page": page, "per_page": per_page, "total": total}

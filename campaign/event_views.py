@@ -6,12 +6,11 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import PageArgs, paginate
+from accounts.api import page_number, paginate
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
@@ -290,14 +289,6 @@ FILTER_ARGS = ("region", "theme", "type", "from", "to")
 def filter_args() -> dict:
     """The programme's filters as given, to keep them in pager and feed links."""
     return {key: request.args[key] for key in FILTER_ARGS if request.args.get(key)}
-
-
-def page_number() -> int:
-    """`?page=N`, checked as the API's PageArgs do (1 to 10^6); anything else is a 400."""
-    try:
-        return PageArgs(only=("page",)).load({"page": request.args.get("page") or 1})["page"]
-    except ValidationError:
-        abort(400, description=_("Numéro de page invalide."))
 
 
 @public.route("/programme")

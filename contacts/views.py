@@ -72,7 +72,7 @@ def index():
         flash(error.message, "error")
         filters.pop("region", None)
         query = services.contact_query(current_user, filters)
-    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    total = db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None))
     contacts = db.session.scalars(
         query.limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)

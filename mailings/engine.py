@@ -61,9 +61,9 @@ W = DeliveryWorker.__table__
 LOCK_CLASS = 0x52454C  # advisory lock namespace of delivery workers ("REL")
 OPEN_STATUSES = ("pending", "sending", "retry")
 
-MARK_SENDING = (
+MARK_SENDING = (  # only while the claim is still ours (a worker thought dead never hands over what was taken back)
     update(D)
-    .where(D.c.id == bindparam("b_id"))
+    .where(D.c.id == bindparam("b_id"), D.c.worker_id == bindparam("b_w"), D.c.status.in_(("pending", "retry")))
     .values(status="sending", attempts=D.c.attempts + 1, message_id=bindparam("b_mid"), updated_at=bindparam("b_now"))
 )
 SET_RESULT = (
@@ -86,18 +86,8 @@ RESULT_THEN_SENDING = (  # PostgreSQL only: a data-modifying CTE makes both upda
     "UPDATE deliveries SET status='sending', attempts=attempts+1, message_id=%(s_mid)s, updated_at=%(s_now)s "
     "WHERE id=%(s_id)s AND worker_id=%(s_w)s AND status IN ('pending', 'retry')"
 )
-SETTLE_RESULT = (
-    update(D)
-    .where(D.c.id == bindparam("b_id"), D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown")))
-    .values(
-        status=bindparam("b_status"),
-        response=bindparam("b_response"),
-        last_error=bindparam("b_error"),
-        sent_at=bindparam("b_sent"),
-        next_attempt_at=bindparam("b_next"),
-        worker_id=None,
-        updated_at=bindparam("b_now"),
-    )
+SETTLE_RESULT = SET_RESULT.where(  # a fact kept through a lost database: only on our own attempt's row
+    D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown"))
 )
 
 SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))

@@ -2,12 +2,13 @@
 
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from accounts.api import page_number, paginate
 from accounts.scoping import can_write, readable
 from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
@@ -20,6 +21,8 @@ from mailings.composer import Composer, Recipient
 from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
+
+MAILINGS_PAGE = 50  # mailings a page, newest first
 
 bp = Blueprint("mailings", __name__)
 public = Blueprint("public_mail", __name__)
@@ -181,8 +184,20 @@ def mailings():
         except DomainError as error:
             db.session.rollback()
             add_errors(form, error)
-    items = db.session.scalars(services.readable_mailings(current_user).limit(200)).all()
-    return render_template("mailings/mailings.html", mailings=items, form=form, labels=states.LABELS, campaign=campaign)
+    page = page_number()
+    found = paginate(services.readable_mailings(current_user), {"page": page, "per_page": MAILINGS_PAGE})
+    pages = max(1, -(-found["total"] // MAILINGS_PAGE))
+    if page > pages:
+        abort(404)
+    return render_template(
+        "mailings/mailings.html",
+        mailings=found["items"],
+        page=page,
+        pages=pages,
+        form=form,
+        labels=states.LABELS,
+        campaign=campaign,
+    )
 
 
 @bp.route("/mailings/<int:mailing_id>")

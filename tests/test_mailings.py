@@ -226,3 +226,30 @@ def test_links_signed_by_plain_itsdangerous_still_work(client, make_contact, app
         rsvp = Signer(app.config["SECRET_KEY"], salt=RSVP_SALT).sign(f"{person.id}.7.yes").decode()
         assert read_rsvp_token(rsvp) == (person.id, 7, "yes")
         assert read_rsvp_token(rsvp[:-2] + "xx") is None
+
+
+def test_the_mailings_page_lists_fifty_newest_first_with_a_pager(client, login, make_user, make_contact, make_mailing):
+    user = make_user("national")
+    first = make_mailing([make_contact(email="un@example.org")], user=user, name="Envoi 00")
+    for n in range(1, 55):
+        db.session.add(
+            Mailing(
+                campaign_id=first.campaign_id,
+                template_id=first.template_id,
+                name=f"Envoi {n:02d}",
+                from_name=first.from_name,
+                from_email=first.from_email,
+                audience=first.audience,
+            )
+        )
+    db.session.commit()
+    login(user)
+    page = client.get("/mailings").get_data(as_text=True)
+    names = re.findall(r">(Envoi \d\d)</a>", page)
+    assert names == [f"Envoi {n:02d}" for n in range(54, 4, -1)]
+    assert "Page 1 sur 2" in page
+    assert re.findall(r">(Envoi \d\d)</a>", client.get("/mailings?page=2").get_data(as_text=True)) == [
+        f"Envoi {n:02d}" for n in range(4, -1, -1)
+    ]
+    assert client.get("/mailings?page=3").status_code == 404
+    assert client.get("/mailings?page=-1").status_code == 400
