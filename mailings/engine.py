@@ -208,17 +208,9 @@ def recover(conn: Connection, now: datetime | None = None, dead_after: int | Non
         if gone.rowcount != 1:  # it beat meanwhile (back from a lost database): alive after all
             conn.rollback()
             continue
-        in_doubt = conn.execute(
-            update(D)
-            .where(D.c.worker_id == worker.id, D.c.status == "sending")
-            .values(
-                status="unknown",
-                worker_id=None,
-                last_error="the worker stopped while handing this message over: it may or may not have arrived",
-                updated_at=now,
-            )
-        ).rowcount
-        conn.execute(update(D).where(D.c.worker_id == worker.id).values(worker_id=None))
+        in_doubt = forget_worker(
+            conn, worker.id, "the worker stopped while handing this message over: it may or may not have arrived", now
+        )
         conn.commit()
         recovered += in_doubt
         log.warning("recovered worker %s (pid %s on %s): %s in doubt", worker.id, worker.pid, worker.host, in_doubt)
@@ -227,6 +219,27 @@ def recover(conn: Connection, now: datetime | None = None, dead_after: int | Non
             finish_if_done(conn, mailing_id, now)
     conn.commit()
     return recovered
+
+
+def forget_worker(conn: Connection, worker_id: int, reason: str, now: datetime) -> int:
+    """A worker's row goes: the messages it was handing over become `unknown` (in doubt, never resent
+    automatically), its other claims are free again. Returns how many are in doubt; the caller commits."""
+    mine = D.c.worker_id == worker_id
+    in_doubt = conn.execute(
+        update(D)
+        .where(mine, D.c.status == "sending")
+        .values(status="unknown", worker_id=None, last_error=reason, updated_at=now)
+    ).rowcount
+    conn.execute(update(D).where(mine).values(worker_id=None))
+    conn.execute(delete(W).where(W.c.id == worker_id))
+    return in_doubt
+
+
+def new_worker_row(conn: Connection) -> int:
+    now = utcnow()
+    return conn.execute(
+        insert(W).values(host=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now).returning(W.c.id)
+    ).scalar_one()
 
 
 def finish_if_done(conn: Connection, mailing_id: int, now: datetime) -> bool:
@@ -326,11 +339,7 @@ class Worker:
         with db.engine.connect() as conn:
             prepare_connection(conn)
             recover(conn)
-            self.worker_id = conn.execute(
-                insert(W)
-                .values(host=socket.gethostname(), pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow())
-                .returning(W.c.id)
-            ).scalar_one()
+            self.worker_id = new_worker_row(conn)
             conn.commit()
         if is_postgres():
             self.hold_lock()
@@ -366,14 +375,7 @@ class Worker:
         """Leave cleanly: a message still marked `sending` was in doubt when we stopped (`unknown`)."""
         try:
             with db.engine.connect() as conn:
-                mine = D.c.worker_id == self.worker_id
-                conn.execute(
-                    update(D)
-                    .where(mine, D.c.status == "sending")
-                    .values(status="unknown", last_error="the worker stopped while sending")
-                )
-                conn.execute(update(D).where(mine).values(worker_id=None))
-                conn.execute(delete(W).where(W.c.id == self.worker_id))
+                forget_worker(conn, self.worker_id, "the worker stopped while sending", utcnow())
                 conn.commit()
         except DATABASE_GONE:
             log.warning("worker %s left without the database: the scheduler recovers its claims", self.worker_id)
@@ -550,19 +552,8 @@ class Worker:
                 log.warning("worker %s is back", self.worker_id)
                 return
         old = self.worker_id
-        mine = D.c.worker_id == old
-        conn.execute(
-            update(D)
-            .where(mine, D.c.status == "sending")
-            .values(status="unknown", last_error="the worker lost the database while sending", updated_at=utcnow())
-        )
-        conn.execute(update(D).where(mine).values(worker_id=None))
-        conn.execute(delete(W).where(W.c.id == old))
-        self.worker_id = conn.execute(
-            insert(W)
-            .values(host=socket.gethostname(), pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow())
-            .returning(W.c.id)
-        ).scalar_one()
+        forget_worker(conn, old, "the worker lost the database while sending", utcnow())
+        self.worker_id = new_worker_row(conn)
         conn.commit()
         if is_postgres():
             self.hold_lock()
