@@ -64,6 +64,11 @@ def page_number() -> int:
         abort(400, description=_("Numéro de page invalide."))
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` rows take (one, even when there are none)."""
+    return max(1, -(-total // per_page))
+
+
 def paginate(query, args: dict, transform=None) -> dict:
     """Run a select() for one page; `transform` maps the rows (e.g. to add computed fields)."""
     page, per_page = args["page"], args["per_page"]

@@ -16,7 +16,7 @@ from sqlalchemy import cast, delete, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
-from accounts.api import paginate
+from accounts.api import page_count, paginate
 from accounts.models import User
 from accounts.scoping import WRITERS, readable, require_read, require_write
 from campaign.federation_models import EventVocabulary, ProposalAttempt
@@ -193,32 +193,19 @@ def public_query(
     return query.order_by(Event.starts_at, Event.id)
 
 
-def public_events(
-    campaign: Campaign,
-    region: Region | None = None,
-    theme: str | None = None,
-    type_: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    *,
-    ends_from: datetime | None = None,
-    page: int = 1,
-    per_page: int = PROGRAMME_PAGE,
-) -> dict:
+def public_events(campaign: Campaign, *, page: int = 1, per_page: int = PROGRAMME_PAGE, **filters) -> dict:
     """One page of the approved events (nothing proposed or rejected is ever public), filtered in
-    SQL and ordered by (start, id): `{"items", "page", "per_page", "total"}` as the API's pages.
-
-    `ends_from` keeps the events still running at or after that moment (the embed's "from today",
-    the .ics feed's window).
+    SQL by `public_query`'s filters and ordered by (start, id): `{"items", "page", "per_page",
+    "total"}` as the API's pages. `ends_from` keeps the events still running at or after that moment
+    (the embed's "from today", the .ics feed's window).
     """
-    query = public_query(campaign, region, theme, type_, date_from, date_to, ends_from)
-    query = query.options(selectinload(Event.region))
+    query = public_query(campaign, **filters).options(selectinload(Event.region))
     return paginate(query, {"page": page, "per_page": per_page})
 
 
 def programme_pages(total: int, per_page: int = PROGRAMME_PAGE) -> int:
     """How many pages a programme of `total` events takes (one, even when empty)."""
-    return max(1, -(-total // per_page))
+    return page_count(total, per_page)
 
 
 FEED_PAST_DAYS = 30

@@ -267,6 +267,55 @@ def pause(conn: Connection, mailing_id: int, reason: str) -> None:
 # ---- the worker -------------------------------------------------------------------------------
 
 
+class SessionLock:
+    """A PostgreSQL advisory lock held on a connection of its own: it lasts as long as that session,
+    so a process that dies, or loses the database, lets it go at once (the active scheduler's lock,
+    each delivery worker's "I am alive")."""
+
+    def __init__(self, *key: int):
+        self.key = key
+        self.conn: Connection | None = None
+
+    def try_take(self) -> bool:
+        if self.conn is None:
+            self.conn = db.engine.connect()
+        names = ", ".join(f":k{i}" for i in range(len(self.key)))
+        got = self.conn.execute(
+            text(f"SELECT pg_try_advisory_lock({names})"), {f"k{i}": k for i, k in enumerate(self.key)}
+        ).scalar()
+        self.conn.commit()
+        return bool(got)
+
+    def alive(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            self.conn.execute(text("SELECT 1"))
+            self.conn.commit()
+            return True
+        except DATABASE_GONE:  # the session is gone, and the lock with it
+            return False
+
+    def forget(self) -> None:
+        """Drop a connection whose session (and so whose lock) is gone."""
+        if self.conn is not None:
+            with contextlib.suppress(*DATABASE_GONE):
+                self.conn.invalidate()
+                self.conn.close()
+            self.conn = None
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                self.conn.commit()
+            except DATABASE_GONE:
+                pass  # the session is gone, and the lock with it
+            finally:
+                self.conn.close()
+                self.conn = None
+
+
 class WriterQueue:
     """SQLite lets one connection write at a time. A writer that finds the file locked sleeps in
     SQLite's busy handler (1, 2, 5, 10... ms) although the lock is held for some microseconds; with
@@ -326,7 +375,7 @@ class Worker:
         self.idle = idle
         self.stop = threading.Event()
         self.worker_id: int | None = None
-        self.lock_conn: Connection | None = None
+        self.lock: SessionLock | None = None  # PostgreSQL: held while we are alive
         self.generation = 0  # how many times the worker came back from a lost database
         self.rejoining = threading.Lock()
         self.identity_lost = threading.Event()  # the heartbeat found our row gone: come back as a new worker
@@ -346,30 +395,14 @@ class Worker:
         return self.worker_id
 
     def hold_lock(self) -> bool:
-        """PostgreSQL: hold our advisory lock on a connection of its own (it says we are alive)."""
-        self.drop_lock()
-        self.lock_conn = db.engine.connect()
-        got = self.lock_conn.execute(
-            text("SELECT pg_try_advisory_lock(:c, :w)"), {"c": LOCK_CLASS, "w": self.worker_id}
-        ).scalar()
-        self.lock_conn.commit()
-        return bool(got)
-
-    def drop_lock(self) -> None:
-        if self.lock_conn is not None:
-            with contextlib.suppress(*DATABASE_GONE):
-                self.lock_conn.close()
-            self.lock_conn = None
+        """PostgreSQL: take our advisory lock (again) on a connection of its own."""
+        if self.lock is not None:
+            self.lock.forget()
+        self.lock = SessionLock(LOCK_CLASS, self.worker_id)
+        return self.lock.try_take()
 
     def lock_alive(self) -> bool:
-        if self.lock_conn is None:
-            return False
-        try:
-            self.lock_conn.execute(text("SELECT 1"))
-            self.lock_conn.commit()
-            return True
-        except DATABASE_GONE:
-            return False
+        return self.lock is not None and self.lock.alive()
 
     def unregister(self) -> None:
         """Leave cleanly: a message still marked `sending` was in doubt when we stopped (`unknown`)."""
@@ -379,15 +412,9 @@ class Worker:
                 conn.commit()
         except DATABASE_GONE:
             log.warning("worker %s left without the database: the scheduler recovers its claims", self.worker_id)
-        if self.lock_conn is not None:
-            try:
-                self.lock_conn.execute(text("SELECT pg_advisory_unlock_all()"))
-                self.lock_conn.commit()
-            except DATABASE_GONE:
-                pass  # the session is gone, and the lock with it
-            finally:
-                self.lock_conn.close()
-                self.lock_conn = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def heartbeat(self) -> None:
         beat = 0

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
 from mailings import states
-from mailings.engine import DATABASE_GONE, recover
+from mailings.engine import DATABASE_GONE, SessionLock, recover
 from mailings.models import Mailing, SchedulerHeartbeat
 
 log = logging.getLogger("relais.scheduler")
@@ -74,17 +74,14 @@ class Leadership:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.conn = None
+        self.lock: SessionLock | None = None
         self.file = None
 
     def acquire(self) -> bool:
         with self.app.app_context():
             if db.engine.dialect.name == "postgresql":
-                if self.conn is None:
-                    self.conn = db.engine.connect()
-                got = self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK}).scalar()
-                self.conn.commit()
-                return bool(got)
+                self.lock = self.lock or SessionLock(SCHEDULER_LOCK)
+                return self.lock.try_take()
             path = Path(db.engine.url.database or INSTANCE / "relais-memory")
             self.file = self.file or open(f"{path}.scheduler.lock", "a")  # noqa: SIM115 (held for the process's life)
             try:
@@ -94,35 +91,18 @@ class Leadership:
                 return False
 
     def held(self) -> bool:
-        if self.conn is None:
+        if self.lock is None:
             return self.file is not None
-        try:
-            self.conn.execute(text("SELECT 1"))
-            self.conn.commit()
-            return True
-        except Exception:  # the session is gone, and the lock with it
-            return False
+        return self.lock.alive()
 
     def forget(self) -> None:
         """Drop a connection whose session (and so whose lock) is gone."""
-        if self.conn is not None:
-            try:
-                self.conn.invalidate()
-                self.conn.close()
-            except DATABASE_GONE:
-                pass
-            self.conn = None
+        if self.lock is not None:
+            self.lock.forget()
 
     def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
-                self.conn.commit()
-            except DATABASE_GONE:
-                pass  # the session is gone, and the lock with it
-            finally:
-                self.conn.close()
-                self.conn = None
+        if self.lock is not None:
+            self.lock.release()
         if self.file is not None:
             fcntl.flock(self.file, fcntl.LOCK_UN)
             self.file.close()

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import page_number, paginate
+from accounts.api import page_count, page_number, paginate
 from accounts.scoping import can_write, readable
 from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
@@ -186,7 +186,7 @@ def mailings():
             add_errors(form, error)
     page = page_number()
     found = paginate(services.readable_mailings(current_user), {"page": page, "per_page": MAILINGS_PAGE})
-    pages = max(1, -(-found["total"] // MAILINGS_PAGE))
+    pages = page_count(found["total"], MAILINGS_PAGE)
     if page > pages:
         abort(404)
     return render_template(
