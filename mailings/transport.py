@@ -52,6 +52,10 @@ def reply_text(response: bytes | str) -> str:
     return " ".join(text.split())[:480]
 
 
+def envelope(sender: str, recipient: str) -> bytes:
+    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii")
+
+
 class SmtpChannel:
     """One reused SMTP connection opened through Flask-Mail."""
 
@@ -60,6 +64,7 @@ class SmtpChannel:
         self.connection = None
         self.smtp: smtplib.SMTP | None = None
         self.envelope: tuple[str, str] | None = None  # between begin() and finish()
+        self.ahead: tuple[str, str] | None = None  # sent behind the last final dot, its answers not read yet
         self.pipelined = False
         self.failure: Outcome | None = None
 
@@ -74,8 +79,8 @@ class SmtpChannel:
         self.smtp.ehlo_or_helo_if_needed()
 
     def close(self) -> None:
-        if self.envelope is not None:  # stopped between begin() and finish(): QUIT would become message text
-            self.abandon()
+        if self.envelope is not None or self.ahead is not None:
+            self.abandon()  # a transaction is open: QUIT would become message text, so it is never completed
             self.envelope = None
         if self.smtp is not None:
             try:
@@ -84,7 +89,13 @@ class SmtpChannel:
                 self.smtp.close()
         self.smtp = self.connection = None
 
+    def drop_ahead(self) -> None:
+        """The message whose envelope already left will not follow: close rather than complete it."""
+        if self.ahead is not None:
+            self.abandon()
+
     def abandon(self) -> None:
+        self.ahead = None
         if self.smtp is not None:
             with contextlib.suppress(OSError):
                 self.smtp.close()
@@ -97,22 +108,34 @@ class SmtpChannel:
 
     def begin(self, sender: str, recipient: str) -> None:
         """Open the transaction. With PIPELINING (RFC 2920) MAIL, RCPT and DATA leave in one packet and
-        their answers are read by `finish`: the engine commits its `sending` mark meanwhile."""
+        their answers are read by `finish`: the engine commits its `sending` mark meanwhile. When the
+        previous `finish` already sent this envelope behind its final dot, nothing more leaves here."""
         self.envelope = (sender, recipient)
-        self.pipelined = False
         self.failure = None
+        if self.ahead is not None:
+            ahead, self.ahead = self.ahead, None
+            if ahead == (sender, recipient) and self.smtp is not None:
+                self.pipelined = True
+                return
+            self.abandon()  # another recipient's transaction is open: it must never be completed
+        self.pipelined = False
         try:
             if self.smtp is None:
                 self.open()
             if self.smtp.has_extn("pipelining"):
-                self.smtp.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+                self.smtp.send(envelope(sender, recipient))
                 self.pipelined = True
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self.abandon()
             self.failure = Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
 
-    def finish(self, data: bytes) -> Outcome:
-        """Read the envelope's answers, send the body and the final dot, and say what became of it."""
+    def finish(self, data: bytes, then: tuple[str, str] | None = None) -> Outcome:
+        """Read the envelope's answers, send the body and the final dot, and say what became of it.
+
+        `then` (sender, recipient), on a pipelining server: the next message's envelope leaves in the
+        same packet as this final dot (RFC 2920 lets MAIL follow the end of data), so a message costs one
+        round trip, not two. That envelope opens a transaction and delivers nothing: the next `begin`
+        for the same addresses goes on with it, anything else drops the connection first."""
         if self.envelope is None:
             raise RuntimeError("finish() without begin()")
         (sender, recipient), self.envelope = self.envelope, None
@@ -129,12 +152,15 @@ class SmtpChannel:
                 body = b"." + body
             if not body.endswith(b"\r\n"):
                 body += b"\r\n"
-            smtp.send(body + b".\r\n")
+            following = envelope(*then) if then is not None and self.pipelined else b""
+            smtp.send(body + b".\r\n" + following)
+            if following:
+                self.ahead = then
             handed = True
             code, resp = smtp.getreply()
             outcome = classify(code, reply_text(resp))
-            if outcome.reconnect:
-                self.abandon()
+            if outcome.reconnect or (outcome.status != "sent" and self.ahead is not None):
+                self.abandon()  # nor RSET behind a pipelined envelope: it would be read as message text
             elif outcome.status != "sent":
                 self._reset()  # some servers keep the failed transaction open: start the next one clean
             return outcome

@@ -222,3 +222,54 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
     assert done.status == "sent"
     received = smtp_server.by_recipient()
     assert {address: len(got) for address, got in received.items()} == {p.email: 1 for p in people}  # exactly once
+
+
+def test_an_envelope_sent_ahead_is_completed_only_for_its_own_recipient(mail_app, smtp_server):
+    from mailings.transport import SmtpChannel
+
+    message = b"Subject: essai\r\nTo: x@example.org\r\n\r\nBonjour.\r\n"
+    sender = "presse@example.org"
+    with mail_app.app_context():
+        channel = SmtpChannel()
+        channel.begin(sender, "premier@example.org")
+        assert channel.finish(message, then=(sender, "deuxieme@example.org")).status == "sent"
+        channel.begin(sender, "deuxieme@example.org")  # its envelope already left with the first one's dot
+        assert channel.finish(message, then=(sender, "annule@example.org")).status == "sent"
+        channel.begin(sender, "autre@example.org")  # plans changed: the open transaction is dropped, not completed
+        assert channel.finish(message, then=(sender, "abandonne@example.org")).status == "sent"
+        channel.close()  # stopping with an envelope ahead: nothing more arrives
+    received = smtp_server.by_recipient()
+    assert {address: len(got) for address, got in received.items()} == {
+        "premier@example.org": 1,
+        "deuxieme@example.org": 1,
+        "autre@example.org": 1,
+    }
+
+
+def test_a_worker_stopped_mid_batch_hands_over_only_what_it_marked(mail_app, smtp_server, make_contact, make_mailing):
+    import threading
+
+    people = [make_contact(email=f"lot{i}@example.org") for i in range(40)]
+    mailing = make_mailing(people)
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    smtp_server.handler.every_message_delay = 0.03
+    worker = Worker(mail_app, connections=2, once=True, idle=0.05)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    threading.Event().wait(0.4)
+    worker.stop.set()
+    thread.join(15)
+    db.session.expire_all()
+    found = deliveries(mailing)
+    received = smtp_server.by_recipient()
+    sent = {address for address, d in found.items() if d.status == "sent"}
+    in_doubt = {address for address, d in found.items() if d.status == "unknown"}
+    assert 0 < len(sent) < len(people)
+    assert sent <= set(received) <= sent | in_doubt  # nobody got a message the database does not know of
+    assert {d.status for d in found.values()} <= {"pending", "sent", "unknown"}
+    smtp_server.handler.every_message_delay = 0.0
+    done = send(mail_app, mailing)
+    assert done.status == "sent"
+    received = smtp_server.by_recipient()
+    assert all(len(received[p.email]) == 1 for p in people if p.email not in in_doubt)

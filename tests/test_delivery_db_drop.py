@@ -101,22 +101,33 @@ def test_a_worker_declared_dead_while_alive_sends_nothing_twice_and_comes_back(
         deadline = time.monotonic() + 60
         while len(smtp_server.messages) < 100 and time.monotonic() < deadline:
             time.sleep(0.02)
-        first = db.session.scalar(db.select(DeliveryWorker.id))
         database = database_url.rsplit("/", 1)[1]
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            ended = admin.execute(
-                "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                "WHERE d.datname = %s AND l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s",
-                (database, LOCK_CLASS, first),
-            ).fetchone()[0]
-        assert ended == 1
-        for _ in range(10):  # what the active scheduler does on each tick (a heartbeat in between defers it)
-            with db.engine.connect() as conn, suppress(OperationalError):  # a deadlock with the worker: next tick
-                recover(conn)
-            db.session.expire_all()
+        for _ in range(5):
+            first = db.session.scalar(db.select(DeliveryWorker.id))
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                deadline = time.monotonic() + 10  # after a first try, the worker takes its lock again
+                while True:
+                    ended = admin.execute(
+                        "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l JOIN pg_database d "
+                        "ON d.oid = l.database WHERE d.datname = %s AND l.locktype = 'advisory' "
+                        "AND l.classid = %s AND l.objid = %s",
+                        (database, LOCK_CLASS, first),
+                    ).fetchone()[0]
+                    if ended or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+            assert ended == 1
+            for _ in range(10):  # what the active scheduler does on each tick (a heartbeat in between defers it)
+                with db.engine.connect() as conn, suppress(OperationalError):  # a deadlock with the worker: next tick
+                    recover(conn)
+                db.session.expire_all()
+                if db.session.get(DeliveryWorker, first) is None:
+                    break
+                time.sleep(0.05)
             if db.session.get(DeliveryWorker, first) is None:
                 break
-            time.sleep(0.05)
+            # The worker saw its own lock go first (a deadlock with the recovery is an error to it) and
+            # took its identity back, rightly: it was never declared dead. Cut its lock again.
         assert db.session.get(DeliveryWorker, first) is None
         err = finished(worker)
     assert f"worker {first} is back as worker".encode() in err
