@@ -12,7 +12,7 @@ from dbtypes import utcnow
 from extensions import db
 from mailings import services
 from mailings.engine import Worker, counts
-from mailings.models import Delivery, Mailing
+from mailings.models import Delivery, DeliveryWorker, Mailing
 
 
 def send(app, mailing, user=None, connections: int = 1):
@@ -273,3 +273,65 @@ def test_a_worker_stopped_mid_batch_hands_over_only_what_it_marked(mail_app, smt
     assert done.status == "sent"
     received = smtp_server.by_recipient()
     assert all(len(received[p.email]) == 1 for p in people if p.email not in in_doubt)
+
+
+def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
+    mail_app, smtp_server, make_contact, make_mailing
+):
+    """Deliveries pile up mailing after mailing; claiming the next batch must not walk through them."""
+    import json
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from mailings.engine import D, due_deliveries
+
+    earlier = make_mailing([make_contact(email="ancien@example.org")])
+    services.start(db.session.get(Mailing, earlier.id), utcnow())
+    db.session.execute(
+        insert(D),
+        [{"mailing_id": earlier.id, "email": f"ancien{i}@example.org", "status": "sent"} for i in range(3000)],
+    )
+    people = [make_contact(email=f"suivant{i}@example.org") for i in range(60)]
+    mailing = make_mailing(people)
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    retry = db.session.scalar(select(Delivery).where(Delivery.email == "suivant59@example.org"))
+    retry.status, retry.next_attempt_at = "retry", utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    conn = db.session.connection()
+    for status in ("retry", "pending"):
+        query = due_deliveries(mailing.id, status, utcnow(), 50)
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING INDEX ix_deliveries_mailing_status_id (mailing_id=? AND status=?)" in plan, plan
+        else:
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").scalar()
+            plan = plan if isinstance(plan, list) else json.loads(plan)
+            nodes, read = [plan[0]["Plan"]], 0
+            while nodes:
+                node = nodes.pop()
+                read += node.get("Rows Removed by Filter", 0)
+                nodes.extend(node.get("Plans", []))
+            assert read <= 10, plan  # not the 3,000 rows of the earlier mailing
+    db.session.rollback()
+
+    worker = Worker(mail_app, once=True, batch=50)
+    with db.engine.connect() as conn:
+        worker.worker_id = conn.execute(
+            insert(DeliveryWorker)
+            .values(host="h", pid=1, started_at=utcnow(), heartbeat_at=utcnow())
+            .returning(DeliveryWorker.id)
+        ).scalar_one()
+        conn.commit()
+        claimed = worker.claim(conn, mailing.id)
+    worker.sqlite_lock.close()
+    assert len(claimed) == 50
+    first_pending = db.session.scalars(
+        select(Delivery.id)
+        .where(Delivery.mailing_id == mailing.id, Delivery.status == "pending")
+        .order_by(Delivery.id)
+        .limit(49)
+    ).all()
+    assert {row.id for row in claimed} == {retry.id, *first_pending}  # a due retry first, then in id order
