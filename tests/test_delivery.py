@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import threading
 from email.utils import parseaddr
 
 import pytest
@@ -24,6 +25,16 @@ def send(app, mailing, user=None, connections: int = 1):
     Worker(app, connections=connections, once=True, idle=0.05).run()
     db.session.expire_all()
     return db.session.get(Mailing, mailing.id)
+
+
+def run_then_stop(app, seconds: float) -> None:
+    """A worker of two connections runs for `seconds`, then is told to stop, as on a shutdown."""
+    worker = Worker(app, connections=2, once=True, idle=0.05)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    threading.Event().wait(seconds)
+    worker.stop.set()
+    thread.join(15)
 
 
 def deliveries(mailing) -> dict[str, Delivery]:
@@ -186,7 +197,6 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
     mail_app, smtp_server, make_contact, make_mailing, monkeypatch
 ):
     import socket
-    import threading
     from datetime import timedelta
 
     from sqlalchemy import update
@@ -200,12 +210,7 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
         closed = probe.getsockname()[1]
     monkeypatch.setattr(mail_app.extensions["mail"], "port", closed)
     monkeypatch.setitem(mail_app.config, "MAIL_ERROR_STREAK", 3)
-    worker = Worker(mail_app, connections=2, once=True, idle=0.05)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    threading.Event().wait(2.0)
-    worker.stop.set()
-    thread.join(15)
+    run_then_stop(mail_app, seconds=2.0)
     db.session.expire_all()
     waiting = db.session.get(Mailing, mailing.id)
     assert waiting.status == "sending"  # not paused: nobody refused anything, the server was away
@@ -247,19 +252,13 @@ def test_an_envelope_sent_ahead_is_completed_only_for_its_own_recipient(mail_app
 
 
 def test_a_worker_stopped_mid_batch_hands_over_only_what_it_marked(mail_app, smtp_server, make_contact, make_mailing):
-    import threading
 
     people = [make_contact(email=f"lot{i}@example.org") for i in range(40)]
     mailing = make_mailing(people)
     services.start(db.session.get(Mailing, mailing.id), utcnow())
     db.session.commit()
     smtp_server.handler.every_message_delay = 0.03
-    worker = Worker(mail_app, connections=2, once=True, idle=0.05)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    threading.Event().wait(0.4)
-    worker.stop.set()
-    thread.join(15)
+    run_then_stop(mail_app, seconds=0.4)
     db.session.expire_all()
     found = deliveries(mailing)
     received = smtp_server.by_recipient()
