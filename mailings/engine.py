@@ -21,7 +21,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -81,14 +80,41 @@ SET_RESULT = (
 )
 
 RESULT_THEN_SENDING = (  # PostgreSQL only: a data-modifying CTE makes both updates one atomic statement
-    "WITH result AS (UPDATE deliveries SET status=%(b_status)s, response=%(b_response)s, last_error=%(b_error)s, "
-    "sent_at=%(b_sent)s, next_attempt_at=%(b_next)s, worker_id=NULL, updated_at=%(b_now)s WHERE id=%(b_id)s) "
-    "UPDATE deliveries SET status='sending', attempts=attempts+1, message_id=%(s_mid)s, updated_at=%(s_now)s "
-    "WHERE id=%(s_id)s AND worker_id=%(s_w)s AND status IN ('pending', 'retry')"
-)
+    "WITH result AS (UPDATE deliveries SET status=%b, response=%b, last_error=%b, sent_at=%b, next_attempt_at=%b, "
+    "worker_id=NULL, updated_at=%b WHERE id=%b) "
+    "UPDATE deliveries SET status='sending', attempts=attempts+1, message_id=%b, updated_at=%b "
+    "WHERE id=%b AND worker_id=%b AND status IN ('pending', 'retry')"
+)  # positional binary parameters: the cheapest for the driver to send (see `Marks`)
 SETTLE_RESULT = SET_RESULT.where(  # a fact kept through a lost database: only on our own attempt's row
     D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown"))
 )
+
+LOAD_CLAIMED = (  # see `Worker.load`
+    select(
+        D.c.id,
+        D.c.email,
+        D.c.attempts,
+        Contact.id,
+        Contact.first_name,
+        Contact.last_name,
+        Contact.kind,
+        Organisation.name,
+        Contact.region_id,
+        Contact.opted_out,
+        Contact.bounced,
+    )
+    .select_from(D)
+    .outerjoin(Contact, Contact.id == D.c.contact_id)
+    .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
+    .where(
+        D.c.mailing_id == bindparam("mailing"),
+        D.c.worker_id == bindparam("worker"),
+        D.c.id.between(bindparam("low"), bindparam("high")),
+        D.c.status.in_(("pending", "retry")),
+    )
+    .order_by(D.c.id)
+)
+SUPPRESSED = select(Suppression.email_hash).where(Suppression.email_hash.in_(bindparam("hashes", expanding=True)))
 
 SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))
 
@@ -103,6 +129,17 @@ class Flight:
 
     results: list[dict] = field(default_factory=list)  # answers (and skips) to write with the next mark
     marked: tuple[int, str] | None = None  # (delivery, message id) marked `sending`, not yet handed over
+
+
+@dataclass(slots=True)
+class Claimed:
+    """One claimed delivery, loaded for sending (`Worker.load`)."""
+
+    id: int
+    email: str
+    attempts: int
+    person: Recipient | None  # None: the contact was erased
+    skip: str = ""  # why it is not sent, when it is not
 
 
 def email_hash(email: str) -> str:
@@ -495,9 +532,9 @@ class Worker:
         with db.engine.connect() as conn, self.marks_connection() as marks:
             prepare_connection(conn)
             while not self.stop.is_set():
-                mailing_id, rows = self.claim_next(conn, index)
-                if rows:
-                    self.deliver(conn, channel, composers, mailing_id, rows, marks)
+                mailing_id, ids = self.claim_next(conn, index)
+                if ids:
+                    self.deliver(conn, channel, composers, mailing_id, ids, marks)
                 elif self.once and not self.work_left(conn):
                     return
                 else:
@@ -606,7 +643,7 @@ class Worker:
             prepare_connection(conn)
             yield Marks(conn.execution_options(isolation_level="AUTOCOMMIT"))
 
-    def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list]:
+    def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list[int]]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
         if self.identity_lost.is_set():
             raise IdentityLost(f"worker {self.worker_id} was recovered by another process")
@@ -617,28 +654,28 @@ class Worker:
         self.rotation += 1
         start = (self.rotation + index) % len(ids)
         for mailing_id in ids[start:] + ids[:start]:
-            rows = self.claim(conn, mailing_id)
-            if rows:
-                return mailing_id, rows
+            ids = self.claim(conn, mailing_id)
+            if ids:
+                return mailing_id, ids
         return None, []
 
-    def claim(self, conn: Connection, mailing_id: int) -> list:
+    def claim(self, conn: Connection, mailing_id: int) -> list[int]:
         """Retries that are due, then pending deliveries, in id order, up to a batch. Each status is
         asked on its own: one range of the (mailing, status, id) index, where one OR across the two
         had both engines walk every delivery ever written."""
         now = utcnow()
-        rows = []
+        ids: list[int] = []
         with self.sqlite_lock if conn.dialect.name == "sqlite" else contextlib.nullcontext():
             for status in ("retry", "pending"):
-                due = due_deliveries(mailing_id, status, now, self.batch - len(rows))
+                due = due_deliveries(mailing_id, status, now, self.batch - len(ids))
                 if conn.dialect.name == "postgresql":
                     due = due.with_for_update(skip_locked=True)
                 claim = update(D).where(D.c.id.in_(due)).values(worker_id=self.worker_id)
-                rows += conn.execute(claim.returning(D.c.id, D.c.contact_id, D.c.email, D.c.attempts)).all()
-                if len(rows) >= self.batch:
+                ids += conn.execute(claim.returning(D.c.id)).scalars().all()
+                if len(ids) >= self.batch:
                     break
             conn.commit()
-        return sorted(rows, key=lambda r: r.id)
+        return sorted(ids)
 
     def work_left(self, conn: Connection) -> bool:
         """For `--once`: unclaimed deliveries to send now, or retries due within a minute."""
@@ -656,29 +693,44 @@ class Worker:
             db.session.rollback()
         return composers[mailing_id]
 
-    def recipients(self, conn: Connection, rows: Iterable) -> tuple[dict[int, tuple], set[str]]:
-        contact_ids = [r.contact_id for r in rows if r.contact_id]
+    def load(self, conn: Connection, mailing_id: int, ids: list[int]) -> list["Claimed"]:
+        """A claimed batch with what each message needs, in id order: one query joins the contacts
+        over the batch's id range (this worker's claims only; no list of ids to send and parse), a
+        second asks which addresses are suppressed. A row taken back meanwhile is not loaded."""
+        if not ids:
+            return []
         found = conn.execute(
-            select(
-                Contact.id,
-                Contact.email,
-                Contact.first_name,
-                Contact.last_name,
-                Contact.kind,
-                Organisation.name,
-                Contact.region_id,
-                Contact.opted_out,
-                Contact.bounced,
-            )
-            .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
-            .where(Contact.id.in_(contact_ids))
+            LOAD_CLAIMED, {"mailing": mailing_id, "worker": self.worker_id, "low": ids[0], "high": ids[-1]}
         ).all()
-        hashes = {email_hash(r.email): r.email for r in rows}
-        suppressed = conn.execute(
-            select(Suppression.email_hash).where(Suppression.email_hash.in_(list(hashes)))
-        ).scalars()
         conn.commit()
-        return {c.id: c for c in found}, {hashes[h] for h in suppressed}
+        wanted = set(ids)
+        claimed = []
+        for id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced in found:
+            if id_ not in wanted:
+                continue  # another connection's claim inside our range
+            person = None
+            if contact_id is not None:
+                person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
+            reason = (
+                "contact erased"
+                if person is None
+                else "opted out"
+                if opted_out
+                else "bounced before"
+                if bounced
+                else ""
+            )
+            claimed.append(Claimed(id_, email, attempts, person, reason))
+        hashes: dict[str, list[Claimed]] = {}
+        for c in claimed:
+            if not c.skip:
+                hashes.setdefault(email_hash(c.email), []).append(c)
+        if hashes:
+            for found_hash in conn.execute(SUPPRESSED, {"hashes": list(hashes)}).scalars():
+                for c in hashes[found_hash]:
+                    c.skip = "suppressed address"
+            conn.commit()
+        return claimed
 
     def deliver(
         self,
@@ -686,25 +738,27 @@ class Worker:
         channel: SmtpChannel,
         composers: dict,
         mailing_id: int,
-        rows: list,
+        ids: list[int],
         marks: "Marks | None" = None,
     ) -> None:
         """Send one claimed batch; one commit per message carries the previous result and the next `sending`."""
         composer = self.composer(composers, mailing_id)
         flight = Flight()
         try:
+            rows = self.load(conn, mailing_id, ids)
             self.deliver_rows(conn, channel, composer, mailing_id, rows, marks, flight)
         except DATABASE_GONE:
             self.owe(flight)
             raise
 
-    def deliver_rows(self, conn, channel, composer, mailing_id: int, rows: list, marks, flight: "Flight") -> None:
+    def deliver_rows(
+        self, conn, channel, composer, mailing_id: int, rows: list["Claimed"], marks, flight: "Flight"
+    ) -> None:
         """Each message: envelope out, `sending` committed meanwhile, then body and final dot. The next
         message is composed before this one's dot so that its envelope can leave in the same packet
         (one round trip a message); without a rate limit only, since a throttled envelope would wait."""
         results = flight.results
         sender = composer.from_email
-        contacts, suppressed = self.recipients(conn, rows)
         checked_at, streak, server_down, lost = time.monotonic(), 0, False, False
         look_ahead = not self.rate.interval
 
@@ -713,32 +767,21 @@ class Worker:
             passed on the way (skipped, or that would not render) get their result."""
             for index in range(start, len(rows)):
                 row = rows[index]
-                contact = contacts.get(row.contact_id)
-                reason = self.skip_reason(row, contact, suppressed)
-                if reason:
-                    results.append(self.result(row.id, "skipped", utcnow(), error=reason))
+                if row.skip:
+                    results.append(self.result(row.id, "skipped", utcnow(), error=row.skip))
                     continue
-                person = Recipient(
-                    contact.id,
-                    row.email,
-                    contact.first_name,
-                    contact.last_name,
-                    contact.kind,
-                    contact.name or "",
-                    contact.region_id,
-                )
                 try:
-                    data, message_id = composer.compose(person, row.id)
+                    data, message_id = composer.compose(row.person, row.id)
                 except Exception as error:  # a template that passed the checks can still fail on odd data
                     results.append(self.result(row.id, "failed", utcnow(), error=f"could not render: {error}"))
                     continue
-                return index, row, contact, data, message_id
+                return index, row, data, message_id
             return None
 
         following = ready(0)
         done = following[0] if following else len(rows)  # rows[:done] are handed over or recorded
         while following is not None:
-            index, row, contact, data, message_id = following
+            index, row, data, message_id = following
             if self.stop.is_set() or (time.monotonic() - checked_at > 0.5 and not self.still_sending(conn, mailing_id)):
                 break
             if time.monotonic() - checked_at > 0.5:
@@ -761,7 +804,7 @@ class Worker:
             then = (sender, following[1].email) if following is not None and look_ahead else None
             outcome = channel.finish(data, then)
             flight.marked = None
-            results.append(self.outcome_result(row, contact, outcome, message_id))
+            results.append(self.outcome_result(row, outcome, message_id))
             if outcome.status == "retry" and outcome.code == 0:
                 server_down = True  # no SMTP server to talk to: wait for it, this is no recipient's failure
                 break
@@ -793,18 +836,6 @@ class Worker:
         return status == "sending"
 
     @staticmethod
-    def skip_reason(row, contact, suppressed: set[str]) -> str:
-        if contact is None:
-            return "contact erased"
-        if contact.opted_out:
-            return "opted out"
-        if contact.bounced:
-            return "bounced before"
-        if row.email in suppressed:
-            return "suppressed address"
-        return ""
-
-    @staticmethod
     def result(delivery_id: int, status: str, now: datetime, response: str = "", error: str = "", next_at=None) -> dict:
         return {
             "b_id": delivery_id,
@@ -816,12 +847,12 @@ class Worker:
             "b_now": now,
         }
 
-    def outcome_result(self, row, contact, outcome: Outcome, message_id: str) -> dict:
+    def outcome_result(self, row: "Claimed", outcome: Outcome, message_id: str) -> dict:
         """The row's new state after this answer; `b_mid` names the attempt (see `settle`)."""
         found = self.answer(row, outcome)
         found["b_mid"] = message_id
         if outcome.status == "bounced":
-            found.update(b_contact=contact.id, b_email=row.email)  # suppressed with the result (`write`)
+            found.update(b_contact=row.person.id, b_email=row.email)  # suppressed with the result (`write`)
         return found
 
     def answer(self, row, outcome: Outcome) -> dict:
@@ -873,9 +904,11 @@ class Worker:
             with self.sqlite_lock:
                 return self._write(conn, results, sending, sqlite)
         if marks is not None and sending and len(results) == 1 and "b_contact" not in results[0]:
-            params = {key: value for key, value in results[0].items() if key in SETTLE_KEYS}
-            params.update({"s" + key[1:]: value for key, value in sending.items()})
-            return marks.result_then_sending(params)
+            r = results[0]
+            return marks.result_then_sending(
+                (r["b_status"], r["b_response"], r["b_error"], r["b_sent"], r["b_next"], r["b_now"], r["b_id"])
+                + (sending["b_mid"], sending["b_now"], sending["b_id"], sending["b_w"])
+            )
         return self._write(conn, results, sending, sqlite)
 
     @classmethod
@@ -909,16 +942,16 @@ class Worker:
 
 class Marks:
     """PostgreSQL's per-message write: the previous result and the next `sending` as ONE statement on
-    an autocommit connection (one round trip, one commit), executed on the driver's cursor: the
-    statement never changes, and SQLAlchemy's set-up of each execution cost half as much again as the
-    driver. Driver errors come out as SQLAlchemy's, so a lost database is told apart as everywhere else."""
+    an autocommit connection (one round trip, one commit), executed on the driver's cursor with
+    positional binary parameters: the statement never changes, SQLAlchemy's set-up of each execution
+    cost half as much again as the driver, and named text parameters a quarter more than these. Driver errors come out as SQLAlchemy's, so a lost database is told apart as everywhere else."""
 
     def __init__(self, conn: Connection):
         self.conn = conn
         self.cursor = conn.connection.driver_connection.cursor()
         self.errors = conn.dialect.loaded_dbapi.Error
 
-    def result_then_sending(self, params: dict) -> bool:
+    def result_then_sending(self, params: tuple) -> bool:
         """Returns False when the mark was refused (the claim is no longer ours)."""
         try:
             self.cursor.execute(RESULT_THEN_SENDING, params)
