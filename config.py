@@ -41,7 +41,7 @@ class Config:
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
     MAIL_ERROR_STREAK = 20  # consecutive failures that pause a mailing
-    MAIL_BATCH_SIZE = 200  # deliveries claimed at once by one connection
+    MAIL_BATCH_SIZE = 500  # at most this many deliveries claimed at once by one connection
     MAIL_SMTP_TIMEOUT = 30
     MAIL_DISPATCH_INTERVAL = 5  # seconds between two scheduler ticks
     MAIL_WORKER_DEAD_AFTER = 120  # seconds without heartbeat before a worker's claims are recovered
