@@ -6,7 +6,7 @@ import threading
 from email.utils import parseaddr
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
@@ -334,3 +334,39 @@ def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
         .limit(49)
     ).all()
     assert set(claimed) == {retry.id, *first_pending}  # a due retry first, then in id order
+
+
+def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp_server, make_contact, make_mailing):
+    """Claims go on past the worker's last claim; what was handed back behind it (a batch cut short)
+    is claimed when nothing is left ahead, and the mailing still reaches everyone exactly once."""
+    from sqlalchemy import insert, update
+
+    people = [make_contact(email=f"relance{i:02d}@example.org") for i in range(30)]
+    mailing = make_mailing(people)
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    ids = sorted(d.id for d in deliveries(mailing).values())
+
+    worker = Worker(mail_app, once=True, batch=10)
+    with db.engine.connect() as conn:
+        worker.worker_id = conn.execute(
+            insert(DeliveryWorker)
+            .values(host="h", pid=1, started_at=utcnow(), heartbeat_at=utcnow())
+            .returning(DeliveryWorker.id)
+        ).scalar_one()
+        conn.commit()
+        first = worker.claim(conn, mailing.id)
+        conn.execute(update(Delivery).where(Delivery.id.in_(first[5:])).values(worker_id=None))  # cut short
+        conn.commit()
+        later = [worker.claim(conn, mailing.id) for _ in range(4)]
+    worker.sqlite_lock.close()
+    assert first == ids[:10]
+    assert later == [ids[10:20], ids[20:30], ids[5:10], []]
+
+    db.session.execute(update(Delivery).where(Delivery.mailing_id == mailing.id).values(worker_id=None))
+    db.session.execute(delete(DeliveryWorker).where(DeliveryWorker.id == worker.worker_id))
+    db.session.commit()
+    assert send(mail_app, mailing).status == "sent"
+    received = smtp_server.by_recipient()
+    assert sorted(received) == sorted(p.email for p in people)
+    assert all(len(messages) == 1 for messages in received.values())
