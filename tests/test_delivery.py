@@ -12,7 +12,7 @@ from contacts.models import Contact, Suppression
 from dbtypes import utcnow
 from extensions import db
 from mailings import services
-from mailings.engine import Worker, counts
+from mailings.engine import Worker, counts, new_worker_row
 from mailings.models import Delivery, DeliveryWorker, Mailing
 
 
@@ -318,11 +318,7 @@ def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
 
     worker = Worker(mail_app, once=True, batch=50)
     with db.engine.connect() as conn:
-        worker.worker_id = conn.execute(
-            insert(DeliveryWorker)
-            .values(host="h", pid=1, started_at=utcnow(), heartbeat_at=utcnow())
-            .returning(DeliveryWorker.id)
-        ).scalar_one()
+        worker.worker_id = new_worker_row(conn)
         conn.commit()
         claimed = worker.claim(conn, mailing.id)
     worker.sqlite_lock.close()
@@ -339,7 +335,7 @@ def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
 def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp_server, make_contact, make_mailing):
     """Claims go on past the worker's last claim; what was handed back behind it (a batch cut short)
     is claimed when nothing is left ahead, and the mailing still reaches everyone exactly once."""
-    from sqlalchemy import insert, update
+    from sqlalchemy import update
 
     people = [make_contact(email=f"relance{i:02d}@example.org") for i in range(30)]
     mailing = make_mailing(people)
@@ -349,11 +345,7 @@ def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp
 
     worker = Worker(mail_app, once=True, batch=10)
     with db.engine.connect() as conn:
-        worker.worker_id = conn.execute(
-            insert(DeliveryWorker)
-            .values(host="h", pid=1, started_at=utcnow(), heartbeat_at=utcnow())
-            .returning(DeliveryWorker.id)
-        ).scalar_one()
+        worker.worker_id = new_worker_row(conn)
         conn.commit()
         first = worker.claim(conn, mailing.id)
         conn.execute(update(Delivery).where(Delivery.id.in_(first[5:])).values(worker_id=None))  # cut short
