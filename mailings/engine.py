@@ -734,18 +734,11 @@ class Worker:
         for id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced in found:
             if id_ not in wanted:
                 continue  # another connection's claim inside our range
-            person = None
-            if contact_id is not None:
-                person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
-            reason = (
-                "contact erased"
-                if person is None
-                else "opted out"
-                if opted_out
-                else "bounced before"
-                if bounced
-                else ""
-            )
+            if contact_id is None:
+                claimed.append(Claimed(id_, email, attempts, None, "contact erased"))
+                continue
+            person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
+            reason = "opted out" if opted_out else "bounced before" if bounced else ""
             claimed.append(Claimed(id_, email, attempts, person, reason))
         hashes: dict[str, list[Claimed]] = {}
         for c in claimed:
