@@ -10,6 +10,7 @@
   var contact = document.getElementById("preview-contact");
   var token = form.querySelector('input[name="csrf_token"]');
   var timer = null;
+  var latest = 0; // only the answer to the newest request is shown: answers can arrive out of order
 
   function value(name) {
     var field = form.querySelector('[name="' + name + '"]');
@@ -17,6 +18,7 @@
   }
 
   function refresh() {
+    var asked = ++latest;
     fetch(form.dataset.previewUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -30,6 +32,7 @@
     })
       .then(function (response) { return response.json(); })
       .then(function (data) {
+        if (asked !== latest) return;
         if (data.error) {
           problem.textContent = data.error;
           problem.hidden = false;

@@ -85,3 +85,34 @@ def test_write_preview_schedule_and_watch_a_mailing(
         for thread in threads:
             thread.join(10)
     assert console_errors == []
+
+
+def test_preview_keeps_the_last_contact_chosen_when_answers_cross(
+    page, live_server, browser_login, make_user, demo_campaign, many_contacts, console_errors
+):
+    many_contacts(3, "late")
+    browser_login(make_user("national"), PASSWORD)
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server}/templates")
+    page.get_by_text("Nouveau modèle").click()
+    page.locator("#name").fill("Aperçu")
+    page.get_by_label("Objet du message").fill("Bonjour")
+    page.get_by_label("Corps HTML").fill("<p>Bonjour {{ contact.first_name }},</p>")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Modèle enregistré").wait_for()
+
+    # The preview asked for on load (the example contact) is held back until the chosen contact's is shown.
+    held = []
+    page.route("**/templates/preview", lambda route: held.append(route) if not held else route.continue_())
+    page.reload()
+    page.wait_for_function("() => document.readyState === 'complete'")
+    assert len(held) == 1
+    page.get_by_label("Aperçu pour").select_option(label="Prénom2 Journaliste — late000002@example.org")
+    frame = page.frame_locator("#preview-frame")
+    frame.get_by_text("Bonjour Prénom2,").wait_for()
+
+    with page.expect_response("**/templates/preview"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the late answer's handler has run by now
+    assert frame.get_by_text("Bonjour Prénom2,").is_visible()
+    assert console_errors == []
