@@ -197,10 +197,12 @@ def run_workers(database_url: str, port: int, processes: int) -> tuple[float, li
 
 def worker_main() -> None:
     from app import create_app
-    from mailings.engine import Worker
+    from mailings.engine import Worker, worker_process
 
     app = create_app()
-    Worker(app, once=True, idle=0.05).run()
+    worker = Worker(app, once=True, idle=0.05)
+    worker_process()  # as `flask mailings worker` does
+    worker.run()
     print(json.dumps({"max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from campaign.models import Event, Milestone
 from campaign.services import zone
 from extensions import db
-from mailings.message import MessageBuilder
+from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
 from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
@@ -78,8 +78,12 @@ class Composer:
             "body": Markup(BODY),
             "unsubscribe_url": Markup(UNSUB),
         }
-        self.html_head, self.html_tail = render_template("email/layout.html", **layout).split(BODY)
-        self.text_head, self.text_tail = render_template("email/layout.txt", **layout).split(BODY)
+        html_layout = render_template("email/layout.html", **layout)
+        text_layout = render_template("email/layout.txt", **layout)
+        self.html_head, self.html_tail = html_layout.split(BODY)
+        self.text_head, self.text_tail = text_layout.split(BODY)
+        self.html_wire = QuotedLayout(html_layout, (BODY, UNSUB))  # the fast path's parts (`compose`)
+        self.text_wire = QuotedLayout(text_layout, (BODY, UNSUB))
         self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
         self.conferences, self.national = self.load_conferences()
         from mailings.press_hooks import PressExtras  # issue 6: embargo line, invitation's conference, relay link
@@ -182,9 +186,11 @@ class Composer:
         context = self.context(person, url)
         subject, body, text = render_checked(self.compiled, context) if careful else self.compiled.render(context)
         subject, body, text = self.press.decorate(person.id, subject, body, text)
-        html, plain = self.wrap(body, text, url)
+        plain = (text if text is not None else html_to_text(body)).strip() + "\n"
+        html_part = self.html_wire.encode({BODY: body, UNSUB: url})
+        text_part = self.text_wire.encode({BODY: plain, UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
-        data = self.builder.build(person.full_name, person.email, subject, html, plain, url, message_id)
+        data = self.builder.build(person.full_name, person.email, subject, html_part, text_part, url, message_id)
         return data, message_id
 
     def preview(self, person: Recipient) -> dict:
@@ -193,5 +199,7 @@ class Composer:
         subject, body, text = render_checked(self.compiled, self.context(person, url))
         subject, body, text = self.press.decorate(person.id, subject, body, text)
         html, plain = self.wrap(body, text, url)
-        data = self.builder.build(person.full_name, person.email, subject, html, plain, url, self.builder.message_id(0))
+        data = self.builder.build(
+            person.full_name, person.email, subject, qp(html), qp(plain), url, self.builder.message_id(0)
+        )
         return {"subject": subject, "html": html, "text": plain, "size": len(data), "kb": round(len(data) / 1024, 1)}

@@ -7,6 +7,7 @@ encoded by `binascii`. Tests parse every message back with the standard `email` 
 
 import base64
 import binascii
+import re
 import secrets
 from email.header import Header
 from email.utils import format_datetime, formataddr
@@ -28,15 +29,15 @@ def is_plain_ascii(value: str) -> bool:
 
 def encode_words(value: str) -> str:
     """RFC 2047 base64 words of at most 45 bytes each, cut on character boundaries."""
-    words, chunk = [], b""
-    for char in value:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > 45:
-            words.append(chunk)
-            chunk = b""
-        chunk += data
-    if chunk:
-        words.append(chunk)
+    data = value.encode("utf-8")
+    words = []
+    while len(data) > 45:
+        cut = data.rfind(b" ", 20, 45) + 1 or 45  # after a space when there is one (see `phrase`)
+        while data[cut] & 0xC0 == 0x80:  # never inside a character: back to its first byte
+            cut -= 1
+        words.append(data[:cut])
+        data = data[cut:]
+    words.append(data)
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
@@ -49,6 +50,28 @@ def header_text(value: str) -> str:
     return encode_words(value)
 
 
+ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")  # RFC 5322 atext
+
+
+def phrase(name: str) -> str:
+    """A display name with accents: its plain words stay as they are, each run of the others becomes
+    encoded words (the spaces of the run inside them). Readers drop the whitespace between two
+    encoded words (RFC 2047, 6.2), and some, Python's among them, put a space there instead; between
+    an encoded word and a plain one, all keep the space."""
+    out, run = [], []
+    for word in name.split(" "):
+        if ATOM.fullmatch(word) and "=?" not in word:
+            if run:
+                out.append(encode_words(" ".join(run)))
+                run = []
+            out.append(word)
+        else:
+            run.append(word)
+    if run:
+        out.append(encode_words(" ".join(run)))
+    return " ".join(out)
+
+
 def address(name: str, email: str) -> str:
     """A mailbox header value, its display name encoded when needed."""
     name, email = no_breaks(name), no_breaks(email)
@@ -56,13 +79,41 @@ def address(name: str, email: str) -> str:
         return email
     if is_plain_ascii(name):
         return formataddr((name, email))
-    return f"{encode_words(name)} <{email}>"
+    return f"{phrase(name)} <{email}>"
 
 
 def qp(text: str) -> bytes:
     """Quoted-printable UTF-8 with CRLF line ends."""
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
+
+
+class QuotedLayout:
+    """A layout's quoted-printable form with its constant lines encoded once. Quoted-printable works
+    line by line, so a message's part is the layout's encoded constant lines around its own encoded
+    lines, those that hold a placeholder (the body, the unsubscribe link): the same bytes as `qp` of
+    the whole part, without encoding the layout again for every recipient."""
+
+    def __init__(self, text: str, marks: tuple[str, ...]):
+        self.pieces: list[bytes | list[str]] = []  # encoded constant lines, or a line split around its marks
+        constant: list[str] = []
+        for line in text.replace("\r\n", "\n").replace("\r", "\n").splitlines(keepends=True):
+            found = [m for m in marks if m in line]
+            if not found:
+                constant.append(line)
+                continue
+            if constant:
+                self.pieces.append(qp("".join(constant)))
+                constant = []
+            self.pieces.append(re.split(f"({'|'.join(map(re.escape, found))})", line))
+        if constant:
+            self.pieces.append(qp("".join(constant)))
+
+    def encode(self, values: dict[str, str]) -> bytes:
+        """The part with each placeholder replaced by its value, quoted-printable."""
+        return b"".join(
+            piece if isinstance(piece, bytes) else qp("".join(values.get(p, p) for p in piece)) for piece in self.pieces
+        )
 
 
 class MessageBuilder:
@@ -99,11 +150,12 @@ class MessageBuilder:
         to_name: str,
         to_email: str,
         subject: str,
-        html: str,
-        text: str,
+        html: bytes,
+        text: bytes,
         unsubscribe_url: str,
         message_id: str,
     ) -> bytes:
+        """The message's bytes; `html` and `text` are its parts already quoted-printable (`qp`)."""
         boundary = f"=_relais_{secrets.token_hex(12)}"
         head = (
             f"To: {address(to_name, to_email)}\r\n"
@@ -120,10 +172,10 @@ class MessageBuilder:
                 head,
                 CRLF,
                 (part % "plain").encode("ascii"),
-                qp(text),
+                text,
                 CRLF,
                 (part % "html").encode("ascii"),
-                qp(html),
+                html,
                 CRLF,
                 f"--{boundary}--\r\n".encode("ascii"),
             )

@@ -93,6 +93,35 @@ def test_each_recipient_gets_one_personal_message(mail_app, smtp_server, make_co
         assert d.status == "sent" and d.attempts == 1 and d.sent_at and d.response.startswith("250")
 
 
+def test_long_accented_names_and_lines_arrive_as_the_preview_shows_them(
+    mail_app, smtp_server, make_contact, make_mailing
+):
+    from mailings.composer import Composer, Recipient
+
+    person = make_contact(
+        email="marie@example.org",
+        first_name="Marie-Éléonore-Bérénice",
+        last_name="de La Fère-Champenoise-Désirée",
+        region="93",
+    )
+    html = (
+        "<p>Bonjour {{ contact.first_name }},</p>\n<p>"
+        + "Économie sociale et solidaire, égalité = énergie ; " * 6
+        + "</p>   \n<p>\tfin\t</p>"
+    )
+    mailing = make_mailing([person], subject="Été {{ contact.full_name }} — « {{ campaign.name }} »", html=html)
+    mailing = send(mail_app, mailing)
+    [got] = smtp_server.by_recipient()[person.email]
+    message = got.parsed()
+    parts = check_format(message, mailing, person.email)
+    assert parseaddr(message["To"]) == ("Marie-Éléonore-Bérénice de La Fère-Champenoise-Désirée", person.email)
+    assert message["Subject"].startswith("Été Marie-Éléonore-Bérénice de La Fère-Champenoise-Désirée — « ")
+    assert max(len(line) for line in got.data.split(b"\r\n")) <= 998
+    preview = Composer(mailing).preview(Recipient.of(db.session.get(Contact, person.id)))
+    assert parts["text/html"].get_content().replace("\r\n", "\n") == preview["html"]
+    assert parts["text/plain"].get_content().replace("\r\n", "\n") == preview["text"]
+
+
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "step-by-step"])
 def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact, make_mailing, pipelining):
     smtp_server.handler.pipelining = pipelining

@@ -87,7 +87,9 @@ def test_a_worker_killed_mid_mailing_loses_nothing_and_resends_nothing(
     assert db.session.get(Mailing, mailing.id).status == "sent"
 
 
-@pytest.mark.parametrize("workers", [2, 4])  # on PostgreSQL as on several machines; on SQLite, workers queue on its file
+@pytest.mark.parametrize(
+    "workers", [2, 4]
+)  # on PostgreSQL as on several machines; on SQLite, workers queue on its file
 def test_several_workers_send_one_mailing_without_duplicates(
     database_url, engine_name, mail_app, smtp_server, make_mailing, many_contacts, workers
 ):
