@@ -90,6 +90,8 @@ class Composer:
 
         self.press = PressExtras(mailing, self.tz)
         self.events: dict[int | None, list[dict]] = {}
+        self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
+        self.signs_rsvp = bool({"rsvp_yes_url", "rsvp_no_url"} & self.compiled.names)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
 
     def load_conferences(self) -> tuple[dict[int, dict], dict]:
@@ -147,7 +149,7 @@ class Composer:
     def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
         conference = self.press.conference or self.conferences.get(person.region_id, self.national)
         yes = no = ""
-        if conference["id"] and person.id:
+        if conference["id"] and person.id and self.signs_rsvp:
             yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
             no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
         return {
@@ -178,13 +180,30 @@ class Composer:
         plain = self.text_head + (text if text is not None else html_to_text(body)).strip() + "\n" + self.text_tail
         return html, plain.replace(UNSUB, unsubscribe_url)
 
+    def render(self, person: Recipient, context: dict) -> tuple[str, str, str | None]:
+        """The fast path's fields. One that reads nothing personal (a subject naming the campaign and
+        the region) is the same for all of a region's recipients: rendered once per region."""
+        out = []
+        for field in ("subject", "html", "text"):
+            template = getattr(self.compiled, field)
+            if template is None:
+                out.append(None)
+            elif field in self.compiled.same_in_a_region:
+                key = (field, person.region_id)
+                if key not in self.rendered:
+                    self.rendered[key] = template.render(context)
+                out.append(self.rendered[key])
+            else:
+                out.append(template.render(context))
+        return out[0], out[1], out[2]
+
     def compose(
         self, person: Recipient, delivery_id: int, careful: bool = False, test: bool = False
     ) -> tuple[bytes, str]:
         """The message's bytes and its Message-ID (the fast path unless `careful`)."""
         url = self.unsubscribe_url(person, test)
         context = self.context(person, url)
-        subject, body, text = render_checked(self.compiled, context) if careful else self.compiled.render(context)
+        subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
         subject, body, text = self.press.decorate(person.id, subject, body, text)
         plain = (text if text is not None else html_to_text(body)).strip() + "\n"
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})

@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import Flask, current_app
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import JSON, String, and_, any_, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
@@ -116,7 +117,14 @@ LOAD_CLAIMED = (  # see `Worker.load`
     )
     .order_by(D.c.id)
 )
-SUPPRESSED = select(Suppression.email_hash).where(Suppression.email_hash.in_(bindparam("hashes", expanding=True)))
+SUPPRESSED = {  # a batch's suppressed addresses, its hashes sent as ONE parameter (see `Worker.load`)
+    "postgresql": select(Suppression.email_hash).where(
+        Suppression.email_hash == any_(bindparam("hashes", type_=ARRAY(String)))
+    ),
+    "sqlite": select(Suppression.email_hash).where(
+        Suppression.email_hash.in_(select(func.json_each(bindparam("hashes", type_=JSON)).table_valued("value")))
+    ),
+}
 
 SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))
 
@@ -732,7 +740,9 @@ class Worker:
     def load(self, conn: Connection, mailing_id: int, ids: list[int]) -> list["Claimed"]:
         """A claimed batch with what each message needs, in id order: one query joins the contacts
         over the batch's id range (this worker's claims only; no list of ids to send and parse), a
-        second asks which addresses are suppressed. A row taken back meanwhile is not loaded."""
+        second asks which addresses are suppressed, with their hashes in one array parameter (an IN
+        list of 500 binds took SQLAlchemy and the driver longer to write out than the query took to
+        run). A row taken back meanwhile is not loaded."""
         if not ids:
             return []
         found = conn.execute(
@@ -755,7 +765,7 @@ class Worker:
             if not c.skip:
                 hashes.setdefault(email_hash(c.email), []).append(c)
         if hashes:
-            for found_hash in conn.execute(SUPPRESSED, {"hashes": list(hashes)}).scalars():
+            for found_hash in conn.execute(SUPPRESSED[conn.dialect.name], {"hashes": list(hashes)}).scalars():
                 for c in hashes[found_hash]:
                     c.skip = "suppressed address"
             conn.commit()

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from errors import ValidationFailed
@@ -34,6 +34,7 @@ CONTEXT_NAMES = frozenset(
         "rsvp_no_url",
     }
 )
+SAME_IN_A_REGION = frozenset({"region", "campaign", "mailing", "conference", "events"})  # nothing personal
 SAFE_FILTERS = frozenset(
     {
         "abs",
@@ -229,34 +230,38 @@ def run(template, context: dict, field: str) -> str:
 
 @dataclass
 class CompiledTemplate:
-    """A template's fields compiled once (per mailing); `render` is the fast path used when sending."""
+    """A template's fields compiled once (per mailing)."""
 
     subject: Any
     html: Any
     text: Any | None
-
-    def render(self, context: dict) -> tuple[str, str, str | None]:
-        subject = self.subject.render(context)
-        body = self.html.render(context)
-        text = self.text.render(context) if self.text is not None else None
-        return subject, body, text
+    names: frozenset[str] = frozenset()  # the context's names the fields read
+    same_in_a_region: frozenset[str] = frozenset()  # fields that read nothing personal (see `Composer.render`)
 
 
 def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplate:
     fields = {}
+    names: dict[str, frozenset[str]] = {}
     problems: dict[str, str] = {}
     for name, source, is_text in (("subject", subject, True), ("html", html, False), ("text", text or "", True)):
         if name == "text" and not (text or "").strip():
             source = text_source(html)  # the text part's template, derived once from the HTML one
         try:
             fields[name] = compile_checked(source, name, is_text)
+            names[name] = frozenset(meta.find_undeclared_variables((TEXT_ENV if is_text else ENV).parse(source)))
         except ValidationFailed as error:
             problems.update(error.fields)
     if problems:
         raise ValidationFailed(
             "The template is refused: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), problems
         )
-    return CompiledTemplate(fields["subject"], fields["html"], fields["text"])
+    return CompiledTemplate(
+        fields["subject"],
+        fields["html"],
+        fields["text"],
+        names=frozenset().union(*names.values()),
+        same_in_a_region=frozenset(field for field, used in names.items() if used <= SAME_IN_A_REGION),
+    )
 
 
 def render_checked(compiled: CompiledTemplate, context: dict) -> tuple[str, str, str | None]:

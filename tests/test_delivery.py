@@ -86,6 +86,7 @@ def test_each_recipient_gets_one_personal_message(mail_app, smtp_server, make_co
     lea = received["lea@example.org"][0].parsed()
     assert lea["Subject"].startswith("Invitation : Conférence de presse")
     assert lea["Subject"].endswith(f"— {regions['93'].name}")
+    assert received["marc@example.org"][0].parsed()["Subject"].endswith(f"— {regions['91'].name}")
     assert "=?utf-8?" in received["lea@example.org"][0].data.decode("ascii").split("Subject: ", 1)[1].split("\r\n")[0]
     marc = received["marc@example.org"][0].parsed().get_body(("plain",)).get_content()
     assert "jeudi 23 octobre 2008 à Montpellier" in marc  # Languedoc-Roussillon's own conference
