@@ -34,9 +34,7 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
     MAIL_RATE_PER_MINUTE = 0
-    MAIL_CONNECTIONS = (
-        0  # SMTP connections per worker; 0: 4 on PostgreSQL, 2 on SQLite (see engine.default_connections)
-    )
+    MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: the host's workers share 2 a core (engine.Worker.share)
     MAIL_MISSED_AFTER = 7200
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx

@@ -10,7 +10,9 @@ Relais's peak memory (max RSS of a worker) at two audience sizes. The raw limit 
 each Relais run (the machine's load changes). Each Relais configuration runs `--repeat` times (on a shared
 machine one run can be a third off): its median is divided by the best raw figure seen so far (never
 flattered by a slow baseline), and the median of each run over the raw measured just before it is printed
-too. Workers run with the configured RELAIS_MAIL_CONNECTIONS (default: 4 on PostgreSQL, 2 on SQLite).
+too. Workers run with RELAIS_MAIL_CONNECTIONS when it is set; by default the workers of a host share two
+connections per core, at most 4 each on PostgreSQL and 2 on SQLite (so on 2 cores: one PostgreSQL worker
+runs 4, two run 2 each).
 """
 
 import argparse

@@ -42,6 +42,8 @@ from mailings.models import Delivery, DeliveryWorker, Mailing
 from mailings.transport import Outcome, RateLimiter, SmtpChannel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
+HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)
+SHARE_EVERY = 2.0  # seconds between two counts of the workers on this host
 SERVER_DOWN_PAUSE = 5.0  # seconds a connection waits before trying an unreachable SMTP server again
 DATABASE_GONE = (OperationalError, InterfaceError, PendingRollbackError)  # a lost connection, not a bug
 log = logging.getLogger("relais.delivery")
@@ -198,11 +200,20 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def host_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the whole machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_connections(app: Flask) -> int:
-    """SMTP connections per worker when RELAIS_MAIL_CONNECTIONS does not say. On PostgreSQL four
-    overlap one another's commit and SMTP waits; SQLite has one writer and no commit wait, so more
-    than two only queue on its lock and fight for the interpreter (bench/delivery.py: two workers of
-    four connections sent half as fast as two workers of two)."""
+    """The most SMTP connections a worker runs when RELAIS_MAIL_CONNECTIONS does not say (fewer when
+    the host's other workers share the cores: `Worker.share`). On PostgreSQL four overlap one
+    another's commit and SMTP waits; SQLite has one writer and no commit wait, so more than two only
+    queue on its lock and fight for the interpreter (bench/delivery.py: two workers of four
+    connections sent half as fast as two workers of two)."""
     return 4 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else 2
 
 
@@ -433,7 +444,11 @@ class Worker:
     ):
         self.app = app
         config = app.config
-        self.connections = max(1, int(connections or config["MAIL_CONNECTIONS"] or default_connections(app)))
+        configured = int(connections or config["MAIL_CONNECTIONS"] or 0)
+        self.connections = max(1, configured or default_connections(app))
+        self.shares_host = not configured  # the default: this host's workers share its connections
+        self.active = self.connections  # connections sending now; the others wait (see `share`)
+        self.shared_at = 0.0
         self.batch = int(batch or config["MAIL_BATCH_SIZE"])
         self.delays = [float(d) for d in config["MAIL_RETRY_DELAYS"]]
         self.streak_limit = int(config["MAIL_ERROR_STREAK"])
@@ -459,6 +474,7 @@ class Worker:
             recover(conn)
             self.worker_id = new_worker_row(conn)
             conn.commit()
+            self.share(conn)
         if is_postgres():
             self.hold_lock()
         return self.worker_id
@@ -469,6 +485,22 @@ class Worker:
             self.lock.forget()
         self.lock = SessionLock(LOCK_CLASS, self.worker_id)
         return self.lock.try_take()
+
+    def share(self, conn: Connection) -> None:
+        """Unless RELAIS_MAIL_CONNECTIONS says how many, the workers of one host share two SMTP
+        connections per core, each at most its own default: one worker on two cores runs 4, two
+        workers run 2 each. More only fight over the cores (bench/delivery.py, two PostgreSQL workers:
+        4 connections each sent 15% slower than 2 each, and used a fifth more CPU a message). Counted
+        again every few seconds from the live workers' rows, so a worker that starts or stops is felt."""
+        self.shared_at = time.monotonic()
+        if not self.shares_host:
+            return
+        alive = utcnow() - timedelta(seconds=30)  # three missed heartbeats
+        here = conn.execute(
+            select(func.count()).select_from(W).where(W.c.host == socket.gethostname(), W.c.heartbeat_at > alive)
+        ).scalar()
+        conn.commit()
+        self.active = min(self.connections, max(1, HOST_CONNECTIONS_PER_CORE * host_cores() // max(1, here)))
 
     def lock_alive(self) -> bool:
         return self.lock is not None and self.lock.alive()
@@ -555,6 +587,14 @@ class Worker:
         with db.engine.connect() as conn, self.marks_connection() as marks:
             prepare_connection(conn)
             while not self.stop.is_set():
+                if time.monotonic() - self.shared_at > SHARE_EVERY:
+                    self.share(conn)
+                if index >= self.active:  # this host's workers share its connections (`share`)
+                    channel.close()
+                    if self.once:
+                        return
+                    self.stop.wait(SHARE_EVERY)
+                    continue
                 mailing_id, ids = self.claim_next(conn, index)
                 if ids:
                     self.deliver(conn, channel, composers, mailing_id, ids, marks)

@@ -45,6 +45,8 @@ class Handler:
     every_message_delay: float = 0.0
     pipelining: bool = True  # advertised like Postfix does; False for a server without it
     lock: threading.Lock = field(default_factory=threading.Lock)
+    at_once: int = 0  # messages being received right now (DATA to the answer)
+    most_at_once: int = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -73,6 +75,16 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            return await self.receive(server, envelope)
+        finally:
+            with self.lock:
+                self.at_once -= 1
+
+    async def receive(self, server, envelope):
         behaviour = getattr(envelope, "behaviour", "250")
         if self.every_message_delay:
             await asyncio.sleep(self.every_message_delay)

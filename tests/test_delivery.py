@@ -123,6 +123,36 @@ def test_long_accented_names_and_lines_arrive_as_the_preview_shows_them(
     assert parts["text/plain"].get_content().replace("\r\n", "\n") == preview["text"]
 
 
+def test_the_workers_of_one_host_share_its_connections(mail_app, smtp_server, many_contacts, make_mailing):
+    """Unless RELAIS_MAIL_CONNECTIONS says otherwise, a host's workers share two SMTP connections
+    per core: alone, a worker sends over several at once; beside as many workers as that, over one."""
+    from mailings.engine import HOST_CONNECTIONS_PER_CORE, LOCK_CLASS, SessionLock, host_cores
+
+    smtp_server.handler.every_message_delay = 0.01
+    send(mail_app, make_mailing(many_contacts(120, "seul")), connections=None)
+    assert smtp_server.handler.most_at_once >= 2
+
+    smtp_server.handler.most_at_once = 0
+    locks = []
+    with db.engine.connect() as conn:
+        others = [new_worker_row(conn) for _ in range(HOST_CONNECTIONS_PER_CORE * host_cores() - 1)]
+        conn.commit()
+    if db.engine.dialect.name == "postgresql":  # alive: each holds its advisory lock
+        locks = [SessionLock(LOCK_CLASS, worker_id) for worker_id in others]
+        assert all(lock.try_take() for lock in locks)
+    try:
+        mailing = send(mail_app, make_mailing(many_contacts(120, "voisin")), connections=None)
+        assert mailing.status == "sent"
+        assert smtp_server.handler.most_at_once == 1
+        mailing = send(mail_app, make_mailing(many_contacts(120, "choisi")), connections=2)  # set: its own
+        assert smtp_server.handler.most_at_once == 2
+    finally:
+        for lock in locks:
+            lock.release()
+        db.session.execute(delete(DeliveryWorker).where(DeliveryWorker.id.in_(others)))
+        db.session.commit()
+
+
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "step-by-step"])
 def test_server_answers_decide_each_delivery(mail_app, smtp_server, make_contact, make_mailing, pipelining):
     smtp_server.handler.pipelining = pipelining
