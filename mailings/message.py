@@ -97,7 +97,8 @@ class QuotedLayout:
     def __init__(self, text: str, marks: tuple[str, ...]):
         self.pieces: list[bytes | list[str]] = []  # encoded constant lines, or a line split around its marks
         constant: list[str] = []
-        for line in text.replace("\r\n", "\n").replace("\r", "\n").splitlines(keepends=True):
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # only \n ends a line in `qp`
+        for line in [line + "\n" for line in lines[:-1]] + [lines[-1]]:
             found = [m for m in marks if m in line]
             if not found:
                 constant.append(line)

@@ -94,6 +94,29 @@ def test_each_recipient_gets_one_personal_message(mail_app, smtp_server, make_co
         assert d.status == "sent" and d.attempts == 1 and d.sent_at and d.response.startswith("250")
 
 
+def test_a_layout_encoded_once_gives_the_bytes_of_the_whole_part_encoded():
+    from mailings.message import QuotedLayout, qp
+
+    layout = (
+        '<p style="color:#0b6e4f">Mois de l’ESS 2008 ' + "très long " * 12 + "</p>  \r\n"
+        "<p>"
+        + "Le Mois de l’ESS, " * 2
+        + "\u2028<td style='padding:24px;'>BODY</td>\n\n\tfin =\tUNSUB et UNSUB\n"
+        + "é" * 80
+        + "\n</html>"
+    )
+    values = {
+        "BODY": "Bonjour Léa, une première ligne longue,\n"
+        + "une ligne de plus de soixante-seize caractères, " * 3
+        + " \n",
+        "UNSUB": "https://x/u/1.2",
+    }
+    whole = layout
+    for mark, value in values.items():
+        whole = whole.replace(mark, value)
+    assert QuotedLayout(layout, ("BODY", "UNSUB")).encode(values) == qp(whole)
+
+
 def test_long_accented_names_and_lines_arrive_as_the_preview_shows_them(
     mail_app, smtp_server, make_contact, make_mailing
 ):
