@@ -175,9 +175,15 @@ class Composer:
         token = unsubscribe_token(None if test else person.id, self.mailing_id, self.unsub_signer)
         return f"{self.base}/unsubscribe/{token}"
 
+    @staticmethod
+    def plain_body(body: str, text: str | None) -> str:
+        """What the text part's layout holds: the text body, or one made from the HTML."""
+        return (text if text is not None else html_to_text(body)).strip() + "\n"
+
     def wrap(self, body: str, text: str | None, unsubscribe_url: str) -> tuple[str, str]:
+        """Both parts in the layout, as text (the preview); `compose` writes the same, encoded."""
         html = self.html_head + body + self.html_tail.replace(UNSUB, unsubscribe_url)
-        plain = self.text_head + (text if text is not None else html_to_text(body)).strip() + "\n" + self.text_tail
+        plain = self.text_head + self.plain_body(body, text) + self.text_tail
         return html, plain.replace(UNSUB, unsubscribe_url)
 
     def render(self, person: Recipient, context: dict) -> tuple[str, str, str | None]:
@@ -205,9 +211,8 @@ class Composer:
         context = self.context(person, url)
         subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
         subject, body, text = self.press.decorate(person.id, subject, body, text)
-        plain = (text if text is not None else html_to_text(body)).strip() + "\n"
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})
-        text_part = self.text_wire.encode({BODY: plain, UNSUB: url})
+        text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
         data = self.builder.build(person.full_name, person.email, subject, html_part, text_part, url, message_id)
         return data, message_id
