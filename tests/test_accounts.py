@@ -1,5 +1,8 @@
 """Sign-in, passwords, throttling, CSRF, cookies, tokens, the CLI and the audit log."""
 
+import html
+import re
+
 from sqlalchemy import select
 
 from accounts.models import ApiToken, AuditEntry, User
@@ -131,6 +134,41 @@ def test_audit_log_records_who_changed_what_and_only_admins_see_it(client, login
     login(make_user("admin"))
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Partenariats signés" in page and lead.email in page
+
+
+def test_audit_log_pages_by_fifty_and_keeps_its_filter(client, login, make_user):
+    from datetime import timedelta
+
+    from dbtypes import utcnow
+
+    start = utcnow()
+    db.session.add_all(
+        AuditEntry(
+            at=start + timedelta(seconds=i),
+            actor="a@example.org",
+            action="update",
+            entity="contacts",
+            entity_id=str(i),
+            changes={"city": ["Lyon", f"Ville {i}"]},
+        )
+        for i in range(60)
+    )
+    db.session.add(
+        AuditEntry(
+            at=start + timedelta(minutes=5), actor="a@example.org", action="delete", entity="lists&x=1", entity_id="9"
+        )
+    )
+    db.session.commit()
+    login(make_user("admin"))
+    first = client.get("/admin/audit?entity=contacts").get_data(as_text=True)
+    assert "Ville 59" in first and "Ville 10" in first and "Ville 9<" not in first  # newest first, fifty a page
+    older = re.search(r'href="([^"]+)" rel="next"', first).group(1)
+    assert 'rel="prev"' not in first
+    second = client.get(html.unescape(older)).get_data(as_text=True)
+    assert "Ville 9<" in second and "Ville 0<" in second and "Ville 10<" not in second and 'rel="next"' not in second
+    assert "lists&amp;x=1" not in second  # the filter came along
+    everything = client.get("/admin/audit").get_data(as_text=True)
+    assert 'href="/admin/audit?entity=lists%26x%3D1"' in everything
 
 
 def test_admin_creates_an_account_with_field_errors_first(client, login, make_user):
