@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dbtypes import UTCDateTime, utcnow
@@ -94,7 +94,13 @@ class Delivery(db.Model):
         # Claims read (mailing, status) in id order: the index gives the next batch at once, however
         # many deliveries earlier mailings left behind; counts by status use its first two columns.
         Index("ix_deliveries_mailing_status_id", "mailing_id", "status", "id"),
-        Index("ix_deliveries_worker", "worker_id"),
+        # A dead worker's claims, for recovery: only claimed rows are in it (a result writes nothing here).
+        Index(
+            "ix_deliveries_worker",
+            "worker_id",
+            postgresql_where=text("worker_id IS NOT NULL"),
+            sqlite_where=text("worker_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,3 +28,21 @@ def test_migrations_have_a_single_head(app):
     migrate = app.extensions["migrate"]
     heads = ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}; set one's down_revision to the other"
+
+
+def test_the_worker_index_holds_only_claimed_deliveries(app):
+    """Partial on both engines (compare_metadata does not read index predicates): a result, which
+    hands the row back, writes nothing to it, and recovery still finds a worker's claims through it."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        found = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_deliveries_worker'"
+        plan = "EXPLAIN UPDATE deliveries SET worker_id = NULL WHERE worker_id = 3"
+    else:
+        found = "SELECT sql FROM sqlite_master WHERE name = 'ix_deliveries_worker'"
+        plan = "EXPLAIN QUERY PLAN UPDATE deliveries SET worker_id = NULL WHERE worker_id = 3"
+    with db.engine.connect() as conn:
+        assert "worker_id IS NOT NULL" in conn.execute(text(found)).scalar_one()
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("SET enable_seqscan = off"))
+        assert "ix_deliveries_worker" in " ".join(str(row) for row in conn.execute(text(plan)))
