@@ -43,7 +43,7 @@ from mailings.transport import Outcome, RateLimiter, SmtpChannel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
 HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)
-SHARE_EVERY = 2.0  # seconds between two counts of the workers on this host
+SHARE_EVERY = 2  # heartbeat ticks (seconds) between two counts of the workers on this host
 SERVER_DOWN_PAUSE = 5.0  # seconds a connection waits before trying an unreachable SMTP server again
 DATABASE_GONE = (OperationalError, InterfaceError, PendingRollbackError)  # a lost connection, not a bug
 log = logging.getLogger("relais.delivery")
@@ -448,7 +448,6 @@ class Worker:
         self.connections = max(1, configured or default_connections(app))
         self.shares_host = not configured  # the default: this host's workers share its connections
         self.active = self.connections  # connections sending now; the others wait (see `share`)
-        self.shared_at = 0.0
         self.batch = int(batch or config["MAIL_BATCH_SIZE"])
         self.delays = [float(d) for d in config["MAIL_RETRY_DELAYS"]]
         self.streak_limit = int(config["MAIL_ERROR_STREAK"])
@@ -491,8 +490,8 @@ class Worker:
         connections per core, each at most its own default: one worker on two cores runs 4, two
         workers run 2 each. More only fight over the cores (bench/delivery.py, two PostgreSQL workers:
         4 connections each sent 15% slower than 2 each, and used a fifth more CPU a message). Counted
-        again every few seconds from the live workers' rows, so a worker that starts or stops is felt."""
-        self.shared_at = time.monotonic()
+        at registration, then by the heartbeat every SHARE_EVERY seconds from the live workers' rows, so
+        a worker that starts or stops is felt."""
         if not self.shares_host:
             return
         alive = utcnow() - timedelta(seconds=30)  # three missed heartbeats
@@ -521,18 +520,22 @@ class Worker:
         beat = 0
         while not self.stop.wait(1.0):
             beat += 1
-            if beat % 10:
+            if beat % 10 and (beat % SHARE_EVERY or not self.shares_host):
                 continue
             try:
                 with self.app.app_context(), db.engine.connect() as conn:
                     prepare_connection(conn)
-                    beat_row = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
-                    conn.commit()
-                    if beat_row.rowcount == 0 and not self.identity_lost.is_set():
-                        log.warning("worker %s was recovered by another process: it comes back anew", self.worker_id)
-                        self.identity_lost.set()
-                    if beat % 30 == 0:
-                        recover(conn)
+                    if beat % 10 == 0:
+                        beat_row = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                        conn.commit()
+                        if beat_row.rowcount == 0 and not self.identity_lost.is_set():
+                            log.warning(
+                                "worker %s was recovered by another process: it comes back anew", self.worker_id
+                            )
+                            self.identity_lost.set()
+                        if beat % 30 == 0:
+                            recover(conn)
+                    self.share(conn)
             except DATABASE_GONE as error:
                 log.warning("worker heartbeat: database unavailable (%s)", error)
 
@@ -567,10 +570,16 @@ class Worker:
             composers: dict[int, Composer] = {}
             try:
                 while not self.stop.is_set():
+                    if index >= self.active:  # this host's workers share its connections (`share`)
+                        if self.once:
+                            return
+                        self.stop.wait(SHARE_EVERY)
+                        continue
                     generation = self.generation
                     try:
                         self.serve(index, channel, composers)
-                        return
+                        if self.once:
+                            return
                     except (*DATABASE_GONE, IdentityLost) as error:
                         channel.close()  # a transaction in progress is abandoned, never completed
                         drop_session()
@@ -584,17 +593,13 @@ class Worker:
                 drop_session()
 
     def serve(self, index: int, channel: SmtpChannel, composers: dict) -> None:
+        """Claim and send until stopped, done (`once`) or no longer among the host's share (`share`)."""
         with db.engine.connect() as conn, self.marks_connection() as marks:
             prepare_connection(conn)
             while not self.stop.is_set():
-                if time.monotonic() - self.shared_at > SHARE_EVERY:
-                    self.share(conn)
-                if index >= self.active:  # this host's workers share its connections (`share`)
+                if index >= self.active:  # its turn is over: the SMTP and database connections go back
                     channel.close()
-                    if self.once:
-                        return
-                    self.stop.wait(SHARE_EVERY)
-                    continue
+                    return
                 mailing_id, ids = self.claim_next(conn, index)
                 if ids:
                     self.deliver(conn, channel, composers, mailing_id, ids, marks)

@@ -197,8 +197,9 @@ def check_tree(tree: nodes.Node, field: str) -> None:
     visit(tree, 0)
 
 
-def compile_checked(source: str, field: str, text: bool = False):
-    """Parse, check and compile one template field; a ValidationFailed names the field."""
+def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, frozenset[str]]:
+    """Parse, check and compile one template field, with the context's names it reads; a
+    ValidationFailed names the field."""
     if len(source) > MAX_SOURCE:
         raise ValidationFailed(f"{field}: template too long", {field: "too long"})
     env = TEXT_ENV if text else ENV
@@ -209,7 +210,7 @@ def compile_checked(source: str, field: str, text: bool = False):
             f"{field}: syntax error line {error.lineno}: {error.message}", {field: error.message or "syntax error"}
         ) from error
     check_tree(tree, field)
-    return env.from_string(tree)
+    return env.from_string(tree), frozenset(meta.find_undeclared_variables(tree))
 
 
 def run(template, context: dict, field: str) -> str:
@@ -247,8 +248,7 @@ def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplat
         if name == "text" and not (text or "").strip():
             source = text_source(html)  # the text part's template, derived once from the HTML one
         try:
-            fields[name] = compile_checked(source, name, is_text)
-            names[name] = frozenset(meta.find_undeclared_variables((TEXT_ENV if is_text else ENV).parse(source)))
+            fields[name], names[name] = compile_checked(source, name, is_text)
         except ValidationFailed as error:
             problems.update(error.fields)
     if problems:

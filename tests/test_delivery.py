@@ -169,6 +169,36 @@ def test_the_workers_of_one_host_share_its_connections(mail_app, smtp_server, ma
         assert smtp_server.handler.most_at_once == 1
         mailing = send(mail_app, make_mailing(many_contacts(120, "choisi")), connections=2)  # set: its own
         assert smtp_server.handler.most_at_once == 2
+
+        # A running worker takes more connections within seconds once the others are gone.
+        smtp_server.handler.most_at_once, smtp_server.handler.every_message_delay = 0, 0.03
+        mailing = make_mailing(many_contacts(150, "ensuite"))
+        services.start(db.session.get(Mailing, mailing.id), utcnow())
+        db.session.commit()
+        worker = Worker(mail_app, idle=0.05, batch=10)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            for _ in range(400):
+                if len(smtp_server.by_recipient()) >= 370:  # 120 + 120 + 120 before, and ten of these
+                    break
+                threading.Event().wait(0.05)
+            assert smtp_server.handler.most_at_once == 1
+            for lock in locks:
+                lock.release()
+            db.session.execute(delete(DeliveryWorker).where(DeliveryWorker.id.in_(others)))
+            db.session.commit()
+            for _ in range(300):
+                if counts(mailing.id)["sent"] == 150:
+                    break
+                threading.Event().wait(0.05)
+                db.session.rollback()
+        finally:
+            worker.stop.set()
+            thread.join(15)
+        assert counts(mailing.id)["sent"] == 150
+        assert smtp_server.handler.most_at_once >= 2
+        assert all(len(messages) == 1 for messages in smtp_server.by_recipient().values())
     finally:
         for lock in locks:
             lock.release()
