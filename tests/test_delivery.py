@@ -480,3 +480,25 @@ def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp
     received = smtp_server.by_recipient()
     assert sorted(received) == sorted(p.email for p in people)
     assert all(len(messages) == 1 for messages in received.values())
+
+
+def test_a_worker_registering_while_another_recovers_is_not_taken_for_dead(mail_app):
+    """Another process recovers dead workers just as this one registers: the new worker's row must
+    never be seen without the sign that it is alive (its lock on PostgreSQL, its process here)."""
+    from mailings.engine.recovery import recover
+
+    worker = Worker(mail_app, connections=1)
+    share = worker.share
+
+    def share_after_a_recovery(conn):  # registration goes on while the scheduler's recovery runs
+        with db.engine.connect() as other:
+            recover(other)
+        share(conn)
+
+    worker.share = share_after_a_recovery
+    try:
+        worker.register()
+        assert db.session.get(DeliveryWorker, worker.worker_id) is not None  # still a worker, not a dead one
+    finally:
+        worker.unregister()
+        worker.sqlite_lock.close()

@@ -187,9 +187,6 @@ class Rejoining:
                 return
         old = self.worker_id
         forget_worker(conn, old, "the worker lost the database while sending", utcnow())
-        self.worker_id = new_worker_row(conn)
-        conn.commit()
-        if is_postgres():
-            self.hold_lock()
+        self.join(conn)
         self.identity_lost.clear()
         log.warning("worker %s is back as worker %s", old, self.worker_id)

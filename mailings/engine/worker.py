@@ -88,12 +88,18 @@ class Worker(Batches, Rejoining):
         with db.engine.connect() as conn:
             prepare_connection(conn)
             recover(conn)
-            self.worker_id = new_worker_row(conn)
-            conn.commit()
+            self.join(conn)
             self.share(conn)
+        return self.worker_id
+
+    def join(self, conn: Connection) -> None:
+        """Take a new worker row. On PostgreSQL its lock is held before the row is committed: a
+        recovery running meanwhile in another process never sees the row without its lock, which it
+        would take for a dead worker's (and recover its claims while it sends)."""
+        self.worker_id = new_worker_row(conn)
         if is_postgres():
             self.hold_lock()
-        return self.worker_id
+        conn.commit()
 
     def hold_lock(self) -> bool:
         """PostgreSQL: take our advisory lock (again) on a connection of its own."""
