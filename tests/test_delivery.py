@@ -502,3 +502,56 @@ def test_a_worker_registering_while_another_recovers_is_not_taken_for_dead(mail_
     finally:
         worker.unregister()
         worker.sqlite_lock.close()
+
+
+def test_a_worker_found_recovered_names_the_identity_it_lost(mail_app, smtp_server, make_contact, make_mailing):
+    """A worker taken for dead while it holds a batch finds its mark refused; while one of its
+    connections is already coming back as a new worker, another one stops on its next claim and
+    says which worker was lost."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mailings.engine.recovery import Flight, IdentityLost, recover
+    from mailings.transport import SmtpChannel
+
+    mailing = make_mailing([make_contact(email=f"perdu{i}@example.org") for i in range(2)])
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    worker = Worker(mail_app, connections=1, once=True)
+    said = []
+    try:
+        worker.register()
+        lost = worker.worker_id
+        with db.engine.connect() as conn:
+            new_worker_row(conn)  # a worker registered after it (SQLite would give its id to the next one)
+            conn.commit()
+            rows = worker.load(conn, mailing.id, worker.claim(conn, mailing.id))
+            stale = utcnow() - timedelta(hours=1)  # frozen longer than the recovery waits: taken for dead
+            conn.execute(update(DeliveryWorker).where(DeliveryWorker.id == lost).values(heartbeat_at=stale))
+            conn.commit()
+            recover(conn)
+            channel = SmtpChannel()
+            composer = worker.composer({}, mailing.id)
+            worker.deliver_rows(conn, channel, composer, mailing.id, rows, None, Flight())  # its mark is refused
+            channel.close()
+        assert worker.identity_lost.is_set()
+
+        class ComingBack(type(worker.identity_lost)):
+            def clear(self):  # the new identity is written, the worker is about to say so
+                with db.engine.connect() as conn:
+                    try:
+                        worker.claim_next(conn, 0)
+                    except IdentityLost as error:
+                        said.append(str(error))
+                super().clear()
+
+        worker.identity_lost = ComingBack()
+        worker.identity_lost.set()
+        worker.rejoin(worker.generation)
+        assert worker.worker_id != lost
+        assert said == [f"worker {lost} was recovered by another process"]
+        assert smtp_server.messages == []  # nothing taken back was handed over
+    finally:
+        worker.unregister()
+        worker.sqlite_lock.close()

@@ -173,8 +173,9 @@ class Batches:
                 channel.close()
                 flight.marked = None
                 lost = True
-                if not self.registered(conn):
-                    self.identity_lost.set()
+                mine = self.worker_id
+                if not self.registered(conn, mine):
+                    self.lose_identity(mine)
                 break
             following = ready(index + 1)
             done = following[0] if following else len(rows)

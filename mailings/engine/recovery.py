@@ -110,10 +110,16 @@ class Rejoining:
             if flight.marked is not None:
                 self.owed.append({"b_id": flight.marked[0], "b_mid": flight.marked[1], "not_handed": True})
 
-    def registered(self, conn: Connection) -> bool:
-        found = conn.execute(select(W.c.id).where(W.c.id == self.worker_id)).first()
+    def registered(self, conn: Connection, worker_id: int) -> bool:
+        found = conn.execute(select(W.c.id).where(W.c.id == worker_id)).first()
         conn.commit()
         return found is not None
+
+    def lose_identity(self, worker_id: int) -> None:
+        """Our row `worker_id` was recovered by another process: every connection comes back anew.
+        The lost id is kept apart from `worker_id`, which may already name the new worker."""
+        self.lost_id = worker_id
+        self.identity_lost.set()
 
     def rejoin(self, generation: int) -> None:
         """Wait for the database, tell it what we owe, and make sure we still are the worker it knows."""

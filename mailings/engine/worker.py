@@ -75,7 +75,8 @@ class Worker(Batches, Rejoining):
         self.lock: SessionLock | None = None  # PostgreSQL: held while we are alive
         self.generation = 0  # how many times the worker came back from a lost database
         self.rejoining = threading.Lock()
-        self.identity_lost = threading.Event()  # the heartbeat found our row gone: come back as a new worker
+        self.identity_lost = threading.Event()  # our row was found gone: come back as a new worker
+        self.lost_id: int | None = None  # the worker id found gone (see `lose_identity`)
         self.owed: list[dict] = []  # facts the database must still hear (see `settle`)
         self.rotation = 0
         self.claimed_up_to: dict[int, int] = {}  # mailing -> highest delivery id this worker claimed
@@ -149,13 +150,12 @@ class Worker(Batches, Rejoining):
                 with self.app.app_context(), db.engine.connect() as conn:
                     prepare_connection(conn)
                     if beat % 10 == 0:
-                        beat_row = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                        mine = self.worker_id
+                        beat_row = conn.execute(update(W).where(W.c.id == mine).values(heartbeat_at=utcnow()))
                         conn.commit()
                         if beat_row.rowcount == 0 and not self.identity_lost.is_set():
-                            log.warning(
-                                "worker %s was recovered by another process: it comes back anew", self.worker_id
-                            )
-                            self.identity_lost.set()
+                            log.warning("worker %s was recovered by another process: it comes back anew", mine)
+                            self.lose_identity(mine)
                         if beat % 30 == 0:
                             recover(conn)
                     self.share(conn)
@@ -244,7 +244,7 @@ class Worker(Batches, Rejoining):
     def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list[int]]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
         if self.identity_lost.is_set():
-            raise IdentityLost(f"worker {self.worker_id} was recovered by another process")
+            raise IdentityLost(f"worker {self.lost_id} was recovered by another process")
         ids = conn.execute(select(M.c.id).where(M.c.status == "sending").order_by(M.c.id)).scalars().all()
         conn.commit()
         if not ids:
