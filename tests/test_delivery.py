@@ -555,3 +555,27 @@ def test_a_worker_found_recovered_names_the_identity_it_lost(mail_app, smtp_serv
     finally:
         worker.unregister()
         worker.sqlite_lock.close()
+
+
+def test_a_once_worker_does_not_wait_for_deliveries_another_worker_holds(
+    mail_app, smtp_server, make_contact, make_mailing
+):
+    """`--once` stops when nothing is left for it to send: what another live worker claimed is that
+    worker's to send; a delivery handed back is work left again."""
+    from sqlalchemy import update
+
+    mailing = make_mailing([make_contact(email=f"tenu{i}@example.org") for i in range(3)])
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    holder, other = Worker(mail_app, once=True), Worker(mail_app, once=True)
+    with db.engine.connect() as conn:
+        holder.worker_id = new_worker_row(conn)
+        conn.commit()
+        claimed = holder.claim(conn, mailing.id)
+        assert len(claimed) == 3
+        assert not other.work_left(conn)
+        conn.execute(update(Delivery).where(Delivery.id == claimed[0]).values(worker_id=None))
+        conn.commit()
+        assert other.work_left(conn)
+    holder.sqlite_lock.close()
+    other.sqlite_lock.close()

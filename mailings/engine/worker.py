@@ -302,6 +302,7 @@ class Worker(Batches, Rejoining):
         sending = select(M.c.id).where(M.c.status == "sending")
         found = None
         for waiting in (D.c.status == "pending", and_(D.c.status == "retry", D.c.next_attempt_at <= soon)):
-            found = found or conn.execute(select(D.c.id).where(D.c.mailing_id.in_(sending), waiting).limit(1)).first()
+            unclaimed = select(D.c.id).where(D.c.mailing_id.in_(sending), D.c.worker_id.is_(None), waiting)
+            found = found or conn.execute(unclaimed.limit(1)).first()
         conn.commit()  # one status at a time, as in `claim`
         return found is not None
