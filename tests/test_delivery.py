@@ -579,3 +579,36 @@ def test_a_once_worker_does_not_wait_for_deliveries_another_worker_holds(
         assert other.work_left(conn)
     holder.sqlite_lock.close()
     other.sqlite_lock.close()
+
+
+def test_the_host_share_counts_the_workers_the_configuration_holds_alive(mail_app):
+    """A worker is counted in its host's share for as long as RELAIS_MAIL_WORKER_DEAD_AFTER holds it
+    alive, not for a fixed half-minute: a neighbour whose last beat is a minute old still shares."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mailings.engine.database import host_cores
+    from mailings.engine.locks import LOCK_CLASS, SessionLock
+    from mailings.engine.worker import HOST_CONNECTIONS_PER_CORE
+
+    saved = mail_app.config["MAIL_WORKER_DEAD_AFTER"]
+    mail_app.config["MAIL_WORKER_DEAD_AFTER"] = 300
+    crowd = HOST_CONNECTIONS_PER_CORE * host_cores()  # so many neighbours leave one connection each
+    with db.engine.connect() as conn:
+        others = [new_worker_row(conn) for _ in range(crowd)]
+        minute_ago = utcnow() - timedelta(seconds=60)
+        conn.execute(update(DeliveryWorker).where(DeliveryWorker.id.in_(others)).values(heartbeat_at=minute_ago))
+        conn.commit()
+    locks = [SessionLock(LOCK_CLASS, w) for w in others] if db.engine.dialect.name == "postgresql" else []
+    assert all(lock.try_take() for lock in locks)  # alive: each holds its lock
+    worker = Worker(mail_app)
+    try:
+        worker.register()
+        assert worker.active == 1
+    finally:
+        mail_app.config["MAIL_WORKER_DEAD_AFTER"] = saved
+        worker.unregister()
+        worker.sqlite_lock.close()
+        for lock in locks:
+            lock.release()

@@ -118,7 +118,7 @@ class Worker(Batches, Rejoining):
         a worker that starts or stops is felt."""
         if not self.shares_host:
             return
-        alive = utcnow() - timedelta(seconds=30)  # three missed heartbeats
+        alive = utcnow() - timedelta(seconds=self.app.config["MAIL_WORKER_DEAD_AFTER"])  # as `recover` holds it
         here = conn.execute(
             select(func.count()).select_from(W).where(W.c.host == socket.gethostname(), W.c.heartbeat_at > alive)
         ).scalar()
