@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from accounts.models import User
 from accounts.scoping import can_read, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
+from campaign.services import current_campaign
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
@@ -18,6 +19,7 @@ from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids
 from mailings.composer import Composer, Recipient
 from mailings.engine import counts, email_hash, freeze_audience
+from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token
@@ -138,8 +140,6 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         require_write(user, region_id)
         mailing = Mailing(region_id=region_id, created_by_id=user.id, status="draft", audience=empty_audience())
         if campaign is None:
-            from campaign.services import current_campaign
-
             campaign = db.session.get(Campaign, data["campaign_id"]) if data.get("campaign_id") else current_campaign()
         if campaign is None:
             raise ValidationFailed("no campaign", {"campaign_id": "required"})
@@ -211,9 +211,8 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
             raise ValidationFailed("that time has passed", {"send_at": "in the past"})
         mailing.scheduled_at = send_at
     if action in ("schedule", "send_now"):
-        from mailings.newsroom import check_send_time  # issue 6: embargoes decide the earliest send time
-
-        check_send_time(mailing, mailing.scheduled_at if action == "schedule" else now)
+        for check in hooks().send_checks:  # press: embargoes decide the earliest send time
+            check(mailing, mailing.scheduled_at if action == "schedule" else now)
     if action == "approve":
         mailing.approved_by_id, mailing.approved_at = user.id, now
     if action == "send_now":
@@ -237,13 +236,12 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
 
 def start(mailing: Mailing, now: datetime) -> int:
     """Freeze the audience into deliveries and hand the mailing to the workers."""
-    from mailings.newsroom import check_send_time  # issue 6: no start (resume included) before its embargo allows
-    from mailings.pressure import apply_weekly_limit  # issue 6: the hard limit per contact and week
-
-    if mailing.frozen_at is None:
-        check_send_time(mailing, now)
+    if mailing.frozen_at is None:  # no start (resume included) before the checks allow
+        for check in hooks().send_checks:
+            check(mailing, now)
     written = freeze_audience(mailing, now)
-    apply_weekly_limit(mailing, now)
+    for action in hooks().on_start:  # press: the hard limit per contact and week
+        action(mailing, now)
     mailing.status = "sending"
     mailing.status_reason = ""
     mailing.started_at = mailing.started_at or now

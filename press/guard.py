@@ -5,17 +5,16 @@ from flask import g, request
 from flask_login import current_user
 
 from accounts.scoping import require_write
+from campaign.models import Milestone
 from errors import NotFound, PermissionDenied
 from extensions import db
+from mailings.models import Mailing
+from press.models import PressKitFile, PressRelease, RelayKit
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def owners():
-    from campaign.models import Milestone
-    from mailings.models import Mailing
-    from mailings.press_models import PressKitFile, PressRelease, RelayKit
-
     return {
         "milestone_id": Milestone,
         "mailing_id": Mailing,

@@ -7,7 +7,7 @@ from email.utils import parseaddr
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, delete, or_, select, union
 
 from accounts.models import User
 from accounts.scoping import readable, require_read, require_write
@@ -19,8 +19,8 @@ from errors import NotFound, ValidationFailed
 from extensions import db
 from mailings import services
 from mailings.models import Delivery, Mailing
-from mailings.press_models import RSVP_ANSWERS, PressConference, Rsvp
 from mailings.tokens import read_rsvp_token, rsvp_token
+from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
@@ -166,9 +166,6 @@ def national_view(user: User, campaign: Campaign) -> list[tuple[Milestone, dict]
 
 def scrub_contact(sender=None, contact_id: int | None = None, **_) -> None:
     """On erasure (GDPR): the person's answers, check-ins and relay reports go with them, on every engine."""
-    from sqlalchemy import delete
-
-    from mailings.press_models import RelayReport
 
     if contact_id:
         db.session.execute(delete(Rsvp).where(Rsvp.contact_id == contact_id))

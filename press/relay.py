@@ -18,10 +18,11 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from mailings import services
 from mailings.models import Mailing
-from mailings.press import literal, refuse_nul, text_literal
-from mailings.press_models import PressKitFile, RelayKit, RelayReport
 from mailings.tokens import signer
+from press.conferences import literal, refuse_nul, text_literal
+from press.models import PressKitFile, RelayKit, RelayReport
 
 RELAY_SALT = "relais-relay"
 PARTNER_KINDS = ("partner", "network")
@@ -133,7 +134,6 @@ def partner_ids(kit: RelayKit) -> list[int]:
 
 def send_kit(user: User, kit: RelayKit, data: dict, now: datetime | None = None) -> Mailing:
     """Send the kit to the partners and networks (of its region): now, or submitted for approval."""
-    from mailings import services
 
     require_write(user, kit.region_id)
     refuse_nul(data)

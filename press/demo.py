@@ -8,7 +8,7 @@ from sqlalchemy import select
 from campaign.models import Campaign, Milestone, Region
 from campaign.services import to_utc
 from extensions import db
-from mailings.press_models import PressConference, PressRelease, RelayKit
+from press.models import PressConference, PressRelease, RelayKit
 
 NATIONAL_TITLE = "Novembre 2008 : premier Mois de l'économie sociale et solidaire dans vingt régions"
 CONFERENCES = {  # region code: (venue, city, address, speakers), people invented
