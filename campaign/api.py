@@ -3,13 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts.api import (
-    PageArgs,
-    api_blueprint,
-    current_api_user,
-    page_schema,
-    paginate,
-)
+from accounts.api import api_blueprint, current_api_user
 from campaign import playbook, services
 from campaign.calendar import feed_url
 from campaign.models import Campaign, Milestone, Region
@@ -24,6 +18,7 @@ from campaign.schemas import (
 )
 from dbtypes import utcnow
 from extensions import db
+from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 

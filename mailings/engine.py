@@ -35,11 +35,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Pending
 from contacts.models import Contact, Organisation, Suppression
 from dbtypes import utcnow
 from extensions import db
+from mail_transport import Outcome, RateLimiter, SmtpChannel
 from mailings import states
 from mailings.audience import audience_ids
 from mailings.composer import Composer, Recipient
 from mailings.models import Delivery, DeliveryWorker, Mailing
-from mailings.transport import Outcome, RateLimiter, SmtpChannel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
 HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)

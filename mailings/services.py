@@ -15,6 +15,7 @@ from contacts.models import Contact, Suppression
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
+from mail_transport import SmtpChannel
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids
 from mailings.composer import Composer, Recipient
@@ -23,7 +24,6 @@ from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token
-from mailings.transport import SmtpChannel
 
 # ---- templates --------------------------------------------------------------------------------
 

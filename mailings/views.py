@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import page_count, page_number, paginate
 from accounts.scoping import can_write, readable
 from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
@@ -23,6 +22,7 @@ from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token
+from pagination import page_count, page_number, paginate
 
 MAILINGS_PAGE = 50  # mailings a page, newest first
 

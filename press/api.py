@@ -3,13 +3,14 @@ and contact pressure (thin adapters over press.conferences, newsroom, relay and 
 
 from flask import url_for
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema
+from accounts.api import api_blueprint, current_api_user
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from mailings.services import get_mailing
+from pagination import PageArgs, page_schema
 from press import conferences as press_conferences
 from press import newsroom, pressure, relay
 from press.guard import guard_writes
