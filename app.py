@@ -181,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign import coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
     from contacts import api as contacts_api
+    from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
     from contacts import views as contacts_views
     from dashboard import views as dashboard_views
     from mailings import api as mailings_api
@@ -410,12 +411,12 @@ def register_input_guard(app: Flask) -> None:
 
 def register_region_scope(app: Flask) -> None:
     """One guard for every signed-in page and API call that names an object in its URL."""
+    from accounts.models import Region
     from accounts.scoping import guard_request, scope_url_object
     from campaign.federation_models import PressClipping
-    from campaign.models import Event, Milestone, Region
+    from campaign.models import Event, Milestone
     from contacts.models import Contact, ContactList, Segment
     from mailings.models import EmailTemplate, Mailing
-    from press.models import PressKitFile, PressRelease, RelayKit
 
     for argument, model in (
         ("milestone_id", Milestone),
@@ -426,9 +427,6 @@ def register_region_scope(app: Flask) -> None:
         ("clipping_id", PressClipping),
         ("mailing_id", Mailing),
         ("template_id", EmailTemplate),
-        ("release_id", PressRelease),
-        ("kit_id", RelayKit),
-        ("file_id", PressKitFile),
     ):
         scope_url_object(argument, model)
 

@@ -4,9 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
+from accounts.models import Region
 from campaign import playbook, services
 from campaign.calendar import feed_url
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from campaign.schemas import (
     CampaignPatchSchema,
     CampaignSchema,

@@ -11,11 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from accounts.models import Region
 from accounts.scoping import readable
 from campaign import coverage, readiness, services
 from campaign import events as event_services
 from campaign.forms import KIND_LABELS, STATUS_LABELS
-from campaign.models import Event, Milestone, Region
+from campaign.models import Event, Milestone
 from contacts.models import Contact
 from dashboard import charts
 from dbtypes import utcnow

@@ -7,7 +7,8 @@ from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
-from campaign.models import Event, Region
+from accounts.models import Region
+from campaign.models import Event
 from campaign.services import zone
 from extensions import db
 from mailings.hooks import hooks

@@ -8,18 +8,19 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from accounts.models import User
-from accounts.scoping import can_read, require_read, require_role, require_write
+from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
-from contacts.models import Contact, Suppression
+from contacts.models import Contact
+from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
-from errors import NotFound, PermissionDenied, ValidationFailed
+from errors import PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import SmtpChannel
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids
 from mailings.composer import Composer, Recipient
-from mailings.engine import counts, email_hash, freeze_audience
+from mailings.engine import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
@@ -29,11 +30,7 @@ from mailings.tokens import read_unsubscribe_token
 
 
 def get_template(user: User, template_id: int) -> EmailTemplate:
-    template = db.session.get(EmailTemplate, template_id)
-    if template is None:
-        raise NotFound("no such template")
-    require_read(user, template.region_id)
-    return template
+    return get_readable(user, EmailTemplate, template_id, "no such template")
 
 
 def sample_recipient(campaign: Campaign | None) -> Recipient:
@@ -74,11 +71,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
 
 
 def get_mailing(user: User, mailing_id: int) -> Mailing:
-    mailing = db.session.get(Mailing, mailing_id)
-    if mailing is None:
-        raise NotFound("no such mailing")
-    require_read(user, mailing.region_id)
-    return mailing
+    return get_readable(user, Mailing, mailing_id, "no such mailing")
 
 
 def readable_mailings(user: User):
@@ -304,10 +297,7 @@ def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:
     if contact is None:
         return None
     now = now or utcnow()
-    if not contact.opted_out:
-        contact.opted_out, contact.opted_out_at = True, now
-    digest = email_hash(contact.email)
-    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
-        db.session.add(Suppression(email_hash=digest, reason="unsubscribed"))
+    flag_suppressed(contact, "unsubscribed", now)
+    record(contact.email, "unsubscribed", now)
     db.session.flush()
     return contact

@@ -13,7 +13,6 @@ from mailings.services import get_mailing
 from pagination import PageArgs, page_schema
 from press import conferences as press_conferences
 from press import newsroom, pressure, relay
-from press.guard import guard_writes
 from press.schemas import (
     CampaignQuery,
     CheckInSchema,
@@ -31,7 +30,6 @@ from press.schemas import (
 )
 
 bp = api_blueprint("press_api", "Press conferences and RSVPs, releases under embargo, relay kits, contact pressure")
-bp.before_request(guard_writes)
 blueprints = [bp]
 
 

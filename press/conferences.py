@@ -10,12 +10,12 @@ from markupsafe import escape
 from sqlalchemy import and_, delete, or_, select, union
 
 from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
+from accounts.scoping import get_readable, readable, require_write
 from campaign.models import Campaign, Milestone
 from contacts.models import Contact
 from contacts.services import contact_erased
 from dbtypes import utcnow
-from errors import NotFound, ValidationFailed
+from errors import ValidationFailed
 from extensions import db
 from mailings import services
 from mailings.models import Delivery, Mailing
@@ -47,11 +47,9 @@ def literal(text: str) -> str:
 
 
 def get_conference(user: User, milestone_id: int) -> Milestone:
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None or milestone.kind not in CONFERENCE_KINDS:
-        raise NotFound("no such press conference")
-    require_read(user, milestone.region_id)
-    return milestone
+    return get_readable(
+        user, Milestone, milestone_id, "no such press conference", accept=lambda m: m.kind in CONFERENCE_KINDS
+    )
 
 
 def conferences(user: User, campaign: Campaign) -> list[Milestone]:

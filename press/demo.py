@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region
+from campaign.models import Campaign, Milestone
 from campaign.services import to_utc
 from extensions import db
 from press.models import PressConference, PressRelease, RelayKit

@@ -17,9 +17,9 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
-from campaign.models import Campaign, Region
+from accounts.models import Region, User
+from accounts.scoping import get_readable, readable, require_write
+from campaign.models import Campaign
 from campaign.services import zone
 from contacts.models import Contact
 from dbtypes import utcnow
@@ -156,11 +156,7 @@ def public_conditions(now: datetime, national):
 
 
 def get_release(user: User, release_id: int) -> PressRelease:
-    release = db.session.get(PressRelease, release_id)
-    if release is None:
-        raise NotFound("no such press release")
-    require_read(user, release.region_id)
-    return release
+    return get_readable(user, PressRelease, release_id, "no such press release")
 
 
 def releases(user: User, campaign: Campaign) -> list[PressRelease]:

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 
 from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
+from accounts.scoping import get_readable, readable, require_write
 from campaign.models import Campaign
 from campaign.services import zone
 from contacts.models import Contact
@@ -54,11 +54,7 @@ def kit_for_mailing(mailing) -> RelayKit | None:
 
 
 def get_kit(user: User, kit_id: int) -> RelayKit:
-    kit = db.session.get(RelayKit, kit_id)
-    if kit is None:
-        raise NotFound("no such relay kit")
-    require_read(user, kit.region_id)
-    return kit
+    return get_readable(user, RelayKit, kit_id, "no such relay kit")
 
 
 def kits(user: User, campaign: Campaign) -> list[RelayKit]:

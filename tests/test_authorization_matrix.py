@@ -115,7 +115,8 @@ def urls(app, regions):
 def demo_everything(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    from campaign.models import Campaign, Region
+    from accounts.models import Region
+    from campaign.models import Campaign
     from contacts.models import ContactList, Segment
     from mailings.models import EmailTemplate, Mailing
     from press.models import PressKitFile, PressRelease, RelayKit
