@@ -512,8 +512,8 @@ def test_a_worker_found_recovered_names_the_identity_it_lost(mail_app, smtp_serv
 
     from sqlalchemy import update
 
+    from mail_transport import SmtpChannel
     from mailings.engine.recovery import Flight, IdentityLost, recover
-    from mailings.transport import SmtpChannel
 
     mailing = make_mailing([make_contact(email=f"perdu{i}@example.org") for i in range(2)])
     services.start(db.session.get(Mailing, mailing.id), utcnow())
