@@ -68,7 +68,9 @@ class Claimed:
 
 
 class Batches:
-    """The part of a `Worker` that sends the batches it claimed."""
+    """The part of a `Worker` that sends the batches it claimed. It reads the worker's `worker_id`,
+    `rate`, `stop`, `delays`, `streak_limit` and `writer`, and reports to its recovery (`owe`,
+    `registered`, `lose_identity`)."""
 
     def composer(self, composers: dict, mailing_id: int) -> Composer:
         if mailing_id not in composers:

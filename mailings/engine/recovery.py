@@ -100,7 +100,9 @@ def new_worker_row(conn: Connection) -> int:
 
 
 class Rejoining:
-    """The part of a `Worker` that comes back from a lost database (see the module's docstring)."""
+    """The part of a `Worker` that comes back from a lost database (see the module's docstring). It
+    keeps the worker's `owed`, `generation`, `identity_lost` and `lost_id` (under `rejoining`), and
+    takes a new identity through the worker's `join` and `hold_lock`."""
 
     def owe(self, flight: Flight) -> None:
         """Keep what the database has not heard: answers we got, and the message marked `sending`
