@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from dbtypes import utcnow
-from mailings.engine import Worker, worker_process
+from mailings.engine.worker import Worker, worker_process
 from mailings.scheduler import dispatch_due, run_scheduler
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler: due mailings, embargoes, reminders.")

@@ -24,7 +24,10 @@ from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
 from mailings import states
-from mailings.engine import DATABASE_GONE, SessionLock, Worker, recover
+from mailings.engine.database import DATABASE_GONE
+from mailings.engine.locks import SessionLock
+from mailings.engine.recovery import recover
+from mailings.engine.worker import Worker
 from mailings.hooks import hooks
 from mailings.models import Mailing, SchedulerHeartbeat
 from mailings.services import start

@@ -20,7 +20,7 @@ from mail_transport import SmtpChannel
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids
 from mailings.composer import Composer, Recipient
-from mailings.engine import counts, freeze_audience
+from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
