@@ -20,7 +20,6 @@ from contacts.forms import (
     MEDIA_TYPE_LABELS,
     PARTNERSHIP_LABELS,
     SCOPE_LABELS,
-    ConfirmForm,
     ContactForm,
     ListForm,
     SegmentForm,
@@ -28,6 +27,7 @@ from contacts.forms import (
 from contacts.models import Contact
 from errors import DomainError
 from extensions import db
+from forms import ConfirmForm
 
 PER_PAGE = 50
 FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")

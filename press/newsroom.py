@@ -25,10 +25,11 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
 from mailings import services
 from mailings.audience import audience_ids
 from mailings.models import Mailing
-from press.conferences import literal, refuse_nul, text_literal
+from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024

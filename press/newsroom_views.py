@@ -8,12 +8,12 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region
 from accounts.scoping import require_write
-from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
+from forms import ConfirmForm
 from mailings import services
 from press import newsroom
 from press.conferences import region_media_ids
