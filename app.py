@@ -177,7 +177,7 @@ def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from campaign import api as campaign_api
-    from campaign import coverage, event_api, event_views, readiness, reminders
+    from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
     from contacts import api as contacts_api
     from contacts import views as contacts_views
@@ -186,11 +186,14 @@ def register_blueprints(app: Flask) -> None:
     from mailings import newsroom_views, press_api, press_views, relay_views
     from mailings import views as mailings_views
     from operations import health
+    from printing import views as printing_views
 
     for blueprint in (
         accounts_views.bp,
         campaign_views.bp,
         campaign_views.public,
+        brand_views.bp,
+        brand_views.public,
         event_views.bp,
         event_views.public,
         readiness.bp,
@@ -206,6 +209,7 @@ def register_blueprints(app: Flask) -> None:
         relay_views.bp,
         relay_views.public,
         dashboard_views.bp,
+        printing_views.public,
         health.bp,
     ):
         app.register_blueprint(blueprint)
@@ -359,6 +363,8 @@ def register_scheduler(app: Flask) -> None:
 
 PUBLIC_BLUEPRINTS = {
     "calendar",
+    "brand",
+    "printing",
     "programme",
     "newsroom",
     "press_public",
