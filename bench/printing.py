@@ -57,8 +57,9 @@ def seed(regional: int, national: int) -> tuple[str, int, int]:
 
 def baseline() -> float:
     """One page, the same fonts and fetcher: what any printed document costs at least."""
-    from printing.render import font_faces
     from weasyprint import HTML
+
+    from printing.render import font_faces
 
     html = f"<style>{font_faces()} body {{ font-family: 'Relais Sans' }}</style><p>Mois de l’ESS</p>"
     HTML(string=html).write_pdf()  # fonts loaded once, as a running server has them

@@ -142,7 +142,11 @@ def test_nothing_is_fetched_from_outside(app, printed_programme):
         '<img src="http://example.org/logo.png"><img src="file:///etc/hostname"><p>Bonjour</p>'
     )
     HTML(string=html, url_fetcher=fetcher.build()).write_pdf()
-    assert sorted(fetcher.refused) == ["file:///etc/hostname", "http://example.org/logo.png", "https://fonts.example.org/x.css"]
+    assert sorted(fetcher.refused) == [
+        "file:///etc/hostname",
+        "http://example.org/logo.png",
+        "https://fonts.example.org/x.css",
+    ]
 
     from printing import programme
     from printing.views import print_programme

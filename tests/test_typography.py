@@ -6,7 +6,10 @@ from printing.typography import NBSP, NNBSP, french, french_html, upper
 
 
 def test_spaces_before_high_punctuation_and_inside_quotes():
-    assert french("Attention: ouvert ; gratuit ! Venez ?") == f"Attention{NBSP}: ouvert{NNBSP}; gratuit{NNBSP}! Venez{NNBSP}?"
+    assert (
+        french("Attention: ouvert ; gratuit ! Venez ?")
+        == f"Attention{NBSP}: ouvert{NNBSP}; gratuit{NNBSP}! Venez{NNBSP}?"
+    )
     assert french("«Bonjour»") == f"«{NNBSP}Bonjour{NNBSP}»"
     assert french("« déjà espacé »") == f"«{NNBSP}déjà espacé{NNBSP}»"
     assert french(french("Quoi ?")) == f"Quoi{NNBSP}?"  # idempotent
