@@ -7,6 +7,7 @@ Bounded in entries and bytes, per process (like campaign.calendar.RenderedFeeds)
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
 from printing.render import Printed
 
@@ -17,6 +18,7 @@ class PrintCache:
         self.entries: OrderedDict[str, Printed] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
+        self.printing: dict[str, threading.Lock] = {}
 
     def get(self, version: str) -> Printed | None:
         with self.lock:
@@ -36,6 +38,17 @@ class PrintCache:
             while len(self.entries) > self.max_entries or self.size > self.max_bytes:
                 _, dropped = self.entries.popitem(last=False)
                 self.size -= dropped.size
+
+    @contextmanager
+    def one_at_a_time(self, version: str):
+        """Requests for a version being printed wait for it instead of printing it again."""
+        with self.lock:
+            lock = self.printing.setdefault(version, threading.Lock())
+        with lock:
+            yield
+        with self.lock:
+            if not lock.locked():
+                self.printing.pop(version, None)
 
     def clear(self) -> None:
         with self.lock:

@@ -89,8 +89,11 @@ def requested() -> tuple[Campaign, dict, programme.Options, str, int]:
 def printed_version(campaign: Campaign, filters: dict, options: programme.Options, version: str) -> Printed:
     found = PRINTED.get(version)
     if found is None:
-        found = print_programme(campaign, filters, options)
-        PRINTED.put(version, found)
+        with PRINTED.one_at_a_time(version):
+            found = PRINTED.get(version)
+            if found is None:
+                found = print_programme(campaign, filters, options)
+                PRINTED.put(version, found)
     return found
 
 
