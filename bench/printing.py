@@ -37,8 +37,9 @@ def timed(call):
 
 def seed(regional: int, national: int) -> tuple[str, int, int]:
     """The demo campaign, `regional` approved events in PACA and `national` approved in all."""
+    from accounts.models import Region
     from campaign.demo import load, load_regions
-    from campaign.models import Event, Region
+    from campaign.models import Event
     from dbtypes import utcnow
     from operations.scale import generate_events
 

@@ -48,10 +48,8 @@ def color_problem(value) -> str | None:
         return _("Couleur attendue au format #rrggbb.")
     ratio = contrast(value, WHITE)
     if ratio < AA_NORMAL:
-        return _(
-            "Contraste insuffisant avec le blanc : %(ratio)s:1, il faut au moins 4,5:1 (WCAG AA).",
-            ratio=f"{ratio:.2f}".replace(".", ","),
-        )
+        shown = f"{ratio:.2f}".replace(".", ",")
+        return _("Contraste insuffisant avec le blanc : %(ratio)s:1, il faut au moins 4,5:1 (WCAG AA).", ratio=shown)
     return None
 
 

@@ -16,9 +16,10 @@ from babel.dates import format_date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from accounts.models import Region
 from campaign import events as programme_events
 from campaign.brand import brand_of
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from campaign.services import zone
 from contacts.models import Contact, Organisation
 from extensions import db
@@ -128,7 +129,7 @@ def data_version(campaign: Campaign, filters: dict, options: Options, *context) 
         partners_query(filters.get("region")).with_only_columns(func.count(Contact.id), func.max(Contact.updated_at))
     ).one()
     parts = (count, latest, tuple(partner_state), brand_of(campaign).version, campaign.starts_on, campaign.ends_on)
-    parts += (options, sorted((k, str(v)) for k, v in filters.items() if v), context)
+    parts += (options, sorted((k, getattr(v, "code", str(v))) for k, v in filters.items() if v), context)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32], count
 
 

@@ -53,7 +53,8 @@ _ACCENTED = {
     "Evénements": "Événements",
     "Evènements": "Événements",
     "Ecologie": "Écologie",
-    "Ile-de-France": "Île-de-France",
+    "Ile": "Île",
+    "Iles": "Îles",
 }
 _ACCENTED.update({plain.upper(): accented.upper() for plain, accented in list(_ACCENTED.items())})
 _CAPITALS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ACCENTED), key=len, reverse=True)) + r")\b")

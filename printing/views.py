@@ -6,6 +6,8 @@ unchanged document costs a 304, and a document already printed by this process i
 `/programme/print-info` answers the page count and weight of the same document before download.
 """
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -86,39 +88,46 @@ def requested() -> tuple[Campaign, dict, programme.Options, str, int]:
     return campaign, filters, options, version, count
 
 
-def printed_version(campaign: Campaign, filters: dict, options: programme.Options, version: str) -> Printed:
+def printed_once(version: str, make: Callable[[], Printed]) -> Printed:
+    """The document of this version from the cache, else printed (once, whoever asks meanwhile)."""
     found = PRINTED.get(version)
     if found is None:
         with PRINTED.one_at_a_time(version):
             found = PRINTED.get(version)
             if found is None:
-                found = print_programme(campaign, filters, options)
+                found = make()
                 PRINTED.put(version, found)
     return found
+
+
+def pdf_answer(version: str, make: Callable[[], Printed], filename: str, private: bool = False) -> Response:
+    """A printed document with its version as ETag: a 304 when the client has it, else the PDF."""
+    response = Response(mimetype="application/pdf")
+    response.set_etag(version)
+    response.cache_control.no_cache = True  # always ask: a 304 is one aggregate query
+    response.cache_control.private = private or None
+    if response.make_conditional(request).status_code == 304:
+        return response
+    printed = printed_once(version, make)
+    response.set_data(printed.pdf)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Relais-Pages"] = str(printed.pages)
+    return response
 
 
 @public.route("/programme.pdf")
 def programme_pdf():
     campaign, filters, options, version, _count = requested()
-    response = Response(mimetype="application/pdf")
-    response.set_etag(version)
-    response.cache_control.no_cache = True  # always ask: a 304 is one aggregate query
-    if response.make_conditional(request).status_code == 304:
-        return response
-    printed = printed_version(campaign, filters, options, version)
     region = filters.get("region")
     name = f"programme-{region.code if region else 'france'}-{options.format}{'-gris' if options.grey else ''}.pdf"
-    response.set_data(printed.pdf)
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers["X-Relais-Pages"] = str(printed.pages)
-    return response
+    return pdf_answer(version, lambda: print_programme(campaign, filters, options), name)
 
 
 @public.route("/programme/print-info")
 def programme_info():
     """Pages, weight and paper of a printed programme, before downloading it (printed if needed)."""
     campaign, filters, options, version, count = requested()
-    printed = printed_version(campaign, filters, options, version)
+    printed = printed_once(version, lambda: print_programme(campaign, filters, options))
     args = {k: v for k, v in request.args.items() if k in ("format", "size", "colour", "campaign")}
     return jsonify(
         {
