@@ -7,6 +7,7 @@ poster (one page, A3 or A4) and the flyer (one A5 sheet, two sides at most) carr
 """
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -139,7 +140,13 @@ def index_of(numbered: list[tuple[int, Event]], key) -> list[tuple[str, list[int
         for label in key(event):
             if label:
                 found[label].append(number)
-    return sorted(found.items(), key=lambda item: item[0].casefold())
+    return sorted(found.items(), key=lambda item: collation_key(item[0]))
+
+
+def collation_key(text: str) -> str:
+    """French dictionary order, near enough: accents and case do not count (É with E, not after Z)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def highlights(events: list[Event], count: int) -> list[Event]:

@@ -33,3 +33,17 @@ def test_ordinals_are_superscript_in_html_and_escaped():
     )
     assert french_html("Les <b>Ve</b> rencontres") == Markup("Les &lt;b&gt;V<sup>e</sup>&lt;/b&gt; rencontres")
     assert "<sup>" not in french_html("Le Ce Les Ces")
+
+
+def test_indexes_sort_in_french_order():
+    from printing.programme import collation_key
+
+    themes = ["Élections prud'homales", "Insertion", "économie", "Écologie", "Zones rurales", "Culture"]
+    assert sorted(themes, key=collation_key) == [
+        "Culture",
+        "Écologie",
+        "économie",
+        "Élections prud'homales",
+        "Insertion",
+        "Zones rurales",
+    ]
