@@ -237,3 +237,30 @@ def test_pdftotext_reads_the_same_programme(client, printed_programme, tmp_path)
     assert "Rencontre PACA 01" in text and "Rencontre PACA 40" in text and "Rennes" not in text
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
     assert re.search(r"Page size:\s+419\.5\d* x 595\.2\d* pts", info), info
+
+
+def test_logo_is_printed_light_and_grey_in_the_grey_variant(client, printed_programme):
+    from PIL import Image
+
+    from campaign.brand import save_brand
+
+    class Lead:
+        role = "national"
+
+    big = io.BytesIO()
+    Image.new("RGB", (2400, 600), (31, 58, 147)).save(big, "PNG")
+    save_brand(Lead(), printed_programme, {}, big.getvalue())
+    db.session.commit()
+
+    def logos(query: str) -> list:
+        _, reader = pdf(client, query)
+        found = {}  # by object: pages share their resources
+        for page in reader.pages:
+            for ref in (page["/Resources"].get("/XObject") or {}).values():
+                xobject = ref.get_object()
+                if xobject.get("/Subtype") == "/Image":
+                    found[ref.idnum] = (int(xobject["/Width"]), str(xobject["/ColorSpace"]))
+        return list(found.values())
+
+    assert logos("region=93") == [(1200, "/DeviceRGB")]  # one image, at most 1,200 pixels wide
+    assert logos("region=93&colour=grey") == [(1200, "/DeviceGray")]
