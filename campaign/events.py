@@ -24,6 +24,7 @@ from campaign.models import Campaign, Event, Region
 from campaign.services import region_by_code, to_utc, zone
 from errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from extensions import db, mail
+from matching import pick, unique
 
 log = logging.getLogger("relais.events")
 
@@ -117,12 +118,20 @@ def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: l
 
 
 def clean_labels(values: list[str]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        value = " ".join(value.split())
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+    """Labels once each, case and accents aside ("Recyclage" and "recyclage" are one)."""
+    return unique(values)
+
+
+def chosen_labels(values: list[str], vocabulary: list[str]) -> tuple[list[str], list[str]]:
+    """The labels in the vocabulary's spelling ("recyclage" is "Recyclage"), and those it lacks."""
+    chosen, unknown = [], []
+    for value in clean_labels(values):
+        label = pick(value, vocabulary)
+        if label is None:
+            unknown.append(value)
+        elif label not in chosen:
+            chosen.append(label)
+    return chosen, unknown
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -176,6 +185,9 @@ def public_query(
     query = select(Event).where(Event.campaign_id == campaign.id, Event.status == "approved")
     if region is not None:
         query = query.where(Event.region_id == region.id)
+    if type_ or theme:  # "recyclage" in a link finds the theme "Recyclage"
+        types, themes = vocabulary(campaign)
+        type_, theme = type_ and (pick(type_, types) or type_), theme and (pick(theme, themes) or theme)
     if type_:
         query = query.where(Event.type == type_)
     if theme:
@@ -286,8 +298,7 @@ def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> N
         else:
             event.region, event.region_id = region, region.id
     if "themes" in data:
-        chosen = clean_labels(data["themes"] or [])
-        unknown = [t for t in chosen if t not in themes]
+        chosen, unknown = chosen_labels(data["themes"] or [], themes)
         if unknown:
             errors["themes"] = f"unknown theme {unknown[0]!r}"
         elif len(chosen) > MAX_THEMES:
@@ -298,8 +309,10 @@ def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> N
             setattr(event, key, to_utc(data[key], campaign.timezone, key) if data[key] else None)
     if not (event.title or "").strip():
         errors["title"] = "required"
-    if event.type and event.type not in types and "type" in data:
-        errors["type"] = f"one of {', '.join(types)}"
+    if event.type and "type" in data:
+        event.type = pick(event.type, types) or event.type
+        if event.type not in types:
+            errors["type"] = f"one of {', '.join(types)}"
     if event.starts_at is None:
         errors["starts_at"] = "required"
     elif event.ends_at and event.ends_at < event.starts_at:

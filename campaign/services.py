@@ -18,6 +18,7 @@ from campaign.models import (
 )
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
+from matching import fold
 
 OPEN_STATUSES = ("planned", "in_progress")
 CAMPAIGN_FIELDS = ("name", "description", "timezone", "starts_on", "ends_on", "primary_color")
@@ -47,12 +48,26 @@ def at_local(day: date, hour: int, minute: int, tz: str) -> datetime:
     return to_utc(datetime.combine(day, time(hour, minute)), tz)
 
 
+def region_keys(region: Region) -> set[str]:
+    """What a region is known by, folded (matching.fold): its code, its name, its chamber's name."""
+    return {fold(name) for name in (region.code, region.name, region.chamber) if name}
+
+
+def find_region(text: str) -> Region | None:
+    """The region of that code, or of that name or chamber case and accents aside ("ile-de-france")."""
+    region = db.session.scalar(select(Region).where(Region.code == text))
+    if region is None:
+        region = next((r for r in db.session.scalars(select(Region)) if fold(text) in region_keys(r)), None)
+    return region
+
+
 def region_by_code(code: str | None) -> Region | None:
     if not code:
         return None
-    region = db.session.scalar(select(Region).where(Region.code == code))
+    region = find_region(code)
     if region is None:
-        raise ValidationFailed(f"unknown region {code!r}", {"region": f"unknown region code {code!r}"})
+        message = _("Région inconnue : %(code)s", code=code)
+        raise ValidationFailed(message, {"region": message})
     return region
 
 
