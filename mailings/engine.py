@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import JSON, String, and_, any_, bindparam, case, delete, func, insert, or_, select, text, update
@@ -32,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
+from contacts.i18n import _
 from contacts.models import Contact, Organisation, Suppression
 from dbtypes import utcnow
 from extensions import db
@@ -465,6 +467,8 @@ class Worker:
         self.claimed_up_to: dict[int, int] = {}  # mailing -> highest delivery id this worker claimed
         self.claims: dict[int, int] = {}  # mailing -> claims this worker made for it (see `claim_size`)
         self.sqlite_lock = WriterQueue(app)  # SQLite has one writer: queue here, not in its busy-sleep loop
+        self.zone = config.get("DEFAULT_TIMEZONE", "Europe/Paris")  # for the times said to people
+        self.reported_unreachable: set[int] = set()  # mailings whose page says the server cannot be reached
 
     # registration -------------------------------------------------------------------------
     def register(self) -> int:
@@ -872,6 +876,12 @@ class Worker:
                 checked_at = time.monotonic()
             self.rate.wait()
             channel.begin(sender, row.email)  # the envelope travels while the mark is committed
+            if channel.failure is not None and channel.failure.unreachable:
+                # Nothing was handed to anyone: no attempt is counted, the row waits for the server.
+                results.append(self.unreachable_result(row, channel.failure))
+                channel.envelope, done, server_down = None, index + 1, True
+                self.report_unreachable(conn, mailing_id, channel.failure)
+                break
             flight.marked = (row.id, message_id)
             sending = {"b_id": row.id, "b_mid": message_id, "b_now": utcnow(), "b_w": self.worker_id}
             marked = self.write(conn, results, sending, marks)
@@ -889,6 +899,8 @@ class Worker:
             outcome = channel.finish(data, then)
             flight.marked = None
             results.append(self.outcome_result(row, outcome, message_id))
+            if outcome.status == "sent" and mailing_id in self.reported_unreachable:
+                self.server_is_back(conn, mailing_id)
             if outcome.status == "retry" and outcome.code == 0:
                 server_down = True  # no SMTP server to talk to: wait for it, this is no recipient's failure
                 break
@@ -912,6 +924,31 @@ class Worker:
             conn.commit()
         if server_down:
             self.stop.wait(SERVER_DOWN_PAUSE)
+
+    def unreachable_result(self, row: "Claimed", outcome: Outcome) -> dict:
+        now = utcnow()
+        return self.result(
+            row.id, "retry", now, error=outcome.reply, next_at=now + timedelta(seconds=SERVER_DOWN_PAUSE)
+        )
+
+    def report_unreachable(self, conn: Connection, mailing_id: int, outcome: Outcome) -> None:
+        """Say on the mailing (its page, the dashboard) that the server cannot be reached, and when the
+        next try is; the mailing goes on sending as soon as the server answers."""
+        next_try = (utcnow() + timedelta(seconds=SERVER_DOWN_PAUSE)).astimezone(ZoneInfo(self.zone))
+        reason = f"{outcome.reply} " + _(
+            "Prochain essai à %(time)s ; l'envoi reprendra seul.", time=f"{next_try:%H:%M:%S}"
+        )
+        self.reported_unreachable.add(mailing_id)
+        self.sending_reason(conn, mailing_id, reason[:1000])
+
+    def server_is_back(self, conn: Connection, mailing_id: int) -> None:
+        self.reported_unreachable.discard(mailing_id)
+        self.sending_reason(conn, mailing_id, "")
+
+    def sending_reason(self, conn: Connection, mailing_id: int, reason: str) -> None:
+        with self.sqlite_lock if conn.dialect.name == "sqlite" else contextlib.nullcontext():
+            conn.execute(update(M).where(M.c.id == mailing_id, M.c.status == "sending").values(status_reason=reason))
+            conn.commit()
 
     def still_sending(self, conn: Connection, mailing_id: int) -> bool:
         status = conn.execute(select(M.c.status).where(M.c.id == mailing_id)).scalar()

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from accounts.models import User
 from accounts.scoping import can_read, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
+from contacts.i18n import _
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
@@ -293,7 +294,9 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     outcome = channel.send(composer.from_email, email, data)
     channel.close()
     if outcome.status != "sent":
-        raise ValidationFailed(f"the test was not sent: {outcome.text}", {"email": outcome.text})
+        raise ValidationFailed(
+            _("Le message d'essai n'est pas parti : %(why)s", why=outcome.text), {"email": outcome.text}
+        )
     return {"email": email, "message_id": message_id, "response": outcome.text}
 
 
