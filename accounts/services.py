@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select
 
 from accounts.models import ROLES, ApiToken, LoginAttempt, User
+from addresses import address_problem
 from dbtypes import utcnow
 from errors import Conflict, DomainError, ValidationFailed
 from extensions import db
@@ -47,7 +48,8 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValidationFailed(str(error), {"email": str(error)}) from error
+        problem = address_problem(error)
+        raise ValidationFailed(problem, {"email": problem}) from error
 
 
 def create_user(email: str, role: str, password: str, region_id: int | None = None, name: str = "") -> User:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from accounts.scoping import WRITERS, can_write, require_role
+from addresses import address_problem
 from campaign.models import Region
 from campaign.services import region_keys
 from contacts import csvfiles
@@ -144,7 +145,9 @@ class RowReader:
             try:
                 email = validate_email(email_raw, check_deliverability=False).normalized.lower()
             except EmailNotValidError as error:
-                raise ValueError(_("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=error)) from error
+                raise ValueError(
+                    _("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=address_problem(error))
+                ) from error
         first, last = raw.get("first_name", ""), raw.get("last_name", "")
         if not first and not last and raw.get("full_name"):
             first, _sep, last = raw["full_name"].rpartition(" ")

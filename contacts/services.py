@@ -14,6 +14,7 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.models import AuditEntry, User
 from accounts.scoping import readable, require_read, require_write
+from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
 from contacts.models import (
@@ -69,7 +70,7 @@ def normalise_email(raw: str | None) -> str:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         message = _("Adresse e-mail invalide : %(address)s", address=raw)
-        raise ValidationFailed(message, {"email": str(error)}) from error
+        raise ValidationFailed(message, {"email": address_problem(error)}) from error
 
 
 def normalise_phone(raw: str | None, default_region: str = "FR") -> str:

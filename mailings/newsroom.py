@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape as xml_escape
 
-from babel.dates import format_datetime
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
@@ -24,6 +23,7 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from formatting import french_date
 from mailings.audience import audience_ids
 from mailings.models import Mailing
 from mailings.press_models import FILE_KINDS, PressKitFile, PressRelease
@@ -110,7 +110,7 @@ def embargo_line(embargo: datetime | None, tz) -> str:
         return "Pour diffusion immédiate"
     local = embargo.astimezone(tz)
     hour = f"{local.hour}H" + (f"{local.minute:02d}" if local.minute else "")
-    day = format_datetime(local, "d MMMM y", locale="fr").upper()
+    day = french_date(local, "d MMMM y", "fr").upper()
     return f"INFORMATIONS SOUS EMBARGO JUSQU'AU {day} À {hour}"
 
 

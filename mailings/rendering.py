@@ -15,11 +15,11 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from errors import ValidationFailed
+from formatting import french_date
 
 CONTEXT_NAMES = frozenset(
     {
@@ -116,7 +116,7 @@ def date_fr(value: date | datetime | None) -> str:
 @lru_cache(maxsize=1024)
 def long_french_date(value: date) -> str:
     """Babel's formatting costs more than the rest of a message: every recipient shares the dates."""
-    return format_date(value, "EEEE d MMMM y", locale="fr")
+    return french_date(value, "EEEE d MMMM y", "fr")
 
 
 class MailSandbox(ImmutableSandboxedEnvironment):

@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from accounts.models import User
 from accounts.scoping import can_read, require_read, require_role, require_write
-from campaign.models import Campaign, Milestone
+from addresses import address_problem
+from campaign.models import Campaign, Milestone, Region
 from contacts.i18n import _
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
@@ -36,8 +37,13 @@ def get_template(user: User, template_id: int) -> EmailTemplate:
     return template
 
 
-def sample_recipient(campaign: Campaign | None) -> Recipient:
-    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", None)
+def sample_recipient(campaign: Campaign | None, region_id: int | None = None) -> Recipient:
+    """The sample contact of previews: of the mailing's region, or of the first region, so that
+    "{{ region.name }}" reads as it will ("en Bretagne", not "en ")."""
+    if region_id is None:
+        first = select(Region.id).where(Region.active).order_by(Region.name, Region.id).limit(1)
+        region_id = db.session.scalar(first)
+    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", region_id)
 
 
 def check_template(subject: str, html: str, text: str) -> None:
@@ -92,15 +98,15 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
     value = (value or "").strip()
     if not value:
         if required:
-            problems[field] = "required"
+            problems[field] = _("obligatoire")
         return ""
     if "\n" in value or "\r" in value:
-        problems[field] = "no line breaks"
+        problems[field] = _("sans retour à la ligne")
         return value
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems[field] = str(error)
+        problems[field] = address_problem(error)
         return value
 
 
@@ -276,7 +282,7 @@ def preview(user: User, mailing: Mailing, contact_id: int | None, template: Emai
         raise ValidationFailed("no such contact", {"contact_id": "unknown"})
     if contact is not None:
         require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
     return Composer(mailing, template=template).preview(person)
 
 
@@ -287,7 +293,7 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     if problems:
         raise ValidationFailed("invalid address", problems)
     contact = db.session.get(Contact, contact_id) if contact_id else None
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
