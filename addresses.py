@@ -3,14 +3,8 @@
 import re
 
 from email_validator import EmailNotValidError
-from flask import has_request_context
-from flask_babel import gettext
 
-
-def _(text: str, **values) -> str:
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text  # French outside requests (command line, workers)
+from i18n import _
 
 
 def address_problem(error: EmailNotValidError) -> str:

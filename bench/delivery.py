@@ -90,8 +90,8 @@ def prepare(app, contacts: int):
     from flask_migrate import upgrade
     from sqlalchemy import insert, select
 
+    from accounts.models import Region
     from campaign import demo
-    from campaign.models import Region
     from contacts.models import Contact, Segment
     from extensions import db
     from mailings import demo as mailings_demo

@@ -16,15 +16,16 @@ from sqlalchemy import cast, delete, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
-from accounts.api import page_count, paginate
-from accounts.models import User
-from accounts.scoping import WRITERS, readable, require_read, require_write
+from accounts.models import Region, User
+from accounts.scoping import WRITERS, get_readable, readable, require_write
 from campaign.federation_models import EventVocabulary, ProposalAttempt
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from campaign.services import region_by_code, to_utc, zone
-from errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
-from extensions import db, mail
+from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from extensions import db
+from mail_transport import SmtpChannel
 from matching import pick, unique
+from pagination import page_count, paginate
 
 log = logging.getLogger("relais.events")
 
@@ -138,11 +139,7 @@ def chosen_labels(values: list[str], vocabulary: list[str]) -> tuple[list[str], 
 
 
 def get_event(actor: User, event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        raise NotFound("no such event")
-    require_read(actor, event.region_id)
-    return event
+    return get_readable(actor, Event, event_id, "no such event")
 
 
 def events_query(actor: User, campaign: Campaign, region_code: str | None = None, status: str | None = None):
@@ -463,13 +460,7 @@ def deliver(recipients: list[str], subject: str, template: str, **context) -> bo
 
 
 def hand_over(messages: list[Message]) -> bool:
-    """Through the mailings transport (the one path to SMTP) when present, else Flask-Mail."""
-    try:
-        from mailings.transport import SmtpChannel
-    except ImportError:
-        for message in messages:
-            mail.send(message)
-        return True
+    """Through the transport, the one path to SMTP."""
     channel, all_sent = SmtpChannel(), True
     try:
         for message in messages:

@@ -347,7 +347,7 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
 
 
 def test_an_envelope_sent_ahead_is_completed_only_for_its_own_recipient(mail_app, smtp_server):
-    from mailings.transport import SmtpChannel
+    from mail_transport import SmtpChannel
 
     message = b"Subject: essai\r\nTo: x@example.org\r\n\r\nBonjour.\r\n"
     sender = "presse@example.org"

@@ -13,15 +13,16 @@ from sqlalchemy.engine import Connection
 
 from contacts.i18n import _
 from contacts.models import Contact, Organisation, Suppression
+from contacts.suppression import email_hash
 from dbtypes import utcnow
 from extensions import db
+from mail_transport import Outcome, SmtpChannel
 from mailings.composer import Composer, Recipient
 from mailings.engine.database import DATABASE_GONE, D, M
 from mailings.engine.deliveries import pause
-from mailings.engine.marks import Marks, email_hash, result
+from mailings.engine.marks import Marks, result
 from mailings.engine.recovery import SERVER_DOWN_PAUSE, Flight
 from mailings.models import Mailing
-from mailings.transport import Outcome, SmtpChannel
 
 LOAD_CLAIMED = (  # see `Worker.load`
     select(

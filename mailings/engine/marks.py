@@ -2,7 +2,6 @@
 a bounce's suppression with it, and the statements the hot path hands to the driver directly."""
 
 import contextlib
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
@@ -10,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from contacts.models import Contact, Suppression
+from contacts.suppression import email_hash
 from mailings.engine.database import DATABASE_GONE, D, wire_time
 from mailings.engine.locks import WriterQueue
 
@@ -42,10 +42,6 @@ SETTLE_RESULT = SET_RESULT.where(  # a fact kept through a lost database: only o
     D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown"))
 )
 SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))
-
-
-def email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
 def result(delivery_id: int, status: str, now: datetime, response: str = "", error: str = "", next_at=None) -> dict:

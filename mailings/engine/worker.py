@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dbtypes import utcnow
 from extensions import db
+from mail_transport import RateLimiter, SmtpChannel
 from mailings.composer import Composer
 from mailings.engine.batch import Batches
 from mailings.engine.database import (
@@ -31,7 +32,6 @@ from mailings.engine.deliveries import due_deliveries, finish_if_done
 from mailings.engine.locks import LOCK_CLASS, SessionLock, WriterQueue
 from mailings.engine.marks import Marks, MarkWriter
 from mailings.engine.recovery import IdentityLost, Rejoining, forget_worker, new_worker_row, recover
-from mailings.transport import RateLimiter, SmtpChannel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
 HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from contacts.i18n import _
 from extensions import mail
+from i18n import _
 
 
 @dataclass
