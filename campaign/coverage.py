@@ -28,9 +28,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         require_write(actor, clipping.region_id)
     bad = [key for key, value in data.items() if has_nul(value)]
     if bad:
-        raise ValidationFailed(
-            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
-        )
+        raise ValidationFailed(_("Caractère NUL refusé."), {key: _("sans caractère NUL") for key in bad})
     clipping = clipping or PressClipping(campaign_id=campaign.id)
     with db.session.no_autoflush:
         if "region" in data:
@@ -48,7 +46,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         if clipping.published_on is None:
             errors["published_on"] = "required"
         if clipping.media_type and clipping.media_type not in MEDIA_TYPES:
-            errors["media_type"] = f"one of {', '.join(MEDIA_TYPES)}"
+            errors["media_type"] = _("l'un de : %(values)s", values=", ".join(MEDIA_TYPES))
         if clipping.reach is not None and clipping.reach < 0:
             errors["reach"] = "must not be negative"
         if clipping.milestone_id:
@@ -58,7 +56,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         else:
             clipping.milestone_id = None
     if errors:
-        raise ValidationFailed("invalid clipping", errors)
+        raise ValidationFailed(_("Retombée invalide : vérifiez les champs signalés."), errors)
     require_write(actor, clipping.region_id)
     db.session.add(clipping)
     db.session.flush()

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import Region, User
@@ -12,6 +11,7 @@ from accounts.scoping import get_readable, require_write
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
+from i18n import _
 from matching import fold
 
 OPEN_STATUSES = ("planned", "in_progress")
@@ -22,7 +22,8 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationFailed("unknown time zone", {"timezone": f"unknown time zone {name!r}"}) from error
+        message = _("Fuseau horaire inconnu : %(name)s", name=name)
+        raise ValidationFailed(message, {"timezone": message}) from error
 
 
 PLAUSIBLE_YEARS = (1970, 2200)
@@ -31,7 +32,9 @@ PLAUSIBLE_YEARS = (1970, 2200)
 def to_utc(value: datetime, tz: str, field: str = "datetime") -> datetime:
     """A datetime without offset is read in the campaign's zone; years outside 1970–2200 are refused."""
     if not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
-        message = f"the year must be between {PLAUSIBLE_YEARS[0]} and {PLAUSIBLE_YEARS[1]}"
+        message = _(
+            "l'année doit être comprise entre %(low)s et %(high)s", low=PLAUSIBLE_YEARS[0], high=PLAUSIBLE_YEARS[1]
+        )
         raise ValidationFailed(message, {field: message})
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))
@@ -68,7 +71,7 @@ def region_by_code(code: str | None) -> Region | None:
 def get_campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(_("Cette campagne n'existe pas."))
     return campaign
 
 
@@ -80,23 +83,23 @@ def current_campaign() -> Campaign | None:
 def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:
     """Create or change a campaign (national leads and admins)."""
     if actor.role not in ("admin", "national"):
-        raise PermissionDenied("only the national team manages campaigns")
+        raise PermissionDenied(_("Seule l'équipe nationale gère les campagnes."))
     campaign = campaign or Campaign()
     for key in CAMPAIGN_FIELDS:
         if key in data:
             setattr(campaign, key, data[key])
     errors = {}
     if not (campaign.name or "").strip():
-        errors["name"] = "required"
+        errors["name"] = _("obligatoire")
     zone(campaign.timezone or "Europe/Paris")
     if campaign.starts_on is None:
-        errors["starts_on"] = "required"
+        errors["starts_on"] = _("obligatoire")
     if campaign.ends_on is None:
-        errors["ends_on"] = "required"
+        errors["ends_on"] = _("obligatoire")
     elif campaign.starts_on and campaign.ends_on < campaign.starts_on:
-        errors["ends_on"] = "must not be before starts_on"
+        errors["ends_on"] = _("pas avant la date de début")
     if errors:
-        raise ValidationFailed("invalid campaign", errors)
+        raise ValidationFailed(_("Campagne invalide : vérifiez les champs signalés."), errors)
     db.session.add(campaign)
     db.session.flush()
     return campaign
@@ -104,7 +107,7 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
 
 def delete_campaign(actor: User, campaign: Campaign) -> None:
     if actor.role not in ("admin", "national"):
-        raise PermissionDenied("only the national team manages campaigns")
+        raise PermissionDenied(_("Seule l'équipe nationale gère les campagnes."))
     db.session.delete(campaign)
     db.session.flush()
 
@@ -140,21 +143,21 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
     if "owner_id" in data:
         milestone.owner_id = data["owner_id"]
         if data["owner_id"] and db.session.get(User, data["owner_id"]) is None:
-            errors["owner_id"] = "unknown user"
+            errors["owner_id"] = _("utilisateur inconnu")
     if not milestone.title:
-        errors["title"] = "required"
+        errors["title"] = _("obligatoire")
     if milestone.kind not in MILESTONE_KINDS:
-        errors["kind"] = f"one of {', '.join(MILESTONE_KINDS)}"
+        errors["kind"] = _("l'un de : %(values)s", values=", ".join(MILESTONE_KINDS))
     if milestone.status not in MILESTONE_STATUSES:
-        errors["status"] = f"one of {', '.join(MILESTONE_STATUSES)}"
+        errors["status"] = _("l'un de : %(values)s", values=", ".join(MILESTONE_STATUSES))
     if milestone.starts_at is None:
-        errors["starts_at"] = "required"
+        errors["starts_at"] = _("obligatoire")
     elif milestone.ends_at and milestone.ends_at < milestone.starts_at:
-        errors["ends_at"] = "must not be before starts_at"
+        errors["ends_at"] = _("pas avant le début")
     if "depends_on" in data:
         milestone.depends_on = dependencies(campaign, milestone, data["depends_on"] or [], errors)
     if errors:
-        raise ValidationFailed("invalid milestone", errors)
+        raise ValidationFailed(_("Jalon invalide : vérifiez les champs signalés."), errors)
     require_write(actor, milestone.region_id)
     db.session.add(milestone)
     db.session.flush()
@@ -164,10 +167,10 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
 def dependencies(campaign: Campaign, milestone: Milestone, ids: list[int], errors: dict) -> list[Milestone]:
     found = db.session.scalars(select(Milestone).where(Milestone.id.in_(ids))).all() if ids else []
     if len(found) != len(set(ids)) or any(m.campaign_id != campaign.id for m in found):
-        errors["depends_on"] = "unknown milestone in this campaign"
+        errors["depends_on"] = _("jalon inconnu dans cette campagne")
         return []
     if milestone.id is not None and reaches(found, milestone.id):
-        errors["depends_on"] = "would create a dependency cycle"
+        errors["depends_on"] = _("créerait une dépendance circulaire")
         return []
     return list(found)
 
@@ -234,7 +237,7 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                 a.warnings.append(
                     Warning_(
                         "before_dependency",
-                        f"starts before “{dep.title}”, which it depends on, ends",
+                        _("commence avant la fin de « %(title)s », dont il dépend", title=dep.title),
                     )
                 )
         result[m.id] = a

@@ -75,3 +75,20 @@ def test_statuses_and_roles_read_as_labels(app, client, login, make_user):
     login(make_user("admin"))
     page = client.get("/admin/users").get_data(as_text=True)
     assert "Administrateur" in page and "<td>admin</td>" not in page
+
+
+def test_refusals_shown_in_pages_are_french(app, api, make_user, make_mailing, demo_campaign):
+    lead = api(make_user("national"))
+    refused = lead.post("/api/v1/templates", json={"name": "Essai", "subject": "Bonjour", "html": "{{ nope }}"})
+    assert refused.status_code == 422
+    assert "nom inconnu « nope »" in refused.get_json()["error"]["message"]
+    empty = make_mailing([])
+    answer = lead.post(f"/api/v1/mailings/{empty.id}/send-now")
+    assert answer.get_json()["error"]["message"] == "Aucun destinataire : l'audience est vide."
+    regional = api(make_user("regional", region="91"))
+    elsewhere = {"region": "93", "title": "Forum", "starts_at": "2008-11-06T09:00"}
+    denied = regional.post(f"/api/v1/campaigns/{demo_campaign.id}/events", json=elsewhere)
+    assert denied.status_code == 403
+    assert denied.get_json()["error"]["message"] == "Vous ne pouvez modifier que les données de votre région."
+    bad = regional.post(f"/api/v1/campaigns/{demo_campaign.id}/events", json={**elsewhere, "themes": ["Inconnu"]})
+    assert bad.get_json()["error"]["fields"]["themes"] == "thème inconnu : Inconnu"

@@ -154,7 +154,9 @@ class Batches:
                 try:
                     data, message_id = composer.compose(row.person, row.id)
                 except Exception as error:  # a template that passed the checks can still fail on odd data
-                    results.append(result(row.id, "failed", utcnow(), error=f"could not render: {error}"))
+                    results.append(
+                        result(row.id, "failed", utcnow(), error=_("mise en forme impossible : %(e)s", e=error))
+                    )
                     continue
                 return index, row, data, message_id
             return None
@@ -201,12 +203,12 @@ class Batches:
             if outcome.status == "blocked":
                 self.writer.write(conn, results)
                 results.clear()
-                pause(conn, mailing_id, f"the server refuses the sender: {outcome.text}")
+                pause(conn, mailing_id, _("le serveur refuse l'expéditeur : %(why)s", why=outcome.text))
                 break
             if streak >= self.streak_limit:
                 self.writer.write(conn, results)
                 results.clear()
-                pause(conn, mailing_id, f"{streak} failures in a row, the last one: {outcome.text}")
+                pause(conn, mailing_id, _("%(n)s échecs d'affilée, le dernier : %(why)s", n=streak, why=outcome.text))
                 break
         channel.drop_ahead()
         self.writer.write(conn, results)
@@ -259,7 +261,9 @@ class Batches:
             return result(row.id, "sent", now, response=outcome.text)
         if outcome.status == "retry":
             if attempts > len(self.delays):
-                return result(row.id, "failed", now, response=outcome.text, error=f"gave up after {attempts} tries")
+                return result(
+                    row.id, "failed", now, response=outcome.text, error=_("abandon après %(n)s essais", n=attempts)
+                )
             next_at = now + timedelta(seconds=self.delays[attempts - 1])
             return result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=next_at)
         if outcome.status == "blocked":
