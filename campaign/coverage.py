@@ -48,11 +48,11 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         if clipping.media_type and clipping.media_type not in MEDIA_TYPES:
             errors["media_type"] = _("l'un de : %(values)s", values=", ".join(MEDIA_TYPES))
         if clipping.reach is not None and clipping.reach < 0:
-            errors["reach"] = "must not be negative"
+            errors["reach"] = _("pas négatif")
         if clipping.milestone_id:
             milestone = db.session.get(Milestone, clipping.milestone_id)
             if milestone is None or milestone.campaign_id != campaign.id:
-                errors["milestone_id"] = "unknown milestone in this campaign"
+                errors["milestone_id"] = _("jalon inconnu dans cette campagne")
         else:
             clipping.milestone_id = None
     if errors:
@@ -64,7 +64,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
 
 
 def get_clipping(actor: User, clipping_id: int) -> PressClipping:
-    return get_readable(actor, PressClipping, clipping_id, "no such clipping")
+    return get_readable(actor, PressClipping, clipping_id, _("Cette retombée n'existe pas."))
 
 
 def delete_clipping(actor: User, clipping: PressClipping) -> None:

@@ -113,7 +113,7 @@ def delete_campaign(actor: User, campaign: Campaign) -> None:
 
 
 def get_milestone(actor: User, milestone_id: int) -> Milestone:
-    return get_readable(actor, Milestone, milestone_id, "no such milestone")
+    return get_readable(actor, Milestone, milestone_id, _("Ce jalon n'existe pas."))
 
 
 def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None, data: dict) -> Milestone:

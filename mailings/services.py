@@ -78,7 +78,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
 
 
 def get_mailing(user: User, mailing_id: int) -> Mailing:
-    return get_readable(user, Mailing, mailing_id, "no such mailing")
+    return get_readable(user, Mailing, mailing_id, _("Cet envoi n'existe pas."))
 
 
 def readable_mailings(user: User):

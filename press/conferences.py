@@ -49,7 +49,11 @@ def literal(text: str) -> str:
 
 def get_conference(user: User, milestone_id: int) -> Milestone:
     return get_readable(
-        user, Milestone, milestone_id, "no such press conference", accept=lambda m: m.kind in CONFERENCE_KINDS
+        user,
+        Milestone,
+        milestone_id,
+        _("Cette conférence de presse n'existe pas."),
+        accept=lambda m: m.kind in CONFERENCE_KINDS,
     )
 
 

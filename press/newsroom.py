@@ -159,7 +159,7 @@ def public_conditions(now: datetime, national):
 
 
 def get_release(user: User, release_id: int) -> PressRelease:
-    return get_readable(user, PressRelease, release_id, "no such press release")
+    return get_readable(user, PressRelease, release_id, _("Ce communiqué n'existe pas."))
 
 
 def releases(user: User, campaign: Campaign) -> list[PressRelease]:

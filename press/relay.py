@@ -55,7 +55,7 @@ def kit_for_mailing(mailing) -> RelayKit | None:
 
 
 def get_kit(user: User, kit_id: int) -> RelayKit:
-    return get_readable(user, RelayKit, kit_id, "no such relay kit")
+    return get_readable(user, RelayKit, kit_id, _("Ce kit de relais n'existe pas."))
 
 
 def kits(user: User, campaign: Campaign) -> list[RelayKit]:
@@ -68,7 +68,7 @@ def clean_links(raw: str, problems: dict) -> str:
     for link in links:
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems["links"] = f"not a web address: {link[:80]}"
+            problems["links"] = _("pas une adresse web : %(link)s", link=link[:80])
     return "\n".join(links)
 
 
