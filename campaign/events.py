@@ -24,6 +24,7 @@ from campaign.services import region_by_code, to_utc, zone
 from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from extensions import db
 from i18n import _
+from input_rules import has_nul, refuse_nul
 from mail_transport import SmtpChannel
 from matching import pick, unique
 from pagination import page_count, paginate
@@ -263,19 +264,8 @@ def apply_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> 
         copy_fields(campaign, event, data, errors)
 
 
-def has_nul(value) -> bool:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
-    bad = [key for key, value in data.items() if has_nul(value)]
-    if bad:
-        raise ValidationFailed(_("Caractère NUL refusé."), {key: _("sans caractère NUL") for key in bad})
+    refuse_nul(data)
     types, themes = vocabulary(campaign)
     for key, limit in TEXT_LIMITS.items():
         if key in data and data[key] is not None:

@@ -18,6 +18,7 @@ from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 from i18n import _
+from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Delivery, Mailing
 from mailings.tokens import read_rsvp_token, rsvp_token
@@ -25,13 +26,6 @@ from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
-
-
-def refuse_nul(data: dict) -> None:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
-    if bad:
-        raise ValidationFailed(_("Caractère NUL refusé."), {k: _("sans caractère NUL") for k in bad})
 
 
 def text_literal(text: str) -> str:

@@ -19,10 +19,11 @@ from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from i18n import _
+from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Mailing
 from mailings.tokens import signer
-from press.conferences import literal, refuse_nul, text_literal
+from press.conferences import literal, text_literal
 from press.models import PressKitFile, RelayKit, RelayReport
 
 RELAY_SALT = "relais-relay"
