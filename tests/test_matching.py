@@ -111,7 +111,7 @@ def test_themes_and_types_take_the_campaigns_spelling(app, api, make_user, demo_
 
 
 def test_the_migration_merges_organisations_that_were_one_name(app):
-    """Before 0011, SQLite let "Écho Solidaire" and "ÉCHO SOLIDAIRE" both in: the upgrade keeps the
+    """Before 0012, SQLite let "Écho Solidaire" and "ÉCHO SOLIDAIRE" both in: the upgrade keeps the
     oldest, moves the other's contacts to it, and gives every organisation its folded key."""
     import os
 
@@ -119,7 +119,7 @@ def test_the_migration_merges_organisations_that_were_one_name(app):
     from sqlalchemy import text
 
     directory = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
-    downgrade(directory=directory, revision="0010_delivery_worker_partial")
+    downgrade(directory=directory, revision="0011_campaign_brand")
     try:
         with db.engine.begin() as conn:
             for name in ("Écho Solidaire", "ÉCHO SOLIDAIRE", "Autre"):

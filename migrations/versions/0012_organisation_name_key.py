@@ -1,7 +1,7 @@
 """organisations: a folded name key, so names match case and accents aside on every engine
 
-Revision ID: 0011_organisation_name_key
-Revises: 0010_delivery_worker_partial
+Revision ID: 0012_organisation_name_key
+Revises: 0011_campaign_brand
 Create Date: 2026-12-05 06:40:00
 
 SQLite's lower() folds only ASCII letters: "Écho Solidaire" was not found again and a second one
@@ -14,8 +14,8 @@ from alembic import op
 
 from matching import fold
 
-revision = '0011_organisation_name_key'
-down_revision = '0010_delivery_worker_partial'
+revision = '0012_organisation_name_key'
+down_revision = '0011_campaign_brand'
 branch_labels = None
 depends_on = None
 
