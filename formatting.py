@@ -7,6 +7,8 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import Flask
 from flask_babel import get_locale
 
+from matching import fold
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -76,3 +78,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(weekday_date)
     app.add_template_filter(date_time)
     app.add_template_filter(short_date)
+    app.add_template_filter(fold, "fold")  # matching.fold: what search boxes compare (accents and case aside)
