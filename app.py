@@ -149,6 +149,7 @@ MODEL_MODULES = (
     "contacts.models",
     "mailings.models",
     "mailings.press_models",
+    "bounces.models",
 )
 
 
@@ -176,6 +177,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
+    from bounces import api as bounces_api
+    from bounces import webhooks as bounce_webhooks
     from campaign import api as campaign_api
     from campaign import coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
@@ -207,8 +210,10 @@ def register_blueprints(app: Flask) -> None:
         relay_views.public,
         dashboard_views.bp,
         health.bp,
+        bounce_webhooks.bp,
     ):
         app.register_blueprint(blueprint)
+    csrf.exempt(bounce_webhooks.bp)  # providers authenticate with credentials or signatures, not cookies
     for blueprint in (
         *accounts_api.blueprints,
         *campaign_api.blueprints,
@@ -216,6 +221,7 @@ def register_blueprints(app: Flask) -> None:
         *contacts_api.blueprints,
         *mailings_api.blueprints,
         *press_api.blueprints,
+        *bounces_api.blueprints,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
@@ -223,13 +229,26 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
+    from bounces.cli import bounces_cli
+    from bounces.mailbox import poll
     from campaign.reminders import campaign_cli
     from contacts.cli import contacts_cli
     from mailings.cli import mailings_cli, scheduler_cli
     from operations.cli import backup_cli, demo_cli
 
-    for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli, backup_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        contacts_cli,
+        scheduler_cli,
+        mailings_cli,
+        campaign_cli,
+        backup_cli,
+        bounces_cli,
+    ):
         app.cli.add_command(group)
+    if app.config.get("BOUNCE_MAILBOX"):  # the active scheduler polls it (mailings.scheduler.lead)
+        app.extensions.setdefault("periodic_jobs", []).append((poll, int(app.config["BOUNCE_MAILBOX_INTERVAL"])))
 
 
 def wants_json() -> bool:
@@ -366,6 +385,7 @@ PUBLIC_BLUEPRINTS = {
     "public_mail",
     "ops",
     "api-docs",
+    "bounce_webhooks",
 }
 SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
 

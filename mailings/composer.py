@@ -13,6 +13,7 @@ from extensions import db
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
+from mailings.return_path import ReturnPath
 from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
@@ -55,7 +56,8 @@ class Composer:
         self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
     ):
         self.mailing_id = mailing.id
-        self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # envelope sender
+        self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
+        self.return_path = ReturnPath.configured(current_app.config)
         if compiled is None:
             template = template or mailing.template
             compiled = compile_template(template.subject, template.html, template.text)
@@ -93,6 +95,10 @@ class Composer:
         self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
         self.signs_rsvp = bool({"rsvp_yes_url", "rsvp_no_url"} & self.compiled.names)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
+
+    def envelope_sender(self, delivery_id: int) -> str:
+        """MAIL FROM of one delivery: the return path tagged for it (VERP), else the From address."""
+        return self.return_path.address(delivery_id) if self.return_path else self.from_email
 
     def load_conferences(self) -> tuple[dict[int, dict], dict]:
         rows = db.session.scalars(
