@@ -12,6 +12,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parseaddr
 
+BROKEN_STRUCTURE = (email.errors.NoBoundaryInMultipartDefect, email.errors.StartBoundaryNotFoundDefect)
 HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
 DSN, ARF, TEXT_BOUNCE, AUTO_REPLY, NOT_A_REPORT = "dsn", "arf", "text bounce", "auto-reply", "not a report"
 
@@ -53,6 +54,10 @@ AUTO_REPLY_SUBJECT = re.compile(
     r"abwesenheit|ausser haus|automatische antwort",
     re.IGNORECASE,
 )
+
+
+class Unreadable(ValueError):
+    """A report whose structure cannot be read (a truncated or mangled MIME report): for a person."""
 
 
 @dataclass
@@ -156,6 +161,9 @@ def status_blocks(part: Message) -> list[Message]:
 def parse(raw: bytes) -> Report:
     """Read one message mailed back to the return path."""
     msg = read(raw)
+    broken = [d for d in msg.defects if isinstance(d, BROKEN_STRUCTURE)]
+    if broken and msg.get_content_maintype() == "multipart":
+        raise Unreadable(f"its MIME structure is broken ({type(broken[0]).__name__})")
     report = Report(
         NOT_A_REPORT,
         message_id=header(msg, "Message-ID").strip(),

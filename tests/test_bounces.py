@@ -17,25 +17,6 @@ from tests.test_delivery import deliveries, send
 SAMPLES = Path(__file__).parent / "bounce_samples"
 
 
-@pytest.fixture
-def bounce_app(mail_app):
-    mail_app.config.update(MAIL_RETURN_PATH="bounces@example.org", BOUNCE_SOFT_LIMIT=3, BOUNCE_SOFT_WINDOW_DAYS=30)
-    yield mail_app
-    mail_app.config.update(MAIL_RETURN_PATH="")
-
-
-@pytest.fixture
-def sent(bounce_app, make_contact, make_mailing):
-    """sent(*emails) -> (mailing, {email: Delivery}): a mailing really handed to the loopback server."""
-
-    def make(*emails):
-        people = [make_contact(email=e, first_name="Camille") for e in emails]
-        mailing = send(bounce_app, make_mailing(people))
-        return mailing, deliveries(mailing)
-
-    return make
-
-
 def return_path(app) -> ReturnPath:
     return ReturnPath.configured(app.config)
 
