@@ -340,15 +340,20 @@ shlib_directory = /usr/lib/postfix
 
 
 @pytest.fixture
-def postfix_server(tmp_path, smtp_server):
+def postfix_server(smtp_server):
     """Postfix on loopback; the bounces it writes to example.org arrive at `smtp_server`."""
     if not Path(POSTFIX_MASTER).exists():
         missing("Postfix", f"{POSTFIX_MASTER} is not installed")
     if os.geteuid() != 0:
         missing("Postfix", "its master process needs root to hand the queue to the postfix user")
-    server = Postfix(tmp_path / "postfix", smtp_server.port)
-    yield server
-    server.stop()
+    root = Path(tempfile.mkdtemp(prefix="relais-postfix-"))  # reachable by the postfix user
+    root.chmod(0o755)
+    try:
+        server = Postfix(root, smtp_server.port)
+        yield server
+        server.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

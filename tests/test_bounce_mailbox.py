@@ -10,6 +10,7 @@ from bounces.models import BounceEvent
 from config import TestConfig
 from extensions import db
 from mailings.models import Delivery
+from mailings.return_path import ReturnPath
 from tests.test_bounces import contact, sample, suppression
 
 
@@ -119,3 +120,55 @@ def test_the_scheduler_polls_the_mailbox_only_when_one_is_set(app):
     for other in (without, with_box):
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_message_bounced_by_a_real_postfix_comes_back_through_each_way_in(
+    bounce_app, postfix_server, smtp_server, dovecot, runner, make_contact, make_mailing, api, make_user
+):
+    """Relais sends through Postfix to a local user that does not exist; Postfix accepts it (250), then
+    mails its own DSN to the tagged return path. That DSN, through the pipe, the mailbox and the API,
+    ends as one bounced delivery and one suppressed contact; the next mailing skips the address."""
+    from tests.test_delivery import deliveries, send
+
+    mail = bounce_app.extensions["mail"]
+    saved_port = mail.port
+    bounce_app.config["MAIL_PORT"] = mail.port = postfix_server.port
+    try:
+        gone = make_contact(email="camille.disparue@mx.relais.test")
+        mailing = send(bounce_app, make_mailing([gone]))
+    finally:
+        bounce_app.config["MAIL_PORT"] = mail.port = saved_port
+    delivery = deliveries(mailing)["camille.disparue@mx.relais.test"]
+    assert delivery.status == "sent" and delivery.response.startswith("250")  # accepted: the failure comes later
+
+    dsn = smtp_server.wait_for(lambda m: m.mail_from in ("", "<>"), timeout=30)
+    assert dsn.rcpt_tos == [ReturnPath.configured(bounce_app.config).address(delivery.id)]
+    report = dsn.parsed()
+    assert report.get_content_type() == "multipart/report" and report["From"].startswith("Mail Delivery System")
+
+    piped = runner.invoke(args=["bounces", "process"], input=dsn.data)
+    assert piped.exit_code == 0, piped.output
+    assert f"delivery {delivery.id} of mailing {mailing.id}: bounced, address suppressed" in piped.output
+
+    bounce_app.config.update(BOUNCE_MAILBOX=dovecot.url("imaps"), BOUNCE_MAILBOX_CAFILE=str(dovecot.cert))
+    try:
+        dovecot.deliver(dsn.data)
+        fetched = runner.invoke(args=["bounces", "fetch"])
+    finally:
+        bounce_app.config.update(BOUNCE_MAILBOX="", BOUNCE_MAILBOX_CAFILE="")
+    assert "already processed, nothing changed" in fetched.output
+    assert fetched.output.splitlines()[-1] == "mailbox: 1 processed, 0 kept for a person, 0 unreadable"
+
+    answer = api(make_user("national")).post(
+        "/api/v1/bounces",
+        json={"email": "camille.disparue@mx.relais.test", "type": "hard", "mailing_id": mailing.id, "reason": "5.1.1"},
+    )
+    assert answer.status_code == 202 and answer.get_json()["result"].endswith("already bounced")
+
+    db.session.expire_all()
+    bounced = db.session.scalars(select(Delivery).where(Delivery.status == "bounced")).all()
+    assert [d.id for d in bounced] == [delivery.id]
+    assert contact("camille.disparue@mx.relais.test").bounced
+    assert suppression("camille.disparue@mx.relais.test") == "bounced"
+    nxt = send(bounce_app, make_mailing([contact("camille.disparue@mx.relais.test")]))
+    assert [d.status for d in deliveries(nxt).values()] == ["skipped"]
