@@ -178,6 +178,7 @@ def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from bounces import api as bounces_api
+    from bounces import views as bounce_views
     from bounces import webhooks as bounce_webhooks
     from campaign import api as campaign_api
     from campaign import coverage, event_api, event_views, readiness, reminders
@@ -211,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard_views.bp,
         health.bp,
         bounce_webhooks.bp,
+        bounce_views.bp,
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(bounce_webhooks.bp)  # providers authenticate with credentials or signatures, not cookies

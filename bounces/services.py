@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, delete, func, select, update
 
+from accounts.models import AuditEntry
 from bounces import parse
 from bounces.models import BounceEvent
 from contacts.models import Contact
-from contacts.services import suppress
+from contacts.services import contact_erased, like_pattern, suppress
 from dbtypes import utcnow
 from extensions import db
 from mailings.models import Delivery, Mailing
@@ -29,6 +30,7 @@ from mailings.return_path import ReturnPath
 log = logging.getLogger("relais.bounces")
 RELAIS_MESSAGE_ID = re.compile(r"<relais\.(\d+)\.(\d+)\.[0-9a-f]+@[^>]+>")
 SEVERITY = {"complaint": 3, "hard": 2, "soft": 1}
+HANDED_OVER = ("sent", "bounced", "unknown")  # the messages a server took (the rates' denominator)
 
 
 @dataclass
@@ -274,3 +276,81 @@ def level(rate: float, warning: float, limit: float) -> str:
     if rate >= float(limit):
         return "over"
     return "warning" if rate >= float(warning) else "ok"
+
+
+def mailing_rates(mailing_id: int) -> dict:
+    """One mailing's bounce and complaint rates, over the messages handed to the server."""
+    handed, bounced = db.session.execute(
+        select(
+            func.count(Delivery.id).filter(Delivery.status.in_(HANDED_OVER)),
+            func.count(Delivery.id).filter(Delivery.status == "bounced"),
+        ).where(Delivery.mailing_id == mailing_id)
+    ).one()
+    kinds = dict(
+        db.session.execute(
+            select(BounceEvent.kind, func.count(BounceEvent.id))
+            .where(BounceEvent.mailing_id == mailing_id)
+            .group_by(BounceEvent.kind)
+        ).all()
+    )
+    found = rates(handed, bounced, kinds.get("complaint", 0))
+    found.update(soft=kinds.get("soft", 0), auto_replies=kinds.get("auto_reply", 0))
+    return found
+
+
+def campaign_rates(campaign_id: int) -> dict[int | None, dict]:
+    """Bounce and complaint rates of a campaign's mailings, per region (None: national)."""
+    handed = {
+        region: (n, b)
+        for region, n, b in db.session.execute(
+            select(
+                Mailing.region_id,
+                func.count(Delivery.id).filter(Delivery.status.in_(HANDED_OVER)),
+                func.count(Delivery.id).filter(Delivery.status == "bounced"),
+            )
+            .join(Delivery, Delivery.mailing_id == Mailing.id)
+            .where(Mailing.campaign_id == campaign_id)
+            .group_by(Mailing.region_id)
+        ).all()
+    }
+    complaints = dict(
+        db.session.execute(
+            select(Mailing.region_id, func.count(BounceEvent.id))
+            .join(BounceEvent, BounceEvent.mailing_id == Mailing.id)
+            .where(Mailing.campaign_id == campaign_id, BounceEvent.kind == "complaint")
+            .group_by(Mailing.region_id)
+        ).all()
+    )
+    return {region: rates(n, b, complaints.get(region, 0)) for region, (n, b) in handed.items() if n}
+
+
+def events_of_mailing(mailing_id: int, limit: int = 200) -> list[BounceEvent]:
+    return db.session.scalars(
+        select(BounceEvent)
+        .where(BounceEvent.mailing_id == mailing_id)
+        .order_by(BounceEvent.received_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def events_of_contact(contact_id: int, limit: int = 50) -> list[BounceEvent]:
+    return db.session.scalars(
+        select(BounceEvent)
+        .where(BounceEvent.contact_id == contact_id)
+        .order_by(BounceEvent.received_at.desc())
+        .limit(limit)
+    ).all()
+
+
+@contact_erased.connect
+def forget_erased_contact(sender=None, contact_id: int | None = None, **_) -> None:
+    """An erased person's reports go with them (the suppression hash stays, kept by contacts)."""
+    emails = set(db.session.scalars(select(BounceEvent.email).where(BounceEvent.contact_id == contact_id)))
+    db.session.execute(delete(BounceEvent).where(BounceEvent.contact_id == contact_id))
+    for email in emails:
+        recorded = like_pattern(f'"{email}"')
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.entity == "bounce_events", cast(AuditEntry.changes, String).like(recorded, escape="\\"))
+            .values(changes={"erased": True})
+        )

@@ -221,3 +221,58 @@ def test_malformed_input_is_said_and_changes_nothing(bounce_app, runner, tmp_pat
     assert result.exit_code == 0
     assert result.output.startswith("not a bounce")
     assert db.session.scalar(select(db.func.count(BounceEvent.id))) == 0
+
+
+def test_the_pages_show_rates_reports_and_a_warning_past_the_providers_thresholds(
+    bounce_app, runner, tmp_path, sent, make_user, login, client, demo_campaign
+):
+    mailing, by_email = sent("camille.disparue@mx.relais.test", "lea.martin@yahoo.example", "nina@example.org")
+    process(
+        runner,
+        tmp_path,
+        sample("postfix_unknown_user.eml", mailing, by_email["camille.disparue@mx.relais.test"], bounce_app),
+    )
+    process(runner, tmp_path, sample("arf_complaint.eml", mailing, by_email["lea.martin@yahoo.example"]))
+    login(make_user("national"))
+
+    page = client.get(f"/mailings/{mailing.id}").get_data(as_text=True)
+    assert 'id="bounce-rate">33,33' in page and "(1 / 3)" in page
+    assert 'id="complaint-rate">33,33' in page
+    assert 'id="bounce-warning"' in page and "0,3 %" in page
+    assert 'data-level="over"' in page
+    assert "unknown user: &#34;camille.disparue&#34;" in page or 'unknown user: "camille.disparue"' in page
+    assert "Plainte (spam)" in page and "Rejet définitif" in page
+    assert "bounced after delivery: 5.1.1" in page  # the delivery's own line in the log
+
+    camille = contact("camille.disparue@mx.relais.test")
+    detail = client.get(f"/contacts/{camille.id}").get_data(as_text=True)
+    assert 'id="contact-bounces"' in detail and "Rejet définitif" in detail and "bounced, address suppressed" in detail
+
+    dashboard = client.get("/").get_data(as_text=True)
+    assert 'id="deliverability"' in dashboard
+    assert "33,33" in dashboard and 'data-level="over"' in dashboard
+
+
+def test_a_clean_mailing_shows_no_warning(bounce_app, sent, make_user, login, client):
+    mailing, _ = sent("nina@example.org")
+    login(make_user("national"))
+    page = client.get(f"/mailings/{mailing.id}").get_data(as_text=True)
+    assert 'id="bounce-rate">0,00' in page and 'id="bounce-warning"' not in page
+
+
+def test_erasing_a_contact_forgets_what_the_servers_said_about_them(bounce_app, runner, tmp_path, sent):
+    from accounts.models import AuditEntry
+    from contacts.services import erase_contact
+
+    mailing, by_email = sent("camille.disparue@mx.relais.test")
+    process(
+        runner,
+        tmp_path,
+        sample("postfix_unknown_user.eml", mailing, by_email["camille.disparue@mx.relais.test"], bounce_app),
+    )
+    erase_contact(None, contact("camille.disparue@mx.relais.test"))
+    db.session.commit()
+    assert db.session.scalar(select(db.func.count(BounceEvent.id))) == 0
+    trail = db.session.scalars(select(AuditEntry.changes).where(AuditEntry.entity == "bounce_events")).all()
+    assert trail and all("camille" not in str(changes) for changes in trail)
+    assert suppression("camille.disparue@mx.relais.test") == "erased"
