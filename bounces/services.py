@@ -21,7 +21,8 @@ from accounts.models import AuditEntry
 from bounces import parse
 from bounces.models import BounceEvent
 from contacts.models import Contact
-from contacts.services import contact_erased, like_pattern, suppress
+from contacts.services import contact_erased, like_pattern
+from contacts.suppression import suppress
 from dbtypes import utcnow
 from extensions import db
 from mailings.models import Delivery, Mailing

@@ -125,9 +125,3 @@ class ListForm(FlaskForm):
 class SegmentForm(FlaskForm):
     name = StringField(_l("Nom du segment"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Enregistrer ces filtres comme segment"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""
-
-    submit = SubmitField(_l("Confirmer"))

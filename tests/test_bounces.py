@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bounces.models import BounceEvent
 from contacts.models import Contact, Suppression
-from contacts.services import email_hash
+from contacts.suppression import email_hash
 from extensions import db
 from mailings.models import Delivery
 from mailings.return_path import ReturnPath

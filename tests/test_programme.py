@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from campaign import event_demo, events
+from campaign import events
 from campaign.models import Event
 from dbtypes import utcnow
+from demo import events as event_demo
 from extensions import db
 
 
