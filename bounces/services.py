@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import String, cast, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import AuditEntry
 from bounces import parse
@@ -111,7 +112,11 @@ def record(
         source=source[:40],
         received_at=now,
     )
-    db.session.add(event)
+    try:
+        with db.session.begin_nested():  # the row first: a twin processed meanwhile (pipe and mailbox) wins
+            db.session.add(event)
+    except IntegrityError:
+        return None, "already processed, nothing changed"
     event.action = apply(event, contact, delivery, now)
     db.session.flush()
     return event, event.action
