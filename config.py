@@ -52,6 +52,9 @@ class Config:
     SCHEDULER_EMBEDDED = False
     # Bounces and complaints after the 250 (bounces/): VERP return path, rules, mailbox, webhooks
     MAIL_RETURN_PATH = ""  # bounces@example.org: each message's envelope sender becomes bounces+TAG@...
+    DKIM_DOMAIN = ""  # with DKIM_SELECTOR and DKIM_KEY_FILE (a PEM private key): messages are signed
+    DKIM_SELECTOR = ""
+    DKIM_KEY_FILE = ""
     BOUNCE_SOFT_LIMIT = 3  # soft bounces of one address within the window that make it bounced
     BOUNCE_SOFT_WINDOW_DAYS = 30
     BOUNCE_RATE_WARNING = 0.02  # providers review senders past 5% of bounces; warn from 2%

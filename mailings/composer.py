@@ -11,6 +11,7 @@ from accounts.models import Region
 from campaign.models import Event
 from campaign.services import zone
 from extensions import db
+from mailings.dkim import DkimSigner
 from mailings.hooks import hooks
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
@@ -60,6 +61,7 @@ class Composer:
         self.mailing_id = mailing.id
         self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
         self.return_path = ReturnPath.configured(current_app.config)  # each delivery's own (VERP)
+        self.dkim = DkimSigner.configured(current_app.config)
         if compiled is None:
             template = template or mailing.template
             compiled = compile_template(template.subject, template.html, template.text)
@@ -194,6 +196,8 @@ class Composer:
         text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
         data = self.builder.build(person.full_name, person.email, subject, html_part, text_part, url, message_id)
+        if self.dkim is not None:
+            data = self.dkim.sign(data)
         return data, message_id
 
     def preview(self, person: Recipient) -> dict:
