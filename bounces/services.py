@@ -45,7 +45,7 @@ class Outcome:
 
     def say(self, line: str) -> None:
         self.lines.append(line)
-        log.info("bounces: %s", line)
+        log.info("%s", line)
 
 
 def fingerprint(*parts) -> str:

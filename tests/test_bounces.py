@@ -276,3 +276,19 @@ def test_erasing_a_contact_forgets_what_the_servers_said_about_them(bounce_app, 
     trail = db.session.scalars(select(AuditEntry.changes).where(AuditEntry.entity == "bounce_events")).all()
     assert trail and all("camille" not in str(changes) for changes in trail)
     assert suppression("camille.disparue@mx.relais.test") == "erased"
+
+
+def test_a_database_that_cannot_be_reached_asks_the_mail_server_to_try_again():
+    """Exit 75 (EX_TEMPFAIL): Postfix's pipe keeps the message in its queue instead of losing it."""
+    from app import create_app
+    from config import TestConfig
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    down = create_app({**config, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/relais"})
+    result = down.test_cli_runner().invoke(
+        args=["bounces", "process"], input=(SAMPLES / "postfix_unknown_user.eml").read_bytes()
+    )
+    assert result.exit_code == 75, result.output
+    assert result.output.startswith("stdin: database unavailable, try again later")
+    with down.app_context():
+        db.engine.dispose()
