@@ -612,3 +612,34 @@ def test_the_host_share_counts_the_workers_the_configuration_holds_alive(mail_ap
         worker.sqlite_lock.close()
         for lock in locks:
             lock.release()
+
+
+SENDER_NAMES = [
+    "Chambre régionale de l'économie sociale et solidaire de Provence-Alpes-Côte d’Azur",
+    "Service presse — Mois de l'Économie Sociale et Solidaire",
+    "Chambre régionale de l'économie sociale et solidaire d'Auvergne-Rhône-Alpes, service presse",
+    'CRESS "Grand Est" (presse) <relations@presse>, équipe',
+    "Simple ASCII sender name that is quite long, longer than one encoded word would be",
+]
+
+
+@pytest.mark.parametrize("name", SENDER_NAMES)
+def test_long_sender_names_arrive_on_crlf_lines_and_read_back_exactly(
+    mail_app, smtp_server, make_contact, make_mailing, name
+):
+    """A chamber's full name as sender, recipient and subject: CRLF only, encoded words of 75
+    characters at most, cut between characters, and each name read back exactly as written."""
+    from tests.readers import display_name
+
+    person = make_contact(email="lea@example.org", first_name=name, last_name="", region="93")
+    mailing = make_mailing(
+        [person], subject=name + " — {{ contact.first_name }}", from_name=name, reply_to="presse@example.org"
+    )
+    send(mail_app, mailing)
+    [got] = smtp_server.by_recipient()[person.email]
+    message = got.parsed()  # strict: bare LF, long encoded words and header defects raise
+    assert display_name(message, "From") == name
+    assert message["From"].addresses[0].addr_spec == "presse@example.org"
+    assert display_name(message, "To") == name
+    assert message["Subject"] == f"{name} — {name}"
+    assert message["Reply-To"].addresses[0].addr_spec == "presse@example.org"
