@@ -90,7 +90,7 @@ def record(
     contact = delivery.contact if delivery is not None and delivery.contact is not None else contact_by_email(email)
     if contact is not None and delivery is not None and delivery.contact_id == contact.id:
         email = contact.email  # the tag names the delivery: its address is the one that bounced
-    if contact is None and delivery is None:
+    if contact is None:  # never known, or erased (nothing of the person may be written again)
         return None, "unknown address, nothing changed"
     mailing_id = delivery.mailing_id if delivery is not None else mailing_id
     if mailing_id is not None and db.session.get(Mailing, mailing_id) is None:
@@ -104,7 +104,7 @@ def record(
         fingerprint=digest,
         kind=kind,
         email=email,
-        contact_id=contact.id if contact is not None else None,
+        contact_id=contact.id,
         delivery_id=delivery.id if delivery is not None else None,
         mailing_id=mailing_id,
         status=status[:20],
@@ -122,7 +122,7 @@ def record(
     return event, event.action
 
 
-def apply(event: BounceEvent, contact: Contact | None, delivery: Delivery | None, now: datetime) -> str:
+def apply(event: BounceEvent, contact: Contact, delivery: Delivery | None, now: datetime) -> str:
     """The rules; returns what was done, in a few words."""
     words = " ".join(p for p in (event.status, event.diagnostic) if p)[:480]
     if event.kind == "auto_reply":
@@ -140,14 +140,14 @@ def apply(event: BounceEvent, contact: Contact | None, delivery: Delivery | None
         db.session.flush()
         soft = db.session.scalar(
             select(func.count(BounceEvent.id)).where(
-                BounceEvent.email == event.email, BounceEvent.kind == "soft", BounceEvent.received_at >= since
+                BounceEvent.contact_id == contact.id, BounceEvent.kind == "soft", BounceEvent.received_at >= since
             )
         )
-        if soft < limit or contact is None:
+        if soft < limit:
             return f"counted ({soft} of {limit})"
     if delivery is not None and delivery.status in ("sent", "unknown", "failed", "retry"):
         delivery.status = "bounced"
-    if contact is not None and contact.bounced:
+    if contact.bounced:
         return "already bounced" if event.kind == "hard" else f"already bounced ({limit} soft bounces)"
     suppress(event.email, "bounced", now)
     return "bounced, address suppressed" if event.kind == "hard" else f"bounced after {limit} soft bounces"

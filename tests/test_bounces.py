@@ -276,6 +276,10 @@ def test_erasing_a_contact_forgets_what_the_servers_said_about_them(bounce_app, 
     trail = db.session.scalars(select(AuditEntry.changes).where(AuditEntry.entity == "bounce_events")).all()
     assert trail and all("camille" not in str(changes) for changes in trail)
     assert suppression("camille.disparue@mx.relais.test") == "erased"
+    later = sample("postfix_unknown_user.eml", mailing, by_email["camille.disparue@mx.relais.test"], bounce_app)
+    later = later.replace(b"20261205063040.B1E2120C1E2@", b"20261206090000.C0FFEE00001@")  # another report
+    assert process(runner, tmp_path, later).output.strip().endswith("unknown address, nothing changed")
+    assert db.session.scalar(select(db.func.count(BounceEvent.id))) == 0
 
 
 def test_a_database_that_cannot_be_reached_asks_the_mail_server_to_try_again():
