@@ -643,3 +643,29 @@ def test_long_sender_names_arrive_on_crlf_lines_and_read_back_exactly(
     assert display_name(message, "To") == name
     assert message["Subject"] == f"{name} — {name}"
     assert message["Reply-To"].addresses[0].addr_spec == "presse@example.org"
+
+
+def test_claims_made_under_an_identity_already_recovered_go_back_to_the_pool(mail_app, make_contact, make_mailing):
+    """A worker declared dead can claim once more before it learns so: those claims name a worker
+    row that no longer exists. The next recovery frees them (the one being handed over is in doubt),
+    so a mailing never waits forever for a worker that is gone."""
+    from sqlalchemy import update
+
+    from mailings.engine.recovery import recover
+
+    mailing = make_mailing([make_contact(email=f"orphelin{i}@example.org") for i in range(3)])
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    ids = db.session.scalars(select(Delivery.id).where(Delivery.mailing_id == mailing.id).order_by(Delivery.id)).all()
+    gone = 4242  # no such worker row
+    db.session.execute(update(Delivery).where(Delivery.id.in_(ids[:2])).values(worker_id=gone))
+    db.session.execute(update(Delivery).where(Delivery.id == ids[1]).values(status="sending"))
+    db.session.commit()
+    with db.engine.connect() as conn:
+        assert recover(conn) == 1
+    db.session.expire_all()
+    rows = {
+        d.id: (d.status, d.worker_id)
+        for d in db.session.scalars(select(Delivery).where(Delivery.mailing_id == mailing.id))
+    }
+    assert rows == {ids[0]: ("pending", None), ids[1]: ("unknown", None), ids[2]: ("pending", None)}
