@@ -75,12 +75,6 @@ class PlaybookForm(FlaskForm):
             raise ValidationError(_l("Le mois d'événements vient après l'assemblée générale."))
 
 
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""
-
-    submit = SubmitField(_l("Confirmer"))
-
-
 class BrandForm(FlaskForm):
     """The charter: colours are checked for contrast by the service (campaign.brand), which names the field."""
 

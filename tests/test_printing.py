@@ -24,7 +24,7 @@ TOWNS = ("Marseille", "Nice", "Aix-en-Provence", "Toulon")
 @pytest.fixture
 def printed_programme(app, demo_campaign, regions):
     """40 approved events in PACA (93) over November 2008, 3 in Bretagne (53), one still proposed."""
-    from contacts.demo import load as load_contacts
+    from demo.contacts import load as load_contacts
 
     load_contacts()
     PRINTED.clear()
