@@ -23,6 +23,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_press(app)
+    register_bounces(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -39,6 +40,7 @@ MODEL_MODULES = (
     "contacts.models",
     "mailings.models",
     "press.models",
+    "bounces.models",
 )
 
 
@@ -113,6 +115,13 @@ def register_press(app: Flask) -> None:
     init_app(app)
 
 
+def register_bounces(app: Flask) -> None:
+    """Bounces and complaints after the 250: webhooks, API, commands, the mailbox poll, page sections."""
+    from bounces.extension import init_app
+
+    init_app(app)
+
+
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
     from campaign.reminders import campaign_cli
@@ -142,6 +151,7 @@ PUBLIC_BLUEPRINTS = {
     "public_mail",
     "ops",
     "api-docs",
+    "bounce_webhooks",
 }
 SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
 

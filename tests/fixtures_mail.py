@@ -12,6 +12,7 @@ import asyncio
 import email
 import socket
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -132,6 +133,18 @@ class SmtpServer:
     def clear(self) -> None:
         with self.handler.lock:
             self.handler.messages.clear()
+
+    def wait_for(self, matches, timeout: float = 30) -> Received:
+        """The first message received that `matches`, waiting for another server (Postfix) to send it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((m for m in self.messages if matches(m)), None)
+            if found is not None:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"no matching message within {timeout} s; received: {[m.mail_from for m in self.messages]}"
+        )
 
 
 def free_port() -> int:
