@@ -16,6 +16,7 @@ from mailings.engine.deliveries import counts
 from mailings.engine.recovery import new_worker_row
 from mailings.engine.worker import Worker
 from mailings.models import Delivery, DeliveryWorker, Mailing
+from tests.fixtures_mail import ask_for_smtp
 
 
 def send(app, mailing, user=None, connections: int = 1):
@@ -325,6 +326,7 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
     with socket.socket() as probe:  # a port where nothing listens
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
+    ask_for_smtp(closed)  # a server that is away, on purpose
     monkeypatch.setattr(mail_app.extensions["mail"], "port", closed)
     monkeypatch.setitem(mail_app.config, "MAIL_ERROR_STREAK", 3)
     run_then_stop(mail_app, seconds=2.0)
