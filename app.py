@@ -11,7 +11,7 @@ from accounts.cli import users_cli
 from accounts.models import Region
 from accounts.scoping import guard_request, scope_url_object
 from campaign import api as campaign_api
-from campaign import coverage, event_api, event_views, readiness, reminders
+from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
 from campaign import views as campaign_views
 from campaign.federation_models import PressClipping
 from campaign.models import Event, Milestone
@@ -36,6 +36,8 @@ from migrations_filter import include_name
 from operations import health
 from operations.cli import backup_cli, demo_cli
 from press import extension as press_extension
+from printing import press_views as printing_press_views
+from printing import views as printing_views
 from web import register_routing, register_web, select_locale
 
 
@@ -89,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
         accounts_views.bp,
         campaign_views.bp,
         campaign_views.public,
+        brand_views.bp,
+        brand_views.public,
         event_views.bp,
         event_views.public,
         readiness.bp,
@@ -98,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.bp,
         mailings_views.public,
         dashboard_views.bp,
+        printing_views.public,  # with the press kits' public routes (printing_press_views)
+        printing_press_views.team,
         health.bp,
     ):
         app.register_blueprint(blueprint)
@@ -131,6 +137,8 @@ def register_scheduler(app: Flask) -> None:
 
 PUBLIC_BLUEPRINTS = {
     "calendar",
+    "brand",
+    "printing",
     "programme",
     "newsroom",
     "press_public",

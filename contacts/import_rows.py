@@ -102,7 +102,7 @@ class RowReader:
         raw: dict[str, str] = {}
         labels: dict[str, list[str]] = {"tags": [], "beats": []}
         for index, name in self.columns:
-            value = cells[index].strip() if index < len(cells) else ""
+            value = csvfiles.unguarded(cells[index].strip()) if index < len(cells) else ""
             if name in labels:
                 labels[name] += [v for v in csvfiles.split_labels(value) if v not in labels[name]]
             elif value and not raw.get(name):

@@ -5,6 +5,7 @@ Behaviours: "250", "421", "451", "550 5.1.1", "550 5.7.1" (answered at RCPT), "d
 (the connection is cut before the message is complete), "drop-after-dot" (the message is received,
 then the connection is cut before the answer), "slow" (answers after `slow_seconds`), "reject-data"
 (554 5.6.0 after the final dot). The server advertises PIPELINING unless `handler.pipelining` is False.
+Every message it received is read strictly (tests.readers.read_mail) when the test ends.
 """
 
 import asyncio
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.readers import read_mail
 
 CODES = {
     "421": "421 4.3.2 Service shutting down",
@@ -34,7 +37,9 @@ class Received:
     data: bytes
 
     def parsed(self) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.data, policy=email.policy.default)
+        """The message as a strict reader sees it (tests.readers.read_mail: wire rules, then
+        Python's strict policy, header defects included)."""
+        return read_mail(self.data)
 
 
 @dataclass
@@ -175,8 +180,11 @@ def smtp_server():
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=10_000_000)
     controller.start()
     ask_for_smtp(controller.port)
-    yield SmtpServer(handler, controller)
+    server = SmtpServer(handler, controller)
+    yield server
     controller.stop()
+    for message in server.messages:  # every message a test made is read on the wire, strictly
+        message.parsed()
 
 
 @pytest.fixture
@@ -203,7 +211,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+            self.messages.append(read_mail(envelope.original_content))  # strictly, wire rules included
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:

@@ -370,115 +370,32 @@ def test_an_envelope_sent_ahead_is_completed_only_for_its_own_recipient(mail_app
     }
 
 
-def test_a_worker_stopped_mid_batch_hands_over_only_what_it_marked(mail_app, smtp_server, make_contact, make_mailing):
-
-    people = [make_contact(email=f"lot{i}@example.org") for i in range(40)]
-    mailing = make_mailing(people)
-    services.start(db.session.get(Mailing, mailing.id), utcnow())
-    db.session.commit()
-    smtp_server.handler.every_message_delay = 0.03
-    run_then_stop(mail_app, seconds=0.4)
-    db.session.expire_all()
-    found = deliveries(mailing)
-    received = smtp_server.by_recipient()
-    sent = {address for address, d in found.items() if d.status == "sent"}
-    in_doubt = {address for address, d in found.items() if d.status == "unknown"}
-    assert 0 < len(sent) < len(people)
-    assert sent <= set(received) <= sent | in_doubt  # nobody got a message the database does not know of
-    assert {d.status for d in found.values()} <= {"pending", "sent", "unknown"}
-    smtp_server.handler.every_message_delay = 0.0
-    done = send(mail_app, mailing)
-    assert done.status == "sent"
-    received = smtp_server.by_recipient()
-    assert all(len(received[p.email]) == 1 for p in people if p.email not in in_doubt)
+SENDER_NAMES = [
+    "Chambre régionale de l'économie sociale et solidaire de Provence-Alpes-Côte d’Azur",
+    "Service presse — Mois de l'Économie Sociale et Solidaire",
+    "Chambre régionale de l'économie sociale et solidaire d'Auvergne-Rhône-Alpes, service presse",
+    'CRESS "Grand Est" (presse) <relations@presse>, équipe',
+    "Simple ASCII sender name that is quite long, longer than one encoded word would be",
+]
 
 
-def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
-    mail_app, smtp_server, make_contact, make_mailing
+@pytest.mark.parametrize("name", SENDER_NAMES)
+def test_long_sender_names_arrive_on_crlf_lines_and_read_back_exactly(
+    mail_app, smtp_server, make_contact, make_mailing, name
 ):
-    """Deliveries pile up mailing after mailing; claiming the next batch must not walk through them."""
-    import json
-    from datetime import timedelta
+    """A chamber's full name as sender, recipient and subject: CRLF only, encoded words of 75
+    characters at most, cut between characters, and each name read back exactly as written."""
+    from tests.readers import display_name
 
-    from sqlalchemy import insert
-
-    from mailings.engine.database import D
-    from mailings.engine.deliveries import due_deliveries
-
-    earlier = make_mailing([make_contact(email="ancien@example.org")])
-    services.start(db.session.get(Mailing, earlier.id), utcnow())
-    db.session.execute(
-        insert(D),
-        [{"mailing_id": earlier.id, "email": f"ancien{i}@example.org", "status": "sent"} for i in range(3000)],
+    person = make_contact(email="lea@example.org", first_name=name, last_name="", region="93")
+    mailing = make_mailing(
+        [person], subject=name + " — {{ contact.first_name }}", from_name=name, reply_to="presse@example.org"
     )
-    people = [make_contact(email=f"suivant{i}@example.org") for i in range(60)]
-    mailing = make_mailing(people)
-    services.start(db.session.get(Mailing, mailing.id), utcnow())
-    retry = db.session.scalar(select(Delivery).where(Delivery.email == "suivant59@example.org"))
-    retry.status, retry.next_attempt_at = "retry", utcnow() - timedelta(seconds=1)
-    db.session.commit()
-
-    conn = db.session.connection()
-    for status in ("retry", "pending"):
-        query = due_deliveries(mailing.id, status, utcnow(), 50)
-        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-        if conn.dialect.name == "sqlite":
-            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "USING INDEX ix_deliveries_mailing_status_id (mailing_id=? AND status=?)" in plan, plan
-        else:
-            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").scalar()
-            plan = plan if isinstance(plan, list) else json.loads(plan)
-            nodes, read = [plan[0]["Plan"]], 0
-            while nodes:
-                node = nodes.pop()
-                read += node.get("Rows Removed by Filter", 0)
-                nodes.extend(node.get("Plans", []))
-            assert read <= 10, plan  # not the 3,000 rows of the earlier mailing
-    db.session.rollback()
-
-    worker = Worker(mail_app, once=True, batch=50)
-    with db.engine.connect() as conn:
-        worker.worker_id = new_worker_row(conn)
-        conn.commit()
-        claimed = worker.claim(conn, mailing.id)
-    worker.sqlite_lock.close()
-    assert len(claimed) == 50
-    first_pending = db.session.scalars(
-        select(Delivery.id)
-        .where(Delivery.mailing_id == mailing.id, Delivery.status == "pending")
-        .order_by(Delivery.id)
-        .limit(49)
-    ).all()
-    assert set(claimed) == {retry.id, *first_pending}  # a due retry first, then in id order
-
-
-def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp_server, make_contact, make_mailing):
-    """Claims go on past the worker's last claim; what was handed back behind it (a batch cut short)
-    is claimed when nothing is left ahead, and the mailing still reaches everyone exactly once."""
-    from sqlalchemy import update
-
-    people = [make_contact(email=f"relance{i:02d}@example.org") for i in range(30)]
-    mailing = make_mailing(people)
-    services.start(db.session.get(Mailing, mailing.id), utcnow())
-    db.session.commit()
-    ids = sorted(d.id for d in deliveries(mailing).values())
-
-    worker = Worker(mail_app, once=True, batch=10)
-    with db.engine.connect() as conn:
-        worker.worker_id = new_worker_row(conn)
-        conn.commit()
-        first = worker.claim(conn, mailing.id)
-        conn.execute(update(Delivery).where(Delivery.id.in_(first[5:])).values(worker_id=None))  # cut short
-        conn.commit()
-        later = [worker.claim(conn, mailing.id) for _ in range(4)]
-    worker.sqlite_lock.close()
-    assert first == ids[:10]
-    assert later == [ids[10:20], ids[20:30], ids[5:10], []]
-
-    db.session.execute(update(Delivery).where(Delivery.mailing_id == mailing.id).values(worker_id=None))
-    db.session.execute(delete(DeliveryWorker).where(DeliveryWorker.id == worker.worker_id))
-    db.session.commit()
-    assert send(mail_app, mailing).status == "sent"
-    received = smtp_server.by_recipient()
-    assert sorted(received) == sorted(p.email for p in people)
-    assert all(len(messages) == 1 for messages in received.values())
+    send(mail_app, mailing)
+    [got] = smtp_server.by_recipient()[person.email]
+    message = got.parsed()  # strict: bare LF, long encoded words and header defects raise
+    assert display_name(message, "From") == name
+    assert message["From"].addresses[0].addr_spec == "presse@example.org"
+    assert display_name(message, "To") == name
+    assert message["Subject"] == f"{name} — {name}"
+    assert message["Reply-To"].addresses[0].addr_spec == "presse@example.org"

@@ -31,6 +31,7 @@ FLOORS = {
     "press": 7,
     "dashboard": 8,
     "demo": 8,
+    "printing": 8,
     "operations": 9,
     "app": 10,
 }
