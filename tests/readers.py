@@ -250,5 +250,8 @@ def read_spreadsheet(csv_bytes: bytes, separator: str = ";") -> list[list]:
         )
         target = folder / "export.xlsx"
         assert target.exists(), f"LibreOffice did not convert the CSV: {done.stdout!r} {done.stderr!r}"
-        sheet = load_workbook(target, read_only=True).active
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        workbook = load_workbook(target, read_only=True)  # read-only keeps the file open until closed
+        try:
+            return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
