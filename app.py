@@ -3,11 +3,16 @@
 import json
 import logging
 import os
+import random
 import secrets
+import sqlite3
+import time
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import refresh as refresh_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -28,10 +33,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     normalise_database_url(app)
+    register_sqlite_setup()
     check_worker_timing(app)
     ensure_secret_key(app)
     secure_cookies_behind_https(app)
     register_logging(app)
+    announce_outbox(app)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -67,6 +74,33 @@ def normalise_database_url(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         INSTANCE.mkdir(exist_ok=True)
+
+
+def sqlite_setup(dbapi_connection, connection_record) -> None:
+    """Every SQLite connection waits for a busy database rather than failing at once, and the file
+    is switched to WAL once, by whichever process gets there first: the switch needs the file to
+    itself, so processes starting together (web, scheduler, workers) retry it instead of dying with
+    `database is locked`; once it is WAL (it stays so in the file) nothing is switched again."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=20000")
+        deadline = time.monotonic() + 60
+        while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05 + random.random() * 0.1)
+    finally:
+        cursor.close()
+
+
+def register_sqlite_setup() -> None:
+    if not event.contains(Engine, "connect", sqlite_setup):
+        event.listen(Engine, "connect", sqlite_setup)
 
 
 def check_worker_timing(app: Flask) -> None:
@@ -131,6 +165,18 @@ def register_logging(app: Flask) -> None:
     logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
 
+def announce_outbox(app: Flask) -> None:
+    """Say at start-up when mail stays in the local outbox: nothing leaves this machine."""
+    from mailings.outbox import outbox_on
+
+    if outbox_on(app):
+        app.config["MAIL_OUTBOX"] = True
+        if not app.testing:
+            logging.getLogger("relais").info(
+                "RELAIS_MAIL_OUTBOX is on: messages are kept in the local outbox (/outbox), none is sent"
+            )
+
+
 def select_locale() -> str:
     """French unless the person chose English (?lang=en, kept in the session); French outside requests."""
     if not has_request_context():
@@ -183,7 +229,7 @@ def register_blueprints(app: Flask) -> None:
     from contacts import views as contacts_views
     from dashboard import views as dashboard_views
     from mailings import api as mailings_api
-    from mailings import newsroom_views, press_api, press_views, relay_views
+    from mailings import newsroom_views, outbox_views, press_api, press_views, relay_views
     from mailings import views as mailings_views
     from operations import health
 
@@ -199,6 +245,7 @@ def register_blueprints(app: Flask) -> None:
         contacts_views.bp,
         mailings_views.bp,
         mailings_views.public,
+        outbox_views.bp,
         press_views.bp,
         press_views.public,
         newsroom_views.bp,

@@ -33,6 +33,7 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
+    MAIL_OUTBOX = False  # keep messages in the database (page /outbox) instead of sending; `make run` turns it on
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: the host's workers share 2 a core (engine.Worker.share)
     MAIL_MISSED_AFTER = 7200

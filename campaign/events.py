@@ -452,12 +452,12 @@ def deliver(recipients: list[str], subject: str, template: str, **context) -> bo
 def hand_over(messages: list[Message]) -> bool:
     """Through the mailings transport (the one path to SMTP) when present, else Flask-Mail."""
     try:
-        from mailings.transport import SmtpChannel
+        from mailings.transport import open_channel
     except ImportError:
         for message in messages:
             mail.send(message)
         return True
-    channel, all_sent = SmtpChannel(), True
+    channel, all_sent = open_channel(session=db.session), True
     try:
         for message in messages:
             sender = parseaddr(message.sender or current_app.config["MAIL_DEFAULT_SENDER"])[1]

@@ -39,7 +39,7 @@ from mailings import states
 from mailings.audience import audience_ids
 from mailings.composer import Composer, Recipient
 from mailings.models import Delivery, DeliveryWorker, Mailing
-from mailings.transport import Outcome, RateLimiter, SmtpChannel
+from mailings.transport import Outcome, RateLimiter, SmtpChannel, open_channel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
 HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)
@@ -218,7 +218,7 @@ def default_connections(app: Flask) -> int:
 
 
 def prepare_connection(conn: Connection) -> None:
-    """SQLite: WAL so readers never wait for the sender; each commit then costs no fsync.
+    """SQLite (in WAL, see app.sqlite_setup): each commit then costs no fsync.
 
     PostgreSQL with RELAIS_MAIL_SYNCHRONOUS_COMMIT=false: the per-message marks skip the WAL flush.
     A worker crash still loses nothing (the server has the commit); a crash of PostgreSQL itself could
@@ -228,9 +228,7 @@ def prepare_connection(conn: Connection) -> None:
         conn.exec_driver_sql("SET synchronous_commit = off")
         conn.commit()
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.exec_driver_sql("PRAGMA busy_timeout=20000")
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # WAL and busy_timeout: app.sqlite_setup
         conn.commit()
 
 
@@ -566,7 +564,7 @@ class Worker:
     def connection_loop(self, index: int) -> None:
         """One SMTP connection's loop; a lost database is waited for (`rejoin`), not a reason to stop."""
         with self.app.app_context():
-            channel = SmtpChannel()
+            channel = open_channel()
             composers: dict[int, Composer] = {}
             try:
                 while not self.stop.is_set():

@@ -21,7 +21,7 @@ from mailings.engine import counts, email_hash, freeze_audience
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token
-from mailings.transport import SmtpChannel
+from mailings.transport import open_channel
 
 # ---- templates --------------------------------------------------------------------------------
 
@@ -289,7 +289,7 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
-    channel = SmtpChannel()
+    channel = open_channel(session=db.session)
     outcome = channel.send(composer.from_email, email, data)
     channel.close()
     if outcome.status != "sent":

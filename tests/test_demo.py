@@ -77,7 +77,9 @@ def test_health_and_readiness_follow_the_scheduler_heartbeat(app, client):
 
     assert client.get("/healthz").get_json() == {"status": "ok"}
     never = client.get("/readyz")
-    assert never.status_code == 503 and never.get_json()["checks"] == {
+    checks = never.get_json()["checks"]
+    assert checks.pop("mail") in ("ok", "unreachable")  # reported, never a reason for 503 (test_outbox.py)
+    assert never.status_code == 503 and checks == {
         "database": "ok",
         "migrations": "ok",
         "scheduler": "never seen",
