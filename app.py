@@ -167,7 +167,7 @@ def register_logging(app: Flask) -> None:
 
 def announce_outbox(app: Flask) -> None:
     """Say at start-up when mail stays in the local outbox: nothing leaves this machine."""
-    from mailings.outbox import outbox_on
+    from mail_outbox import outbox_on
 
     if outbox_on(app):
         app.config["MAIL_OUTBOX"] = True
@@ -195,6 +195,7 @@ MODEL_MODULES = (
     "contacts.models",
     "mailings.models",
     "mailings.press_models",
+    "mail_outbox",
 )
 
 

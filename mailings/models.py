@@ -142,17 +142,3 @@ class SchedulerHeartbeat(db.Model):
     host: Mapped[str] = mapped_column(String(200), default="")
     pid: Mapped[int] = mapped_column(default=0)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class OutboxMessage(db.Model):
-    """A message kept instead of sent (RELAIS_MAIL_OUTBOX): the demo's and a laptop's local outbox."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id", ondelete="SET NULL"), index=True)
-    sender: Mapped[str] = mapped_column(String(254))
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(1000), default="")
-    data: Mapped[bytes] = mapped_column(db.LargeBinary)  # the message as it would have gone over SMTP
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -6,8 +6,7 @@ from flask_login import current_user, login_required
 from accounts.api import page_count, page_number
 from accounts.scoping import require_role
 from extensions import db
-from mailings.models import OutboxMessage
-from mailings.outbox import newest, open_message, outbox_on
+from mail_outbox import OutboxMessage, newest, open_message, outbox_on
 
 bp = Blueprint("outbox", __name__)
 OUTBOX_PAGE = 50

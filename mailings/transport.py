@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from extensions import mail
-from mailings.outbox import keep, outbox_on
+from mail_outbox import keep, outbox_on
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dbtypes import utcnow
 from extensions import db
-from mailings.outbox import mail_state
+from mail_outbox import mail_state
 
 bp = Blueprint("ops", __name__)
 

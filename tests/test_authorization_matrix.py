@@ -52,7 +52,8 @@ def resolvers(regions):
     from campaign.federation_models import PressClipping, ReadinessItem
     from campaign.models import Campaign, Event, Milestone
     from contacts.models import Contact, ContactList, Segment
-    from mailings.models import EmailTemplate, Mailing, OutboxMessage
+    from mail_outbox import OutboxMessage
+    from mailings.models import EmailTemplate, Mailing
     from mailings.press_models import PressKitFile, PressRelease, RelayKit
 
     conference = Milestone.kind == "regional_press_conference"
@@ -160,7 +161,7 @@ def demo_everything(app, runner):
         db.session.add(Segment(name=f"Segment {code}", filter={"kind": "media"}, region_id=regions[code].id))
         db.session.add(RelayKit(campaign_id=campaign.id, region_id=regions[code].id, title=f"Kit {code}"))
         db.session.add(PressRelease(campaign_id=campaign.id, region_id=regions[code].id, title=f"Communiqué {code}"))
-    from mailings.outbox import keep
+    from mail_outbox import keep
 
     keep("presse@example.org", "journaliste@example.org", b"Subject: Essai\r\n\r\nBonjour\r\n", db.session)
     db.session.commit()

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from dbtypes import utcnow
 from extensions import db
+from mail_outbox import OutboxMessage
 from mailings import services
 from mailings.engine import Worker
-from mailings.models import Delivery, Mailing, OutboxMessage
+from mailings.models import Delivery, Mailing
 from tests.fixtures_mail import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,7 +67,7 @@ def test_a_test_send_lands_in_the_outbox(outbox_app, make_mailing, make_contact,
 
 
 def test_readyz_reports_the_mail_server(app, client, smtp_server):
-    from mailings import outbox
+    import mail_outbox as outbox
 
     app.config["MAIL_OUTBOX"] = True
     try:

@@ -1,19 +1,38 @@
-"""The local outbox (RELAIS_MAIL_OUTBOX) and the mail server's state as people and /readyz see it."""
+"""The local outbox (RELAIS_MAIL_OUTBOX) and the mail server's state as people and /readyz see it.
+
+On the bottom floor beside the transport (which keeps messages here when the outbox is on): it
+knows no domain package; a kept message names its mailing by id only."""
 
 import smtplib
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import ForeignKey, String, func, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dbtypes import utcnow
+from dbtypes import UTCDateTime, utcnow
 from extensions import db
-from mailings.models import OutboxMessage
+
+
+class OutboxMessage(db.Model):
+    """A message kept instead of sent (RELAIS_MAIL_OUTBOX): the demo's and a laptop's local outbox."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id", ondelete="SET NULL"), index=True)
+    sender: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    data: Mapped[bytes] = mapped_column(db.LargeBinary)  # the message as it would have gone over SMTP
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
 
 PROBE_SECONDS = 3  # an EHLO that takes longer counts as no answer
 PROBE_CACHE = 30  # seconds a probe's answer is reused (a busy /readyz must not open a connection each time)
