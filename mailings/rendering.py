@@ -42,6 +42,7 @@ SAFE_FILTERS = frozenset(
         "count",
         "d",
         "date_fr",
+        "datetime_fr",
         "default",
         "e",
         "escape",
@@ -113,6 +114,16 @@ def date_fr(value: date | datetime | None) -> str:
     return long_french_date(value)
 
 
+def datetime_fr(value: date | datetime | None) -> str:
+    """'jeudi 19 juin 2008 à 10 h 30' (a date alone reads as `date_fr`)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return date_fr(value)
+    minutes = f"{value.minute:02d}" if value.minute else ""
+    return f"{long_french_date(value.date())} à {value.hour} h {minutes}".rstrip()
+
+
 @lru_cache(maxsize=1024)
 def long_french_date(value: date) -> str:
     """Babel's formatting costs more than the rest of a message: every recipient shares the dates."""
@@ -142,6 +153,7 @@ def make_environment() -> MailSandbox:
     env.globals.clear()
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
     env.filters["date_fr"] = date_fr
+    env.filters["datetime_fr"] = datetime_fr
     env.tests = {name: env.tests[name] for name in ("defined", "none", "number", "string", "even", "odd", "in")}
     return env
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from campaign import demo, event_demo
 from campaign.models import Campaign
 from contacts import demo as contacts_demo
+from demo import history
 from extensions import db
 from mailings import demo as mailings_demo
 from mailings import press_demo
@@ -66,6 +67,7 @@ def load(if_empty: bool, scale: int | None) -> None:
     contacts_demo.load()
     mailings_demo.load(campaign)
     press_demo.load(campaign)
+    history.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     if scale:

@@ -119,3 +119,28 @@ def test_processes_starting_together_on_a_fresh_sqlite_file_all_start(database_u
         (p.returncode, out.decode().strip(), err.decode()) for p, (out, err) in zip(starters, outputs, strict=True)
     ]
     assert [(code, out) for code, out, _ in results] == [(0, "wal")] * 4, [err for _, _, err in results if err]
+
+
+def test_the_dashboard_says_where_mail_goes_and_what_to_check(
+    app, client, demo_campaign, make_user, login, smtp_server
+):
+    from tests.conftest import csrf_from
+
+    login(make_user("national"))
+    app.config.update(MAIL_OUTBOX=True)
+    try:
+        page = client.get("/").get_data(as_text=True)
+        assert "Serveur de messagerie" in page and "/outbox" in page
+    finally:
+        app.config.update(MAIL_OUTBOX=False)
+    saved = app.config["MAIL_PORT"]
+    try:
+        app.config["MAIL_PORT"] = port = free_port()
+        page = client.get("/").get_data(as_text=True)
+        assert f"127.0.0.1:{port} ne répond pas" in page and "RELAIS_MAIL_SERVER" in page
+        app.config["MAIL_PORT"] = smtp_server.port
+        tested = client.post("/mail-server/test", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+        assert "Le serveur de messagerie répond." in tested.get_data(as_text=True)
+        assert f"127.0.0.1:{smtp_server.port} répond" in tested.get_data(as_text=True)
+    finally:
+        app.config["MAIL_PORT"] = saved

@@ -1,0 +1,1 @@
+"""The demo campaign's data and loaders, on top of every domain."""
