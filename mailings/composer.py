@@ -146,8 +146,13 @@ class Composer:
             ]
         return self.events[region_id]
 
+    def conference_of(self, region_id: int | None) -> dict:
+        """The conference a recipient of that region reads about: the mailing's own when it is tied
+        to one, else the region's, else the national one (the preview's spread uses this too)."""
+        return self.press.conference or self.conferences.get(region_id, self.national)
+
     def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
-        conference = self.press.conference or self.conferences.get(person.region_id, self.national)
+        conference = self.conference_of(person.region_id)
         yes = no = ""
         if conference["id"] and person.id and self.signs_rsvp:
             yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"

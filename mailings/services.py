@@ -20,6 +20,7 @@ from mailings.composer import Composer, Recipient
 from mailings.engine import counts, email_hash, freeze_audience
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
+from mailings.spread import check_conferences
 from mailings.tokens import read_unsubscribe_token
 from mailings.transport import open_channel
 
@@ -210,6 +211,8 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         if send_at < now - timedelta(minutes=1):
             raise ValidationFailed("that time has passed", {"send_at": "in the past"})
         mailing.scheduled_at = send_at
+    if action in ("submit", "schedule", "send_now"):
+        check_conferences(mailing)
     if action in ("schedule", "send_now"):
         from mailings.newsroom import check_send_time  # issue 6: embargoes decide the earliest send time
 
@@ -285,6 +288,8 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     if problems:
         raise ValidationFailed("invalid address", problems)
     contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is not None:
+        require_read(user, contact.region_id)
     person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
     person.email = email
     composer = Composer(mailing)

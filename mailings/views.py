@@ -21,6 +21,7 @@ from mailings.composer import Composer, Recipient
 from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
+from mailings.spread import page_preview
 
 MAILINGS_PAGE = 50  # mailings a page, newest first
 
@@ -212,9 +213,14 @@ def mailing_page(mailing_id: int):
     actions = [a for a in ACTIONS if states.can(a, mailing.status) and needed.get(a, 1)]
     if not can_write(current_user, mailing.region_id):
         actions = []
+    preview = page_preview(
+        mailing, request.args.get("preview", type=int), readable(select(Contact.id), current_user, Contact.region_id)
+    )
     return render_template(
         "mailings/mailing.html",
         mailing=mailing,
+        preview=preview,
+        test_form=TestSendForm(),
         stats=stats,
         size=audience_size(mailing.audience or {}),
         deliveries=db.session.scalars(log.limit(500)).all(),
@@ -227,6 +233,23 @@ def mailing_page(mailing_id: int):
         schedule_form=ScheduleForm(),
         can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
     )
+
+
+@bp.route("/mailings/<int:mailing_id>/test", methods=["POST"])
+def mailing_test(mailing_id: int):
+    """The message the chosen recipient will get, sent to a test address."""
+    mailing = services.get_mailing(current_user, mailing_id)
+    form = TestSendForm()
+    contact_id = request.form.get("contact_id", type=int)
+    if form.validate_on_submit():
+        try:
+            result = services.send_test(current_user, mailing, form.email.data, contact_id)
+            flash(
+                _("Test envoyé à %(email)s (%(answer)s).", email=result["email"], answer=result["response"]), "success"
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+    return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, preview=contact_id, _anchor="preview"))
 
 
 @bp.route("/mailings/<int:mailing_id>/progress.json")
