@@ -47,6 +47,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
+    register_press(app)
     register_commands(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -194,7 +195,7 @@ MODEL_MODULES = (
     "campaign.federation_models",
     "contacts.models",
     "mailings.models",
-    "mailings.press_models",
+    "press.models",
     "mail_outbox",
 )
 
@@ -227,10 +228,11 @@ def register_blueprints(app: Flask) -> None:
     from campaign import coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
     from contacts import api as contacts_api
+    from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
     from contacts import views as contacts_views
     from dashboard import views as dashboard_views
     from mailings import api as mailings_api
-    from mailings import newsroom_views, outbox_views, press_api, press_views, relay_views
+    from mailings import outbox_views
     from mailings import views as mailings_views
     from operations import health
 
@@ -247,12 +249,6 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.bp,
         mailings_views.public,
         outbox_views.bp,
-        press_views.bp,
-        press_views.public,
-        newsroom_views.bp,
-        newsroom_views.public,
-        relay_views.bp,
-        relay_views.public,
         dashboard_views.bp,
         health.bp,
     ):
@@ -263,10 +259,16 @@ def register_blueprints(app: Flask) -> None:
         *event_api.blueprints,
         *contacts_api.blueprints,
         *mailings_api.blueprints,
-        *press_api.blueprints,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
+
+
+def register_press(app: Flask) -> None:
+    """Press relations: their pages and API, and what they add to mailings (through mailings' hooks)."""
+    from press.extension import init_app
+
+    init_app(app)
 
 
 def register_commands(app: Flask) -> None:
@@ -458,12 +460,12 @@ def register_input_guard(app: Flask) -> None:
 
 def register_region_scope(app: Flask) -> None:
     """One guard for every signed-in page and API call that names an object in its URL."""
+    from accounts.models import Region
     from accounts.scoping import guard_request, scope_url_object
     from campaign.federation_models import PressClipping
-    from campaign.models import Event, Milestone, Region
+    from campaign.models import Event, Milestone
     from contacts.models import Contact, ContactList, Segment
     from mailings.models import EmailTemplate, Mailing
-    from mailings.press_models import PressKitFile, PressRelease, RelayKit
 
     for argument, model in (
         ("milestone_id", Milestone),
@@ -474,9 +476,6 @@ def register_region_scope(app: Flask) -> None:
         ("clipping_id", PressClipping),
         ("mailing_id", Mailing),
         ("template_id", EmailTemplate),
-        ("release_id", PressRelease),
-        ("kit_id", RelayKit),
-        ("file_id", PressKitFile),
     ):
         scope_url_object(argument, model)
 

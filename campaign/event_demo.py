@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from accounts.models import Region
 from campaign.federation_models import PressClipping, ReadinessItem
-from campaign.models import Campaign, Event, Milestone, Region
+from campaign.models import Campaign, Event, Milestone
 from campaign.readiness import RULES
 from campaign.services import to_utc
 from extensions import db

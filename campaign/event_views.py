@@ -10,15 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import page_number, paginate
+from accounts.models import Region
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
 from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
+from pagination import page_number, paginate
 
 bp = Blueprint("events", __name__)
 public = Blueprint("programme", __name__)

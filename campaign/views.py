@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_write, require_read
 from campaign import calendar, playbook, services
 from campaign.forms import (
@@ -26,7 +26,7 @@ from campaign.forms import (
     MilestoneForm,
     PlaybookForm,
 )
-from campaign.models import Campaign, Milestone, Region, new_calendar_token
+from campaign.models import Campaign, Milestone, new_calendar_token
 from campaign.timeline import layout
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied

@@ -5,7 +5,7 @@ import json
 from flask import Response, stream_with_context
 from sqlalchemy.orm import selectinload
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import api_blueprint, current_api_user
 from contacts import audiences, exporter, importer, services
 from contacts.models import Contact
 from contacts.schemas import (
@@ -24,6 +24,7 @@ from contacts.schemas import (
 )
 from errors import ValidationFailed
 from extensions import db
+from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("contacts_api", "Contacts: people, organisations, import, export, GDPR")
 lists_bp = api_blueprint("lists", "Static lists and segments (saved filters)")

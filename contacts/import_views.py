@@ -15,8 +15,8 @@ from flask_login import current_user
 
 from accounts.scoping import WRITERS, require_role
 from contacts import csvfiles, importer
+from contacts.blueprint import bp, region_choices
 from contacts.forms import ConfirmForm, ImportUploadForm
-from contacts.views import bp, region_choices
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db

@@ -15,13 +15,14 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import selectinload
 
-from accounts.models import User
+from accounts.audit import current_actor
+from accounts.models import AuditEntry, Region, User
 from accounts.scoping import WRITERS, can_write, require_role
-from campaign.models import Region
 from contacts import csvfiles
 from contacts.i18n import _
-from contacts.models import Contact, ContactBeat, ContactTag, Organisation, Suppression, fold, search_text_of
-from contacts.services import email_hash, normalise_phone
+from contacts.models import Contact, ContactBeat, ContactTag, Organisation, fold, search_text_of
+from contacts.services import normalise_phone
+from contacts.suppression import suppressed_among
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
@@ -298,8 +299,6 @@ def import_steps(
 
 def record_import(report: ImportReport, options: ImportOptions) -> None:
     """One audit entry for the whole import (not one per contact)."""
-    from accounts.audit import current_actor
-    from accounts.models import AuditEntry
 
     user_id, actor = current_actor()
     db.session.execute(
@@ -353,11 +352,7 @@ class BatchWriter:
         if not batch:
             return
         emails = [values["email"] for _, values in batch]
-        hashes = {email_hash(e): e for e in emails}
-        suppressed = {
-            hashes[h]
-            for h in db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
-        }
+        suppressed = suppressed_among(emails)
         existing = {
             row.email: row
             for row in db.session.execute(

@@ -3,8 +3,8 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from accounts.api import PageArgs
 from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
+from pagination import PageArgs
 
 
 def one_of(values):

@@ -11,7 +11,7 @@ from campaign.models import Campaign, Milestone
 from contacts.models import Contact
 from extensions import db
 from mailings.models import Delivery, EmailTemplate, Mailing
-from mailings.press_models import PressRelease, Rsvp
+from press.models import PressRelease, Rsvp
 
 INVITATION_NAME = "Invitation à la conférence de presse régionale"
 RELEASE_NAME = "Communiqué de presse national"

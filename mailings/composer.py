@@ -7,16 +7,18 @@ from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
-from campaign.models import Event, Milestone
+from accounts.models import Region
+from campaign.models import Event
 from campaign.services import zone
 from extensions import db
+from mailings.hooks import hooks
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
-from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
+from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
-NO_CONFERENCE = {"id": None, "title": "", "starts_at": None, "venue": "", "city": ""}
+NO_CONFERENCE = {"title": "", "starts_at": None, "venue": "", "city": ""}  # the template's names without press
 
 
 @dataclass
@@ -63,7 +65,6 @@ class Composer:
         config = current_app.config
         self.base = config["PUBLIC_BASE_URL"].rstrip("/")
         self.unsub_signer = signer(UNSUBSCRIBE_SALT)
-        self.rsvp_signer = signer(RSVP_SALT)
         campaign = mailing.campaign
         self.tz = zone(campaign.timezone)
         self.campaign_id = campaign.id
@@ -85,44 +86,13 @@ class Composer:
         self.html_wire = QuotedLayout(html_layout, (BODY, UNSUB))  # the fast path's parts (`compose`)
         self.text_wire = QuotedLayout(text_layout, (BODY, UNSUB))
         self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
-        self.conferences, self.national = self.load_conferences()
-        from mailings.press_hooks import PressExtras  # issue 6: embargo line, invitation's conference, relay link
-
-        self.press = PressExtras(mailing, self.tz)
+        self.extras = [make(self, mailing) for make in hooks().message_extras]  # press: RSVP, embargo, relay
         self.events: dict[int | None, list[dict]] = {}
         self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
-        self.signs_rsvp = bool({"rsvp_yes_url", "rsvp_no_url"} & self.compiled.names)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
-
-    def load_conferences(self) -> tuple[dict[int, dict], dict]:
-        rows = db.session.scalars(
-            select(Milestone)
-            .where(
-                Milestone.campaign_id == self.campaign_id,
-                Milestone.kind.in_(("regional_press_conference", "national_press_conference")),
-                Milestone.status != "cancelled",
-            )
-            .order_by(Milestone.starts_at)
-        ).all()
-        regional, national = {}, dict(NO_CONFERENCE)
-        for m in rows:
-            value = {
-                "id": m.id,
-                "title": m.title,
-                "starts_at": m.starts_at.astimezone(self.tz),
-                "venue": m.venue,
-                "city": m.city,
-            }
-            if m.kind == "national_press_conference" and national["id"] is None:
-                national = value
-            elif m.kind == "regional_press_conference" and m.region_id not in regional:
-                regional[m.region_id] = value
-        return regional, national
 
     def region(self, region_id: int | None) -> dict:
         if region_id not in self.regions:
-            from campaign.models import Region
-
             region = db.session.get(Region, region_id)
             self.regions[region_id] = {"code": region.code, "name": region.name} if region else self.regions[None]
         return self.regions[region_id]
@@ -146,18 +116,8 @@ class Composer:
             ]
         return self.events[region_id]
 
-    def conference_of(self, region_id: int | None) -> dict:
-        """The conference a recipient of that region reads about: the mailing's own when it is tied
-        to one, else the region's, else the national one (the preview's spread uses this too)."""
-        return self.press.conference or self.conferences.get(region_id, self.national)
-
     def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
-        conference = self.conference_of(person.region_id)
-        yes = no = ""
-        if conference["id"] and person.id and self.signs_rsvp:
-            yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
-            no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
-        return {
+        context = {
             "contact": {
                 "first_name": person.first_name,
                 "last_name": person.last_name,
@@ -169,12 +129,20 @@ class Composer:
             "region": self.region(person.region_id),
             "campaign": self.campaign,
             "mailing": self.mailing,
-            "conference": {k: v for k, v in conference.items() if k != "id"},
+            "conference": dict(NO_CONFERENCE),
             "events": self.region_events(person.region_id),
             "unsubscribe_url": unsubscribe_url,
-            "rsvp_yes_url": yes,
-            "rsvp_no_url": no,
+            "rsvp_yes_url": "",
+            "rsvp_no_url": "",
         }
+        for extra in self.extras:
+            context.update(extra.context(person))
+        return context
+
+    def decorate(self, contact_id: int | None, subject: str, body: str, text: str | None):
+        for extra in self.extras:
+            subject, body, text = extra.decorate(contact_id, subject, body, text)
+        return subject, body, text
 
     def unsubscribe_url(self, person: Recipient, test: bool = False) -> str:
         token = unsubscribe_token(None if test else person.id, self.mailing_id, self.unsub_signer)
@@ -215,7 +183,7 @@ class Composer:
         url = self.unsubscribe_url(person, test)
         context = self.context(person, url)
         subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
-        subject, body, text = self.press.decorate(person.id, subject, body, text)
+        subject, body, text = self.decorate(person.id, subject, body, text)
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})
         text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
@@ -226,7 +194,7 @@ class Composer:
         """What the editor shows: subject, both parts and the weight of the whole message."""
         url = self.unsubscribe_url(person)
         subject, body, text = render_checked(self.compiled, self.context(person, url))
-        subject, body, text = self.press.decorate(person.id, subject, body, text)
+        subject, body, text = self.decorate(person.id, subject, body, text)
         html, plain = self.wrap(body, text, url)
         data = self.builder.build(
             person.full_name, person.email, subject, qp(html), qp(plain), url, self.builder.message_id(0)

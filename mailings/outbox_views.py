@@ -4,10 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts.api import page_count, page_number
 from accounts.scoping import require_role
 from extensions import db
 from mail_outbox import OutboxMessage, mail_state, newest, open_message, outbox_on
+from pagination import page_count, page_number
 
 bp = Blueprint("outbox", __name__)
 OUTBOX_PAGE = 50

@@ -1,7 +1,7 @@
 """Before sending: who gets which conference. The template's `conference` depends on each
-recipient's region (composer.Composer.conference_of), so a preview for one person can show a date
-others will not get: the mailing page shows the spread, and a mailing whose template speaks of a
-conference cannot start while some recipients would get none."""
+recipient's region (whatever fills it, through the composer's context), so a preview for one person
+can show a date others will not get: the mailing page shows the spread, and a mailing whose template
+speaks of a conference cannot start while some recipients would get none."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,8 +49,8 @@ def conference_spread(mailing: Mailing, composer: Composer | None = None) -> lis
     ).all()
     shares: dict[object, Share] = {}
     for region_id, count in by_region:
-        conference = composer.conference_of(region_id)
-        key = conference.get("id")
+        conference = composer.context(Recipient(None, "", region_id=region_id), "")["conference"]
+        key = (conference.get("title"), conference.get("starts_at"), conference.get("venue"), conference.get("city"))
         if key not in shares:
             shares[key] = Share(
                 conference.get("title") or "",

@@ -13,9 +13,9 @@ from contacts import demo as contacts_demo
 from demo import history
 from extensions import db
 from mailings import demo as mailings_demo
-from mailings import press_demo
 from operations import backup
 from operations.scale import generate
+from press import demo as press_demo
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")
 

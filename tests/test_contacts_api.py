@@ -1,7 +1,7 @@
 """The contacts, lists and segments API, as the contract says."""
 
 from contacts.models import Suppression
-from contacts.services import email_hash
+from contacts.suppression import email_hash
 from extensions import db
 
 

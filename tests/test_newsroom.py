@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from dbtypes import utcnow
 from extensions import db
-from mailings import newsroom
-from mailings.press_models import PressKitFile
+from press import newsroom
+from press.models import PressKitFile
 from tests.conftest import csrf_from
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

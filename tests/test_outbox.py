@@ -12,7 +12,7 @@ from dbtypes import utcnow
 from extensions import db
 from mail_outbox import OutboxMessage
 from mailings import services
-from mailings.engine import Worker
+from mailings.engine.worker import Worker
 from mailings.models import Delivery, Mailing
 from tests.fixtures_mail import free_port
 

@@ -15,7 +15,7 @@ from errors import ValidationFailed
 from extensions import db
 from mailings import services
 from mailings.composer import Composer, Recipient
-from mailings.engine import Worker
+from mailings.engine.worker import Worker
 from mailings.models import Mailing
 from mailings.rendering import date_fr
 from tests.conftest import csrf_from
@@ -108,7 +108,7 @@ def test_the_reminder_leaves_from_the_invitation_s_sender_and_reads_well(
 ):
     from datetime import timedelta
 
-    from mailings import press
+    from press import conferences as press
 
     milestone = conference(demo_campaign, "53")
     milestone.venue, milestone.city = "Maison de l'ESS", "Rennes"

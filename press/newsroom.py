@@ -7,6 +7,7 @@ moving the national embargo moves every check). Mailings that carry a release ob
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime as rfc822
 from xml.sax.saxutils import escape as xml_escape
 
 from babel.dates import format_datetime
@@ -16,17 +17,19 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
-from campaign.models import Campaign, Region
+from accounts.models import Region, User
+from accounts.scoping import get_readable, readable, require_write
+from campaign.models import Campaign
 from campaign.services import zone
 from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from mailings import services
 from mailings.audience import audience_ids
 from mailings.models import Mailing
-from mailings.press_models import FILE_KINDS, PressKitFile, PressRelease
+from press.conferences import literal, refuse_nul, text_literal
+from press.models import FILE_KINDS, PressKitFile, PressRelease
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024
 SIGNATURES = {  # what a file must start with, by content type: the name and the browser's word are not trusted
@@ -153,11 +156,7 @@ def public_conditions(now: datetime, national):
 
 
 def get_release(user: User, release_id: int) -> PressRelease:
-    release = db.session.get(PressRelease, release_id)
-    if release is None:
-        raise NotFound("no such press release")
-    require_read(user, release.region_id)
-    return release
+    return get_readable(user, PressRelease, release_id, "no such press release")
 
 
 def releases(user: User, campaign: Campaign) -> list[PressRelease]:
@@ -167,7 +166,6 @@ def releases(user: User, campaign: Campaign) -> list[PressRelease]:
 
 def save_release(user: User, release: PressRelease | None, data: dict, campaign: Campaign | None = None):
     """Create or edit a release; returns it and the mailings the (moved) embargo now holds back."""
-    from mailings.press import refuse_nul
 
     refuse_nul(data)
     if release is None:
@@ -226,8 +224,6 @@ def held_back(release: PressRelease) -> list[Mailing]:
 
 
 def release_template(release: PressRelease) -> dict:
-    from mailings.press import literal, text_literal
-
     paragraphs = "".join(f"<p>{literal(p)}</p>" for p in release.body.split("\n\n") if p.strip())
     place = literal(release.city) + (" — " if release.city else "")
     return {
@@ -245,7 +241,6 @@ def release_template(release: PressRelease) -> dict:
 
 def mail_release(user: User, release: PressRelease, data: dict) -> Mailing:
     """A draft mailing carrying the release to an audience, printing and obeying its embargo."""
-    from mailings import services
 
     require_write(user, release.region_id)
     template = services.save_template(user, None, release_template(release))
@@ -326,8 +321,6 @@ def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now
 
 
 def rss(title: str, home_url: str, entries: list[FeedEntry]) -> str:
-    from email.utils import format_datetime as rfc822
-
     items = "".join(
         "<item>"
         f"<title>{xml_escape(e.title)}</title><link>{xml_escape(e.url)}</link>"

@@ -6,22 +6,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from accounts.models import Region
 from accounts.scoping import require_write
 from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
-from mailings import newsroom, services
-from mailings.press import region_media_ids
-from mailings.press_forms import FileForm, ReleaseForm, ScheduleReleaseForm
-from mailings.press_guard import guard_writes
-from mailings.press_models import PressKitFile, PressRelease, RelayKit
-from mailings.press_views import attach_errors
+from mailings import services
+from press import newsroom
+from press.conferences import region_media_ids
+from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
+from press.models import PressKitFile, PressRelease, RelayKit
+from press.views import attach_errors
 
 bp = Blueprint("releases", __name__, url_prefix="/press")
-bp.before_request(guard_writes)
 public = Blueprint("newsroom", __name__)
 
 
