@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from errors import ValidationFailed
@@ -34,6 +34,34 @@ CONTEXT_NAMES = frozenset(
         "rsvp_no_url",
     }
 )
+# The attributes each name of the context holds (the contract's "Template context"), to say in French
+# which field was meant when one is mistyped, before anything is rendered.
+FIELDS = {
+    "contact": ("first_name", "last_name", "full_name", "email", "organisation", "kind"),
+    "region": ("code", "name"),
+    "campaign": ("name", "starts_on", "ends_on"),
+    "mailing": ("name",),
+    "conference": ("title", "starts_at", "venue", "city"),
+}
+FIELD_NAMES = {
+    "contact.first_name": "Prénom",
+    "contact.last_name": "Nom",
+    "contact.full_name": "Prénom et nom",
+    "contact.email": "Adresse e-mail",
+    "contact.organisation": "Nom du média ou de l'organisme",
+    "contact.kind": "Type de contact",
+    "region.code": "Code de la région",
+    "region.name": "Région",
+    "campaign.name": "Nom de la campagne",
+    "campaign.starts_on": "Début de la campagne",
+    "campaign.ends_on": "Fin de la campagne",
+    "mailing.name": "Nom de l'envoi",
+    "conference.title": "Titre de la conférence",
+    "conference.starts_at": "Date et heure de la conférence",
+    "conference.venue": "Lieu",
+    "conference.city": "Ville",
+}
+PART_NAMES = {"subject": "Objet", "html": "Corps du message", "text": "Version texte"}
 SAME_IN_A_REGION = frozenset({"region", "campaign", "mailing", "conference", "events"})  # nothing personal
 SAFE_FILTERS = frozenset(
     {
@@ -169,6 +197,17 @@ class TemplateProblem:
     message: str
 
 
+def unknown_field(field: str, name: str, within: str | None = None) -> ValidationFailed:
+    """A mistyped field, said in French with the fields that exist (the editor's menu inserts them)."""
+    known = [f for f in FIELD_NAMES if within is None or f.startswith(within + ".")]
+    listed = ", ".join(f"« {FIELD_NAMES[f]} » {{{{ {f} }}}}" for f in known[: 8 if within else 4])
+    message = (
+        f"{PART_NAMES.get(field, field)} : « {name} » n'est pas un champ connu. "
+        f"Insérez les champs avec le menu « Insérer un champ » ; par exemple {listed}."
+    )
+    return ValidationFailed(message, {field: f"« {name} » n'est pas un champ connu"})
+
+
 def check_tree(tree: nodes.Node, field: str) -> None:
     """Refuse anything beyond reading the allowed context (see the module docstring)."""
     bound: set[str] = set()
@@ -184,7 +223,15 @@ def check_tree(tree: nodes.Node, field: str) -> None:
                 {field: f"{type(node).__name__} not allowed"},
             )
         if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in CONTEXT_NAMES | bound:
-            raise ValidationFailed(f"{field}: unknown name « {node.name} »", {field: f"unknown name {node.name}"})
+            raise unknown_field(field, node.name)
+        if (
+            isinstance(node, nodes.Getattr)
+            and isinstance(node.node, nodes.Name)
+            and node.node.name in FIELDS
+            and node.node.name not in bound
+            and node.attr not in FIELDS[node.node.name]
+        ):
+            raise unknown_field(field, f"{node.node.name}.{node.attr}", node.node.name)
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             raise ValidationFailed(f"{field}: private attribute refused", {field: "private attribute"})
         if (
@@ -218,9 +265,11 @@ def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, f
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
-        raise ValidationFailed(
-            f"{field}: syntax error line {error.lineno}: {error.message}", {field: error.message or "syntax error"}
-        ) from error
+        message = (
+            f"{PART_NAMES.get(field, field)} : le modèle est mal formé à la ligne {error.lineno} "
+            f"(une accolade {{{{ ou }}}} en trop ou en moins ?) — {error.message}"
+        )
+        raise ValidationFailed(message, {field: f"mal formé ligne {error.lineno} : {error.message}"}) from error
     check_tree(tree, field)
     return env.from_string(tree), frozenset(meta.find_undeclared_variables(tree))
 
@@ -236,6 +285,9 @@ def run(template, context: dict, field: str) -> str:
                 raise ValidationFailed(f"{field}: the template produces too much", {field: "output too large"})
     except ValidationFailed:
         raise
+    except UndefinedError as error:
+        missing = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(error))
+        raise unknown_field(field, (missing.group(1) or missing.group(2)) if missing else str(error)) from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
     return "".join(parts)
@@ -256,17 +308,19 @@ def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplat
     fields = {}
     names: dict[str, frozenset[str]] = {}
     problems: dict[str, str] = {}
+    messages: list[str] = []
     for name, source, is_text in (("subject", subject, True), ("html", html, False), ("text", text or "", True)):
         if name == "text" and not (text or "").strip():
+            if "html" in problems:
+                continue  # derived from the HTML: its problem is already said
             source = text_source(html)  # the text part's template, derived once from the HTML one
         try:
             fields[name], names[name] = compile_checked(source, name, is_text)
         except ValidationFailed as error:
             problems.update(error.fields)
+            messages.append(error.message)
     if problems:
-        raise ValidationFailed(
-            "The template is refused: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), problems
-        )
+        raise ValidationFailed(" ".join(messages), problems)
     return CompiledTemplate(
         fields["subject"],
         fields["html"],

@@ -24,6 +24,7 @@ from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
+from mailings.sanitize import clean_html
 from mailings.spread import check_conferences
 from mailings.tokens import read_unsubscribe_token
 
@@ -59,7 +60,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
         require_write(user, template.region_id)
     for field in ("name", "subject", "html", "text"):
         if field in data and data[field] is not None:
-            setattr(template, field, data[field])
+            setattr(template, field, clean_html(data[field]) if field == "html" else data[field])
     problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
     if problems:
         raise ValidationFailed("name, subject and html are required", problems)

@@ -21,6 +21,7 @@ from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm,
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
+from mailings.sanitize import clean_html
 from mailings.spread import page_preview
 from mailings.tokens import read_unsubscribe_token
 from pagination import page_count, page_number, paginate
@@ -112,7 +113,8 @@ def template_preview():
     data = request.get_json(silent=True) or {}
     contact = db.session.get(Contact, int(data["contact_id"])) if str(data.get("contact_id") or "").isdigit() else None
     try:
-        compiled = compile_template(data.get("subject", ""), data.get("html", ""), data.get("text", ""))
+        html = clean_html(str(data.get("html") or ""))  # previewed as it will be saved
+        compiled = compile_template(data.get("subject", ""), html, data.get("text", ""))
         probe = probe_mailing()
         if probe.campaign is None:
             return jsonify({"error": _("Aucune campagne.")}), 422
