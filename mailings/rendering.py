@@ -346,11 +346,13 @@ def clean_header(value: str) -> str:
 # ---- HTML to text ----------------------------------------------------------------------------
 
 _LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.I | re.S)
-_BREAK = re.compile(r"<\s*(br|/p|/div|/h[1-6]|/li|/tr|/table|hr)\b[^>]*>", re.I)
+_BREAK = re.compile(r"<\s*(br|/div|/tr)\b[^>]*>", re.I)
+_BLOCK = re.compile(r"<\s*(/p|/h[1-6]|/ul|/ol|/table|/blockquote|hr)\b[^>]*>", re.I)
 _ITEM = re.compile(r"<\s*li\b[^>]*>", re.I)
 _DROP = re.compile(r"<(style|script|head)\b.*?</\1>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_SOURCE_SPACE = re.compile(r"\s+")
 _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
 
 
@@ -375,10 +377,12 @@ def text_source(html_source: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """A readable text part from the HTML one: paragraphs, list items, links with their address."""
-    text = _DROP.sub("", html)
+    """A readable text part from the HTML one: paragraphs apart (a blank line), list items, links
+    with their address. Line breaks in the HTML source are spaces, as a mail program shows them."""
+    text = _SOURCE_SPACE.sub(" ", _DROP.sub("", html))
     text = _LINK.sub(_link, text)
     text = _ITEM.sub("\n- ", text)
+    text = _BLOCK.sub("\n\n", text)
     text = _BREAK.sub("\n", text)
     text = htmllib.unescape(_TAG.sub("", text))
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))

@@ -30,6 +30,7 @@ from mailings.audience import audience_ids
 from mailings.models import Mailing
 from press.conferences import literal, refuse_nul, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
+from press.release_body import body_html
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024
 SIGNATURES = {  # what a file must start with, by content type: the name and the browser's word are not trusted
@@ -206,6 +207,7 @@ def save_release(user: User, release: PressRelease | None, data: dict, campaign:
     db.session.add(release)
     db.session.flush()
     sync_mailing_embargo(release)
+    refresh_release_mail(release)
     return release, held_back(release)
 
 
@@ -224,7 +226,7 @@ def held_back(release: PressRelease) -> list[Mailing]:
 
 
 def release_template(release: PressRelease) -> dict:
-    paragraphs = "".join(f"<p>{literal(p)}</p>" for p in release.body.split("\n\n") if p.strip())
+    paragraphs = str(body_html(release.body)).replace("{", '{{ "{" }}')  # user text opens no Jinja
     place = literal(release.city) + (" — " if release.city else "")
     return {
         "name": "Communiqué — " + release.title[:150],
@@ -237,6 +239,24 @@ def release_template(release: PressRelease) -> dict:
         ),
         "text": "",
     }
+
+
+def refresh_release_mail(release: PressRelease) -> None:
+    """The release's mailing, until it starts, says what the release says now: a correction made
+    after it was scheduled reaches the journalists, not only the newsroom."""
+    mailing = release.mailing
+    if mailing is None or mailing.frozen_at is not None:
+        return
+    written = release_template(release)
+    mailing.template.subject, mailing.template.html = written["subject"], written["html"]
+
+
+def refresh_at_start(mailing: Mailing, now: datetime) -> None:
+    """The `on_start` hook: a release's email is composed from the release as it is when it leaves."""
+    release = release_of(mailing)
+    if release is not None:
+        written = release_template(release)
+        mailing.template.subject, mailing.template.html = written["subject"], written["html"]
 
 
 def mail_release(user: User, release: PressRelease, data: dict) -> Mailing:
