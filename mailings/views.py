@@ -14,7 +14,7 @@ from campaign.services import current_campaign, to_utc
 from contacts.models import Contact, ContactList, Segment
 from errors import DomainError
 from extensions import csrf, db
-from mailings import services, states
+from mailings import editor, services, states
 from mailings.audience import audience_size
 from mailings.composer import Composer, Recipient
 from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
@@ -66,7 +66,13 @@ def templates():
             db.session.rollback()
             add_errors(form, error)
     query = readable(select(EmailTemplate).order_by(EmailTemplate.name), current_user, EmailTemplate.region_id)
-    return render_template("mailings/templates.html", templates=db.session.scalars(query).all(), form=form)
+    return render_template(
+        "mailings/templates.html",
+        templates=db.session.scalars(query).all(),
+        form=form,
+        editor_fields=editor.fields(),
+        editor_buttons=editor.buttons(),
+    )
 
 
 def add_errors(form, error: DomainError) -> None:
@@ -96,7 +102,13 @@ def template_page(template_id: int):
         readable(select(Contact), current_user, Contact.region_id).order_by(Contact.last_name).limit(300)
     )
     return render_template(
-        "mailings/template.html", template=template, form=form, test_form=TestSendForm(), contacts=contacts.all()
+        "mailings/template.html",
+        template=template,
+        form=form,
+        test_form=TestSendForm(),
+        contacts=contacts.all(),
+        editor_fields=editor.fields(),
+        editor_buttons=editor.buttons(),
     )
 
 
