@@ -3,6 +3,9 @@
 from flask import abort, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from accounts.models import User
 from accounts.scoping import guard_request
@@ -11,9 +14,28 @@ from accounts.services import user_for_token
 BEARER = [{"bearerAuth": []}]
 
 
+class ApiParser(FlaskParser):
+    """webargs' parser, plus the location `multipart`: the fields and the files of one
+    multipart/form-data body, read by one schema (OpenAPI 3 has no `formData` parameters: such a
+    body is a requestBody whose schema holds the file and the fields)."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
 def api_blueprint(name: str, description: str) -> Blueprint:
     """A JSON blueprint under /api/v1 whose every call needs a bearer token."""
-    bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     bp.before_request(require_token)
     return bp
 

@@ -91,10 +91,10 @@ def prepare(app, contacts: int):
     from sqlalchemy import insert, select
 
     from accounts.models import Region
-    from campaign import demo
     from contacts.models import Contact, Segment
+    from demo import campaign as demo
+    from demo import mailings as mailings_demo
     from extensions import db
-    from mailings import demo as mailings_demo
 
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

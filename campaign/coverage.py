@@ -12,12 +12,12 @@ from accounts.models import Region, User
 from accounts.scoping import can_write, get_readable, readable, require_read, require_write, writable_region_ids
 from campaign import services
 from campaign.event_forms import MEDIA_TYPES, ClippingForm
-from campaign.events import has_nul
 from campaign.federation_models import PressClipping
-from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Milestone
 from errors import DomainError, ValidationFailed
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
 
 FIELDS = ("outlet", "media_type", "title", "published_on", "url", "reach", "notes", "milestone_id")
 

@@ -13,12 +13,14 @@ from wtforms.fields.choices import SelectChoice
 from accounts.models import Region
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
+from campaign.brand import brand_of
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
-from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Event
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
 from pagination import page_number, paginate
 
 bp = Blueprint("events", __name__)
@@ -263,7 +265,7 @@ def proposed():
 
 def programme_filters(campaign: Campaign) -> dict:
     args = request.args
-    if any(events.has_nul(value) for value in args.values()):
+    if any(has_nul(value) for value in args.values()):
         abort(400)
     region = None
     if args.get("region"):
@@ -313,6 +315,8 @@ def programme():
         regions=active_regions(),
         types=types,
         themes=themes,
+        brand=brand_of(campaign),
+        brand_region=filters["region"],
     )
 
 

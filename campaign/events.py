@@ -23,6 +23,7 @@ from campaign.models import Campaign, Event
 from campaign.services import region_by_code, to_utc, zone
 from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from extensions import db
+from input_rules import has_nul, refuse_nul
 from mail_transport import open_channel
 from pagination import page_count, paginate
 
@@ -250,21 +251,8 @@ def apply_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> 
         copy_fields(campaign, event, data, errors)
 
 
-def has_nul(value) -> bool:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
-    bad = [key for key, value in data.items() if has_nul(value)]
-    if bad:
-        raise ValidationFailed(
-            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
-        )
+    refuse_nul(data)
     types, themes = vocabulary(campaign)
     for key, limit in TEXT_LIMITS.items():
         if key in data and data[key] is not None:

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     SelectField,
@@ -73,7 +75,20 @@ class PlaybookForm(FlaskForm):
             raise ValidationError(_l("Le mois d'événements vient après l'assemblée générale."))
 
 
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""
+class BrandForm(FlaskForm):
+    """The charter: colours are checked for contrast by the service (campaign.brand), which names the field."""
 
-    submit = SubmitField(_l("Confirmer"))
+    primary_color = StringField(
+        _l("Couleur principale (fond des bandeaux et boutons, texte blanc)"),
+        validators=[DataRequired(), Length(max=7)],
+        render_kw={"placeholder": "#0b6e4f", "pattern": "#[0-9a-fA-F]{6}"},
+    )
+    accent_color = StringField(
+        _l("Couleur d'accent (liens et titres sur fond blanc)"),
+        validators=[DataRequired(), Length(max=7)],
+        render_kw={"placeholder": "#8a4b08", "pattern": "#[0-9a-fA-F]{6}"},
+    )
+    footer = TextAreaField(_l("Pied de page (mentions, adresse)"), validators=[Length(max=500)])
+    logo = FileField(_l("Logo commun à toutes les régions (PNG ou JPEG, 2 Mo au plus)"))
+    remove_logo = BooleanField(_l("Retirer le logo"))
+    submit = SubmitField(_l("Enregistrer la charte"))

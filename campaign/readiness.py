@@ -20,13 +20,13 @@ from accounts.models import Region, User
 from accounts.scoping import can_write, require_read, require_write
 from campaign import services
 from campaign.event_forms import ReadinessItemForm
-from campaign.events import has_nul
 from campaign.federation_models import ReadinessItem
-from campaign.forms import ConfirmForm
 from campaign.models import Campaign, Milestone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from accounts.models import Region, User
 from campaign import readiness
 from campaign.events import deliver
 from campaign.federation_models import ReminderSent
-from campaign.forms import ConfirmForm
 from campaign.models import Campaign
 from campaign.services import OPEN_STATUSES
 from dbtypes import utcnow
 from extensions import db
+from forms import ConfirmForm
 
 DEFAULT_DAYS_AHEAD = 3
 

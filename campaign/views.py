@@ -22,7 +22,6 @@ from campaign import calendar, playbook, services
 from campaign.forms import (
     KIND_LABELS,
     STATUS_LABELS,
-    ConfirmForm,
     MilestoneForm,
     PlaybookForm,
 )
@@ -31,6 +30,7 @@ from campaign.timeline import layout
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
+from forms import ConfirmForm
 
 bp = Blueprint("campaign", __name__)
 public = Blueprint("calendar", __name__)

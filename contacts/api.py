@@ -14,7 +14,6 @@ from contacts.schemas import (
     ContactSchema,
     ErasedSchema,
     ExportQuery,
-    ImportFile,
     ImportForm,
     ImportQuery,
     ImportReportSchema,
@@ -75,10 +74,9 @@ def export(args):
 
 @bp.route("/contacts/import", methods=["POST"])
 @bp.arguments(ImportQuery, location="query")
-@bp.arguments(ImportForm, location="form")
-@bp.arguments(ImportFile, location="files")
+@bp.arguments(ImportForm, location="multipart")
 @bp.response(200, ImportReportSchema)
-def import_contacts(query, form, files):
+def import_contacts(query, form):
     """Import a CSV file (multipart `file`); `?dry_run=1` reports without changing anything.
 
     Google Contacts and Outlook exports and French headers are recognised; otherwise give
@@ -91,7 +89,7 @@ def import_contacts(query, form, files):
         raise ValidationFailed("mapping is not JSON", {"mapping": str(error)}) from error
     if mapping is not None and not isinstance(mapping, dict):
         raise ValidationFailed("mapping must be an object", {"mapping": "CSV column -> contact field"})
-    upload = files["file"]
+    upload = form["file"]
     options = importer.ImportOptions(
         source=form.get("source") or f"import API {upload.filename or ''}".strip(),
         legal_basis=form["legal_basis"],

@@ -83,6 +83,22 @@ def normalise_phone(raw: str | None, default_region: str = "FR") -> str:
 # ---- reading --------------------------------------------------------------------------------
 
 
+def phone_as_written(e164: str | None) -> str:
+    """A stored number as people write it: a French one in the national form ('06 12 34 56 78'),
+    another with the international prefix dialled from France ('00 44 20 7946 0958'), never with
+    a leading '+' that a spreadsheet would read as a formula."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "FR")
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == "FR":
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return "00 " + written.removeprefix("+")
+
+
 def region_id_for(code: str | None) -> int | None:
     """A region code to its id; '' or None or 'national' is national (None)."""
     if not code or code == "national":

@@ -14,20 +14,12 @@ from sqlalchemy.orm import selectinload
 from accounts.scoping import can_write, require_write
 from contacts import audiences, exporter, services
 from contacts.blueprint import bp, readable_regions, region_choices
-from contacts.forms import (
-    KIND_LABELS,
-    LEGAL_BASIS_LABELS,
-    MEDIA_TYPE_LABELS,
-    PARTNERSHIP_LABELS,
-    SCOPE_LABELS,
-    ConfirmForm,
-    ContactForm,
-    ListForm,
-    SegmentForm,
-)
+from contacts.forms import ContactForm, ListForm, SegmentForm
+from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
 from contacts.models import Contact
 from errors import DomainError
 from extensions import db
+from forms import ConfirmForm
 
 PER_PAGE = 50
 FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")

@@ -32,6 +32,7 @@ CONTEXT_NAMES = frozenset(
         "unsubscribe_url",
         "rsvp_yes_url",
         "rsvp_no_url",
+        "press_kit_url",
     }
 )
 # The attributes each name of the context holds (the contract's "Template context"), to say in French
@@ -62,7 +63,9 @@ FIELD_NAMES = {
     "conference.city": "Ville",
 }
 PART_NAMES = {"subject": "Objet", "html": "Corps du message", "text": "Version texte"}
-SAME_IN_A_REGION = frozenset({"region", "campaign", "mailing", "conference", "events"})  # nothing personal
+SAME_IN_A_REGION = frozenset(
+    {"region", "campaign", "mailing", "conference", "events", "press_kit_url"}
+)  # nothing personal
 SAFE_FILTERS = frozenset(
     {
         "abs",

@@ -14,10 +14,11 @@ from campaign.services import current_campaign, to_utc
 from contacts.models import Contact, ContactList, Segment
 from errors import DomainError
 from extensions import csrf, db
+from forms import ConfirmForm
 from mailings import editor, services, states
 from mailings.audience import audience_size
 from mailings.composer import Composer, Recipient
-from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
+from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template

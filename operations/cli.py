@@ -7,15 +7,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campaign import demo, event_demo
+import demo
 from campaign.models import Campaign
-from contacts import demo as contacts_demo
 from demo import history
 from extensions import db
-from mailings import demo as mailings_demo
 from operations import backup
 from operations.scale import generate
-from press import demo as press_demo
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")
 
@@ -63,10 +60,6 @@ def load(if_empty: bool, scale: int | None) -> None:
         click.echo("demo: the database already holds a campaign; nothing loaded")
         return
     campaign, people = demo.load()
-    event_demo.load(campaign)
-    contacts_demo.load()
-    mailings_demo.load(campaign)
-    press_demo.load(campaign)
     history.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")

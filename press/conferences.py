@@ -17,6 +17,7 @@ from contacts.services import contact_erased
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Delivery, Mailing
 from mailings.tokens import read_rsvp_token, rsvp_token
@@ -24,13 +25,6 @@ from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
-
-
-def refuse_nul(data: dict) -> None:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
-    if bad:
-        raise ValidationFailed("NUL characters are not allowed", {k: "must not contain NUL characters" for k in bad})
 
 
 def text_literal(text: str) -> str:
@@ -283,6 +277,8 @@ def default_template(milestone: Milestone, reminder: bool) -> dict:
             + "<p>Merci de nous dire si vous venez :</p>"
             '<p><a class="button" href="{{ rsvp_yes_url }}">Je viendrai</a> '
             '<a class="button button-secondary" href="{{ rsvp_no_url }}">Je ne pourrai pas venir</a></p>'
+            # linked, never attached: a light message, and the kit always current
+            '<p>Le dossier de presse : <a href="{{ press_kit_url }}">à télécharger (PDF)</a>.</p>'
         ),
         "text": "",
     }

@@ -25,10 +25,11 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
 from mailings import services
 from mailings.audience import audience_ids
 from mailings.models import Mailing
-from press.conferences import literal, refuse_nul, text_literal
+from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
 from press.release_body import body_html
 
@@ -317,9 +318,15 @@ class FeedEntry:
     url: str
     summary: str
     published: datetime
+    author: str  # who publishes it: the region's chamber, or the campaign for a national release
 
 
-def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now: datetime) -> str:
+def atom_author(name: str) -> str:
+    return f"<author><name>{xml_escape(name)}</name></author>"
+
+
+def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now: datetime, author: str) -> str:
+    """Atom 1.0 (RFC 4287): an author on the feed and on each entry (the one who publishes it)."""
     updated = max((e.published for e in entries), default=now).isoformat()
     items = "".join(
         "<entry>"
@@ -328,19 +335,21 @@ def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now
         f"<id>{xml_escape(e.url)}</id>"
         f"<updated>{e.published.isoformat()}</updated>"
         f"<published>{e.published.isoformat()}</published>"
+        f"{atom_author(e.author)}"
         f"<summary>{xml_escape(e.summary)}</summary>"
         "</entry>"
         for e in entries
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">'
-        f"<title>{xml_escape(title)}</title><id>{xml_escape(self_url)}</id>"
+        f"<title>{xml_escape(title)}</title><id>{xml_escape(self_url)}</id>{atom_author(author)}"
         f'<link rel="self" href="{xml_escape(self_url)}"/><link rel="alternate" href="{xml_escape(home_url)}"/>'
         f"<updated>{updated}</updated>{items}</feed>\n"
     )
 
 
-def rss(title: str, home_url: str, entries: list[FeedEntry]) -> str:
+def rss(title: str, home_url: str, self_url: str, entries: list[FeedEntry]) -> str:
+    """RSS 2.0 with the `atom:link rel="self"` that feed readers and validators expect."""
     items = "".join(
         "<item>"
         f"<title>{xml_escape(e.title)}</title><link>{xml_escape(e.url)}</link>"
@@ -350,8 +359,10 @@ def rss(title: str, home_url: str, entries: list[FeedEntry]) -> str:
         for e in entries
     )
     return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
         f"<title>{xml_escape(title)}</title><link>{xml_escape(home_url)}</link>"
+        f'<atom:link href="{xml_escape(self_url)}" rel="self" type="application/rss+xml"/>'
         f"<description>{xml_escape(title)}</description><language>fr</language>{items}</channel></rss>\n"
     )
 

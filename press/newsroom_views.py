@@ -8,12 +8,13 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region
 from accounts.scoping import require_write
-from campaign.forms import ConfirmForm
+from campaign.brand import brand_of
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
+from forms import ConfirmForm
 from mailings import services
 from press import newsroom
 from press.conferences import region_media_ids
@@ -229,6 +230,8 @@ def index():
         published_on=newsroom.published_on,
         args=scope_args(campaign, region),
         tz=zone(campaign.timezone),
+        brand=brand_of(campaign),
+        brand_region=region,
     )
 
 
@@ -250,7 +253,15 @@ def show(release_id: int):
         image=image,
         published=newsroom.published_on(item),
         tz=zone(item.campaign.timezone),
+        brand=brand_of(item.campaign),
+        brand_region=item.region,
     )
+
+
+def publisher(campaign: Campaign, region: Region | None) -> str:
+    """Who publishes a feed or a release: the region's chamber (its name when none is set), or the
+    campaign for the national newsroom."""
+    return (region.chamber or region.name) if region else campaign.name
 
 
 def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.FeedEntry]:
@@ -260,6 +271,7 @@ def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.Fee
             url_for("newsroom.show", release_id=r.id, _external=True),
             r.lead or r.body[:300],
             newsroom.published_on(r),
+            publisher(campaign, r.region),
         )
         for r in newsroom.public_releases(campaign, region, utcnow())
     ]
@@ -275,6 +287,7 @@ def atom():
         url_for("newsroom.index", _external=True, **scope_args(campaign, region)),
         feed_entries(campaign, region),
         utcnow(),
+        publisher(campaign, region),
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -284,7 +297,9 @@ def rss():
     campaign, region = newsroom_scope()
     title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
     home = url_for("newsroom.index", _external=True, **scope_args(campaign, region))
-    return Response(newsroom.rss(title, home, feed_entries(campaign, region)), mimetype="application/rss+xml")
+    self_url = url_for("newsroom.rss", _external=True, **scope_args(campaign, region))
+    body = newsroom.rss(title, home, self_url, feed_entries(campaign, region))
+    return Response(body, mimetype="application/rss+xml")
 
 
 @public.route("/newsroom/files/<int:file_id>/<filename>")

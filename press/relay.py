@@ -18,10 +18,11 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Mailing
 from mailings.tokens import signer
-from press.conferences import literal, refuse_nul, text_literal
+from press.conferences import literal, text_literal
 from press.models import PressKitFile, RelayKit, RelayReport
 
 RELAY_SALT = "relais-relay"

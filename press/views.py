@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from campaign.forms import ConfirmForm
 from campaign.services import current_campaign, zone
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
+from forms import ConfirmForm
 from mailings.services import get_mailing
 from press import conferences, pressure
 from press.forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm

@@ -328,3 +328,88 @@ def test_services_the_delivery_engine_relies_on(app, make_contact):
         services.contact_erased.disconnect(handler)
     assert seen == [{"contact_id": other.id, "email_hash": suppression.email_hash("reste@example.org")}]
     assert suppression.is_suppressed("reste@example.org")
+
+
+SPREADSHEET_PEOPLE = [
+    {
+        "email": "lea@example.org",
+        "first_name": "Léa",
+        "kind": "partner",
+        "region": "93",
+        "phone": "+33612345678",
+        "legal_basis": "legitimate_interest",
+        "partnership_status": "confirmed",
+        "tags": ["presse", "ess"],
+    },
+    {
+        "email": "tom@example.org",
+        "first_name": "Tom",
+        "kind": "media",
+        "region": "91",
+        "phone": "+442079460958",
+        "legal_basis": "consent",
+        "media_type": "regional_daily",
+        "media_scope": "regional",
+        "outlet": "Midi Libre",
+    },
+    {
+        "email": "formule@example.org",
+        "first_name": '=HYPERLINK("http://evil")',
+        "last_name": "@SUM(A1)",
+        "kind": "other",
+    },
+]
+
+
+def snapshot() -> dict:
+    fields = ("first_name", "last_name", "kind", "region_id", "phone", "legal_basis", "media_type", "media_scope")
+    fields += ("outlet", "partnership_status", "source")
+    return {
+        c.email: ({f: getattr(c, f) for f in fields}, sorted(c.tags), sorted(c.beats))
+        for c in db.session.scalars(select(Contact))
+    }
+
+
+def test_csv_export_reads_in_a_spreadsheet_as_people_write_and_imports_back_unchanged(
+    client, api, login, make_user, make_contact, regions
+):
+    """Opened in LibreOffice Calc: phone numbers as written ('06 12 34 56 78', no apostrophe),
+    labels rather than codes, the region's name, a date and time the spreadsheet recognises, and
+    no formula anywhere; imported back, the file changes nothing."""
+    from datetime import UTC, datetime
+
+    from tests.readers import read_spreadsheet
+
+    for person in SPREADSHEET_PEOPLE:
+        tags = person.pop("tags", [])
+        contact = make_contact(collected_at=datetime(2008, 10, 23, 8, 5, tzinfo=UTC), **dict(person))
+        contact.tags = tags
+        person["tags"] = tags
+    db.session.commit()
+    before = snapshot()
+    login(make_user("national"))
+    exported = client.get("/contacts/export?format=csv").data
+
+    header, *rows = read_spreadsheet(exported)
+    cells = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    lea, tom = cells["lea@example.org"], cells["tom@example.org"]
+    assert lea["Téléphone"] == "06 12 34 56 78" and tom["Téléphone"] == "00 44 20 7946 0958"
+    assert (lea["Type"], lea["Base légale"], lea["Statut du partenariat"]) == (
+        "Partenaire",
+        "Intérêt légitime",
+        "Confirmé",
+    )
+    assert (tom["Type"], tom["Type de média"], tom["Portée"]) == ("Média", "Quotidien régional (PQR)", "Régionale")
+    assert (lea["Région"], tom["Région"]) == (regions["93"].name, regions["91"].name)
+    assert lea["Collecté le"] == datetime(2008, 10, 23, 10, 5)  # a date in the spreadsheet, French time
+    assert all(not str(value).startswith("=") for row in rows for value in row if value is not None)
+
+    response = api(make_user("national")).post(
+        "/api/v1/contacts/import",
+        data={"file": (io.BytesIO(exported), "contacts.csv"), "on_duplicate": "update"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["errors"] == []
+    db.session.expire_all()
+    assert snapshot() == before

@@ -68,7 +68,9 @@ class Claimed:
 
 
 class Batches:
-    """The part of a `Worker` that sends the batches it claimed."""
+    """The part of a `Worker` that sends the batches it claimed. It reads the worker's `worker_id`,
+    `rate`, `stop`, `delays`, `streak_limit` and `writer`, and reports to its recovery (`owe`,
+    `registered`, `lose_identity`)."""
 
     def composer(self, composers: dict, mailing_id: int) -> Composer:
         if mailing_id not in composers:
@@ -174,8 +176,9 @@ class Batches:
                 channel.close()
                 flight.marked = None
                 lost = True
-                if not self.registered(conn):
-                    self.identity_lost.set()
+                mine = self.worker_id
+                if not self.registered(conn, mine):
+                    self.lose_identity(mine)
                 break
             following = ready(index + 1)
             done = following[0] if following else len(rows)

@@ -1,7 +1,7 @@
 """outbox: messages kept instead of sent (RELAIS_MAIL_OUTBOX)
 
-Revision ID: 0011_outbox_messages
-Revises: 0010_delivery_worker_partial
+Revision ID: 0012_outbox_messages
+Revises: 0011_campaign_brand
 Create Date: 2026-12-05 06:40:00.000000
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import dbtypes
 
 # revision identifiers, used by Alembic.
-revision = '0011_outbox_messages'
-down_revision = '0010_delivery_worker_partial'
+revision = '0012_outbox_messages'
+down_revision = '0011_campaign_brand'
 branch_labels = None
 depends_on = None
 
