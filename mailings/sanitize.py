@@ -94,3 +94,12 @@ def clean_html(source: str) -> str:
         strip_comments=True,
     )
     return MARKED.sub(lambda m: tags[int(m.group(1))] if int(m.group(1)) < len(tags) else "", cleaned)
+
+
+IMAGE = re.compile(r"<img\b[^>]*>", re.I)
+ALT = re.compile(r'\balt="\s*[^"\s][^"]*"', re.I)
+
+
+def images_without_alt(source: str) -> int:
+    """Images a reader who cannot see them would miss: no alternative text."""
+    return sum(1 for tag in IMAGE.findall(source) if not ALT.search(tag))

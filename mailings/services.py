@@ -24,7 +24,7 @@ from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
-from mailings.sanitize import clean_html
+from mailings.sanitize import clean_html, images_without_alt
 from mailings.spread import check_conferences
 from mailings.tokens import read_unsubscribe_token
 
@@ -64,6 +64,11 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
     problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
     if problems:
         raise ValidationFailed("name, subject and html are required", problems)
+    if missing := images_without_alt(template.html):
+        raise ValidationFailed(
+            f"{missing} image(s) sans texte de remplacement : décrivez chaque image pour qui ne la voit pas.",
+            {"html": "image sans texte de remplacement"},
+        )
     check_template(template.subject, template.html, template.text or "")
     db.session.flush()
     return template

@@ -72,3 +72,13 @@ def test_the_time_of_the_conference_is_a_field():
         **{n: "" for n in ("unsubscribe_url", "rsvp_yes_url", "rsvp_no_url")},
     }
     assert render_checked(compiled, context)[1] == "<p>mardi 9 septembre 2008 à 10 h 30</p>"
+
+
+def test_an_image_without_alternative_text_is_refused(api, make_user, demo_campaign):
+    lead = api(make_user("national"))
+    body = {"name": "Affiche", "subject": "Affiche", "html": '<p><img src="https://example.org/a.png"></p>'}
+    refused = lead.post("/api/v1/templates", json=body)
+    assert refused.status_code == 422
+    assert "sans texte de remplacement" in refused.get_json()["error"]["message"]
+    body["html"] = '<p><img src="https://example.org/a.png" alt="Affiche du Mois"></p>'
+    assert lead.post("/api/v1/templates", json=body).status_code == 201
