@@ -245,19 +245,20 @@ def release_template(release: PressRelease) -> dict:
 def refresh_release_mail(release: PressRelease) -> None:
     """The release's mailing, until it starts, says what the release says now: a correction made
     after it was scheduled reaches the journalists, not only the newsroom."""
-    mailing = release.mailing
-    if mailing is None or mailing.frozen_at is not None:
-        return
-    written = release_template(release)
-    mailing.template.subject, mailing.template.html = written["subject"], written["html"]
+    if release.mailing is not None and release.mailing.frozen_at is None:
+        rewrite(release.mailing, release)
 
 
 def refresh_at_start(mailing: Mailing, now: datetime) -> None:
     """The `on_start` hook: a release's email is composed from the release as it is when it leaves."""
     release = release_of(mailing)
     if release is not None:
-        written = release_template(release)
-        mailing.template.subject, mailing.template.html = written["subject"], written["html"]
+        rewrite(mailing, release)
+
+
+def rewrite(mailing: Mailing, release: PressRelease) -> None:
+    written = release_template(release)
+    mailing.template.subject, mailing.template.html = written["subject"], written["html"]
 
 
 def mail_release(user: User, release: PressRelease, data: dict) -> Mailing:
