@@ -37,6 +37,7 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
+    MAIL_PROBE = True  # the dashboard and /readyz ask the SMTP server for an EHLO (cached 30 s)
     MAIL_OUTBOX = False  # keep messages in the database (page /outbox) instead of sending; `make run` turns it on
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 2 a core for the host's workers (engine.worker.Worker.share)
@@ -51,6 +52,28 @@ class Config:
     DASHBOARD_CACHE_SECONDS = 60  # contacts per region and themes on the dashboard: at most a minute old
     MAIL_SYNCHRONOUS_COMMIT = True  # PostgreSQL: flush each delivery mark (engine.database.prepare_connection)
     SCHEDULER_EMBEDDED = False
+    # Bounces and complaints after the 250 (bounces/): VERP return path, rules, mailbox, webhooks
+    MAIL_RETURN_PATH = ""  # bounces@example.org: each message's envelope sender becomes bounces+TAG@...
+    DKIM_DOMAIN = ""  # with DKIM_SELECTOR and DKIM_KEY_FILE (a PEM private key): messages are signed
+    DKIM_SELECTOR = ""
+    DKIM_KEY_FILE = ""
+    BOUNCE_SOFT_LIMIT = 3  # soft bounces of one address within the window that make it bounced
+    BOUNCE_SOFT_WINDOW_DAYS = 30
+    BOUNCE_RATE_WARNING = 0.02  # providers review senders past 5% of bounces; warn from 2%
+    BOUNCE_RATE_LIMIT = 0.05
+    COMPLAINT_RATE_WARNING = 0.001  # Gmail and Yahoo: stay under 0.1%, never reach 0.3%
+    COMPLAINT_RATE_LIMIT = 0.003
+    BOUNCE_MAILBOX = ""  # imaps://user:password@host:993/INBOX or pop3s://user:password@host:995
+    BOUNCE_MAILBOX_INTERVAL = 300  # seconds between two polls by the active scheduler
+    BOUNCE_MAILBOX_DONE_FOLDER = ""  # IMAP: processed messages moved there; empty: deleted
+    BOUNCE_MAILBOX_UNREAD_FOLDER = "Relais-Unreadable"  # IMAP: what could not be read, for a person
+    BOUNCE_MAILBOX_REPLIES_FOLDER = "Relais-Replies"  # IMAP: auto-replies and other mail, for a person
+    BOUNCE_MAILBOX_CAFILE = ""  # a CA bundle for the mailbox's certificate (a private CA)
+    BOUNCE_WEBHOOK_BREVO = ""  # "user:password" (basic auth in the URL) or a bearer token
+    BOUNCE_WEBHOOK_MAILJET = ""  # "user:password" (basic auth in the URL)
+    BOUNCE_WEBHOOK_POSTMARK = ""  # "user:password" (basic auth in the URL)
+    BOUNCE_WEBHOOK_SES_TOPICS = ""  # comma-separated SNS topic ARNs accepted; empty: any signed topic
+    BOUNCE_SNS_CERT_URL = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"  # where SNS certificates may come from
     PROXY_FIX = 0  # number of reverse proxies in front (sets scheme and client address from X-Forwarded-*)
     LOG_FORMAT = "text"  # or "json"
     LOG_LEVEL = "INFO"
@@ -76,6 +99,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_PROBE = False  # no page opens an SMTP connection a test did not ask for (tests/fixtures_mail.py)
     SECRET_KEY = "test-secret-key-not-for-production"
     MAIL_SUPPRESS_SEND = False
     LOGIN_DELAY_STEP = 0.01

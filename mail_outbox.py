@@ -104,10 +104,14 @@ _probe: dict[tuple, tuple[float, str, str]] = {}  # (host, port) -> (when, state
 
 
 def mail_state(fresh: bool = False) -> tuple[str, str]:
-    """("outbox" | "ok" | "unreachable", detail): an EHLO within a few seconds, cached briefly."""
+    """("outbox" | "ok" | "unreachable", detail): an EHLO within a few seconds, cached briefly;
+    "unchecked" where RELAIS_MAIL_PROBE is off (the test suite: no connection it did not ask for),
+    unless `fresh` (a person pressed "Tester la connexion")."""
     if outbox_on():
         return "outbox", ""
     config = current_app.config
+    if not fresh and not config.get("MAIL_PROBE", True):
+        return "unchecked", ""
     key = (config["MAIL_SERVER"], int(config["MAIL_PORT"]))
     with _probe_lock:
         cached = _probe.get(key)

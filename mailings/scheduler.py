@@ -23,12 +23,15 @@ from campaign.reminders import send_due_reminders
 from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
+from formatting import date_time
+from i18n import _
 from mailings import states
 from mailings.engine.database import DATABASE_GONE
 from mailings.engine.locks import SessionLock
 from mailings.engine.recovery import recover
 from mailings.engine.worker import Worker
 from mailings.hooks import hooks
+from mailings.hooks import init_app as mailing_hooks
 from mailings.models import Mailing, SchedulerHeartbeat
 from mailings.services import start
 
@@ -50,9 +53,11 @@ def dispatch_due(now: datetime) -> dict:
     for mailing in db.session.scalars(query).all():
         if now - mailing.scheduled_at > window:
             mailing.status = states.TRANSITIONS["miss"][1]
-            mailing.status_reason = (
-                f"due at {mailing.scheduled_at:%Y-%m-%d %H:%M} UTC, found at {now:%Y-%m-%d %H:%M} UTC: too late to send "
-                "without a person deciding"
+            mailing.status_reason = _(
+                "prévu le %(due)s, repris le %(now)s (heure de Paris) : trop tard pour partir sans qu'une personne "
+                "le décide",
+                due=date_time(mailing.scheduled_at),
+                now=date_time(now),
             )
             missed.append(mailing.id)
         elif reason := held(mailing, now):  # press: an embargo moved after it was scheduled
@@ -196,6 +201,8 @@ def lead(app: Flask, leadership: "Leadership", stop: threading.Event, interval: 
     every = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     timer.add_job(tick, "interval", args=(app,), seconds=interval, next_run_time=datetime.now(UTC), **every)
     timer.add_job(remind, "interval", args=(app,), minutes=15, **every)
+    for job, seconds in mailing_hooks(app).periodic_jobs:  # added by the floors above (the bounce mailbox)
+        timer.add_job(job, "interval", args=(app,), seconds=seconds, **every)
     timer.start()
     try:
         while not stop.wait(poll):

@@ -7,10 +7,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
+from addresses import address_problem
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
+from contacts.i18n import _
 from contacts.models import Contact
 from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
@@ -32,11 +34,16 @@ from mailings.tokens import read_unsubscribe_token
 
 
 def get_template(user: User, template_id: int) -> EmailTemplate:
-    return get_readable(user, EmailTemplate, template_id, "no such template")
+    return get_readable(user, EmailTemplate, template_id, _("Ce modèle n'existe pas."))
 
 
-def sample_recipient(campaign: Campaign | None) -> Recipient:
-    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", None)
+def sample_recipient(campaign: Campaign | None, region_id: int | None = None) -> Recipient:
+    """The sample contact of previews: of the mailing's region, or of the first region, so that
+    "{{ region.name }}" reads as it will ("en Bretagne", not "en ")."""
+    if region_id is None:
+        first = select(Region.id).where(Region.active).order_by(Region.name, Region.id).limit(1)
+        region_id = db.session.scalar(first)
+    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", region_id)
 
 
 def check_template(subject: str, html: str, text: str) -> None:
@@ -63,11 +70,14 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
             setattr(template, field, clean_html(data[field]) if field == "html" else data[field])
     problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
     if problems:
-        raise ValidationFailed("name, subject and html are required", problems)
+        raise ValidationFailed(_("Nom, objet et contenu HTML sont obligatoires."), problems)
     if missing := images_without_alt(template.html):
         raise ValidationFailed(
-            f"{missing} image(s) sans texte de remplacement : décrivez chaque image pour qui ne la voit pas.",
-            {"html": "image sans texte de remplacement"},
+            _(
+                "%(num)s image(s) sans texte de remplacement : décrivez chaque image pour qui ne la voit pas.",
+                num=missing,
+            ),
+            {"html": _("image sans texte de remplacement")},
         )
     check_template(template.subject, template.html, template.text or "")
     db.session.flush()
@@ -78,7 +88,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
 
 
 def get_mailing(user: User, mailing_id: int) -> Mailing:
-    return get_readable(user, Mailing, mailing_id, "no such mailing")
+    return get_readable(user, Mailing, mailing_id, _("Cet envoi n'existe pas."))
 
 
 def readable_mailings(user: User):
@@ -92,15 +102,15 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
     value = (value or "").strip()
     if not value:
         if required:
-            problems[field] = "required"
+            problems[field] = _("obligatoire")
         return ""
     if "\n" in value or "\r" in value:
-        problems[field] = "no line breaks"
+        problems[field] = _("sans retour à la ligne")
         return value
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems[field] = str(error)
+        problems[field] = address_problem(error)
         return value
 
 
@@ -113,13 +123,13 @@ def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list 
         try:
             audience[field] = sorted({int(i) for i in as_list(raw.get(field))})
         except (TypeError, ValueError):
-            problems[f"audience.{field}"] = "a list of ids"
+            problems[f"audience.{field}"] = _("une liste d'identifiants")
     wanted = raw["exclude_contact_ids"] if raw.get("exclude_contact_ids") is not None else excluded
     try:
         if wanted:
             audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
     except (TypeError, ValueError):
-        problems["audience.exclude_contact_ids"] = "a list of ids"
+        problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
     problems.update(missing_ids(audience))
     if user.role == "regional" and not problems:
         foreign = db.session.scalar(
@@ -129,7 +139,7 @@ def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list 
             .where(Contact.region_id != user.region_id)
         )
         if foreign:
-            problems["audience.contact_ids"] = "contacts of another region"
+            problems["audience.contact_ids"] = _("contacts d'une autre région")
     return audience
 
 
@@ -142,19 +152,20 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         if campaign is None:
             campaign = db.session.get(Campaign, data["campaign_id"]) if data.get("campaign_id") else current_campaign()
         if campaign is None:
-            raise ValidationFailed("no campaign", {"campaign_id": "required"})
+            raise ValidationFailed(_("Aucune campagne."), {"campaign_id": _("obligatoire")})
         mailing.campaign = campaign
     else:
         require_write(user, mailing.region_id)
         if not states.can_edit(mailing.status):
-            raise ValidationFailed(f"a {mailing.status} mailing cannot be edited", {"status": mailing.status})
+            label = str(states.LABELS.get(mailing.status, mailing.status))
+            raise ValidationFailed(_("Un envoi « %(status)s » ne se modifie plus.", status=label), {"status": label})
     problems: dict[str, str] = {}
     if "name" in data:
         mailing.name = (data["name"] or "").strip()
     if "from_name" in data:
         mailing.from_name = " ".join((data["from_name"] or "").split())
         if "\n" in (data["from_name"] or "") or "\r" in (data["from_name"] or ""):
-            problems["from_name"] = "no line breaks"
+            problems["from_name"] = _("sans retour à la ligne")
     if "from_email" in data:
         mailing.from_email = clean_address(data["from_email"], "from_email", problems)
     if "reply_to" in data:
@@ -162,13 +173,13 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     if "template_id" in data:
         template = db.session.get(EmailTemplate, data["template_id"]) if data["template_id"] else None
         if template is None or not can_read(user, template.region_id):
-            problems["template_id"] = "unknown template"
+            problems["template_id"] = _("modèle inconnu")
         else:
             mailing.template = template
     if "milestone_id" in data:
         milestone = db.session.get(Milestone, data["milestone_id"]) if data["milestone_id"] else None
         if data["milestone_id"] and (milestone is None or milestone.campaign_id != mailing.campaign.id):
-            problems["milestone_id"] = "not a milestone of this campaign"
+            problems["milestone_id"] = _("pas un jalon de cette campagne")
         mailing.milestone = milestone
     if "embargo_until" in data:
         mailing.embargo_until = data["embargo_until"]
@@ -178,11 +189,11 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         )
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
-            problems[field] = "required"
+            problems[field] = _("obligatoire")
     if mailing.template is None and "template_id" not in problems:
-        problems["template_id"] = "required"
+        problems["template_id"] = _("obligatoire")
     if problems:
-        raise ValidationFailed("the mailing is not valid", problems)
+        raise ValidationFailed(_("Envoi invalide : vérifiez les champs signalés."), problems)
     db.session.add(mailing)
     db.session.flush()
     return mailing
@@ -198,17 +209,17 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
     require_write(user, mailing.region_id)
     target = states.require(action, mailing.status)
     if action in states.NEED_APPROVAL and mailing.status == "draft" and needs_approval(mailing):
-        raise PermissionDenied("a regional mailing needs national approval first: submit it")
+        raise PermissionDenied(_("Un envoi régional doit d'abord être validé par l'équipe nationale : soumettez-le."))
     if action in ("approve", "reject"):
         require_role(user, "admin", "national")
     if action in ("submit", "schedule", "send_now") and not audience_size(mailing.audience or {})["total"]:
-        raise ValidationFailed("the audience is empty", {"audience": "empty"})
+        raise ValidationFailed(_("Aucun destinataire : l'audience est vide."), {"audience": _("vide")})
     if action == "schedule":
         send_at = kw.get("send_at")
         if send_at is None:
-            raise ValidationFailed("a date is required", {"send_at": "required"})
+            raise ValidationFailed(_("Indiquez une date d'envoi."), {"send_at": _("obligatoire")})
         if send_at < now - timedelta(minutes=1):
-            raise ValidationFailed("that time has passed", {"send_at": "in the past"})
+            raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
         mailing.scheduled_at = send_at
     if action in ("submit", "schedule", "send_now"):
         check_conferences(mailing)
@@ -271,10 +282,10 @@ def stats(mailing: Mailing) -> dict:
 def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
     contact = db.session.get(Contact, contact_id) if contact_id else None
     if contact_id and contact is None:
-        raise ValidationFailed("no such contact", {"contact_id": "unknown"})
+        raise ValidationFailed(_("Ce contact n'existe pas."), {"contact_id": _("inconnu")})
     if contact is not None:
         require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
     return Composer(mailing, template=template).preview(person)
 
 
@@ -283,11 +294,11 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     problems: dict[str, str] = {}
     email = clean_address(email, "email", problems)
     if problems:
-        raise ValidationFailed("invalid address", problems)
+        raise ValidationFailed(_("Adresse invalide."), problems)
     contact = db.session.get(Contact, contact_id) if contact_id else None
     if contact is not None:
         require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
@@ -295,7 +306,9 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     outcome = channel.send(composer.from_email, email, data)
     channel.close()
     if outcome.status != "sent":
-        raise ValidationFailed(f"the test was not sent: {outcome.text}", {"email": outcome.text})
+        raise ValidationFailed(
+            _("Le message d'essai n'est pas parti : %(why)s", why=outcome.text), {"email": outcome.text}
+        )
     return {"email": email, "message_id": message_id, "response": outcome.text}
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dbtypes import utcnow
 from extensions import db
 from mail_outbox import mail_state
+from mailings.models import SchedulerHeartbeat
 
 bp = Blueprint("ops", __name__)
 
@@ -29,7 +30,6 @@ def migrations_current() -> bool:
 
 def scheduler_state(now) -> str:
     """ok when the active scheduler ticked within three dispatch intervals (and a minute of slack)."""
-    from mailings.models import SchedulerHeartbeat
 
     heartbeat = db.session.get(SchedulerHeartbeat, 1)
     if heartbeat is None:

@@ -14,7 +14,7 @@ from mail_outbox import OutboxMessage
 from mailings import services
 from mailings.engine.worker import Worker
 from mailings.models import Delivery, Mailing
-from tests.fixtures_mail import free_port
+from tests.fixtures_mail import ask_for_smtp, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,9 +66,10 @@ def test_a_test_send_lands_in_the_outbox(outbox_app, make_mailing, make_contact,
     assert db.session.scalars(select(OutboxMessage.recipient)).all() == ["moi@example.org"]
 
 
-def test_readyz_reports_the_mail_server(app, client, smtp_server):
+def test_readyz_reports_the_mail_server(app, client, smtp_server, monkeypatch):
     import mail_outbox as outbox
 
+    monkeypatch.setitem(app.config, "MAIL_PROBE", True)
     app.config["MAIL_OUTBOX"] = True
     try:
         assert client.get("/readyz").get_json()["checks"]["mail"] == "outbox"
@@ -76,7 +77,8 @@ def test_readyz_reports_the_mail_server(app, client, smtp_server):
         app.config["MAIL_OUTBOX"] = False
     saved = app.config["MAIL_PORT"]
     try:
-        app.config["MAIL_PORT"] = free_port()
+        app.config["MAIL_PORT"] = closed = free_port()
+        ask_for_smtp(closed)  # a closed port, on purpose
         assert client.get("/readyz").get_json()["checks"]["mail"] == "unreachable"
         app.config["MAIL_PORT"] = smtp_server.port
         assert outbox.mail_state(fresh=True)[0] == "ok"
@@ -122,10 +124,11 @@ def test_processes_starting_together_on_a_fresh_sqlite_file_all_start(database_u
 
 
 def test_the_dashboard_says_where_mail_goes_and_what_to_check(
-    app, client, demo_campaign, make_user, login, smtp_server
+    app, client, demo_campaign, make_user, login, smtp_server, monkeypatch
 ):
     from tests.conftest import csrf_from
 
+    monkeypatch.setitem(app.config, "MAIL_PROBE", True)
     login(make_user("national"))
     app.config.update(MAIL_OUTBOX=True)
     try:
@@ -136,6 +139,7 @@ def test_the_dashboard_says_where_mail_goes_and_what_to_check(
     saved = app.config["MAIL_PORT"]
     try:
         app.config["MAIL_PORT"] = port = free_port()
+        ask_for_smtp(port)  # a closed port, on purpose
         page = client.get("/").get_data(as_text=True)
         assert f"127.0.0.1:{port} ne répond pas" in page and "RELAIS_MAIL_SERVER" in page
         app.config["MAIL_PORT"] = smtp_server.port

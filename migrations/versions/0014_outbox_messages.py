@@ -1,7 +1,7 @@
 """outbox: messages kept instead of sent (RELAIS_MAIL_OUTBOX)
 
-Revision ID: 0012_outbox_messages
-Revises: 0011_campaign_brand
+Revision ID: 0014_outbox_messages
+Revises: 0013_bounce_events
 Create Date: 2026-12-05 06:40:00.000000
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import dbtypes
 
 # revision identifiers, used by Alembic.
-revision = '0012_outbox_messages'
-down_revision = '0011_campaign_brand'
+revision = '0014_outbox_messages'
+down_revision = '0013_bounce_events'
 branch_labels = None
 depends_on = None
 
