@@ -1,4 +1,5 @@
-# Relais: `make run` serves the demo on http://127.0.0.1:5000; `make test` runs the whole suite.
+# Relais: `make run` serves the demo on http://127.0.0.1:5000 (mail kept in the local outbox, /outbox,
+# unless RELAIS_MAIL_SERVER is given); `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,7 +30,8 @@ messages: $(INSTALLED)  # after changing user-facing text: extract it and update
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	RELAIS_SCHEDULER_EMBEDDED=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	RELAIS_SCHEDULER_EMBEDDED=1 RELAIS_MAIL_OUTBOX=$${RELAIS_MAIL_OUTBOX:-$$(test -n "$$RELAIS_MAIL_SERVER" && echo 0 || echo 1)} \
+		$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
 	$(BIN)/pytest

@@ -1,9 +1,15 @@
 """Relais: the application factory, a list of register_* steps."""
 
+import logging
+import random
+import sqlite3
+import time
 from importlib import import_module
 
 from flask import Flask, request
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
@@ -28,8 +34,9 @@ from errors import register_error_handlers
 from extensions import api, babel, csrf, db, login, mail, migrate
 from formatting import register_filters
 from logs import register_logging
+from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import scheduler
+from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.models import EmailTemplate, Mailing
@@ -46,7 +53,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     """Build a Relais application: the default config, the environment, then `config`."""
     app = Flask(__name__, instance_path=str(INSTANCE))
     configure(app, config)
+    register_sqlite_setup()
     register_logging(app)
+    announce_outbox(app)
     register_routing(app)
     register_extensions(app)
     register_blueprints(app)
@@ -61,6 +70,43 @@ def create_app(config: type | dict | None = None) -> Flask:
     return app
 
 
+def sqlite_setup(dbapi_connection, connection_record) -> None:
+    """Every SQLite connection waits for a busy database rather than failing at once, and the file
+    is switched to WAL once, by whichever process gets there first: the switch needs the file to
+    itself, so processes starting together (web, scheduler, workers) retry it instead of dying with
+    `database is locked`; once it is WAL (it stays so in the file) nothing is switched again."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=20000")
+        deadline = time.monotonic() + 60
+        while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05 + random.random() * 0.1)
+    finally:
+        cursor.close()
+
+
+def register_sqlite_setup() -> None:
+    if not event.contains(Engine, "connect", sqlite_setup):
+        event.listen(Engine, "connect", sqlite_setup)
+
+
+def announce_outbox(app: Flask) -> None:
+    """Say at start-up when mail stays in the local outbox: nothing leaves this machine."""
+    if outbox_on(app):
+        app.config["MAIL_OUTBOX"] = True
+        if not app.testing:
+            logging.getLogger("relais").info(
+                "RELAIS_MAIL_OUTBOX is on: messages are kept in the local outbox (/outbox), none is sent"
+            )
+
+
 MODEL_MODULES = (
     "accounts.models",
     "campaign.models",
@@ -69,6 +115,7 @@ MODEL_MODULES = (
     "mailings.models",
     "press.models",
     "bounces.models",
+    "mail_outbox",
 )
 
 
@@ -104,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
         contacts_views.bp,
         mailings_views.bp,
         mailings_views.public,
+        outbox_views.bp,
         dashboard_views.bp,
         printing_views.public,  # with the press kits' public routes (printing_press_views)
         printing_press_views.team,

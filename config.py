@@ -37,6 +37,8 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
+    MAIL_PROBE = True  # the dashboard and /readyz ask the SMTP server for an EHLO (cached 30 s)
+    MAIL_OUTBOX = False  # keep messages in the database (page /outbox) instead of sending; `make run` turns it on
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 2 a core for the host's workers (engine.worker.Worker.share)
     MAIL_MISSED_AFTER = 7200
@@ -97,6 +99,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_PROBE = False  # no page opens an SMTP connection a test did not ask for (tests/fixtures_mail.py)
     SECRET_KEY = "test-secret-key-not-for-production"
     MAIL_SUPPRESS_SEND = False
     LOGIN_DELAY_STEP = 0.01

@@ -18,6 +18,7 @@ from flask import current_app
 
 from extensions import mail
 from i18n import _
+from mail_outbox import keep, outbox_on
 
 
 @dataclass
@@ -258,6 +259,45 @@ class SmtpChannel:
             self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.abandon()
+
+
+class OutboxChannel:
+    """RELAIS_MAIL_OUTBOX: the same hand-over as `SmtpChannel`, kept in the database instead of sent.
+    Each message is accepted (`sent`, answer `outbox`) and shown at /outbox as its recipient gets it."""
+
+    def __init__(self, timeout: float | None = None, session=None):
+        self.envelope: tuple[str, str] | None = None
+        self.failure: Outcome | None = None  # never set: nothing can be unreachable
+        self.session = session  # a request's session: kept with what the request commits
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.envelope = None
+
+    def drop_ahead(self) -> None:
+        pass
+
+    def send(self, sender: str, recipient: str, data: bytes) -> Outcome:
+        self.begin(sender, recipient)
+        return self.finish(data)
+
+    def begin(self, sender: str, recipient: str) -> None:
+        self.envelope = (sender, recipient)
+
+    def finish(self, data: bytes, then: tuple[str, str] | None = None) -> Outcome:
+        if self.envelope is None:
+            raise RuntimeError("finish() without begin()")
+        (sender, recipient), self.envelope = self.envelope, None
+        keep(sender, recipient, data, self.session)
+        return Outcome("sent", 250, "outbox")
+
+
+def open_channel(timeout: float | None = None, session=None) -> "SmtpChannel | OutboxChannel":
+    """The channel every sender uses: the local outbox when RELAIS_MAIL_OUTBOX is on, else SMTP.
+    `session`: a request's, for the outbox to write in (a second connection would wait on its locks)."""
+    return OutboxChannel(timeout, session) if outbox_on() else SmtpChannel(timeout)
 
 
 class RateLimiter:

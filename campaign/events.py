@@ -25,7 +25,7 @@ from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from extensions import db
 from i18n import _
 from input_rules import has_nul, refuse_nul
-from mail_transport import SmtpChannel
+from mail_transport import open_channel
 from matching import pick, unique
 from pagination import page_count, paginate
 
@@ -459,8 +459,8 @@ def deliver(recipients: list[str], subject: str, template: str, **context) -> bo
 
 
 def hand_over(messages: list[Message]) -> bool:
-    """Through the transport, the one path to SMTP."""
-    channel, all_sent = SmtpChannel(), True
+    """Through the transport, the one path to SMTP (or the local outbox when it is on)."""
+    channel, all_sent = open_channel(session=db.session), True
     try:
         for message in messages:
             sender = parseaddr(message.sender or current_app.config["MAIL_DEFAULT_SENDER"])[1]

@@ -21,6 +21,7 @@ from contacts.models import Contact
 from dashboard import charts
 from dbtypes import utcnow
 from extensions import db
+from mail_outbox import mail_state
 from mailings.models import Mailing
 
 bp = Blueprint("dashboard", __name__)
@@ -68,8 +69,16 @@ def index():
         assessments=assessments,
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
+        mail_server=mail_server_panel(),
         **federation,
     )
+
+
+def mail_server_panel() -> dict:
+    """Where mail goes and whether it can: the outbox, or the SMTP server's answer to an EHLO."""
+    state, detail = mail_state()
+    config = current_app.config
+    return {"state": state, "detail": detail, "host": config["MAIL_SERVER"], "port": config["MAIL_PORT"]}
 
 
 def federation_figures(campaign, regions: list[Region], milestones: list[Milestone], now) -> dict:

@@ -25,12 +25,12 @@ INVITATION = (
     "Invitation presse : {{ campaign.name }} en {{ region.name }}",
     """<p>Bonjour {{ contact.first_name }},</p>
 <p>La chambre régionale de l'économie sociale et solidaire a le plaisir de vous inviter à sa conférence de presse
-de lancement du Mois en {{ region.name }}, le <strong>{{ conference.starts_at|date_fr }}</strong>{% if conference.venue %},
+de lancement du Mois en {{ region.name }}, le <strong>{{ conference.starts_at|datetime_fr }}</strong>{% if conference.venue %},
 {{ conference.venue }}{% endif %}{% if conference.city %} à {{ conference.city }}{% endif %}.</p>
 {% if events %}<p>Quelques rendez-vous du programme régional :</p>
 <ul>{% for event in events[:5] %}<li>{{ event.title }} — {{ event.starts_at|date_fr }}, {{ event.city }}</li>{% endfor %}</ul>{% endif %}
-<p>Merci de nous indiquer votre présence :
-<a href="{{ rsvp_yes_url }}">je serai présent·e</a> · <a href="{{ rsvp_no_url }}">je ne pourrai pas venir</a></p>
+<p>Merci de nous indiquer votre présence :</p>
+<p><a class="button" href="{{ rsvp_yes_url }}">Je viendrai</a> <a class="button button-secondary" href="{{ rsvp_no_url }}">Je ne pourrai pas venir</a></p>
 <p>Bien cordialement,<br>Le service presse</p>""",
 )
 PRESS_RELEASE = (

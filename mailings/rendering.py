@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from errors import ValidationFailed
@@ -36,6 +36,34 @@ CONTEXT_NAMES = frozenset(
         "press_kit_url",
     }
 )
+# The attributes each name of the context holds (the contract's "Template context"), to say in French
+# which field was meant when one is mistyped, before anything is rendered.
+FIELDS = {
+    "contact": ("first_name", "last_name", "full_name", "email", "organisation", "kind"),
+    "region": ("code", "name"),
+    "campaign": ("name", "starts_on", "ends_on"),
+    "mailing": ("name",),
+    "conference": ("title", "starts_at", "venue", "city"),
+}
+FIELD_NAMES = {
+    "contact.first_name": "Prénom",
+    "contact.last_name": "Nom",
+    "contact.full_name": "Prénom et nom",
+    "contact.email": "Adresse e-mail",
+    "contact.organisation": "Nom du média ou de l'organisme",
+    "contact.kind": "Type de contact",
+    "region.code": "Code de la région",
+    "region.name": "Région",
+    "campaign.name": "Nom de la campagne",
+    "campaign.starts_on": "Début de la campagne",
+    "campaign.ends_on": "Fin de la campagne",
+    "mailing.name": "Nom de l'envoi",
+    "conference.title": "Titre de la conférence",
+    "conference.starts_at": "Date et heure de la conférence",
+    "conference.venue": "Lieu",
+    "conference.city": "Ville",
+}
+PART_NAMES = {"subject": "Objet", "html": "Corps du message", "text": "Version texte"}
 SAME_IN_A_REGION = frozenset(
     {"region", "campaign", "mailing", "conference", "events", "press_kit_url"}
 )  # nothing personal
@@ -46,6 +74,7 @@ SAFE_FILTERS = frozenset(
         "count",
         "d",
         "date_fr",
+        "datetime_fr",
         "default",
         "e",
         "escape",
@@ -117,6 +146,16 @@ def date_fr(value: date | datetime | None) -> str:
     return long_french_date(value)
 
 
+def datetime_fr(value: date | datetime | None) -> str:
+    """'jeudi 19 juin 2008 à 10 h 30' (a date alone reads as `date_fr`)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return date_fr(value)
+    minutes = f"{value.minute:02d}" if value.minute else ""
+    return f"{long_french_date(value.date())} à {value.hour} h {minutes}".rstrip()
+
+
 @lru_cache(maxsize=1024)
 def long_french_date(value: date) -> str:
     """Babel's formatting costs more than the rest of a message: every recipient shares the dates."""
@@ -146,6 +185,7 @@ def make_environment() -> MailSandbox:
     env.globals.clear()
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
     env.filters["date_fr"] = date_fr
+    env.filters["datetime_fr"] = datetime_fr
     env.tests = {name: env.tests[name] for name in ("defined", "none", "number", "string", "even", "odd", "in")}
     return env
 
@@ -159,6 +199,17 @@ TEXT_ENV.autoescape = False
 class TemplateProblem:
     field: str
     message: str
+
+
+def unknown_field(field: str, name: str, within: str | None = None) -> ValidationFailed:
+    """A mistyped field, said in French with the fields that exist (the editor's menu inserts them)."""
+    known = [f for f in FIELD_NAMES if within is None or f.startswith(within + ".")]
+    listed = ", ".join(f"« {FIELD_NAMES[f]} » {{{{ {f} }}}}" for f in known[: 8 if within else 4])
+    message = (
+        f"{PART_NAMES.get(field, field)} : « {name} » n'est pas un champ connu. "
+        f"Insérez les champs avec le menu « Insérer un champ » ; par exemple {listed}."
+    )
+    return ValidationFailed(message, {field: f"« {name} » n'est pas un champ connu"})
 
 
 def check_tree(tree: nodes.Node, field: str) -> None:
@@ -180,8 +231,15 @@ def check_tree(tree: nodes.Node, field: str) -> None:
                 {field: _("« %(what)s » non permis", what=type(node).__name__)},
             )
         if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in CONTEXT_NAMES | bound:
-            problem = _("nom inconnu « %(name)s »", name=node.name)
-            raise ValidationFailed(f"{field} : {problem}", {field: problem})
+            raise unknown_field(field, node.name)
+        if (
+            isinstance(node, nodes.Getattr)
+            and isinstance(node.node, nodes.Name)
+            and node.node.name in FIELDS
+            and node.node.name not in bound
+            and node.attr not in FIELDS[node.node.name]
+        ):
+            raise unknown_field(field, f"{node.node.name}.{node.attr}", node.node.name)
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             raise ValidationFailed(f"{field} : {_('attribut privé refusé')}", {field: _("attribut privé refusé")})
         if (
@@ -220,15 +278,11 @@ def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, f
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
-        raise ValidationFailed(
-            _(
-                "%(field)s : erreur de syntaxe ligne %(line)s : %(why)s",
-                field=field,
-                line=error.lineno,
-                why=error.message,
-            ),
-            {field: _("erreur de syntaxe ligne %(line)s : %(why)s", line=error.lineno, why=error.message)},
-        ) from error
+        message = (
+            f"{PART_NAMES.get(field, field)} : le modèle est mal formé à la ligne {error.lineno} "
+            f"(une accolade {{{{ ou }}}} en trop ou en moins ?) — {error.message}"
+        )
+        raise ValidationFailed(message, {field: f"mal formé ligne {error.lineno} : {error.message}"}) from error
     check_tree(tree, field)
     return env.from_string(tree), frozenset(meta.find_undeclared_variables(tree))
 
@@ -246,6 +300,9 @@ def run(template, context: dict, field: str) -> str:
                 )
     except ValidationFailed:
         raise
+    except UndefinedError as error:
+        missing = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(error))
+        raise unknown_field(field, (missing.group(1) or missing.group(2)) if missing else str(error)) from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
     return "".join(parts)
@@ -266,17 +323,19 @@ def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplat
     fields = {}
     names: dict[str, frozenset[str]] = {}
     problems: dict[str, str] = {}
+    messages: list[str] = []
     for name, source, is_text in (("subject", subject, True), ("html", html, False), ("text", text or "", True)):
         if name == "text" and not (text or "").strip():
+            if "html" in problems:
+                continue  # derived from the HTML: its problem is already said
             source = text_source(html)  # the text part's template, derived once from the HTML one
         try:
             fields[name], names[name] = compile_checked(source, name, is_text)
         except ValidationFailed as error:
             problems.update(error.fields)
+            messages.append(error.message)
     if problems:
-        raise ValidationFailed(
-            _("Modèle refusé : %(problems)s", problems="; ".join(f"{k} : {v}" for k, v in problems.items())), problems
-        )
+        raise ValidationFailed(" ".join(messages), problems)
     return CompiledTemplate(
         fields["subject"],
         fields["html"],
@@ -302,11 +361,13 @@ def clean_header(value: str) -> str:
 # ---- HTML to text ----------------------------------------------------------------------------
 
 _LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.I | re.S)
-_BREAK = re.compile(r"<\s*(br|/p|/div|/h[1-6]|/li|/tr|/table|hr)\b[^>]*>", re.I)
+_BREAK = re.compile(r"<\s*(br|/div|/tr)\b[^>]*>", re.I)
+_BLOCK = re.compile(r"<\s*(/p|/h[1-6]|/ul|/ol|/table|/blockquote|hr)\b[^>]*>", re.I)
 _ITEM = re.compile(r"<\s*li\b[^>]*>", re.I)
 _DROP = re.compile(r"<(style|script|head)\b.*?</\1>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_SOURCE_SPACE = re.compile(r"\s+")
 _BLANKS = re.compile(r"\n\s*\n\s*(\n\s*)+")
 
 
@@ -331,10 +392,12 @@ def text_source(html_source: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """A readable text part from the HTML one: paragraphs, list items, links with their address."""
-    text = _DROP.sub("", html)
+    """A readable text part from the HTML one: paragraphs apart (a blank line), list items, links
+    with their address. Line breaks in the HTML source are spaces, as a mail program shows them."""
+    text = _SOURCE_SPACE.sub(" ", _DROP.sub("", html))
     text = _LINK.sub(_link, text)
     text = _ITEM.sub("\n- ", text)
+    text = _BLOCK.sub("\n\n", text)
     text = _BREAK.sub("\n", text)
     text = htmllib.unescape(_TAG.sub("", text))
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))

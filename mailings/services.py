@@ -18,7 +18,7 @@ from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
 from errors import PermissionDenied, ValidationFailed
 from extensions import db
-from mail_transport import SmtpChannel
+from mail_transport import open_channel
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids
 from mailings.composer import Composer, Recipient
@@ -26,6 +26,8 @@ from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
+from mailings.sanitize import clean_html, images_without_alt
+from mailings.spread import check_conferences
 from mailings.tokens import read_unsubscribe_token
 
 # ---- templates --------------------------------------------------------------------------------
@@ -65,10 +67,18 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
         require_write(user, template.region_id)
     for field in ("name", "subject", "html", "text"):
         if field in data and data[field] is not None:
-            setattr(template, field, data[field])
+            setattr(template, field, clean_html(data[field]) if field == "html" else data[field])
     problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
     if problems:
         raise ValidationFailed(_("Nom, objet et contenu HTML sont obligatoires."), problems)
+    if missing := images_without_alt(template.html):
+        raise ValidationFailed(
+            _(
+                "%(num)s image(s) sans texte de remplacement : décrivez chaque image pour qui ne la voit pas.",
+                num=missing,
+            ),
+            {"html": _("image sans texte de remplacement")},
+        )
     check_template(template.subject, template.html, template.text or "")
     db.session.flush()
     return template
@@ -211,6 +221,8 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         if send_at < now - timedelta(minutes=1):
             raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
         mailing.scheduled_at = send_at
+    if action in ("submit", "schedule", "send_now"):
+        check_conferences(mailing)
     if action in ("schedule", "send_now"):
         for check in hooks().send_checks:  # press: embargoes decide the earliest send time
             check(mailing, mailing.scheduled_at if action == "schedule" else now)
@@ -284,11 +296,13 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     if problems:
         raise ValidationFailed(_("Adresse invalide."), problems)
     contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is not None:
+        require_read(user, contact.region_id)
     person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
-    channel = SmtpChannel()
+    channel = open_channel(session=db.session)
     outcome = channel.send(composer.from_email, email, data)
     channel.close()
     if outcome.status != "sent":

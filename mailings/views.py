@@ -15,13 +15,15 @@ from contacts.models import Contact, ContactList, Segment
 from errors import DomainError
 from extensions import csrf, db
 from forms import ConfirmForm
-from mailings import services, states
+from mailings import editor, services, states
 from mailings.audience import audience_size
 from mailings.composer import Composer, Recipient
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
+from mailings.sanitize import clean_html
+from mailings.spread import page_preview
 from mailings.tokens import read_unsubscribe_token
 from pagination import page_count, page_number, paginate
 
@@ -65,7 +67,13 @@ def templates():
             db.session.rollback()
             add_errors(form, error)
     query = readable(select(EmailTemplate).order_by(EmailTemplate.name), current_user, EmailTemplate.region_id)
-    return render_template("mailings/templates.html", templates=db.session.scalars(query).all(), form=form)
+    return render_template(
+        "mailings/templates.html",
+        templates=db.session.scalars(query).all(),
+        form=form,
+        editor_fields=editor.fields(),
+        editor_buttons=editor.buttons(),
+    )
 
 
 def add_errors(form, error: DomainError) -> None:
@@ -95,7 +103,13 @@ def template_page(template_id: int):
         readable(select(Contact), current_user, Contact.region_id).order_by(Contact.last_name).limit(300)
     )
     return render_template(
-        "mailings/template.html", template=template, form=form, test_form=TestSendForm(), contacts=contacts.all()
+        "mailings/template.html",
+        template=template,
+        form=form,
+        test_form=TestSendForm(),
+        contacts=contacts.all(),
+        editor_fields=editor.fields(),
+        editor_buttons=editor.buttons(),
     )
 
 
@@ -118,7 +132,8 @@ def template_preview():
     data = request.get_json(silent=True) or {}
     contact = db.session.get(Contact, int(data["contact_id"])) if str(data.get("contact_id") or "").isdigit() else None
     try:
-        compiled = compile_template(data.get("subject", ""), data.get("html", ""), data.get("text", ""))
+        html = clean_html(str(data.get("html") or ""))  # previewed as it will be saved
+        compiled = compile_template(data.get("subject", ""), html, data.get("text", ""))
         probe = probe_mailing()
         if probe.campaign is None:
             return jsonify({"error": _("Aucune campagne.")}), 422
@@ -221,9 +236,14 @@ def mailing_page(mailing_id: int):
     actions = [a for a in ACTIONS if states.can(a, mailing.status) and needed.get(a, 1)]
     if not can_write(current_user, mailing.region_id):
         actions = []
+    preview = page_preview(
+        mailing, request.args.get("preview", type=int), readable(select(Contact.id), current_user, Contact.region_id)
+    )
     return render_template(
         "mailings/mailing.html",
         mailing=mailing,
+        preview=preview,
+        test_form=TestSendForm(),
         stats=stats,
         size=audience_size(mailing.audience or {}),
         deliveries=db.session.scalars(log.limit(500)).all(),
@@ -237,6 +257,23 @@ def mailing_page(mailing_id: int):
         can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
         sections=hooks().page_sections,
     )
+
+
+@bp.route("/mailings/<int:mailing_id>/test", methods=["POST"])
+def mailing_test(mailing_id: int):
+    """The message the chosen recipient will get, sent to a test address."""
+    mailing = services.get_mailing(current_user, mailing_id)
+    form = TestSendForm()
+    contact_id = request.form.get("contact_id", type=int)
+    if form.validate_on_submit():
+        try:
+            result = services.send_test(current_user, mailing, form.email.data, contact_id)
+            flash(
+                _("Test envoyé à %(email)s (%(answer)s).", email=result["email"], answer=result["response"]), "success"
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+    return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, preview=contact_id, _anchor="preview"))
 
 
 @bp.route("/mailings/<int:mailing_id>/progress.json")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 import demo
 from campaign.models import Campaign
+from demo import history
 from extensions import db
 from operations import backup
 from operations.scale import generate
@@ -59,6 +60,7 @@ def load(if_empty: bool, scale: int | None) -> None:
         click.echo("demo: the database already holds a campaign; nothing loaded")
         return
     campaign, people = demo.load()
+    history.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     if scale:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dbtypes import utcnow
 from extensions import db
+from mail_outbox import mail_state
 from mailings.models import SchedulerHeartbeat
 
 bp = Blueprint("ops", __name__)
@@ -39,7 +40,7 @@ def scheduler_state(now) -> str:
 
 @bp.route("/readyz")
 def readyz():
-    """Database reachable, migrations current, scheduler heartbeat fresh."""
+    """Database reachable, migrations current, scheduler heartbeat fresh; and the mail server's state."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -49,4 +50,5 @@ def readyz():
     except SQLAlchemyError as error:
         checks["database"] = f"error: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
+    checks["mail"] = mail_state()[0]  # reported only: a server down delays mail, the app still serves
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503

@@ -259,30 +259,47 @@ def pending_ids(milestone: Milestone) -> list[int]:
 
 
 def default_template(milestone: Milestone, reminder: bool) -> dict:
+    """The invitation (or its reminder) in plain French: date with its time, venue, address, speakers
+    and the two answer buttons; the conference's title names it in the subject, not in a sentence."""
     record_ = details(milestone)
     speakers = "".join(f"<li>{literal(s)}</li>" for s in record_.speaker_list)
-    address = f"<br>{literal(record_.address)}" if record_.address else ""
+    address = f"<p>Adresse : {literal(record_.address)}</p>" if record_.address else ""
     intro = (
-        "Sauf erreur, nous n'avons pas encore reçu votre réponse à notre invitation."
+        "Sauf erreur, nous n'avons pas encore reçu votre réponse à notre invitation à la conférence de presse"
         if reminder
-        else "Nous avons le plaisir de vous inviter à la conférence de presse"
+        else "Nous avons le plaisir de vous inviter à notre conférence de presse"
     )
     return {
         "name": ("Relance — " if reminder else "Invitation — ") + milestone.title[:150],
         "subject": ("Relance : " if reminder else "Invitation presse : ") + "{{ conference.title }}",
         "html": (
             "<p>Bonjour {{ contact.first_name }},</p>"
-            f"<p>{intro} « {{{{ conference.title }}}} », le {{{{ conference.starts_at|date_fr }}}}"
-            " ({{ conference.venue }}, {{ conference.city }})."
-            f"{address}</p>"
+            f"<p>{intro} du <strong>{{{{ conference.starts_at|datetime_fr }}}}</strong>"
+            "{% if conference.venue %}, {{ conference.venue }}{% endif %}"
+            "{% if conference.city %} à {{ conference.city }}{% endif %}.</p>"
+            f"{address}"
             + (f"<p>Avec :</p><ul>{speakers}</ul>" if speakers else "")
-            + '<p>Merci de nous dire si vous venez : <a href="{{ rsvp_yes_url }}">je serai présent·e</a>'
-            ' · <a href="{{ rsvp_no_url }}">je ne pourrai pas venir</a>.</p>'
+            + "<p>Merci de nous dire si vous venez :</p>"
+            '<p><a class="button" href="{{ rsvp_yes_url }}">Je viendrai</a> '
+            '<a class="button button-secondary" href="{{ rsvp_no_url }}">Je ne pourrai pas venir</a></p>'
             # linked, never attached: a light message, and the kit always current
             '<p>Le dossier de presse : <a href="{{ press_kit_url }}">à télécharger (PDF)</a>.</p>'
         ),
         "text": "",
     }
+
+
+def invitation_sender(milestone: Milestone) -> dict:
+    """The sender of the conference's latest invitation: its reminder leaves from the same address."""
+    found = db.session.scalar(
+        select(Mailing)
+        .where(Mailing.milestone_id == milestone.id, Mailing.name.not_like("Relance%"))
+        .order_by(Mailing.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        return {}
+    return {"from_name": found.from_name, "from_email": found.from_email, "reply_to": found.reply_to}
 
 
 def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict, reminder: bool, now: datetime):
@@ -292,6 +309,8 @@ def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict
     if not contact_ids:
         raise ValidationFailed(_("Personne à qui écrire."), {"audience": _("vide")})
     template = services.save_template(user, None, default_template(milestone, reminder))
+    if reminder:
+        data = {**invitation_sender(milestone), **{k: v for k, v in data.items() if v}}
     sender_name, sender_email = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
     chamber = milestone.region.chamber if milestone.region else ""
     mailing = services.save_mailing(

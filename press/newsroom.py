@@ -32,6 +32,7 @@ from mailings.audience import audience_ids
 from mailings.models import Mailing
 from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
+from press.release_body import body_html
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024
 SIGNATURES = {  # what a file must start with, by content type: the name and the browser's word are not trusted
@@ -210,6 +211,7 @@ def save_release(user: User, release: PressRelease | None, data: dict, campaign:
     db.session.add(release)
     db.session.flush()
     sync_mailing_embargo(release)
+    refresh_release_mail(release)
     return release, held_back(release)
 
 
@@ -228,7 +230,7 @@ def held_back(release: PressRelease) -> list[Mailing]:
 
 
 def release_template(release: PressRelease) -> dict:
-    paragraphs = "".join(f"<p>{literal(p)}</p>" for p in release.body.split("\n\n") if p.strip())
+    paragraphs = str(body_html(release.body)).replace("{", '{{ "{" }}')  # user text opens no Jinja
     place = literal(release.city) + (" — " if release.city else "")
     return {
         "name": "Communiqué — " + release.title[:150],
@@ -241,6 +243,25 @@ def release_template(release: PressRelease) -> dict:
         ),
         "text": "",
     }
+
+
+def refresh_release_mail(release: PressRelease) -> None:
+    """The release's mailing, until it starts, says what the release says now: a correction made
+    after it was scheduled reaches the journalists, not only the newsroom."""
+    if release.mailing is not None and release.mailing.frozen_at is None:
+        rewrite(release.mailing, release)
+
+
+def refresh_at_start(mailing: Mailing, now: datetime) -> None:
+    """The `on_start` hook: a release's email is composed from the release as it is when it leaves."""
+    release = release_of(mailing)
+    if release is not None:
+        rewrite(mailing, release)
+
+
+def rewrite(mailing: Mailing, release: PressRelease) -> None:
+    written = release_template(release)
+    mailing.template.subject, mailing.template.html = written["subject"], written["html"]
 
 
 def mail_release(user: User, release: PressRelease, data: dict) -> Mailing:

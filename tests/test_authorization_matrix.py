@@ -52,6 +52,7 @@ def resolvers(regions):
     from campaign.federation_models import PressClipping, ReadinessItem
     from campaign.models import Campaign, Event, Milestone
     from contacts.models import Contact, ContactList, Segment
+    from mail_outbox import OutboxMessage
     from mailings.models import EmailTemplate, Mailing
     from press.models import PressKitFile, PressRelease, RelayKit
 
@@ -69,6 +70,7 @@ def resolvers(regions):
         "segment_id": lambda code: in_region(Segment, code, regions).id,
         "mailing_id": lambda code: in_region(Mailing, code, regions).id,
         "template_id": lambda code: in_region(EmailTemplate, code, regions).id,
+        "message_id": lambda code: first(select(OutboxMessage.id)),  # the outbox is national: not a region's
         "code": lambda code: code,
         "key": lambda code: (
             first(select(ReadinessItem.key).where(ReadinessItem.region_id == regions[code].id)) or "venue"
@@ -160,6 +162,9 @@ def demo_everything(app, runner):
         db.session.add(Segment(name=f"Segment {code}", filter={"kind": "media"}, region_id=regions[code].id))
         db.session.add(RelayKit(campaign_id=campaign.id, region_id=regions[code].id, title=f"Kit {code}"))
         db.session.add(PressRelease(campaign_id=campaign.id, region_id=regions[code].id, title=f"Communiqué {code}"))
+    from mail_outbox import keep
+
+    keep("presse@example.org", "journaliste@example.org", b"Subject: Essai\r\n\r\nBonjour\r\n", db.session)
     db.session.commit()
     return regions
 

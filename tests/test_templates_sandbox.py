@@ -97,7 +97,7 @@ def test_the_text_part_is_derived_from_the_html_template():
     source = text_source(
         '<h1>Titre</h1><p>Bonjour {{ contact.first_name }},</p><p><a href="{{ rsvp_yes_url }}">Oui</a></p>'
     )
-    assert source == "Titre\nBonjour {{ contact.first_name }},\nOui ({{ rsvp_yes_url }})\n"
+    assert source == "Titre\n\nBonjour {{ contact.first_name }},\n\nOui ({{ rsvp_yes_url }})\n"
 
 
 def test_a_syntax_error_names_the_field():

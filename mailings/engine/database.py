@@ -54,7 +54,7 @@ def default_connections(app: Flask) -> int:
 
 
 def prepare_connection(conn: Connection) -> None:
-    """SQLite: WAL so readers never wait for the sender; each commit then costs no fsync.
+    """SQLite (in WAL, see app.sqlite_setup): each commit then costs no fsync.
 
     PostgreSQL with RELAIS_MAIL_SYNCHRONOUS_COMMIT=false: the per-message marks skip the WAL flush.
     A worker crash still loses nothing (the server has the commit); a crash of PostgreSQL itself could
@@ -64,9 +64,7 @@ def prepare_connection(conn: Connection) -> None:
         conn.exec_driver_sql("SET synchronous_commit = off")
         conn.commit()
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.exec_driver_sql("PRAGMA busy_timeout=20000")
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")  # WAL and busy_timeout: app.sqlite_setup
         conn.commit()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dbtypes import utcnow
 from extensions import db
-from mail_transport import RateLimiter, SmtpChannel
+from mail_transport import RateLimiter, SmtpChannel, open_channel
 from mailings.composer import Composer
 from mailings.engine.batch import Batches
 from mailings.engine.database import (
@@ -191,7 +191,7 @@ class Worker(Batches, Rejoining):
     def connection_loop(self, index: int) -> None:
         """One SMTP connection's loop; a lost database is waited for (`rejoin`), not a reason to stop."""
         with self.app.app_context():
-            channel = SmtpChannel()
+            channel = open_channel()
             composers: dict[int, Composer] = {}
             try:
                 while not self.stop.is_set():

@@ -43,6 +43,7 @@ def test_write_preview_schedule_and_watch_a_mailing(
         page.get_by_text("Nouveau modèle").click()
         page.locator("#name").fill("Invitation Marseille")
         page.get_by_label("Objet du message").fill("Invitation : {{ campaign.name }}")
+        page.get_by_role("button", name="Mode HTML").click()  # the expert mode: the stored HTML itself
         page.get_by_label("Corps HTML").fill(
             "<p>Bonjour {{ contact.first_name }},</p><p>Le {{ conference.starts_at|date_fr }}.</p>"
         )
@@ -97,6 +98,7 @@ def test_preview_keeps_the_last_contact_chosen_when_answers_cross(
     page.get_by_text("Nouveau modèle").click()
     page.locator("#name").fill("Aperçu")
     page.get_by_label("Objet du message").fill("Bonjour")
+    page.get_by_role("button", name="Mode HTML").click()
     page.get_by_label("Corps HTML").fill("<p>Bonjour {{ contact.first_name }},</p>")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Modèle enregistré").wait_for()
