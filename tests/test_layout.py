@@ -23,6 +23,7 @@ FLOORS = {
     "addresses": 1,
     "pagination": 1,
     "mail_transport": 1,
+    "mail_outbox": 1,
     "formatting": 1,
     "forms": 1,
     "logs": 1,
