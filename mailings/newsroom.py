@@ -24,7 +24,7 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
-from mailings.audience import audience_ids
+from mailings.audience import mailing_audience
 from mailings.models import Mailing
 from mailings.press_models import FILE_KINDS, PressKitFile, PressRelease
 
@@ -69,7 +69,7 @@ def embargo_of(mailing) -> datetime | None:
 
 
 def non_media_count(mailing: Mailing) -> int:
-    ids = audience_ids(mailing.audience or {})
+    ids = mailing_audience(mailing)
     if ids is None:
         return 0
     return db.session.scalar(

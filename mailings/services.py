@@ -15,7 +15,7 @@ from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 from mailings import states
-from mailings.audience import as_list, audience_size, missing_ids
+from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine import counts, email_hash, freeze_audience
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
@@ -102,9 +102,10 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
         return value
 
 
-def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
+def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
     """The audience as stored. `exclude_contact_ids` (contacts left out in one click for contact
-    pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them."""
+    pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them.
+    A regional mailing (`region_id`) names only national lists, segments and contacts and its own."""
     raw = raw or {}
     audience = empty_audience()
     for field in audience:
@@ -119,15 +120,8 @@ def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list 
     except (TypeError, ValueError):
         problems["audience.exclude_contact_ids"] = "a list of ids"
     problems.update(missing_ids(audience))
-    if user.role == "regional" and not problems:
-        foreign = db.session.scalar(
-            select(db.func.count())
-            .select_from(Contact)
-            .where(Contact.id.in_(audience["contact_ids"] or [-1]), ~Contact.region_id.is_(None))
-            .where(Contact.region_id != user.region_id)
-        )
-        if foreign:
-            problems["audience.contact_ids"] = "contacts of another region"
+    if not problems:
+        problems.update(out_of_reach(audience, region_id))
     return audience
 
 
@@ -174,7 +168,7 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         mailing.embargo_until = data["embargo_until"]
     if "audience" in data:
         mailing.audience = clean_audience(
-            user, data["audience"], problems, (mailing.audience or {}).get("exclude_contact_ids")
+            mailing.region_id, data["audience"], problems, (mailing.audience or {}).get("exclude_contact_ids")
         )
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
@@ -201,7 +195,10 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         raise PermissionDenied("a regional mailing needs national approval first: submit it")
     if action in ("approve", "reject"):
         require_role(user, "admin", "national")
-    if action in ("submit", "schedule", "send_now") and not audience_size(mailing.audience or {})["total"]:
+    if (
+        action in ("submit", "schedule", "send_now")
+        and not audience_size(mailing.audience or {}, mailing.region_id)["total"]
+    ):
         raise ValidationFailed("the audience is empty", {"audience": "empty"})
     if action == "schedule":
         send_at = kw.get("send_at")

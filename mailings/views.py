@@ -216,7 +216,7 @@ def mailing_page(mailing_id: int):
         "mailings/mailing.html",
         mailing=mailing,
         stats=stats,
-        size=audience_size(mailing.audience or {}),
+        size=audience_size(mailing.audience or {}, mailing.region_id),
         deliveries=db.session.scalars(log.limit(500)).all(),
         status_filter=status,
         actions=actions,
