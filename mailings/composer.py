@@ -16,6 +16,8 @@ from mailings.rendering import CompiledTemplate, compile_template, html_to_text,
 from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
+TEST_LINK_PATH = "/test-link"  # served by the public blueprint (mailings.views.test_link)
+TEST_MARK = "[TEST]"
 NO_CONFERENCE = {"id": None, "title": "", "starts_at": None, "venue": "", "city": ""}
 
 
@@ -93,6 +95,9 @@ class Composer:
         self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
         self.signs_rsvp = bool({"rsvp_yes_url", "rsvp_no_url"} & self.compiled.names)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
+        # Every personal link of a test message or a preview (unsubscribe, RSVP, relay) leads here:
+        # a page that says it was a test and records nothing. No live link is signed for them.
+        self.test_link = f"{self.base}{TEST_LINK_PATH}"
 
     def load_conferences(self) -> tuple[dict[int, dict], dict]:
         rows = db.session.scalars(
@@ -146,10 +151,12 @@ class Composer:
             ]
         return self.events[region_id]
 
-    def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
+    def context(self, person: Recipient, unsubscribe_url: str, test: bool = False) -> dict[str, Any]:
         conference = self.press.conference or self.conferences.get(person.region_id, self.national)
         yes = no = ""
-        if conference["id"] and person.id and self.signs_rsvp:
+        if conference["id"] and test:
+            yes = no = self.test_link
+        elif conference["id"] and person.id and self.signs_rsvp:
             yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
             no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
         return {
@@ -172,8 +179,9 @@ class Composer:
         }
 
     def unsubscribe_url(self, person: Recipient, test: bool = False) -> str:
-        token = unsubscribe_token(None if test else person.id, self.mailing_id, self.unsub_signer)
-        return f"{self.base}/unsubscribe/{token}"
+        if test:
+            return self.test_link
+        return f"{self.base}/unsubscribe/{unsubscribe_token(person.id, self.mailing_id, self.unsub_signer)}"
 
     @staticmethod
     def plain_body(body: str, text: str | None) -> str:
@@ -208,9 +216,11 @@ class Composer:
     ) -> tuple[bytes, str]:
         """The message's bytes and its Message-ID (the fast path unless `careful`)."""
         url = self.unsubscribe_url(person, test)
-        context = self.context(person, url)
+        context = self.context(person, url, test)
         subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
-        subject, body, text = self.press.decorate(person.id, subject, body, text)
+        subject, body, text = self.press.decorate(person.id, subject, body, text, self.test_link if test else None)
+        if test:
+            subject = f"{TEST_MARK} {subject}"
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})
         text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
@@ -218,10 +228,11 @@ class Composer:
         return data, message_id
 
     def preview(self, person: Recipient) -> dict:
-        """What the editor shows: subject, both parts and the weight of the whole message."""
-        url = self.unsubscribe_url(person)
-        subject, body, text = render_checked(self.compiled, self.context(person, url))
-        subject, body, text = self.press.decorate(person.id, subject, body, text)
+        """What the editor shows: subject, both parts and the weight of the whole message; its
+        personal links, like a test message's, lead to the test page."""
+        url = self.unsubscribe_url(person, test=True)
+        subject, body, text = render_checked(self.compiled, self.context(person, url, test=True))
+        subject, body, text = self.press.decorate(person.id, subject, body, text, self.test_link)
         html, plain = self.wrap(body, text, url)
         data = self.builder.build(
             person.full_name, person.email, subject, qp(html), qp(plain), url, self.builder.message_id(0)

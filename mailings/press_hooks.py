@@ -36,14 +36,15 @@ class PressExtras:
             "city": milestone.city,
         }
 
-    def decorate(self, contact_id, subject: str, body: str, text: str | None):
+    def decorate(self, contact_id, subject: str, body: str, text: str | None, test_link: str | None = None):
+        """`test_link`: a test message or a preview, whose relay link leads to the test page."""
         if self.embargo:
             local = self.embargo.astimezone(self.tz)
             subject = f"[EMBARGO jusqu'au {local:%d/%m/%Y %H:%M}] {subject}"
         if self.line:
             body = f"<p><strong>{escape(self.line)}</strong></p>{body}"
             text = f"{self.line}\n\n{text}" if text is not None else None
-        footer = relay_footer(self.kit_id, contact_id, self.sign)
+        footer = relay_footer(self.kit_id, contact_id, self.sign, test_link)
         if footer:
             body += footer[0]
             text = f"{text}\n\n{footer[1]}" if text is not None else None

@@ -265,13 +265,19 @@ def stats(mailing: Mailing) -> dict:
 # ---- preview, test, unsubscribe ----------------------------------------------------------------
 
 
-def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
-    contact = db.session.get(Contact, contact_id) if contact_id else None
-    if contact_id and contact is None:
+def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None) -> Recipient:
+    """Whom a preview or a test message is written as: a contact the user may read, or a sample."""
+    if not contact_id:
+        return sample_recipient(campaign)
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
         raise ValidationFailed("no such contact", {"contact_id": "unknown"})
-    if contact is not None:
-        require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    require_read(user, contact.region_id)
+    return Recipient.of(contact)
+
+
+def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
+    person = recipient_for(user, contact_id, mailing.campaign)
     return Composer(mailing, template=template).preview(person)
 
 
@@ -281,8 +287,7 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     email = clean_address(email, "email", problems)
     if problems:
         raise ValidationFailed("invalid address", problems)
-    contact = db.session.get(Contact, contact_id) if contact_id else None
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign)
+    person = recipient_for(user, contact_id, mailing.campaign)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)

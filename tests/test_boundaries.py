@@ -1,9 +1,19 @@
 """Region, approval and link boundaries attacked as a regional coordinator of another region, a viewer
 and an anonymous visitor would: side doors that take an id from a body or a query string."""
 
+import email
+import email.policy
+import re
+
+from sqlalchemy import select
+
 from contacts.audiences import add_members, create_list, create_segment
+from contacts.models import Contact, Suppression
 from extensions import db
+from mailings.press_models import Rsvp
+from tests.conftest import PASSWORD, csrf_from
 from tests.fixtures_mail import DEMO_HTML, DEMO_SUBJECT
+from tests.test_press_helpers import conference
 
 PACA, BRETAGNE = "93", "53"
 
@@ -62,3 +72,106 @@ def test_a_national_list_reaches_only_national_and_own_contacts_in_a_regional_ma
     log = paca.get(f"/api/v1/mailings/{mid}/deliveries").get_json()
     assert {d["email"] for d in log["items"]} == {ours.email, national.email}
     assert paca.get(f"/api/v1/contacts/{breton.id}").status_code == 403
+
+
+# ---- previews and test messages: a contact read like any read, links that record nothing ----------
+
+LINK = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    page = client.get("/login")
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+    return client
+
+
+def personal_links(text: str) -> set[str]:
+    return {u for u in LINK.findall(text) if "relais.test" in u}
+
+
+def test_the_template_preview_reads_only_readable_contacts_and_signs_no_live_link(
+    app, make_user, make_contact, demo_campaign, regions
+):
+    conference(demo_campaign, regions, PACA)
+    breton = make_contact(region=BRETAGNE, first_name="Gwenaëlle", last_name="Le Goff")
+    ours = make_contact(region=PACA, first_name="Marius")
+    client = signed_in(app, make_user("regional", region=PACA))
+    token = csrf_from(client.get("/templates").text)
+    body = {"subject": DEMO_SUBJECT, "html": DEMO_HTML + '<a href="{{ unsubscribe_url }}">stop</a>'}
+    stolen = client.post("/templates/preview", json={**body, "contact_id": breton.id}, headers={"X-CSRFToken": token})
+    assert stolen.status_code == 403 and "Gwenaëlle" not in stolen.text and breton.email not in stolen.text
+    shown = client.post("/templates/preview", json={**body, "contact_id": ours.id}, headers={"X-CSRFToken": token})
+    assert shown.status_code == 200 and "Bonjour Marius" in shown.get_json()["html"]
+    links = personal_links(shown.get_json()["html"] + shown.get_json()["text"])
+    assert links == {"http://relais.test/test-link"}
+    anonymous = app.test_client()
+    page = anonymous.post("/test-link", data={"List-Unsubscribe": "One-Click"})
+    assert page.status_code == 200 and "message de test" in page.text
+    db.session.expire_all()
+    assert not db.session.get(Contact, ours.id).opted_out
+    assert db.session.scalar(select(db.func.count()).select_from(Suppression)) == 0
+
+
+def test_a_viewer_preview_of_a_mailing_carries_no_live_link(api, make_user, make_contact, make_mailing, app):
+    person = make_contact(region=PACA)
+    mailing = make_mailing([person], html=DEMO_HTML + '<a href="{{ unsubscribe_url }}">stop</a>')
+    viewer = api(make_user("viewer"))
+    preview = viewer.get(f"/api/v1/mailings/{mailing.id}/preview?contact_id={person.id}").get_json()
+    assert personal_links(preview["html"] + preview["text"]) == {"http://relais.test/test-link"}
+    assert app.test_client().get(f"/api/v1/mailings/{mailing.id}/preview?contact_id={person.id}").status_code == 401
+
+
+def test_a_test_send_as_another_regions_contact_is_refused(
+    api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    paca = api(make_user("regional", region=PACA))
+    breton = make_contact(region=BRETAGNE, first_name="Gwenaëlle")
+    mailing = regional_mailing(paca, {"contact_ids": [make_contact(region=PACA).id]}).get_json()
+    sent = paca.post(f"/api/v1/mailings/{mailing['id']}/test", json={"email": "x@example.org", "contact_id": breton.id})
+    assert sent.status_code == 403
+    preview = paca.get(f"/api/v1/mailings/{mailing['id']}/preview?contact_id={breton.id}")
+    assert preview.status_code == 403 and "Gwenaëlle" not in preview.text
+    assert smtp_server.messages == []
+
+
+def test_a_test_message_is_marked_and_its_links_record_nothing(
+    api, make_user, make_contact, demo_campaign, regions, mail_app, smtp_server, client
+):
+    from mailings import press
+
+    milestone = conference(demo_campaign, regions, PACA)
+    journalist = make_contact(region=PACA, first_name="Léa")
+    lead = make_user("national")
+    mailing = press.invite(lead, milestone, {"from_email": "presse@example.org", "contact_ids": [journalist.id]})
+    db.session.commit()
+    answer = api(lead).post(
+        f"/api/v1/mailings/{mailing.id}/test", json={"email": "moi@example.org", "contact_id": journalist.id}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    [received] = smtp_server.messages
+    message = email.message_from_bytes(received.data, policy=email.policy.strict)
+    assert message["Subject"].startswith("[TEST] ")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Léa" in html
+    assert personal_links(text + html + message["List-Unsubscribe"]) == {"http://relais.test/test-link"}
+    for method in ("get", "post"):
+        page = getattr(client, method)("/test-link", data={"answer": "yes"} if method == "post" else None)
+        assert page.status_code == 200 and "rien n'a été enregistré" in page.text
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count()).select_from(Rsvp).where(Rsvp.answer.is_not(None))) == 0
+    assert not db.session.get(Contact, journalist.id).opted_out
+
+
+def test_a_change_made_through_a_public_link_is_audited_as_public(client, make_contact, make_mailing):
+    from accounts.models import AuditEntry
+    from mailings.tokens import unsubscribe_token
+
+    person = make_contact(region=PACA)
+    mailing = make_mailing([person])
+    assert client.post(f"/unsubscribe/{unsubscribe_token(person.id, mailing.id)}").status_code == 200
+    opted_out = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(person.id))
+    ).all()[-1]
+    assert "opted_out" in opted_out.changes and opted_out.actor == "public"
