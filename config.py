@@ -34,7 +34,7 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Relais <relais@example.org>"
     MAIL_RATE_PER_MINUTE = 0
-    MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: the host's workers share 2 a core (engine.Worker.share)
+    MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 2 a core for the host's workers (engine.worker.Worker.share)
     MAIL_MISSED_AFTER = 7200
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
@@ -44,7 +44,7 @@ class Config:
     MAIL_DISPATCH_INTERVAL = 5  # seconds between two scheduler ticks
     MAIL_WORKER_DEAD_AFTER = 120  # seconds without heartbeat before a worker's claims are recovered
     DASHBOARD_CACHE_SECONDS = 60  # contacts per region and themes on the dashboard: at most a minute old
-    MAIL_SYNCHRONOUS_COMMIT = True  # PostgreSQL: flush each delivery mark (see mailings.engine.prepare_connection)
+    MAIL_SYNCHRONOUS_COMMIT = True  # PostgreSQL: flush each delivery mark (engine.database.prepare_connection)
     SCHEDULER_EMBEDDED = False
     PROXY_FIX = 0  # number of reverse proxies in front (sets scheme and client address from X-Forwarded-*)
     LOG_FORMAT = "text"  # or "json"

@@ -171,7 +171,7 @@ def sent_count(app, mailing_id: int) -> dict:
     from sqlalchemy import func, select
 
     from extensions import db
-    from mailings.engine import counts
+    from mailings.engine.deliveries import counts
     from mailings.models import Delivery
 
     with app.app_context():
@@ -199,7 +199,7 @@ def run_workers(database_url: str, port: int, processes: int) -> tuple[float, li
 
 def worker_main() -> None:
     from app import create_app
-    from mailings.engine import Worker, worker_process
+    from mailings.engine.worker import Worker, worker_process
 
     app = create_app()
     worker = Worker(app, once=True, idle=0.05)

@@ -48,7 +48,7 @@ def scheduler_tick() -> None:
 @click.option("--connections", type=int, default=None, help="Parallel SMTP connections (RELAIS_MAIL_CONNECTIONS).")
 def worker(once: bool, connections: int | None) -> None:
     """A delivery worker in the foreground; run as many as you like, on any machine."""
-    from mailings.engine import Worker, worker_process
+    from mailings.engine.worker import Worker, worker_process
 
     runner = Worker(current_app._get_current_object(), connections=connections, once=once)
     runner.stop = stop_on_signals()

@@ -21,7 +21,9 @@ from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
 from mailings import states
-from mailings.engine import DATABASE_GONE, SessionLock, recover
+from mailings.engine.database import DATABASE_GONE
+from mailings.engine.locks import SessionLock
+from mailings.engine.recovery import recover
 from mailings.models import Mailing, SchedulerHeartbeat
 
 log = logging.getLogger("relais.scheduler")
@@ -214,7 +216,7 @@ def register(app: Flask) -> None:
         return  # another CLI command (db upgrade, demo load...) must not start them
     if "stop" in _embedded:
         return
-    from mailings.engine import Worker
+    from mailings.engine.worker import Worker
 
     stop = threading.Event()
     _embedded["stop"] = stop

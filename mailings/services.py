@@ -17,7 +17,8 @@ from extensions import db
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
-from mailings.engine import counts, email_hash, freeze_audience
+from mailings.engine.deliveries import counts, freeze_audience
+from mailings.engine.marks import email_hash
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token

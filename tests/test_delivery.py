@@ -12,7 +12,9 @@ from contacts.models import Contact, Suppression
 from dbtypes import utcnow
 from extensions import db
 from mailings import services
-from mailings.engine import Worker, counts, new_worker_row
+from mailings.engine.deliveries import counts
+from mailings.engine.recovery import new_worker_row
+from mailings.engine.worker import Worker
 from mailings.models import Delivery, DeliveryWorker, Mailing
 
 
@@ -151,7 +153,9 @@ def test_long_accented_names_and_lines_arrive_as_the_preview_shows_them(
 def test_the_workers_of_one_host_share_its_connections(mail_app, smtp_server, many_contacts, make_mailing):
     """Unless RELAIS_MAIL_CONNECTIONS says otherwise, a host's workers share two SMTP connections
     per core: alone, a worker sends over several at once; beside as many workers as that, over one."""
-    from mailings.engine import HOST_CONNECTIONS_PER_CORE, LOCK_CLASS, SessionLock, host_cores
+    from mailings.engine.database import host_cores
+    from mailings.engine.locks import LOCK_CLASS, SessionLock
+    from mailings.engine.worker import HOST_CONNECTIONS_PER_CORE
 
     smtp_server.handler.every_message_delay = 0.01
     send(mail_app, make_mailing(many_contacts(120, "seul")), connections=None)
@@ -398,7 +402,8 @@ def test_a_claim_reads_its_own_range_however_many_deliveries_came_before(
 
     from sqlalchemy import insert
 
-    from mailings.engine import D, due_deliveries
+    from mailings.engine.database import D
+    from mailings.engine.deliveries import due_deliveries
 
     earlier = make_mailing([make_contact(email="ancien@example.org")])
     services.start(db.session.get(Mailing, earlier.id), utcnow())

@@ -91,7 +91,8 @@ def test_a_worker_declared_dead_while_alive_sends_nothing_twice_and_comes_back(
 ):
     """Its lock connection alone is cut and the scheduler's recovery takes its claims back: the
     worker must not hand over what was taken back, and goes on as a new worker."""
-    from mailings.engine import LOCK_CLASS, recover
+    from mailings.engine.locks import LOCK_CLASS
+    from mailings.engine.recovery import recover
 
     smtp_server.handler.every_message_delay = 0.01
     mailing = make_mailing(many_contacts(400, "undead"))

@@ -186,7 +186,7 @@ def test_the_audience_joins_lists_segments_and_contacts(app, make_contact, make_
 
     from contacts.models import ContactList, Segment, list_members
     from mailings.audience import audience_size
-    from mailings.engine import freeze_audience
+    from mailings.engine.deliveries import freeze_audience
 
     listed = make_contact(region="91", kind="partner")
     media = [make_contact(region="93"), make_contact(region="93", opted_out=True)]

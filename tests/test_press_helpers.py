@@ -8,7 +8,7 @@ from sqlalchemy import select
 from campaign.models import Milestone
 from dbtypes import utcnow
 from extensions import db
-from mailings.engine import Worker
+from mailings.engine.worker import Worker
 from mailings.models import Mailing
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")

@@ -19,7 +19,7 @@ def test_write_preview_schedule_and_watch_a_mailing(
     console_errors,
     artifacts,
 ):
-    from mailings.engine import Worker
+    from mailings.engine.worker import Worker
     from mailings.scheduler import run_scheduler
 
     smtp_server.handler.every_message_delay = 0.05
