@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from accounts.models import User
@@ -12,7 +13,7 @@ from accounts.scoping import can_read, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
-from errors import NotFound, PermissionDenied, ValidationFailed
+from errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
@@ -58,6 +59,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
         db.session.add(template)
     else:
         require_write(user, template.region_id)
+    before = tuple(getattr(template, f) or "" for f in CONTENT)
     for field in ("name", "subject", "html", "text"):
         if field in data and data[field] is not None:
             setattr(template, field, data[field])
@@ -65,8 +67,30 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
     if problems:
         raise ValidationFailed("name, subject and html are required", problems)
     check_template(template.subject, template.html, template.text or "")
+    if template.id is not None and before != tuple(getattr(template, f) or "" for f in CONTENT):
+        reopen_approvals(template)
     db.session.flush()
     return template
+
+
+CONTENT = ("subject", "html", "text")  # what a national lead approves in a template
+
+
+def reopen_approvals(template: EmailTemplate) -> None:
+    """What is approved is what is sent: a changed template sends the approved mailings that use it
+    back for approval, and cannot change while one of them is being sent."""
+    for mailing in db.session.scalars(select(Mailing).where(Mailing.template_id == template.id)):
+        if not needs_approval(mailing) or mailing.approved_at is None:
+            continue
+        if mailing.frozen_at is not None and mailing.status not in states.FINISHED:
+            raise Conflict(
+                f"the mailing « {mailing.name} » is being sent with this template",
+                {"template": "used by a mailing being sent"},
+            )
+        if states.can("reopen", mailing.status):
+            mailing.status = states.require("reopen", mailing.status)
+            mailing.status_reason = gettext("Le modèle a changé après la validation : à valider de nouveau.")
+            mailing.approved_by_id = mailing.approved_at = None
 
 
 # ---- mailings ---------------------------------------------------------------------------------

@@ -175,3 +175,32 @@ def test_a_change_made_through_a_public_link_is_audited_as_public(client, make_c
         select(AuditEntry).where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(person.id))
     ).all()[-1]
     assert "opted_out" in opted_out.changes and opted_out.actor == "public"
+
+
+# ---- approval fixes what is sent ------------------------------------------------------------------
+
+
+def test_a_template_changed_after_approval_sends_the_mailing_back_for_approval(
+    api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    paca, lead = api(make_user("regional", region=PACA)), api(make_user("national"))
+    mailing = regional_mailing(paca, {"contact_ids": [make_contact(region=PACA).id]}).get_json()
+    mid, tid = mailing["id"], mailing["template_id"]
+    assert paca.post(f"/api/v1/mailings/{mid}/submit").status_code == 200
+    assert lead.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "approved"
+    assert paca.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-01T09:00:00"}).status_code == 200
+    changed = paca.patch(
+        f"/api/v1/templates/{tid}", json={"html": '<p><a href="https://evil.example/">Cliquez</a></p>'}
+    )
+    assert changed.status_code == 200
+    again = paca.get(f"/api/v1/mailings/{mid}").get_json()
+    assert again["status"] == "submitted" and "valider de nouveau" in again["status_reason"]
+    assert paca.post(f"/api/v1/mailings/{mid}/send-now").status_code in (403, 409)
+    assert lead.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "approved"
+    assert paca.post(f"/api/v1/mailings/{mid}/send-now").get_json()["status"] == "sending"
+    frozen = paca.patch(f"/api/v1/templates/{tid}", json={"subject": "Autre chose"})
+    assert frozen.status_code == 409 and frozen.get_json()["error"]["fields"] == {
+        "template": "used by a mailing being sent"
+    }
+    renamed = paca.patch(f"/api/v1/templates/{tid}", json={"name": "Invitation (copie)"})
+    assert renamed.status_code == 200  # the name is not part of the message
