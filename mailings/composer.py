@@ -12,7 +12,7 @@ from campaign.services import zone
 from extensions import db
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
-from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
+from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
 from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
@@ -205,10 +205,10 @@ class Composer:
             elif field in self.compiled.same_in_a_region:
                 key = (field, person.region_id)
                 if key not in self.rendered:
-                    self.rendered[key] = template.render(context)
+                    self.rendered[key] = run(template, context, field)
                 out.append(self.rendered[key])
             else:
-                out.append(template.render(context))
+                out.append(run(template, context, field))
         return out[0], out[1], out[2]
 
     def compose(

@@ -3,21 +3,29 @@
 Templates run in an `ImmutableSandboxedEnvironment` with `StrictUndefined` and autoescape, and
 before that pass a static check of their syntax tree: only allow-listed names (the contract's
 context), no attribute starting with `_`, no calls, no assignments, macros, imports or includes,
-an allow-list of filters, at most two nested loops. What passes can only read plain values, so
-nothing explodes at send time; the output size and time of a preview are bounded as well.
+an allow-list of filters, at most two nested loops. What passes can only read plain values.
+
+The work itself is bounded, the same way at save, preview, test and send (`run`): every loop
+iteration, attribute read and filter spends from a budget of steps checked against a wall clock,
+no value a filter, `~` or `+` makes may pass MAX_VALUE characters (`replace` and `join` are
+measured before they build anything), and the output may not pass MAX_OUTPUT.
 """
 
+import functools
 import html as htmllib
 import re
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_eval_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import concat
+from markupsafe import Markup
 
 from errors import ValidationFailed
 
@@ -98,8 +106,99 @@ ALLOWED_NODES = (
 )
 MAX_SOURCE = 100_000
 MAX_OUTPUT = 1_000_000
+MAX_VALUE = 1_000_000  # characters of any one value a filter, `~` or `+` makes
+MAX_STEPS = 200_000  # loop iterations, attribute reads and filters (a big value counts one step a KB)
 MAX_LOOP_DEPTH = 2
 MAX_SECONDS = 1.0
+
+
+class TooCostly(SecurityError):
+    """The template does more work than a message may take."""
+
+
+class Budget:
+    """The work one render may still do, and until when."""
+
+    __slots__ = ("steps", "deadline")
+
+    def __init__(self) -> None:
+        self.steps = MAX_STEPS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise TooCostly("the template does too much work")
+        if time.monotonic() > self.deadline:
+            raise TooCostly("the template takes too long")
+
+
+BUDGET: ContextVar[Budget] = ContextVar("relais_template_budget")
+
+
+def spend(steps: int = 1) -> None:
+    budget = BUDGET.get(None)
+    if budget is None:
+        raise TooCostly("templates render through rendering.run")
+    budget.spend(steps)
+
+
+def too_large() -> TooCostly:
+    return TooCostly("a value of the template is too large")
+
+
+def measured(value: Any) -> Any:
+    """A value a template made: refused past MAX_VALUE, a step a KB spent otherwise."""
+    size = len(value) if isinstance(value, str | list | tuple) else 0
+    if size > MAX_VALUE:
+        raise too_large()
+    spend(1 + size // 1024)
+    return value
+
+
+def bounded_filter(function):
+    @functools.wraps(function)  # keeps Jinja's pass_eval_context / pass_context mark
+    def bounded(*args, **kwargs):
+        return measured(function(*args, **kwargs))
+
+    return bounded
+
+
+@pass_eval_context
+def bounded_replace(eval_ctx, s, old, new, count=None):
+    """`replace`, refused before it builds a value past MAX_VALUE."""
+    text, old_text, new_text = str(s), str(old), str(new)
+    found = text.count(old_text) if count is None else min(int(count), text.count(old_text))
+    if len(text) + found * (len(new_text) - len(old_text)) > MAX_VALUE:
+        raise too_large()
+    return measured(JINJA_FILTERS["replace"](eval_ctx, s, old, new, count))
+
+
+@pass_eval_context
+def bounded_join(eval_ctx, value, d="", attribute=None):
+    """`join`, refused before it builds a value past MAX_VALUE."""
+    items = measured(list(value))
+    if attribute is None and len(str(d)) * len(items) + sum(len(str(i)) for i in items) > MAX_VALUE:
+        raise too_large()
+    return measured(JINJA_FILTERS["join"](eval_ctx, items, d, attribute))
+
+
+@pass_eval_context
+def bounded_concat(eval_ctx, parts):
+    """`a ~ b`, measured first: what Jinja would write as markup_join / str_join."""
+    if sum(len(str(p)) for p in parts) > MAX_VALUE:
+        raise too_large()
+    spend()
+    if eval_ctx.autoescape:
+        return Markup("").join(parts)  # escapes what is not markup, as markup_join does
+    return concat(str(p) for p in parts)
+
+
+def bounded_steps(iterable):
+    """A loop's items, one step each."""
+    for item in iterable:
+        spend()
+        yield item
 
 
 def date_fr(value: date | datetime | None) -> str:
@@ -130,11 +229,22 @@ class MailSandbox(ImmutableSandboxedEnvironment):
     def is_safe_callable(self, obj: Any) -> bool:
         return False
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        spend()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        spend()
+        return super().getitem(obj, argument)
+
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
-        result = super().call_binop(context, operator, left, right)
-        if isinstance(result, str | list) and len(result) > MAX_OUTPUT:
-            raise SecurityError("value too large")
-        return result
+        if isinstance(left, str | list) and isinstance(right, str | list) and len(left) + len(right) > MAX_VALUE:
+            raise too_large()
+        return measured(super().call_binop(context, operator, left, right))
+
+
+JINJA_FILTERS = dict(ImmutableSandboxedEnvironment().filters)  # what the bounded filters call once measured
+STEPS, CONCAT = "relais_steps", "relais_concat"  # put in by `bound_tree`: not in SAFE_FILTERS, no user can name them
 
 
 def make_environment() -> MailSandbox:
@@ -142,8 +252,30 @@ def make_environment() -> MailSandbox:
     env.globals.clear()
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
     env.filters["date_fr"] = date_fr
+    env.filters = {name: bounded_filter(f) for name, f in env.filters.items()}
+    env.filters |= {"replace": bounded_replace, "join": bounded_join, STEPS: bounded_steps, CONCAT: bounded_concat}
     env.tests = {name: env.tests[name] for name in ("defined", "none", "number", "string", "even", "odd", "in")}
     return env
+
+
+def bound_tree(tree: nodes.Template, env: MailSandbox) -> nodes.Template:
+    """After `check_tree`: every loop iterates through `relais_steps`, every `~` goes through `relais_concat`."""
+
+    def wrap(node: nodes.Node, name: str) -> nodes.Node:
+        if isinstance(node, nodes.Concat):
+            node = nodes.List(node.nodes, lineno=node.lineno)
+        return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno).set_environment(env)
+
+    for loop in tree.find_all(nodes.For):
+        loop.iter = wrap(loop.iter, STEPS)
+    for parent in [tree, *tree.find_all(nodes.Node)]:
+        for field in parent.fields:
+            value = getattr(parent, field)
+            if isinstance(value, nodes.Concat):
+                setattr(parent, field, wrap(value, CONCAT))
+            elif isinstance(value, list):
+                setattr(parent, field, [wrap(v, CONCAT) if isinstance(v, nodes.Concat) else v for v in value])
+    return tree
 
 
 ENV = make_environment()
@@ -210,22 +342,29 @@ def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, f
             f"{field}: syntax error line {error.lineno}: {error.message}", {field: error.message or "syntax error"}
         ) from error
     check_tree(tree, field)
-    return env.from_string(tree), frozenset(meta.find_undeclared_variables(tree))
+    names = frozenset(meta.find_undeclared_variables(tree))
+    return env.from_string(bound_tree(tree, env)), names
 
 
 def run(template, context: dict, field: str) -> str:
-    """Render with bounded output and time; every template error becomes a ValidationFailed."""
-    started, size, parts = time.monotonic(), 0, []
+    """Render within the work budget (see the module docstring): the one way a template runs, at save,
+    preview, test and send; every template error becomes a ValidationFailed naming the field."""
+    token = BUDGET.set(Budget())
+    size, parts = 0, []
     try:
         for chunk in template.generate(context):
             size += len(chunk)
             parts.append(chunk)
-            if size > MAX_OUTPUT or time.monotonic() - started > MAX_SECONDS:
+            if size > MAX_OUTPUT:
                 raise ValidationFailed(f"{field}: the template produces too much", {field: "output too large"})
     except ValidationFailed:
         raise
+    except TooCostly as error:
+        raise ValidationFailed(f"{field}: {error}", {field: "too much work"}) from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
+    finally:
+        BUDGET.reset(token)
     return "".join(parts)
 
 

@@ -5,10 +5,12 @@ import email
 import email.policy
 import re
 
+import pytest
 from sqlalchemy import select
 
 from contacts.audiences import add_members, create_list, create_segment
 from contacts.models import Contact, Suppression
+from errors import ValidationFailed
 from extensions import db
 from mailings.press_models import Rsvp
 from tests.conftest import PASSWORD, csrf_from
@@ -204,3 +206,54 @@ def test_a_template_changed_after_approval_sends_the_mailing_back_for_approval(
     }
     renamed = paca.patch(f"/api/v1/templates/{tid}", json={"name": "Invitation (copie)"})
     assert renamed.status_code == 200  # the name is not part of the message
+
+
+# ---- templates: the work is bounded, at save, preview, test and send ----------------------------
+
+COSTLY = {
+    # two nested loops that print nothing (24 s in the preview before)
+    "loops": '{% for a in "' + "x" * 3000 + '" %}{% for b in "' + "y" * 3000 + '" %}{% endfor %}{% endfor %}',
+    # a 330-byte chain of replace that built an 11-million-character string
+    "replace": "{{ 'aaaa'" + "|replace('a', 'aaaaaaaaaa')" * 7 + " }}",
+    # a list joined into a huge value
+    "join": "{{ ('x'" + "|replace('x', 'xxxxxxxxxx')" * 4 + ")|join('" + "y" * 200 + "') }}",
+    # two values at the limit concatenated with ~, printing nothing
+    "concat": "{% if (('x'"
+    + "|replace('x', 'xxxxxxxxxx')" * 6
+    + ") ~ ('x'"
+    + "|replace('x', 'xxxxxxxxxx')" * 6
+    + "))|length < 0 %}{% endif %}",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(COSTLY))
+def test_a_costly_template_is_refused_at_save_and_preview(attack, api, make_user, demo_campaign, app):
+    regional = api(make_user("regional", region=PACA))
+    saved = regional.post("/api/v1/templates", json={"name": "Lourd", "subject": "Objet", "html": COSTLY[attack]})
+    assert saved.status_code == 422 and saved.get_json()["error"]["fields"]["html"] == "too much work"
+    client = signed_in(app, make_user("regional", region=PACA))
+    token = csrf_from(client.get("/templates").text)
+    shown = client.post(
+        "/templates/preview", json={"subject": "Objet", "html": COSTLY[attack]}, headers={"X-CSRFToken": token}
+    )
+    assert shown.status_code == 422 and shown.get_json()["fields"]["html"] == "too much work"
+
+
+def test_the_send_path_bounds_a_template_that_slipped_past_the_save(
+    make_user, make_contact, make_mailing, mail_app, smtp_server, api
+):
+    """A template written straight into the database (an old row, a restore) is bounded the same way
+    when the message is composed for a recipient and when a test is sent."""
+    from mailings.composer import Composer, Recipient
+
+    person = make_contact(region=PACA)
+    mailing = make_mailing([person])
+    mailing.template.html = COSTLY["loops"]
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        Composer(mailing).compose(Recipient.of(person), 1)
+    assert refused.value.fields == {"html": "too much work"}
+    lead = api(make_user("national"))
+    test = lead.post(f"/api/v1/mailings/{mailing.id}/test", json={"email": "moi@example.org"})
+    assert test.status_code == 422 and test.get_json()["error"]["fields"] == {"html": "too much work"}
+    assert smtp_server.messages == []
