@@ -4,6 +4,7 @@ Lists, segments and audiences are in contacts/audiences.py; import in contacts/i
 """
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -369,7 +370,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
         require_write(actor, contact.region_id)
     now = now or utcnow()
     digest, contact_id, email = email_hash(contact.email), contact.id, contact.email
-    contact_erased.send(contact_id=contact_id, email_hash=digest)
+    contact_erased.send(contact_id=contact_id, email_hash=digest, email=email)
     existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
     if existing is None:
         db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now))
@@ -400,6 +401,31 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     )
     db.session.flush()
     return digest
+
+
+def erased_hashes() -> list[str]:
+    """The erasure ledger: the hashes of every erased address (nothing else of the people is kept)."""
+    return list(db.session.scalars(select(Suppression.email_hash).where(Suppression.reason == "erased")))
+
+
+def replay_erasures(hashes: Iterable[str], now: datetime | None = None) -> int:
+    """After a restore of an older backup: erase again whoever was erased since, and keep their
+    addresses suppressed. Returns how many contacts were erased again."""
+    hashes = set(hashes)
+    if not hashes:
+        return 0
+    now = now or utcnow()
+    for digest in hashes:
+        existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+        if existing is None:
+            db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now))
+        else:
+            existing.reason = "erased"
+    again = [i for i, address in db.session.execute(select(Contact.id, Contact.email)) if email_hash(address) in hashes]
+    for contact_id in again:
+        erase_contact(None, db.session.get(Contact, contact_id), now)
+    db.session.flush()
+    return len(again)
 
 
 def audit_of(contact_id: int, email: str):

@@ -6,12 +6,13 @@ from types import SimpleNamespace
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from accounts.models import User
 from accounts.scoping import can_read, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
 from contacts.models import Contact, Suppression
+from contacts.services import contact_erased
 from dbtypes import utcnow
 from errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from extensions import db
@@ -322,6 +323,22 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     if outcome.status != "sent":
         raise ValidationFailed(f"the test was not sent: {outcome.text}", {"email": outcome.text})
     return {"email": email, "message_id": message_id, "response": outcome.text}
+
+
+def forget_recipient(sender=None, contact_id: int | None = None, email: str = "", **_) -> None:
+    """On erasure (GDPR): the delivery log keeps the counts, not the person: no address, no contact,
+    and the server's answers that quoted the address no longer do."""
+    if not contact_id:
+        return
+    mine = Delivery.contact_id == contact_id
+    if email:
+        for column in (Delivery.last_error, Delivery.response):
+            db.session.execute(update(Delivery).where(mine).values({column: func.replace(column, email, ERASED)}))
+    db.session.execute(update(Delivery).where(mine).values(email="", contact_id=None))
+
+
+ERASED = "[adresse effacée]"
+contact_erased.connect(forget_recipient)
 
 
 def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:

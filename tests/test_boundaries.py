@@ -257,3 +257,43 @@ def test_the_send_path_bounds_a_template_that_slipped_past_the_save(
     test = lead.post(f"/api/v1/mailings/{mailing.id}/test", json={"email": "moi@example.org"})
     assert test.status_code == 422 and test.get_json()["error"]["fields"] == {"html": "too much work"}
     assert smtp_server.messages == []
+
+
+# ---- erasure clears every copy of the person ------------------------------------------------------
+
+
+def test_erasure_clears_the_address_from_the_delivery_log(
+    api, make_user, make_contact, make_mailing, mail_app, smtp_server, app
+):
+    from tests.test_delivery import send
+
+    lead_user = make_user("national")
+    lead = api(lead_user)
+    person, other = make_contact(region=PACA, email="gone@example.org"), make_contact(region=PACA)
+    smtp_server.behave(person.email, "550")
+    mailing = send(mail_app, make_mailing([person, other]))
+    assert lead.get(f"/api/v1/mailings/{mailing.id}/deliveries").get_json()["total"] == 2
+    assert lead.post(f"/api/v1/contacts/{person.id}/erase").status_code == 200
+    log = lead.get(f"/api/v1/mailings/{mailing.id}/deliveries").get_json()
+    assert log["total"] == 2 and "gone@example.org" not in str(log)
+    assert lead.get(f"/api/v1/mailings/{mailing.id}").get_json()["stats"]["total"] == 2
+    page = signed_in(app, lead_user).get(f"/mailings/{mailing.id}")
+    assert "gone@example.org" not in page.text and "adresse effacée" in page.text
+
+
+def test_a_restored_backup_does_not_bring_an_erased_person_back(api, make_user, make_contact, runner, tmp_path):
+    from contacts.services import email_hash
+
+    lead = api(make_user("national"))
+    person = make_contact(region=PACA, email="oubliez-moi@example.org")
+    target = tmp_path / "relais.backup"
+    assert runner.invoke(args=["backup", "create", str(target)]).exit_code == 0
+    assert lead.post(f"/api/v1/contacts/{person.id}/erase").status_code == 200
+    db.session.remove()
+    restored = runner.invoke(args=["backup", "restore", "--yes", str(target)])
+    assert restored.exit_code == 0, restored.output
+    assert "1 contacts erased again" in restored.output
+    assert db.session.scalar(select(Contact).where(Contact.email == "oubliez-moi@example.org")) is None
+    assert db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == email_hash(person.email))) == (
+        "erased"
+    )

@@ -326,5 +326,7 @@ def test_services_the_delivery_engine_relies_on(app, make_contact):
         db.session.commit()
     finally:
         services.contact_erased.disconnect(handler)
-    assert seen == [{"contact_id": other.id, "email_hash": services.email_hash("reste@example.org")}]
+    assert seen == [
+        {"contact_id": other.id, "email_hash": services.email_hash("reste@example.org"), "email": "reste@example.org"}
+    ]
     assert services.is_suppressed("reste@example.org")
