@@ -1,5 +1,6 @@
 """Sign-in, sign-out, user administration and the audit log."""
 
+import re
 from functools import wraps
 
 from flask import (
@@ -47,8 +48,13 @@ def admin_required(view):
     return wrapped
 
 
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")  # printable ASCII, no space, tab or line break
+
+
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A path of this site, or the dashboard: browsers drop tabs and line breaks from a Location,
+    so `/<tab>/evil.example` would become `//evil.example`, and a line break cannot be a header."""
+    if target and SAME_SITE_PATH.fullmatch(target) and "\\" not in target:
         return target
     return url_for("dashboard.index")
 

@@ -297,3 +297,33 @@ def test_a_restored_backup_does_not_bring_an_erased_person_back(api, make_user, 
     assert db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == email_hash(person.email))) == (
         "erased"
     )
+
+
+# ---- sign-in and keys --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/\t/evil.example", "//evil.example", "/\\evil.example"])
+def test_sign_in_never_redirects_off_site(app, make_user, target):
+    from urllib.parse import quote
+
+    user = make_user("national")
+    client = app.test_client()
+    page = client.get("/login")
+    answer = client.post(
+        f"/login?next={quote(target, safe='/%')}",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_a_next_with_a_line_break_is_no_error(app, make_user):
+    user = make_user("national")
+    client = app.test_client()
+    page = client.get("/login")
+    answer = client.post(
+        "/login?next=/contacts%0D%0ASet-Cookie:%20x=1",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert answer.status_code == 302 and "Set-Cookie" not in answer.headers.get("Location", "")
+    assert client.get("/login?next=/x%0Ay").status_code in (200, 302)
