@@ -327,3 +327,21 @@ def test_a_next_with_a_line_break_is_no_error(app, make_user):
     )
     assert answer.status_code == 302 and "Set-Cookie" not in answer.headers.get("Location", "")
     assert client.get("/login?next=/x%0Ay").status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    "key, says",
+    [
+        ("change-me-to-a-long-random-string", "placeholder"),
+        ("test-secret-key-not-for-production", "placeholder"),
+        ("short-key", "too short"),
+    ],
+)
+def test_a_known_or_short_secret_key_is_refused_outside_development(key, says, monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("RELAIS_SECRET_KEY", key)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert says in str(refused.value) and "secrets.token_urlsafe" in str(refused.value)
+    assert create_app({"TESTING": True}).config["SECRET_KEY"] == key  # the tests' own key stays usable
