@@ -1,6 +1,10 @@
 """Configuration read from the environment: DATABASE_URL and RELAIS_* keys."""
 
+import os
+import secrets
 from pathlib import Path
+
+from flask import Flask
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
@@ -77,3 +81,80 @@ class TestConfig(Config):
     ARGON2_PROFILE = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}  # still argon2id, cheaper
     PUBLIC_BASE_URL = "http://relais.test"
     DASHBOARD_CACHE_SECONDS = 0  # each test sees its own figures (one test checks the cache)
+
+
+def configure(app: Flask, config: type | dict | None = None) -> None:
+    """The default config, the environment (DATABASE_URL, RELAIS_*), then `config`; checked and completed."""
+    app.config.from_object(Config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or default_database_url()
+    app.config.from_prefixed_env("RELAIS")
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    normalise_database_url(app)
+    check_worker_timing(app)
+    ensure_secret_key(app)
+    secure_cookies_behind_https(app)
+
+
+def normalise_database_url(app: Flask) -> None:
+    """Accept postgres:// and postgresql:// URLs and use psycopg 3 for them."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        INSTANCE.mkdir(exist_ok=True)
+
+
+def check_worker_timing(app: Flask) -> None:
+    """Workers beat every 10 s: declaring one dead sooner than three beats would take live workers'
+    claims away (they would stop and come back, sending nothing twice, but slowly)."""
+    dead_after = int(app.config["MAIL_WORKER_DEAD_AFTER"])
+    if dead_after < 30:
+        raise ValueError(
+            f"RELAIS_MAIL_WORKER_DEAD_AFTER must be at least 30 seconds (workers beat every 10 s), not {dead_after}"
+        )
+    app.config["MAIL_WORKER_DEAD_AFTER"] = dead_after
+
+
+def secure_cookies_behind_https(app: Flask) -> None:
+    """Served at an https:// public address, cookies are Secure unless the environment says otherwise."""
+    if app.config["PUBLIC_BASE_URL"].startswith("https://") and "RELAIS_SESSION_COOKIE_SECURE" not in os.environ:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+# keys printed in this repository (examples, tests, benchmarks): anyone can sign with them
+KNOWN_KEYS = frozenset(
+    {"change-me-to-a-long-random-string", "change-me", "test-secret-key-not-for-production", "bench-secret-key"}
+)
+MIN_KEY_LENGTH = 32
+MAKE_A_KEY = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def weak_key_problem(key: str) -> str | None:
+    """Why a secret key cannot protect sessions and signed links, or None."""
+    if key in KNOWN_KEYS or key.startswith("change-me"):
+        return "RELAIS_SECRET_KEY is a published placeholder"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"RELAIS_SECRET_KEY is too short ({len(key)} characters, at least {MIN_KEY_LENGTH})"
+    return None
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Use RELAIS_SECRET_KEY, refusing a known or short one outside development (debug or tests);
+    on one machine without it, keep a generated key in instance/."""
+    if app.config.get("SECRET_KEY"):
+        problem = weak_key_problem(str(app.config["SECRET_KEY"]))
+        if problem and not (app.debug or app.testing):
+            raise RuntimeError(f"{problem}: anyone could forge sessions and signed links; {MAKE_A_KEY}")
+        return
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()

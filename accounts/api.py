@@ -1,21 +1,41 @@
-"""API plumbing shared by every domain's JSON blueprint: bearer tokens, pagination, /me."""
+"""API plumbing shared by every domain's JSON blueprint: bearer tokens, /me."""
 
 from flask import abort, g, request
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from accounts.models import User
 from accounts.scoping import guard_request
 from accounts.services import user_for_token
-from extensions import db
 
 BEARER = [{"bearerAuth": []}]
 
 
+class ApiParser(FlaskParser):
+    """webargs' parser, plus the location `multipart`: the fields and the files of one
+    multipart/form-data body, read by one schema (OpenAPI 3 has no `formData` parameters: such a
+    body is a requestBody whose schema holds the file and the fields)."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
 def api_blueprint(name: str, description: str) -> Blueprint:
     """A JSON blueprint under /api/v1 whose every call needs a bearer token."""
-    bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     bp.before_request(require_token)
     return bp
 
@@ -36,46 +56,6 @@ def require_token() -> None:
 
 def current_api_user() -> User:
     return g.api_user
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
-def page_schema(item_schema: type[Schema]) -> type[Schema]:
-    """The contract's list envelope around items of `item_schema`."""
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-        name=f"{item_schema.__name__.removesuffix('Schema')}Page",
-    )
-
-
-def page_number() -> int:
-    """A page's `?page=N`, checked as the API's PageArgs do (1 to 10^6); anything else is a 400."""
-    try:
-        return PageArgs(only=("page",)).load({"page": request.args.get("page") or 1})["page"]
-    except ValidationError:
-        abort(400, description=_("Numéro de page invalide."))
-
-
-def page_count(total: int, per_page: int) -> int:
-    """How many pages `total` rows take (one, even when there are none)."""
-    return max(1, -(-total // per_page))
-
-
-def paginate(query, args: dict, transform=None) -> dict:
-    """Run a select() for one page; `transform` maps the rows (e.g. to add computed fields)."""
-    page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(query.with_only_columns(db.func.count(), maintain_column_froms=True).order_by(None))
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    items = transform(rows) if transform else rows
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 class UserSchema(Schema):

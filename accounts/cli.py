@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from accounts import services
-from accounts.models import ROLES, User
+from accounts.models import ROLES, Region, User
 from errors import DomainError
 from extensions import db
 
@@ -22,7 +22,6 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create(email: str, role: str, region_code: str | None, name: str, password_stdin: bool) -> None:
     """Create an account."""
-    from campaign.models import Region
 
     if not password_stdin:
         raise click.UsageError("give the password on standard input with --password-stdin")

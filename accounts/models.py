@@ -1,4 +1,4 @@
-"""Users, API tokens, login attempts and the audit log."""
+"""Regions, users, API tokens, login attempts and the audit log."""
 
 from datetime import datetime
 
@@ -10,6 +10,17 @@ from dbtypes import UTCDateTime, utcnow
 from extensions import db
 
 ROLES = ("admin", "national", "regional", "viewer")
+
+
+class Region(db.Model):
+    __tablename__ = "regions"
+    __audit__ = ("code", "name", "chamber", "active")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    chamber: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class User(UserMixin, db.Model):

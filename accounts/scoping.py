@@ -10,7 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import or_
 
 from accounts.models import User
-from errors import PermissionDenied
+from errors import NotFound, PermissionDenied
 from extensions import db
 
 WRITERS = ("admin", "national", "regional")
@@ -43,6 +43,19 @@ def require_write(user: User, region_id: int | None) -> None:
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
         raise PermissionDenied("your role does not allow this")
+
+
+def get_readable(user: User | None, model, row_id, missing: str, accept: Callable[[object], bool] | None = None):
+    """The `model` row `row_id`, if it exists (and `accept`s it) and `user` may read its region.
+
+    NotFound(`missing`) otherwise, or PermissionDenied; without a user (the CLI) only existence counts.
+    """
+    row = db.session.get(model, row_id)
+    if row is None or (accept is not None and not accept(row)):
+        raise NotFound(missing)
+    if user is not None:
+        require_read(user, row.region_id)
+    return row
 
 
 def readable(query, user: User, region_column):
@@ -81,7 +94,8 @@ def guard_request(user: User, method: str, view_args: dict | None, self_service:
     """Viewers write nothing; an object of another region is out of reach, read or write.
 
     A write changes the first object its URL names (`/conferences/<id>/checkin/<contact_id>`
-    changes the conference): that one must be writable, the others readable.
+    changes the conference): that one must be writable, the others readable. A write naming an
+    object that does not exist is a 404 before any input is read; a read leaves that to the view.
     """
     write = method in WRITE_METHODS
     if write and user.role == "viewer" and not self_service:
@@ -93,6 +107,8 @@ def guard_request(user: User, method: str, view_args: dict | None, self_service:
             continue
         found, region_id = resolve(value)
         if not found:
+            if write:
+                raise NotFound("not found")
             continue  # the view answers 404
         (require_write if changed else require_read)(user, region_id)
         changed = False

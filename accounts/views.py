@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts import services
 from accounts.forms import LoginForm, UserForm
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db, login
@@ -89,8 +89,6 @@ def logout():
 @bp.route("/admin/users", methods=["GET", "POST"])
 @admin_required
 def users():
-    from campaign.models import Region
-
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form = UserForm()
     form.region.choices = [SelectChoice("", "—")] + [SelectChoice(r.code, r.name) for r in regions]

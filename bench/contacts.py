@@ -86,7 +86,7 @@ def make_app(url: str):
     app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="heads")
-        from campaign.demo import load_regions
+        from demo.campaign import load_regions
 
         load_regions()
         db.session.commit()

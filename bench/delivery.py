@@ -90,11 +90,11 @@ def prepare(app, contacts: int):
     from flask_migrate import upgrade
     from sqlalchemy import insert, select
 
-    from campaign import demo
-    from campaign.models import Region
+    from accounts.models import Region
     from contacts.models import Contact, Segment
+    from demo import campaign as demo
+    from demo import mailings as mailings_demo
     from extensions import db
-    from mailings import demo as mailings_demo
 
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

@@ -3,16 +3,11 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts.api import (
-    PageArgs,
-    api_blueprint,
-    current_api_user,
-    page_schema,
-    paginate,
-)
+from accounts.api import api_blueprint, current_api_user
+from accounts.models import Region
 from campaign import playbook, services
 from campaign.calendar import feed_url
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from campaign.schemas import (
     CampaignPatchSchema,
     CampaignSchema,
@@ -24,6 +19,7 @@ from campaign.schemas import (
 )
 from dbtypes import utcnow
 from extensions import db
+from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 

@@ -9,7 +9,9 @@ from flask import current_app, url_for
 from icalendar import Calendar
 from icalendar import Event as ICalEvent
 
+from campaign.forms import KIND_LABELS
 from campaign.models import Campaign, Event, Milestone
+from campaign.vtimezone import add_vtimezone
 
 
 def new_calendar(name: str, tz: str) -> Calendar:
@@ -57,10 +59,10 @@ def timeline_calendar(campaign: Campaign, milestones: list[Milestone], host: str
             campaign.timezone,
             description=m.description,
             location=", ".join(part for part in (m.venue, m.city) if part),
-            categories=[m.kind],
+            categories=[str(KIND_LABELS.get(m.kind, m.kind))],
             status="CANCELLED" if m.status == "cancelled" else "CONFIRMED",
         )
-    cal.add_missing_timezones()
+    add_vtimezone(cal, campaign.timezone, [m.starts_at for m in milestones])
     return cal.to_ical()
 
 
@@ -78,7 +80,7 @@ def programme_calendar(campaign: Campaign, events: list[Event], host: str, title
             location=", ".join(part for part in (e.venue, e.city) if part),
             categories=[e.type] if e.type else None,
         )
-    cal.add_missing_timezones()
+    add_vtimezone(cal, campaign.timezone, [e.starts_at for e in events])
     return cal.to_ical()
 
 

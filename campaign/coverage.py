@@ -8,16 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.models import User
-from accounts.scoping import can_write, readable, require_read, require_write, writable_region_ids
+from accounts.models import Region, User
+from accounts.scoping import can_write, get_readable, readable, require_read, require_write, writable_region_ids
 from campaign import services
 from campaign.event_forms import MEDIA_TYPES, ClippingForm
-from campaign.events import has_nul
 from campaign.federation_models import PressClipping
-from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Milestone, Region
-from errors import DomainError, NotFound, ValidationFailed
+from campaign.models import Campaign, Milestone
+from errors import DomainError, ValidationFailed
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
 
 FIELDS = ("outlet", "media_type", "title", "published_on", "url", "reach", "notes", "milestone_id")
 
@@ -66,11 +66,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
 
 
 def get_clipping(actor: User, clipping_id: int) -> PressClipping:
-    clipping = db.session.get(PressClipping, clipping_id)
-    if clipping is None:
-        raise NotFound("no such clipping")
-    require_read(actor, clipping.region_id)
-    return clipping
+    return get_readable(actor, PressClipping, clipping_id, "no such clipping")
 
 
 def delete_clipping(actor: User, clipping: PressClipping) -> None:

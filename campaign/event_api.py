@@ -3,10 +3,11 @@
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import api_blueprint, current_api_user
 from campaign import events, services
 from campaign.models import EVENT_STATUSES, Event
 from extensions import db
+from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("event_api", "Regional events and their moderation")
 

@@ -10,15 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import page_number, paginate
+from accounts.models import Region
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
-from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
+from pagination import page_number, paginate
 
 bp = Blueprint("events", __name__)
 public = Blueprint("programme", __name__)
@@ -262,7 +264,7 @@ def proposed():
 
 def programme_filters(campaign: Campaign) -> dict:
     args = request.args
-    if any(events.has_nul(value) for value in args.values()):
+    if any(has_nul(value) for value in args.values()):
         abort(400)
     region = None
     if args.get("region"):

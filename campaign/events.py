@@ -16,14 +16,16 @@ from sqlalchemy import cast, delete, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
-from accounts.api import page_count, paginate
-from accounts.models import User
-from accounts.scoping import WRITERS, readable, require_read, require_write
+from accounts.models import Region, User
+from accounts.scoping import WRITERS, get_readable, readable, require_write
 from campaign.federation_models import EventVocabulary, ProposalAttempt
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from campaign.services import region_by_code, to_utc, zone
-from errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
-from extensions import db, mail
+from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from extensions import db
+from input_rules import has_nul, refuse_nul
+from mail_transport import SmtpChannel
+from pagination import page_count, paginate
 
 log = logging.getLogger("relais.events")
 
@@ -129,11 +131,7 @@ def clean_labels(values: list[str]) -> list[str]:
 
 
 def get_event(actor: User, event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        raise NotFound("no such event")
-    require_read(actor, event.region_id)
-    return event
+    return get_readable(actor, Event, event_id, "no such event")
 
 
 def events_query(actor: User, campaign: Campaign, region_code: str | None = None, status: str | None = None):
@@ -253,21 +251,8 @@ def apply_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> 
         copy_fields(campaign, event, data, errors)
 
 
-def has_nul(value) -> bool:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> None:
-    bad = [key for key, value in data.items() if has_nul(value)]
-    if bad:
-        raise ValidationFailed(
-            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
-        )
+    refuse_nul(data)
     types, themes = vocabulary(campaign)
     for key, limit in TEXT_LIMITS.items():
         if key in data and data[key] is not None:
@@ -450,13 +435,7 @@ def deliver(recipients: list[str], subject: str, template: str, **context) -> bo
 
 
 def hand_over(messages: list[Message]) -> bool:
-    """Through the mailings transport (the one path to SMTP) when present, else Flask-Mail."""
-    try:
-        from mailings.transport import SmtpChannel
-    except ImportError:
-        for message in messages:
-            mail.send(message)
-        return True
+    """Through the transport, the one path to SMTP."""
     channel, all_sent = SmtpChannel(), True
     try:
         for message in messages:

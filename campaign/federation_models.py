@@ -6,7 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region
+from campaign.models import Campaign, Milestone
 from dbtypes import UTCDateTime, utcnow
 from extensions import db
 

@@ -71,9 +71,3 @@ class PlaybookForm(FlaskForm):
     def validate_event_month_start(self, field):
         if field.data and self.ag_date.data and field.data <= self.ag_date.data:
             raise ValidationError(_l("Le mois d'événements vient après l'assemblée générale."))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""
-
-    submit = SubmitField(_l("Confirmer"))

@@ -1,4 +1,4 @@
-"""Regions, campaigns and their milestones."""
+"""Campaigns and their milestones (regions live with accounts: scoping is theirs)."""
 
 import secrets
 from datetime import date, datetime
@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import Region
 from dbtypes import UTCDateTime, utcnow
 from extensions import db
 
@@ -26,17 +27,6 @@ MILESTONE_STATUSES = ("planned", "in_progress", "done", "cancelled")
 
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-class Region(db.Model):
-    __tablename__ = "regions"
-    __audit__ = ("code", "name", "chamber", "active")
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(10), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    chamber: Mapped[str] = mapped_column(String(200), default="")
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Campaign(db.Model):

@@ -10,8 +10,8 @@ invitations at D-10, the release on the day, conferences Tuesday to Thursday at 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from accounts.models import User
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region, User
+from campaign.models import Campaign, Milestone
 from campaign.services import at_local, save_campaign
 from errors import ValidationFailed
 from extensions import db

@@ -16,17 +16,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_write, require_read, require_write
 from campaign import services
 from campaign.event_forms import ReadinessItemForm
-from campaign.events import has_nul
 from campaign.federation_models import ReadinessItem
-from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from forms import ConfirmForm
+from input_rules import has_nul
 
 
 @dataclass(frozen=True)

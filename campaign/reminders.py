@@ -18,15 +18,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from accounts.models import User
+from accounts.models import Region, User
 from campaign import readiness
 from campaign.events import deliver
 from campaign.federation_models import ReminderSent
-from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Region
+from campaign.models import Campaign
 from campaign.services import OPEN_STATUSES
 from dbtypes import utcnow
 from extensions import db
+from forms import ConfirmForm
 
 DEFAULT_DAYS_AHEAD = 3
 

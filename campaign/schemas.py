@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from accounts.api import PageArgs
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
+from pagination import PageArgs
 
 
 class RegionSchema(Schema):

@@ -7,15 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from accounts.models import User
-from accounts.scoping import require_read, require_write
-from campaign.models import (
-    MILESTONE_KINDS,
-    MILESTONE_STATUSES,
-    Campaign,
-    Milestone,
-    Region,
-)
+from accounts.models import Region, User
+from accounts.scoping import get_readable, require_write
+from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 
@@ -101,11 +95,7 @@ def delete_campaign(actor: User, campaign: Campaign) -> None:
 
 
 def get_milestone(actor: User, milestone_id: int) -> Milestone:
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None:
-        raise NotFound("no such milestone")
-    require_read(actor, milestone.region_id)
-    return milestone
+    return get_readable(actor, Milestone, milestone_id, "no such milestone")
 
 
 def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None, data: dict) -> Milestone:

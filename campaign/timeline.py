@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region
+from campaign.models import Campaign, Milestone
 from campaign.services import Assessment
 
 

@@ -16,21 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_write, require_read
 from campaign import calendar, playbook, services
 from campaign.forms import (
     KIND_LABELS,
     STATUS_LABELS,
-    ConfirmForm,
     MilestoneForm,
     PlaybookForm,
 )
-from campaign.models import Campaign, Milestone, Region, new_calendar_token
+from campaign.models import Campaign, Milestone, new_calendar_token
 from campaign.timeline import layout
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
+from forms import ConfirmForm
 
 bp = Blueprint("campaign", __name__)
 public = Blueprint("calendar", __name__)

@@ -5,7 +5,7 @@ import json
 from flask import Response, stream_with_context
 from sqlalchemy.orm import selectinload
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import api_blueprint, current_api_user
 from contacts import audiences, exporter, importer, services
 from contacts.models import Contact
 from contacts.schemas import (
@@ -14,7 +14,6 @@ from contacts.schemas import (
     ContactSchema,
     ErasedSchema,
     ExportQuery,
-    ImportFile,
     ImportForm,
     ImportQuery,
     ImportReportSchema,
@@ -24,6 +23,7 @@ from contacts.schemas import (
 )
 from errors import ValidationFailed
 from extensions import db
+from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("contacts_api", "Contacts: people, organisations, import, export, GDPR")
 lists_bp = api_blueprint("lists", "Static lists and segments (saved filters)")
@@ -74,10 +74,9 @@ def export(args):
 
 @bp.route("/contacts/import", methods=["POST"])
 @bp.arguments(ImportQuery, location="query")
-@bp.arguments(ImportForm, location="form")
-@bp.arguments(ImportFile, location="files")
+@bp.arguments(ImportForm, location="multipart")
 @bp.response(200, ImportReportSchema)
-def import_contacts(query, form, files):
+def import_contacts(query, form):
     """Import a CSV file (multipart `file`); `?dry_run=1` reports without changing anything.
 
     Google Contacts and Outlook exports and French headers are recognised; otherwise give
@@ -90,7 +89,7 @@ def import_contacts(query, form, files):
         raise ValidationFailed("mapping is not JSON", {"mapping": str(error)}) from error
     if mapping is not None and not isinstance(mapping, dict):
         raise ValidationFailed("mapping must be an object", {"mapping": "CSV column -> contact field"})
-    upload = files["file"]
+    upload = form["file"]
     options = importer.ImportOptions(
         source=form.get("source") or f"import API {upload.filename or ''}".strip(),
         legal_basis=form["legal_basis"],

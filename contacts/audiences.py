@@ -5,11 +5,11 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, insert, or_, select, union
 
 from accounts.models import User
-from accounts.scoping import can_read, readable, require_read, require_write
+from accounts.scoping import can_read, get_readable, readable, require_write
 from contacts.i18n import _
 from contacts.models import Contact, ContactList, Segment, list_members
-from contacts.services import FILTER_KEYS, apply_filters, as_list, region_id_for
-from errors import NotFound, ValidationFailed
+from contacts.services import FILTER_KEYS, apply_filters, as_list, contact_query, region_id_for
+from errors import ValidationFailed
 from extensions import db
 
 SEGMENT_KEYS = ("kind", "region", "tags", "media_type", "beats", "q")
@@ -24,12 +24,7 @@ def list_query(user: User | None) -> Select:
 
 
 def get_list(user: User | None, list_id: int) -> ContactList:
-    found = db.session.get(ContactList, list_id)
-    if found is None:
-        raise NotFound(_("Cette liste n'existe pas."))
-    if user is not None:
-        require_read(user, found.region_id)
-    return found
+    return get_readable(user, ContactList, list_id, _("Cette liste n'existe pas."))
 
 
 def create_list(actor: User | None, name: str, region: str | None = None, description: str = "") -> ContactList:
@@ -79,7 +74,6 @@ def add_members(actor: User | None, contact_list: ContactList, contact_ids: Iter
 
 def add_filtered_members(actor: User, contact_list: ContactList, filters: dict) -> int:
     """Add every contact matching the filters (that the actor reads) to a list, in one statement."""
-    from contacts.services import contact_query
 
     require_write(actor, contact_list.region_id)
     chosen = contact_query(actor, filters).with_only_columns(Contact.id).order_by(None)
@@ -141,12 +135,7 @@ def segment_query(user: User | None) -> Select:
 
 
 def get_segment(user: User | None, segment_id: int) -> Segment:
-    found = db.session.get(Segment, segment_id)
-    if found is None:
-        raise NotFound(_("Ce segment n'existe pas."))
-    if user is not None:
-        require_read(user, found.region_id)
-    return found
+    return get_readable(user, Segment, segment_id, _("Ce segment n'existe pas."))
 
 
 def create_segment(actor: User | None, name: str, filter_: dict | None) -> Segment:

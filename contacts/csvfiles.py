@@ -12,6 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from contacts.labels import (
+    KIND_LABELS,
+    LEGAL_BASIS_LABELS,
+    MEDIA_TYPE_LABELS,
+    PARTNERSHIP_LABELS,
+    SCOPE_LABELS,
+    code_of,
+)
 from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES, fold
 
 SAMPLE_BYTES = 64 * 1024
@@ -181,35 +189,45 @@ def fast_email(raw: str) -> str | None:
     return None
 
 
-def choice_value(raw: str, allowed: tuple, words: dict) -> str | None:
-    """A code from its code or its French label; None when unknown."""
+def choice_value(raw: str, allowed: tuple, words: dict, labels: dict) -> str | None:
+    """A code from its code, the label Relais shows for it (as the CSV export writes it) or a
+    usual French word; None when unknown."""
     value = raw.strip()
     if value in allowed:
         return value
     key = fold(value).replace("_", " ").strip()
     if key.replace(" ", "_") in allowed:
         return key.replace(" ", "_")
-    return words.get(key)
+    return words.get(key) or code_of(value, labels)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP)
+
+
+def unguarded(value: str) -> str:
+    """A cell without the apostrophe that an export puts before a formula ('=SUM(A1) → =SUM(A1)):
+    stored as text, it is never run."""
+    return value[1:] if value.startswith("'") and value[1:2].startswith(FORMULA_STARTS) else value
 
 
 def kind_value(raw: str) -> str | None:
-    return choice_value(raw, CONTACT_KINDS, KIND_WORDS)
+    return choice_value(raw, CONTACT_KINDS, KIND_WORDS, KIND_LABELS)
 
 
 def media_type_value(raw: str) -> str | None:
-    return choice_value(raw, MEDIA_TYPES, MEDIA_TYPE_WORDS)
+    return choice_value(raw, MEDIA_TYPES, MEDIA_TYPE_WORDS, MEDIA_TYPE_LABELS)
 
 
 def scope_value(raw: str) -> str | None:
-    return choice_value(raw, MEDIA_SCOPES, SCOPE_WORDS)
+    return choice_value(raw, MEDIA_SCOPES, SCOPE_WORDS, SCOPE_LABELS)
 
 
 def partnership_value(raw: str) -> str | None:
-    return choice_value(raw, PARTNERSHIP_STATUSES, PARTNERSHIP_WORDS)
+    return choice_value(raw, PARTNERSHIP_STATUSES, PARTNERSHIP_WORDS, PARTNERSHIP_LABELS)
 
 
 def legal_basis_value(raw: str) -> str | None:
-    return choice_value(raw, LEGAL_BASES, LEGAL_WORDS)
+    return choice_value(raw, LEGAL_BASES, LEGAL_WORDS, LEGAL_BASIS_LABELS)
 
 
 def split_labels(raw: str) -> list[str]:

@@ -6,11 +6,16 @@ Both are generators over a select(), read in chunks, so a large base streams.
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
+from contacts.csvfiles import FORMULA_STARTS
+from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS, label
 from contacts.models import Contact
+from contacts.services import phone_as_written
 from extensions import db
 
 CSV_COLUMNS = (
@@ -35,8 +40,8 @@ CSV_COLUMNS = (
     ("opted_out", "Désinscrit"),
     ("bounced", "En échec"),
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 1000
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def neutralise(value: str) -> str:
@@ -65,13 +70,26 @@ def contacts_in_chunks(query: Select) -> Iterator[Contact]:
         last_id = chunk[-1].id
 
 
+def local_minute(value: datetime | None) -> str:
+    """A date and time a spreadsheet reads as one: '2008-10-23 10:00', in French time."""
+    return value.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 def csv_row(contact: Contact) -> list[str]:
+    """What a person reads in a spreadsheet: labels rather than codes, the region's name, phone
+    numbers as they are written, dates a spreadsheet recognises (the API keeps codes and ISO)."""
     values = {
         "organisation": contact.organisation.name if contact.organisation else "",
-        "region": contact.region.code if contact.region else "",
+        "kind": label(KIND_LABELS, contact.kind),
+        "region": contact.region.name if contact.region else "",
+        "phone": phone_as_written(contact.phone),
+        "media_type": label(MEDIA_TYPE_LABELS, contact.media_type),
+        "media_scope": label(SCOPE_LABELS, contact.media_scope),
+        "partnership_status": label(PARTNERSHIP_LABELS, contact.partnership_status),
+        "legal_basis": label(LEGAL_BASIS_LABELS, contact.legal_basis),
         "beats": ", ".join(contact.beats),
         "tags": ", ".join(contact.tags),
-        "collected_at": contact.collected_at.isoformat() if contact.collected_at else "",
+        "collected_at": local_minute(contact.collected_at),
         "opted_out": "oui" if contact.opted_out else "non",
         "bounced": "oui" if contact.bounced else "non",
     }

@@ -7,40 +7,8 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
 from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
-
-KIND_LABELS = {
-    "media": _l("Média"),
-    "partner": _l("Partenaire"),
-    "network": _l("Relais réseau"),
-    "institution": _l("Institution"),
-    "internal": _l("Interne"),
-    "other": _l("Autre"),
-}
-MEDIA_TYPE_LABELS = {
-    "agency": _l("Agence de presse"),
-    "national_daily": _l("Quotidien national (PQN)"),
-    "regional_daily": _l("Quotidien régional (PQR)"),
-    "regional_weekly": _l("Hebdomadaire régional (PHR)"),
-    "magazine": _l("Magazine"),
-    "specialised": _l("Presse spécialisée"),
-    "radio": _l("Radio"),
-    "tv": _l("Télévision"),
-    "web": _l("Web"),
-}
-SCOPE_LABELS = {"national": _l("Nationale"), "regional": _l("Régionale"), "departement": _l("Départementale")}
-PARTNERSHIP_LABELS = {
-    "prospect": _l("Prospect"),
-    "negotiating": _l("En négociation"),
-    "confirmed": _l("Confirmé"),
-    "declined": _l("Décliné"),
-}
-LEGAL_BASIS_LABELS = {
-    "legitimate_interest": _l("Intérêt légitime"),
-    "consent": _l("Consentement"),
-    "contract": _l("Contrat"),
-    "public_interest": _l("Mission d'intérêt public"),
-}
 
 
 def choices(values, labels, blank=None) -> list[SelectChoice]:
@@ -125,9 +93,3 @@ class ListForm(FlaskForm):
 class SegmentForm(FlaskForm):
     name = StringField(_l("Nom du segment"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Enregistrer ces filtres comme segment"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""
-
-    submit = SubmitField(_l("Confirmer"))

@@ -15,11 +15,12 @@ from flask_login import current_user
 
 from accounts.scoping import WRITERS, require_role
 from contacts import csvfiles, importer
-from contacts.forms import ConfirmForm, ImportUploadForm
-from contacts.views import bp, region_choices
+from contacts.blueprint import bp, region_choices
+from contacts.forms import ImportUploadForm
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
+from forms import ConfirmForm
 
 KEEP_SECONDS = 24 * 3600
 SHOWN_ERRORS = 1000

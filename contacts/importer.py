@@ -6,203 +6,32 @@ changes half-way, a broken quote) raises ImportFailed and the caller rolls every
 """
 
 import csv
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Generator
 from datetime import datetime
 from typing import IO
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import insert, text
 
-from accounts.models import User
-from accounts.scoping import WRITERS, can_write, require_role
-from campaign.models import Region
+from accounts.audit import current_actor
+from accounts.models import AuditEntry, Region, User
+from accounts.scoping import WRITERS, require_role
 from contacts import csvfiles
 from contacts.i18n import _
-from contacts.models import Contact, ContactBeat, ContactTag, Organisation, Suppression, fold, search_text_of
-from contacts.services import email_hash, normalise_phone
+from contacts.import_batches import BatchWriter
+from contacts.import_rows import (
+    ImportFailed,
+    ImportOptions,
+    ImportReport,
+    Progress,
+    RowReader,
+    region_lookup,
+    resolve_mapping,
+)
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 
 BATCH_ROWS = 1000
-UPDATABLE = (
-    "first_name",
-    "last_name",
-    "job_title",
-    "kind",
-    "region_id",
-    "phone",
-    "media_type",
-    "media_scope",
-    "outlet",
-    "partnership_status",
-    "partnership_level",
-    "notes",
-)
-
-
-class ImportFailed(ValidationFailed):
-    """The file cannot be imported at all; nothing was written."""
-
-
-@dataclass
-class ImportOptions:
-    source: str = ""
-    legal_basis: str = "legitimate_interest"
-    on_duplicate: str = "update"  # or "skip"
-    default_kind: str = "other"
-    default_region: str | None = None  # a region code
-    mapping: dict[str, str] | None = None  # CSV column -> field; "" ignores a column
-    dry_run: bool = False
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    errors: list[dict] = field(default_factory=list)
-    rows: int = 0
-    dry_run: bool = False
-    format: str = "generic"
-    encoding: str = ""
-    delimiter: str = ","
-
-    def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "errors": self.errors,
-            "rows": self.rows,
-            "dry_run": self.dry_run,
-            "format": self.format,
-            "encoding": self.encoding,
-            "delimiter": self.delimiter,
-        }
-
-
-Progress = Callable[[int, int], None]  # (rows read, bytes read)
-
-
-def resolve_mapping(source: csvfiles.CsvSource, explicit: dict[str, str] | None) -> dict[str, str]:
-    """The detected mapping, overridden by the one chosen; refuses unknown columns or fields."""
-    mapping = dict(source.mapping)
-    problems = {}
-    for column, name in (explicit or {}).items():
-        if column not in source.headers:
-            problems[column] = _("colonne absente du fichier")
-        elif name and name not in csvfiles.FIELDS:
-            problems[column] = _("champ inconnu : %(f)s", f=name)
-        elif name:
-            mapping[column] = name
-        else:
-            mapping.pop(column, None)
-    if problems:
-        raise ValidationFailed(_("Correspondance des colonnes invalide."), {"mapping": problems})
-    if "email" not in mapping.values():
-        raise ValidationFailed(
-            _("Aucune colonne ne donne l'adresse e-mail : choisissez-la dans la correspondance."),
-            {"mapping": _("une colonne doit correspondre à « Adresse e-mail »")},
-        )
-    return mapping
-
-
-class RowReader:
-    """Turns the cells of one row into contact values, or a reason to reject it."""
-
-    def __init__(self, headers: list[str], mapping: dict[str, str], options: ImportOptions, regions: dict):
-        self.columns = [(index, mapping[h]) for index, h in enumerate(headers) if h in mapping]
-        self.options, self.regions = options, regions
-        self.default_region = self.region_id(options.default_region) if options.default_region else None
-
-    def region_id(self, raw: str) -> int | None:
-        key = fold(raw).strip()
-        if key in ("", "national", "nationale", "france"):
-            return None
-        if key not in self.regions:
-            raise ValueError(_("région inconnue : %(r)s", r=raw))
-        return self.regions[key]
-
-    def read(self, cells: list[str]) -> dict:
-        raw: dict[str, str] = {}
-        labels: dict[str, list[str]] = {"tags": [], "beats": []}
-        for index, name in self.columns:
-            value = cells[index].strip() if index < len(cells) else ""
-            if name in labels:
-                labels[name] += [v for v in csvfiles.split_labels(value) if v not in labels[name]]
-            elif value and not raw.get(name):
-                raw[name] = value
-        email_raw = raw.get("email", "")
-        if not email_raw:
-            raise ValueError(_("adresse e-mail manquante"))
-        email = csvfiles.fast_email(email_raw)
-        if email is None:
-            try:
-                email = validate_email(email_raw, check_deliverability=False).normalized.lower()
-            except EmailNotValidError as error:
-                raise ValueError(_("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=error)) from error
-        first, last = raw.get("first_name", ""), raw.get("last_name", "")
-        if not first and not last and raw.get("full_name"):
-            first, _sep, last = raw["full_name"].rpartition(" ")
-            if not first:
-                first, last = last, ""
-        values = {
-            "email": email,
-            "first_name": first[:100],
-            "last_name": last[:100],
-            "job_title": raw.get("job_title", "")[:150],
-            "outlet": raw.get("outlet", "")[:200],
-            "partnership_level": raw.get("partnership_level", "")[:50],
-            "notes": raw.get("notes", ""),
-            "organisation": raw.get("organisation", "")[:200],
-            "tags": labels["tags"],
-            "beats": labels["beats"],
-            "source": raw.get("source", "")[:200] or self.options.source,
-        }
-        values["kind"] = self.choice(raw, "kind", csvfiles.kind_value, "type de contact inconnu") or (
-            self.options.default_kind
-        )
-        values["media_type"] = self.choice(raw, "media_type", csvfiles.media_type_value, "type de média inconnu")
-        values["media_scope"] = self.choice(raw, "media_scope", csvfiles.scope_value, "portée inconnue")
-        values["partnership_status"] = self.choice(
-            raw, "partnership_status", csvfiles.partnership_value, "statut de partenariat inconnu"
-        )
-        values["legal_basis"] = (
-            self.choice(raw, "legal_basis", csvfiles.legal_basis_value, "base légale inconnue")
-            or self.options.legal_basis
-        )
-        values["region_id"] = self.region_id(raw["region"]) if raw.get("region") else self.default_region
-        phone = raw.get("phone") or raw.get("mobile")
-        if phone:
-            try:
-                values["phone"] = normalise_phone(phone)
-            except ValidationFailed as error:
-                raise ValueError(_("téléphone invalide : %(p)s", p=phone)) from error
-        else:
-            values["phone"] = ""
-        return values
-
-    @staticmethod
-    def choice(raw: dict, key: str, parse, message: str) -> str | None:
-        if not raw.get(key):
-            return None
-        value = parse(raw[key])
-        if value is None:
-            raise ValueError(f"{_(message)} : {raw[key]}")
-        return value
-
-
-def region_lookup() -> dict[str, int]:
-    """Folded codes, names and chamber names of the regions -> id."""
-    lookup = {}
-    for region in db.session.scalars(select(Region)):
-        for key in (region.code, region.name, region.chamber):
-            if key:
-                lookup[fold(key).strip()] = region.id
-    return lookup
 
 
 def run_import(
@@ -298,8 +127,6 @@ def import_steps(
 
 def record_import(report: ImportReport, options: ImportOptions) -> None:
     """One audit entry for the whole import (not one per contact)."""
-    from accounts.audit import current_actor
-    from accounts.models import AuditEntry
 
     user_id, actor = current_actor()
     db.session.execute(
@@ -319,178 +146,6 @@ def record_import(report: ImportReport, options: ImportOptions) -> None:
             },
         )
     )
-
-
-def bulk_insert(table, rows: list[dict]) -> None:
-    """Insert rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[column] for column in columns])
-
-
-class BatchWriter:
-    """Looks up a batch of rows in a few queries and writes them with bulk statements."""
-
-    def __init__(self, actor: User | None, options: ImportOptions, report: ImportReport, now: datetime):
-        self.actor, self.options, self.report, self.now = actor, options, report, now
-        self.batch: list[tuple[int, dict]] = []
-        self.organisations: dict[str, int | None] = {}
-
-    def add(self, row_number: int, values: dict) -> None:
-        self.batch.append((row_number, values))
-
-    def reject(self, row_number: int, message: str) -> None:
-        self.report.errors.append({"row": row_number, "message": message})
-
-    def flush(self) -> None:
-        batch, self.batch = self.batch, []
-        if not batch:
-            return
-        emails = [values["email"] for _, values in batch]
-        hashes = {email_hash(e): e for e in emails}
-        suppressed = {
-            hashes[h]
-            for h in db.session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
-        }
-        existing = {
-            row.email: row
-            for row in db.session.execute(
-                select(Contact.id, Contact.email, Contact.region_id).where(Contact.email.in_(emails))
-            )
-        }
-        creates, updates = [], []
-        for row_number, values in batch:
-            email = values["email"]
-            if self.actor is not None and not can_write(self.actor, values["region_id"]):
-                self.reject(row_number, _("région hors de votre périmètre"))
-            elif email in suppressed:
-                self.reject(row_number, _("adresse désinscrite, en échec ou effacée : elle reste exclue"))
-            elif email in existing:
-                found = existing[email]
-                if self.actor is not None and not can_write(self.actor, found.region_id):
-                    self.reject(row_number, _("adresse déjà présente dans un contact que vous ne pouvez pas modifier"))
-                elif self.options.on_duplicate == "skip":
-                    self.report.skipped += 1
-                else:
-                    updates.append((found.id, values))
-            else:
-                creates.append(values)
-        self.report.created += len(creates)
-        self.report.updated += len(updates)
-        if self.options.dry_run:
-            return
-        self.resolve_organisations([v["organisation"] for v in creates] + [v["organisation"] for _, v in updates])
-        self.create(creates)
-        self.update(updates)
-
-    def resolve_organisations(self, names: list[str]) -> None:
-        wanted = {name.lower(): name for name in names if name and name.lower() not in self.organisations}
-        if not wanted:
-            return
-        rows = db.session.execute(
-            select(Organisation.id, Organisation.name).where(func.lower(Organisation.name).in_(wanted))
-        )
-        for row in rows:
-            self.organisations[row.name.lower()] = row.id
-        missing = [name for key, name in wanted.items() if key not in self.organisations]
-        if missing:
-            created = db.session.execute(
-                insert(Organisation).returning(Organisation.id, Organisation.name, sort_by_parameter_order=True),
-                [
-                    {"name": n, "kind": "other", "region_id": None, "website": "", "created_at": self.now}
-                    for n in missing
-                ],
-            )
-            for row in created:
-                self.organisations[row.name.lower()] = row.id
-
-    def organisation_id(self, name: str) -> int | None:
-        return self.organisations.get(name.lower()) if name else None
-
-    def create(self, creates: list[dict]) -> None:
-        if not creates:
-            return
-        rows = []
-        for v in creates:
-            rows.append(
-                {
-                    "email": v["email"],
-                    "first_name": v["first_name"],
-                    "last_name": v["last_name"],
-                    "organisation_id": self.organisation_id(v["organisation"]),
-                    "job_title": v["job_title"],
-                    "kind": v["kind"],
-                    "region_id": v["region_id"],
-                    "phone": v["phone"],
-                    "media_type": v["media_type"],
-                    "media_scope": v["media_scope"],
-                    "outlet": v["outlet"],
-                    "partnership_status": v["partnership_status"],
-                    "partnership_level": v["partnership_level"],
-                    "source": v["source"],
-                    "legal_basis": v["legal_basis"],
-                    "collected_at": self.now,
-                    "opted_out": False,
-                    "opted_out_at": None,
-                    "bounced": False,
-                    "bounced_at": None,
-                    "notes": v["notes"],
-                    "search_text": search_text_of(
-                        v["first_name"], v["last_name"], v["email"], v["organisation"], v["outlet"], v["job_title"]
-                    ),
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                }
-            )
-        bulk_insert(Contact.__table__, rows)
-        ids = dict(
-            db.session.execute(
-                select(Contact.email, Contact.id).where(Contact.email.in_([v["email"] for v in creates]))
-            ).all()
-        )
-        tags = [{"contact_id": ids[v["email"]], "tag": t} for v in creates for t in v["tags"]]
-        beats = [{"contact_id": ids[v["email"]], "beat": b} for v in creates for b in v["beats"]]
-        if tags:
-            bulk_insert(ContactTag.__table__, tags)
-        if beats:
-            bulk_insert(ContactBeat.__table__, beats)
-
-    def update(self, updates: list[tuple[int, dict]]) -> None:
-        """Fill in what the file gives (a blank cell keeps what we had); tags and beats are added."""
-        if not updates:
-            return
-        contacts = {
-            c.id: c
-            for c in db.session.scalars(
-                select(Contact)
-                .where(Contact.id.in_([i for i, _ in updates]))
-                .options(
-                    selectinload(Contact.tag_rows), selectinload(Contact.beat_rows), selectinload(Contact.organisation)
-                )
-            )
-        }
-        for contact_id, values in updates:
-            contact = contacts[contact_id]
-            for key in UPDATABLE:
-                value = values.get(key)
-                if value not in (None, "") and getattr(contact, key) != value:
-                    setattr(contact, key, value)
-            organisation_id = self.organisation_id(values["organisation"])
-            if organisation_id and organisation_id != contact.organisation_id:
-                contact.organisation = db.session.get(Organisation, organisation_id)
-            for tag in values["tags"]:
-                if tag not in contact.tags:
-                    contact.tags.append(tag)
-            for beat in values["beats"]:
-                if beat not in contact.beats:
-                    contact.beats.append(beat)
-        db.session.flush()
 
 
 def preview(stream: IO[bytes], options: ImportOptions, rows: int = 8) -> dict:

@@ -3,8 +3,8 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from accounts.api import PageArgs
 from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
+from pagination import PageArgs
 
 
 def one_of(values):
@@ -69,6 +69,9 @@ class ImportQuery(Schema):
 
 
 class ImportForm(Schema):
+    """The multipart/form-data body of an import: the file and its options."""
+
+    file = Upload(required=True, metadata={"description": "CSV: `,` or `;`, UTF-8 (BOM or not) or cp1252"})
     mapping = fields.String(
         metadata={"description": 'JSON object: CSV column -> contact field, e.g. {"Courriel": "email"}; "" ignores'}
     )
@@ -77,10 +80,6 @@ class ImportForm(Schema):
     on_duplicate = fields.String(validate=one_of(("update", "skip")), load_default="update")
     kind = fields.String(validate=one_of(CONTACT_KINDS), load_default="other", metadata={"description": "Default"})
     region = fields.String(metadata={"description": "Default region code for rows without one"})
-
-
-class ImportFile(Schema):
-    file = Upload(required=True, metadata={"description": "CSV: `,` or `;`, UTF-8 (BOM or not) or cp1252"})
 
 
 class RowErrorSchema(Schema):

@@ -3,7 +3,6 @@
 Lists, segments and audiences are in contacts/audiences.py; import in contacts/importer.py.
 """
 
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,9 +12,9 @@ from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert, or_, select, update
 
-from accounts.models import AuditEntry, User
-from accounts.scoping import readable, require_read, require_write
-from campaign.models import Region
+from accounts.audit import current_actor
+from accounts.models import AuditEntry, Region, User
+from accounts.scoping import get_readable, readable, require_read, require_write
 from contacts.i18n import _
 from contacts.models import (
     CONTACT_KINDS,
@@ -25,18 +24,19 @@ from contacts.models import (
     PARTNERSHIP_STATUSES,
     Contact,
     ContactBeat,
+    ContactList,
     ContactTag,
     Organisation,
-    Suppression,
     fold,
     list_members,
 )
+from contacts.suppression import email_hash, flag_suppressed, keep_erased, record, suppression_reason
 from dbtypes import utcnow
-from errors import Conflict, NotFound, ValidationFailed
+from errors import Conflict, ValidationFailed
 from extensions import db
 
 signals = Namespace()
-#: Sent with `contact_id` and `email_hash` just before a contact is erased: whoever keeps a copy of
+#: Sent with `contact_id`, `email_hash` and `email` just before a contact is erased: whoever keeps a copy of
 #: the address elsewhere (e.g. delivery rows) connects here and scrubs it in the same transaction.
 contact_erased = signals.signal("contact-erased")
 
@@ -52,12 +52,7 @@ TEXT_FIELDS = {
 }
 
 
-# ---- addresses, phones, suppression ---------------------------------------------------------
-
-
-def email_hash(email: str) -> str:
-    """The suppression key: sha256 of the trimmed, lower-cased address."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+# ---- addresses, phones ---------------------------------------------------------
 
 
 def normalise_email(raw: str | None) -> str:
@@ -86,45 +81,23 @@ def normalise_phone(raw: str | None, default_region: str = "FR") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def suppression_reason(email: str) -> str | None:
-    """Why this address is suppressed (unsubscribed, bounced, erased, complaint), or None."""
-    return db.session.scalar(select(Suppression.reason).where(Suppression.email_hash == email_hash(email)))
-
-
-def is_suppressed(email: str) -> bool:
-    """True when the address was unsubscribed, bounced or erased: never send to it.
-
-    For the delivery engine: check it once more when a delivery is claimed, besides the
-    contact's own `opted_out`/`bounced` flags (which audience_contacts() already excludes).
-    """
-    return suppression_reason(email) is not None
-
-
-def suppress(email: str, reason: str, now: datetime | None = None) -> None:
-    """Put an address on the suppression list and flag its contact (opted_out or bounced).
-
-    For the unsubscribe page (reason "unsubscribed"), permanent SMTP failures ("bounced") and
-    complaints ("complaint"). Flushes; the caller commits.
-    """
-    now = now or utcnow()
-    digest = email_hash(email)
-    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
-        db.session.add(Suppression(email_hash=digest, reason=reason, created_at=now))
-    contact = db.session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
-    if contact is not None:
-        flag_suppressed(contact, reason, now)
-    db.session.flush()
-
-
-def flag_suppressed(contact: Contact, reason: str, now: datetime) -> None:
-    if reason == "bounced":
-        if not contact.bounced:
-            contact.bounced, contact.bounced_at = True, now
-    elif not contact.opted_out:
-        contact.opted_out, contact.opted_out_at = True, now
-
-
 # ---- reading --------------------------------------------------------------------------------
+
+
+def phone_as_written(e164: str | None) -> str:
+    """A stored number as people write it: a French one in the national form ('06 12 34 56 78'),
+    another with the international prefix dialled from France ('00 44 20 7946 0958'), never with
+    a leading '+' that a spreadsheet would read as a formula."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "FR")
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == "FR":
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return "00 " + written.removeprefix("+")
 
 
 def region_id_for(code: str | None) -> int | None:
@@ -196,12 +169,7 @@ def contact_query(user: User | None, filters: dict | None = None) -> Select:
 
 
 def get_contact(user: User | None, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(_("Ce contact n'existe pas."))
-    if user is not None:
-        require_read(user, contact.region_id)
-    return contact
+    return get_readable(user, Contact, contact_id, _("Ce contact n'existe pas."))
 
 
 def distinct_labels(column, limit: int = 500) -> list[str]:
@@ -344,9 +312,8 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
     db.session.flush()
     if contact.opted_out or contact.bounced:
         reason = "bounced" if contact.bounced and not contact.opted_out else "unsubscribed"
-        if not db.session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(contact.email))):
-            db.session.add(Suppression(email_hash=email_hash(contact.email), reason=reason, created_at=now))
-            db.session.flush()
+        record(contact.email, reason, now)
+        db.session.flush()
     return contact
 
 
@@ -371,11 +338,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     now = now or utcnow()
     digest, contact_id, email = email_hash(contact.email), contact.id, contact.email
     contact_erased.send(contact_id=contact_id, email_hash=digest, email=email)
-    existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
-    if existing is None:
-        db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now))
-    else:
-        existing.reason = "erased"
+    record(email, "erased", now, replace=True)
     db.session.expunge(contact)
     for statement in (
         delete(list_members).where(list_members.c.contact_id == contact_id),
@@ -385,7 +348,6 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
         update(AuditEntry).where(audit_of(contact_id, email)).values(changes={"erased": True}),
     ):
         db.session.execute(statement)
-    from accounts.audit import current_actor
 
     user_id, actor_label = current_actor()
     db.session.execute(
@@ -403,11 +365,6 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     return digest
 
 
-def erased_hashes() -> list[str]:
-    """The erasure ledger: the hashes of every erased address (nothing else of the people is kept)."""
-    return list(db.session.scalars(select(Suppression.email_hash).where(Suppression.reason == "erased")))
-
-
 def replay_erasures(hashes: Iterable[str], now: datetime | None = None) -> int:
     """After a restore of an older backup: erase again whoever was erased since, and keep their
     addresses suppressed. Returns how many contacts were erased again."""
@@ -416,11 +373,7 @@ def replay_erasures(hashes: Iterable[str], now: datetime | None = None) -> int:
         return 0
     now = now or utcnow()
     for digest in hashes:
-        existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
-        if existing is None:
-            db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now))
-        else:
-            existing.reason = "erased"
+        keep_erased(digest, now)
     again = [i for i, address in db.session.execute(select(Contact.id, Contact.email)) if email_hash(address) in hashes]
     for contact_id in again:
         erase_contact(None, db.session.get(Contact, contact_id), now)
@@ -479,7 +432,6 @@ def contact_out(contact: Contact) -> dict:
 
 def personal_data(actor: User | None, contact: Contact) -> dict:
     """Everything held on one person (GDPR right of access), as plain JSON-ready data."""
-    from contacts.models import ContactList
 
     if actor is not None:
         require_read(actor, contact.region_id)
@@ -503,13 +455,3 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
         ],
         "exported_at": utcnow().isoformat(),
     }
-
-
-def audience_contacts(list_ids=(), segment_ids=(), contact_ids=()) -> Select:
-    """A select() of the ids of the contacts a mailing may go to (not opted out, not bounced).
-
-    The same as contacts.audiences.audience_contacts(), here for callers that look for it in services.
-    """
-    from contacts.audiences import audience_contacts as resolve
-
-    return resolve(list_ids, segment_ids, contact_ids)

@@ -1,36 +1,26 @@
 """Contact pages: search and filters, one contact, its form, GDPR actions, exports, lists and segments.
 
-The import pages are in contacts/import_views.py, on the same blueprint.
+The import pages are in contacts/import_views.py, on the same blueprint (contacts/blueprint.py).
 """
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from flask_login import current_user
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
 
-from accounts.scoping import can_read, can_write, require_write
-from campaign.models import Region
+from accounts.scoping import can_write, require_write
 from contacts import audiences, exporter, services
-from contacts.forms import (
-    KIND_LABELS,
-    LEGAL_BASIS_LABELS,
-    MEDIA_TYPE_LABELS,
-    PARTNERSHIP_LABELS,
-    SCOPE_LABELS,
-    ConfirmForm,
-    ContactForm,
-    ListForm,
-    SegmentForm,
-)
+from contacts.blueprint import bp, readable_regions, region_choices
+from contacts.forms import ContactForm, ListForm, SegmentForm
+from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
 from contacts.models import Contact
 from errors import DomainError
 from extensions import db
+from forms import ConfirmForm
 
-bp = Blueprint("contacts", __name__)
 PER_PAGE = 50
 FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")
 LABELS = {
@@ -40,22 +30,6 @@ LABELS = {
     "partnerships": PARTNERSHIP_LABELS,
     "legal_bases": LEGAL_BASIS_LABELS,
 }
-
-
-@bp.before_request
-@login_required
-def signed_in():
-    """Every contact page needs an account."""
-
-
-def readable_regions() -> list[Region]:
-    regions = db.session.scalars(select(Region).where(Region.active).order_by(Region.name)).all()
-    return [r for r in regions if can_read(current_user, r.id)]
-
-
-def region_choices(blank_label) -> list[SelectChoice]:
-    national = [SelectChoice("", blank_label)] if can_write(current_user, None) else []
-    return national + [SelectChoice(r.code, r.name) for r in readable_regions() if can_write(current_user, r.id)]
 
 
 def current_filters() -> dict:
@@ -259,6 +233,3 @@ def add_to_list():
             db.session.rollback()
             flash(error.message, "error")
     return redirect(url_for("contacts.index", **current_filters()))
-
-
-from contacts import import_views  # noqa: E402,F401  (registers the import pages on `bp`)

@@ -11,14 +11,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from accounts.models import Region
 from accounts.scoping import readable
 from campaign import coverage, readiness, services
 from campaign import events as event_services
 from campaign.forms import KIND_LABELS, STATUS_LABELS
-from campaign.models import Event, Milestone, Region
+from campaign.models import Event, Milestone
+from contacts.models import Contact
 from dashboard import charts
 from dbtypes import utcnow
 from extensions import db
+from mailings.models import Mailing
 
 bp = Blueprint("dashboard", __name__)
 
@@ -150,20 +153,12 @@ def theme_rows(campaign, region_ids: list[int]) -> list[tuple[str, tuple[int, in
 
 
 def contacts_by_region(region_ids: list[int]) -> dict[int, int]:
-    from contacts.models import Contact
-
     query = select(Contact.region_id, func.count()).where(Contact.region_id.in_(region_ids)).group_by(Contact.region_id)
     return dict(db.session.execute(query).all())
 
 
 def mailings_sent_by_region(campaign, region_ids: list[int]) -> dict[int, int]:
     """Mailings of the campaign that finished sending, per region (0 until mailings are sent)."""
-    try:
-        from mailings.models import Mailing
-    except ImportError:  # the mailings domain is optional for this table
-        return {}
-    if not all(hasattr(Mailing, name) for name in ("region_id", "status", "campaign_id")):
-        return {}
     query = (
         select(Mailing.region_id, func.count())
         .where(Mailing.campaign_id == campaign.id, Mailing.status == "sent", Mailing.region_id.in_(region_ids))

@@ -1,1 +1,1 @@
-"""Templates, mailings, deliveries, rendering, SMTP sending, scheduler, RSVP, newsroom."""
+"""Templates, mailings, deliveries, rendering, the delivery engine and the scheduler; the floors above add to them through `mailings.hooks`."""

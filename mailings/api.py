@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema, paginate
+from accounts.api import api_blueprint, current_api_user
 from accounts.scoping import readable
 from campaign.services import to_utc
 from extensions import db
@@ -23,6 +23,7 @@ from mailings.schemas import (
     TemplateSchema,
     TestSendSchema,
 )
+from pagination import PageArgs, page_schema, paginate
 
 templates_bp = api_blueprint("mail_templates", "Email templates (Jinja2 in a sandbox)")
 mailings_bp = api_blueprint("mailings_api", "Mailings, their status machine and their deliveries")

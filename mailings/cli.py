@@ -8,6 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from dbtypes import utcnow
+from mailings.engine.worker import Worker, worker_process
+from mailings.scheduler import dispatch_due, run_scheduler
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler: due mailings, embargoes, reminders.")
 mailings_cli = AppGroup("mailings", help="Delivery workers.")
@@ -24,7 +26,6 @@ def stop_on_signals() -> threading.Event:
 @click.option("--interval", type=float, default=None, help="Seconds between two dispatches.")
 def scheduler_run(interval: float | None) -> None:
     """Run the scheduler in the foreground (a second one waits as a standby)."""
-    from mailings.scheduler import run_scheduler
 
     stop = stop_on_signals()
     run_scheduler(
@@ -38,7 +39,6 @@ def scheduler_run(interval: float | None) -> None:
 @scheduler_cli.command("tick")
 def scheduler_tick() -> None:
     """Dispatch what is due once, and say what was done."""
-    from mailings.scheduler import dispatch_due
 
     click.echo(dispatch_due(utcnow()))
 
@@ -48,7 +48,6 @@ def scheduler_tick() -> None:
 @click.option("--connections", type=int, default=None, help="Parallel SMTP connections (RELAIS_MAIL_CONNECTIONS).")
 def worker(once: bool, connections: int | None) -> None:
     """A delivery worker in the foreground; run as many as you like, on any machine."""
-    from mailings.engine.worker import Worker, worker_process
 
     runner = Worker(current_app._get_current_object(), connections=connections, once=once)
     runner.stop = stop_on_signals()

@@ -7,18 +7,20 @@ from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
-from campaign.models import Event, Milestone
+from accounts.models import Region
+from campaign.models import Event
 from campaign.services import zone
 from extensions import db
+from mailings.hooks import hooks
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
-from mailings.tokens import RSVP_SALT, UNSUBSCRIBE_SALT, rsvp_token, signer, unsubscribe_token
+from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
 TEST_LINK_PATH = "/test-link"  # served by the public blueprint (mailings.views.test_link)
 TEST_MARK = "[TEST]"
-NO_CONFERENCE = {"id": None, "title": "", "starts_at": None, "venue": "", "city": ""}
+NO_CONFERENCE = {"title": "", "starts_at": None, "venue": "", "city": ""}  # the template's names without press
 
 
 @dataclass
@@ -65,7 +67,6 @@ class Composer:
         config = current_app.config
         self.base = config["PUBLIC_BASE_URL"].rstrip("/")
         self.unsub_signer = signer(UNSUBSCRIBE_SALT)
-        self.rsvp_signer = signer(RSVP_SALT)
         campaign = mailing.campaign
         self.tz = zone(campaign.timezone)
         self.campaign_id = campaign.id
@@ -87,47 +88,16 @@ class Composer:
         self.html_wire = QuotedLayout(html_layout, (BODY, UNSUB))  # the fast path's parts (`compose`)
         self.text_wire = QuotedLayout(text_layout, (BODY, UNSUB))
         self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
-        self.conferences, self.national = self.load_conferences()
-        from mailings.press_hooks import PressExtras  # issue 6: embargo line, invitation's conference, relay link
-
-        self.press = PressExtras(mailing, self.tz)
+        self.extras = [make(self, mailing) for make in hooks().message_extras]  # press: RSVP, embargo, relay
         self.events: dict[int | None, list[dict]] = {}
         self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
-        self.signs_rsvp = bool({"rsvp_yes_url", "rsvp_no_url"} & self.compiled.names)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
-        # Every personal link of a test message or a preview (unsubscribe, RSVP, relay) leads here:
+        # Every personal link of a test message or a preview (unsubscribe, RSVP, relay...) leads here:
         # a page that says it was a test and records nothing. No live link is signed for them.
         self.test_link = f"{self.base}{TEST_LINK_PATH}"
 
-    def load_conferences(self) -> tuple[dict[int, dict], dict]:
-        rows = db.session.scalars(
-            select(Milestone)
-            .where(
-                Milestone.campaign_id == self.campaign_id,
-                Milestone.kind.in_(("regional_press_conference", "national_press_conference")),
-                Milestone.status != "cancelled",
-            )
-            .order_by(Milestone.starts_at)
-        ).all()
-        regional, national = {}, dict(NO_CONFERENCE)
-        for m in rows:
-            value = {
-                "id": m.id,
-                "title": m.title,
-                "starts_at": m.starts_at.astimezone(self.tz),
-                "venue": m.venue,
-                "city": m.city,
-            }
-            if m.kind == "national_press_conference" and national["id"] is None:
-                national = value
-            elif m.kind == "regional_press_conference" and m.region_id not in regional:
-                regional[m.region_id] = value
-        return regional, national
-
     def region(self, region_id: int | None) -> dict:
         if region_id not in self.regions:
-            from campaign.models import Region
-
             region = db.session.get(Region, region_id)
             self.regions[region_id] = {"code": region.code, "name": region.name} if region else self.regions[None]
         return self.regions[region_id]
@@ -152,14 +122,7 @@ class Composer:
         return self.events[region_id]
 
     def context(self, person: Recipient, unsubscribe_url: str, test: bool = False) -> dict[str, Any]:
-        conference = self.press.conference or self.conferences.get(person.region_id, self.national)
-        yes = no = ""
-        if conference["id"] and test:
-            yes = no = self.test_link
-        elif conference["id"] and person.id and self.signs_rsvp:
-            yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
-            no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
-        return {
+        context = {
             "contact": {
                 "first_name": person.first_name,
                 "last_name": person.last_name,
@@ -171,12 +134,21 @@ class Composer:
             "region": self.region(person.region_id),
             "campaign": self.campaign,
             "mailing": self.mailing,
-            "conference": {k: v for k, v in conference.items() if k != "id"},
+            "conference": dict(NO_CONFERENCE),
             "events": self.region_events(person.region_id),
             "unsubscribe_url": unsubscribe_url,
-            "rsvp_yes_url": yes,
-            "rsvp_no_url": no,
+            "rsvp_yes_url": "",
+            "rsvp_no_url": "",
         }
+        for extra in self.extras:
+            context.update(extra.context(person, self.test_link if test else None))
+        return context
+
+    def decorate(self, contact_id: int | None, subject: str, body: str, text: str | None, test: bool = False):
+        """What the extras add (a test or a preview: their personal links lead to the test page)."""
+        for extra in self.extras:
+            subject, body, text = extra.decorate(contact_id, subject, body, text, self.test_link if test else None)
+        return subject, body, text
 
     def unsubscribe_url(self, person: Recipient, test: bool = False) -> str:
         if test:
@@ -218,7 +190,7 @@ class Composer:
         url = self.unsubscribe_url(person, test)
         context = self.context(person, url, test)
         subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
-        subject, body, text = self.press.decorate(person.id, subject, body, text, self.test_link if test else None)
+        subject, body, text = self.decorate(person.id, subject, body, text, test)
         if test:
             subject = f"{TEST_MARK} {subject}"
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})
@@ -229,10 +201,10 @@ class Composer:
 
     def preview(self, person: Recipient) -> dict:
         """What the editor shows: subject, both parts and the weight of the whole message; its
-        personal links, like a test message's, lead to the test page."""
+        personal links, like a test message's, lead to the test page (but no [TEST] mark)."""
         url = self.unsubscribe_url(person, test=True)
         subject, body, text = render_checked(self.compiled, self.context(person, url, test=True))
-        subject, body, text = self.press.decorate(person.id, subject, body, text, self.test_link)
+        subject, body, text = self.decorate(person.id, subject, body, text, test=True)
         html, plain = self.wrap(body, text, url)
         data = self.builder.build(
             person.full_name, person.email, subject, qp(html), qp(plain), url, self.builder.message_id(0)

@@ -34,7 +34,3 @@ class ScheduleForm(FlaskForm):
 
 class TestSendForm(FlaskForm):
     email = EmailField(_l("Adresse de test"), validators=[DataRequired(), Email(check_deliverability=False)])
-
-
-class ConfirmForm(FlaskForm):
-    pass

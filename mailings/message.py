@@ -9,7 +9,6 @@ import base64
 import binascii
 import re
 import secrets
-from email.header import Header
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
@@ -27,8 +26,9 @@ def is_plain_ascii(value: str) -> bool:
     return value.isascii() and "=?" not in value
 
 
-def encode_words(value: str) -> str:
-    """RFC 2047 base64 words of at most 45 bytes each, cut on character boundaries."""
+def encoded_words(value: str) -> list[str]:
+    """RFC 2047 base64 words of at most 45 bytes of text each (72 characters, 75 allowed), cut
+    after a space when there is one, never inside a character."""
     data = value.encode("utf-8")
     words = []
     while len(data) > 45:
@@ -38,7 +38,28 @@ def encode_words(value: str) -> str:
         words.append(data[:cut])
         data = data[cut:]
     words.append(data)
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+    return [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+
+
+def fold(tokens: list[str], used: int) -> str:
+    """Tokens separated by a space, a line folded (CRLF then the space) before a token that would
+    take the line past 78 characters; `used` is what the line already holds ("From: ").
+    Unfolding gives the space back; between two encoded words readers drop it (RFC 2047, 6.2)."""
+    out, width = [], used
+    for token in tokens:
+        if out and width + 1 + len(token) > 78:
+            out.append("\r\n ")
+            width = 1
+        elif out:
+            out.append(" ")
+            width += 1
+        out.append(token)
+        width += len(token)
+    return "".join(out)
+
+
+def encode_words(value: str) -> str:
+    return fold(encoded_words(value), 9)
 
 
 @lru_cache(maxsize=256)
@@ -51,35 +72,48 @@ def header_text(value: str) -> str:
 
 
 ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+")  # RFC 5322 atext
+Q_PLAIN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")  # RFC 2047, 5 (3)
 
 
-def phrase(name: str) -> str:
-    """A display name with accents: its plain words stay as they are, each run of the others becomes
-    encoded words (the spaces of the run inside them). Readers drop the whitespace between two
-    encoded words (RFC 2047, 6.2), and some, Python's among them, put a space there instead; between
-    an encoded word and a plain one, all keep the space."""
+def phrase_words(run: str) -> list[str]:
+    """A run of words with accents in a display name: one encoded word when it fits in 75
+    characters (Q or B, the shorter), else 45-byte B words cut after a space (see `phrase`)."""
+    data = run.encode("utf-8")
+    q = "".join(chr(b) if b in Q_PLAIN else "_" if b == 0x20 else f"={b:02X}" for b in data)
+    b = base64.b64encode(data).decode("ascii")
+    word = f"=?utf-8?q?{q}?=" if len(q) <= len(b) else f"=?utf-8?b?{b}?="
+    return [word] if len(word) <= 75 else encoded_words(run)
+
+
+def phrase(name: str) -> list[str]:
+    """A display name as tokens that every reader reads back as written: plain words as they are,
+    other ASCII words as quoted strings, each run of words with accents as one encoded word.
+    Readers keep the space between an encoded word and another token; between two encoded words,
+    RFC 2047 (6.2) readers drop it and Python's adds one, so two of them meet only in a run too long
+    for one encoded word (75 characters)."""
     out, run = [], []
     for word in name.split(" "):
-        if ATOM.fullmatch(word) and "=?" not in word:
+        if word.isascii() and "=?" not in word:
             if run:
-                out.append(encode_words(" ".join(run)))
+                out.extend(phrase_words(" ".join(run)))
                 run = []
-            out.append(word)
+            out.append(word if ATOM.fullmatch(word) else '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"')
         else:
             run.append(word)
     if run:
-        out.append(encode_words(" ".join(run)))
-    return " ".join(out)
+        out.extend(phrase_words(" ".join(run)))
+    return out
 
 
-def address(name: str, email: str) -> str:
-    """A mailbox header value, its display name encoded when needed."""
+def address(name: str, email: str, used: int = 4) -> str:
+    """A mailbox header value (From, To, Reply-To: the one encoder of addresses), its display name
+    encoded when needed and folded on CRLF; `used` is the length of the header's name and colon."""
     name, email = no_breaks(name), no_breaks(email)
     if not name:
         return email
     if is_plain_ascii(name):
         return formataddr((name, email))
-    return f"{phrase(name)} <{email}>"
+    return fold([*phrase(name), f"<{email}>"], used + 1)
 
 
 def qp(text: str) -> bytes:
@@ -124,14 +158,12 @@ class MessageBuilder:
         self.mailing_id = mailing_id
         self.domain = from_email.rpartition("@")[2] or "relais.invalid"
         lines = [
-            f"From: {formataddr((no_breaks(from_name), no_breaks(from_email)), charset='utf-8') if from_name else no_breaks(from_email)}",
-            f"Reply-To: {no_breaks(reply_to or from_email)}",
+            f"From: {address(from_name, from_email, used=5)}",
+            f"Reply-To: {address('', reply_to or from_email, used=9)}",
             "MIME-Version: 1.0",
             f"X-Relais-Mailing: {mailing_id}",
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         ]
-        if from_name and not is_plain_ascii(from_name):
-            lines[0] = f"From: {Header(no_breaks(from_name), 'utf-8').encode()} <{no_breaks(from_email)}>"
         self.constant = "\r\n".join(lines).encode("ascii") + CRLF
         self._date_second = None
         self._date = ""
@@ -159,7 +191,7 @@ class MessageBuilder:
         """The message's bytes; `html` and `text` are its parts already quoted-printable (`qp`)."""
         boundary = f"=_relais_{secrets.token_hex(12)}"
         head = (
-            f"To: {address(to_name, to_email)}\r\n"
+            f"To: {address(to_name, to_email, used=3)}\r\n"
             f"Subject: {header_text(subject)}\r\n"
             f"Date: {self.date()}\r\n"
             f"Message-ID: {message_id}\r\n"

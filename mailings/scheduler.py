@@ -5,6 +5,7 @@ and takes over when the holder's session ends); on SQLite, one machine, a file l
 database does the same.
 """
 
+import atexit
 import fcntl
 import logging
 import os
@@ -13,10 +14,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from campaign.reminders import send_due_reminders
 from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
@@ -24,7 +27,10 @@ from mailings import states
 from mailings.engine.database import DATABASE_GONE
 from mailings.engine.locks import SessionLock
 from mailings.engine.recovery import recover
+from mailings.engine.worker import Worker
+from mailings.hooks import hooks
 from mailings.models import Mailing, SchedulerHeartbeat
+from mailings.services import start
 
 log = logging.getLogger("relais.scheduler")
 SCHEDULER_LOCK = 0x52454C5343  # "RELSC"
@@ -41,9 +47,6 @@ def dispatch_due(now: datetime) -> dict:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     started, missed = [], []
-    from mailings.newsroom import hold_reason, publish_due
-    from mailings.services import start
-
     for mailing in db.session.scalars(query).all():
         if now - mailing.scheduled_at > window:
             mailing.status = states.TRANSITIONS["miss"][1]
@@ -52,7 +55,7 @@ def dispatch_due(now: datetime) -> dict:
                 "without a person deciding"
             )
             missed.append(mailing.id)
-        elif reason := hold_reason(mailing, now):  # issue 6: an embargo moved after it was scheduled
+        elif reason := held(mailing, now):  # press: an embargo moved after it was scheduled
             mailing.status, mailing.status_reason = "paused", reason
         else:
             start(mailing, now)
@@ -62,13 +65,22 @@ def dispatch_due(now: datetime) -> dict:
         .where(Mailing.embargo_until <= now, Mailing.embargo_lifted_at.is_(None))
         .values(embargo_lifted_at=now)
     ).rowcount
-    publish_due(now)  # issue 6: releases go public in the newsroom when their embargo lifts
+    for job in hooks().due_jobs:  # press: releases go public in the newsroom when their embargo lifts
+        job(now)
     db.session.commit()
     with db.engine.connect() as conn:
         recovered = recover(conn, now)
     if started or missed:
         log.info("dispatch: started %s, missed %s", started, missed)
     return {"started": started, "missed": missed, "embargoes_lifted": lifted, "recovered": recovered}
+
+
+def held(mailing: Mailing, now: datetime) -> str:
+    """The first reason a hook gives to pause a due mailing, or ""."""
+    for hold in hooks().holds:
+        if reason := hold(mailing, now):
+            return reason
+    return ""
 
 
 class Leadership:
@@ -134,8 +146,6 @@ def tick(app: Flask) -> None:
 
 def remind(app: Flask) -> None:
     """Deadline digests: each owner at most once a day (campaign.reminders keeps the count)."""
-    from campaign.reminders import send_due_reminders
-
     with app.app_context():
         try:
             send_due_reminders(utcnow())
@@ -209,23 +219,17 @@ def register(app: Flask) -> None:
         return
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return  # the reloader's watcher process: the served child starts them
-    import click
-
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.info_name not in ("run",) and not app.config.get("SCHEDULER_EMBEDDED_IN_TESTS"):
         return  # another CLI command (db upgrade, demo load...) must not start them
     if "stop" in _embedded:
         return
-    from mailings.engine.worker import Worker
-
     stop = threading.Event()
     _embedded["stop"] = stop
     worker = Worker(app)
     worker.stop = stop
     threading.Thread(target=run_scheduler, args=(app, stop), name="relais-scheduler", daemon=True).start()
     threading.Thread(target=worker.run, name="relais-worker", daemon=True).start()
-    import atexit
-
     atexit.register(stop.set)
 
 

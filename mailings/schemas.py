@@ -2,9 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from accounts.api import PageArgs
 from mailings.models import DELIVERY_STATUSES
 from mailings.states import STATUSES
+from pagination import PageArgs
 
 
 class TemplateSchema(Schema):

@@ -9,32 +9,30 @@ from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from accounts.models import User
-from accounts.scoping import can_read, require_read, require_role, require_write
+from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
 from campaign.models import Campaign, Milestone
-from contacts.models import Contact, Suppression
+from campaign.services import current_campaign
+from contacts.models import Contact
 from contacts.services import contact_erased
+from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
-from errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
+from mail_transport import SmtpChannel
 from mailings import states
 from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
-from mailings.engine.marks import email_hash
+from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.tokens import read_unsubscribe_token
-from mailings.transport import SmtpChannel
 
 # ---- templates --------------------------------------------------------------------------------
 
 
 def get_template(user: User, template_id: int) -> EmailTemplate:
-    template = db.session.get(EmailTemplate, template_id)
-    if template is None:
-        raise NotFound("no such template")
-    require_read(user, template.region_id)
-    return template
+    return get_readable(user, EmailTemplate, template_id, "no such template")
 
 
 def sample_recipient(campaign: Campaign | None) -> Recipient:
@@ -98,11 +96,7 @@ def reopen_approvals(template: EmailTemplate) -> None:
 
 
 def get_mailing(user: User, mailing_id: int) -> Mailing:
-    mailing = db.session.get(Mailing, mailing_id)
-    if mailing is None:
-        raise NotFound("no such mailing")
-    require_read(user, mailing.region_id)
-    return mailing
+    return get_readable(user, Mailing, mailing_id, "no such mailing")
 
 
 def readable_mailings(user: User):
@@ -158,8 +152,6 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         require_write(user, region_id)
         mailing = Mailing(region_id=region_id, created_by_id=user.id, status="draft", audience=empty_audience())
         if campaign is None:
-            from campaign.services import current_campaign
-
             campaign = db.session.get(Campaign, data["campaign_id"]) if data.get("campaign_id") else current_campaign()
         if campaign is None:
             raise ValidationFailed("no campaign", {"campaign_id": "required"})
@@ -234,9 +226,8 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
             raise ValidationFailed("that time has passed", {"send_at": "in the past"})
         mailing.scheduled_at = send_at
     if action in ("schedule", "send_now"):
-        from mailings.newsroom import check_send_time  # issue 6: embargoes decide the earliest send time
-
-        check_send_time(mailing, mailing.scheduled_at if action == "schedule" else now)
+        for check in hooks().send_checks:  # press: embargoes decide the earliest send time
+            check(mailing, mailing.scheduled_at if action == "schedule" else now)
     if action == "approve":
         mailing.approved_by_id, mailing.approved_at = user.id, now
     if action == "send_now":
@@ -260,13 +251,12 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
 
 def start(mailing: Mailing, now: datetime) -> int:
     """Freeze the audience into deliveries and hand the mailing to the workers."""
-    from mailings.newsroom import check_send_time  # issue 6: no start (resume included) before its embargo allows
-    from mailings.pressure import apply_weekly_limit  # issue 6: the hard limit per contact and week
-
-    if mailing.frozen_at is None:
-        check_send_time(mailing, now)
+    if mailing.frozen_at is None:  # no start (resume included) before the checks allow
+        for check in hooks().send_checks:
+            check(mailing, now)
     written = freeze_audience(mailing, now)
-    apply_weekly_limit(mailing, now)
+    for action in hooks().on_start:  # press: the hard limit per contact and week
+        action(mailing, now)
     mailing.status = "sending"
     mailing.status_reason = ""
     mailing.started_at = mailing.started_at or now
@@ -350,10 +340,7 @@ def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:
     if contact is None:
         return None
     now = now or utcnow()
-    if not contact.opted_out:
-        contact.opted_out, contact.opted_out_at = True, now
-    digest = email_hash(contact.email)
-    if db.session.scalar(select(Suppression.id).where(Suppression.email_hash == digest)) is None:
-        db.session.add(Suppression(email_hash=digest, reason="unsubscribed"))
+    flag_suppressed(contact, "unsubscribed", now)
+    record(contact.email, "unsubscribed", now)
     db.session.flush()
     return contact

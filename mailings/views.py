@@ -8,19 +8,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from accounts.api import page_count, page_number, paginate
 from accounts.scoping import can_write, readable
 from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
 from contacts.models import Contact, ContactList, Segment
 from errors import DomainError, PermissionDenied
 from extensions import csrf, db
+from forms import ConfirmForm
 from mailings import services, states
 from mailings.audience import audience_size
 from mailings.composer import Composer
-from mailings.forms import ConfirmForm, MailingForm, ScheduleForm, TemplateForm, TestSendForm
+from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
+from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
+from mailings.tokens import read_unsubscribe_token
+from pagination import page_count, page_number, paginate
 
 MAILINGS_PAGE = 50  # mailings a page, newest first
 
@@ -228,6 +231,7 @@ def mailing_page(mailing_id: int):
         confirm=ConfirmForm(),
         schedule_form=ScheduleForm(),
         can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
+        sections=hooks().page_sections,
     )
 
 
@@ -290,7 +294,6 @@ def mailing_action(mailing_id: int, action: str):
 @csrf.exempt  # RFC 8058: a mail provider posts `List-Unsubscribe=One-Click` with no cookie and no token
 def unsubscribe(token: str):
     """GET shows a button and changes nothing; POST unsubscribes (idempotent), answers 200."""
-    from mailings.tokens import read_unsubscribe_token
 
     found = read_unsubscribe_token(token)
     if found is None:

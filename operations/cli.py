@@ -8,13 +8,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign import demo, event_demo
+import demo
 from campaign.models import Campaign
-from contacts import demo as contacts_demo
-from contacts.services import erased_hashes, replay_erasures
+from contacts.services import replay_erasures
+from contacts.suppression import erased_hashes
 from extensions import db
-from mailings import demo as mailings_demo
-from mailings import press_demo
 from operations import backup
 from operations.scale import generate
 
@@ -71,10 +69,6 @@ def load(if_empty: bool, scale: int | None) -> None:
         click.echo("demo: the database already holds a campaign; nothing loaded")
         return
     campaign, people = demo.load()
-    event_demo.load(campaign)
-    contacts_demo.load()
-    mailings_demo.load(campaign)
-    press_demo.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
     if scale:

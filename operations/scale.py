@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
+from accounts.models import Region
 from campaign.events import DEFAULT_THEMES, DEFAULT_TYPES
-from campaign.models import Campaign, Event, Region
+from campaign.models import Campaign, Event
 from contacts.models import MEDIA_TYPES, Contact, ContactTag, search_text_of
 from dbtypes import utcnow
 from extensions import db

@@ -121,7 +121,7 @@ def engine_name(app) -> str:
 @pytest.fixture
 def regions(app):
     """The seed's 20 regions."""
-    from campaign.demo import load_regions
+    from demo.campaign import load_regions
 
     found = load_regions()
     db.session.commit()
@@ -145,7 +145,7 @@ def make_user(app, regions):
 @pytest.fixture
 def demo_campaign(app, regions):
     """The seed's campaign built by the playbook (AG 19 June 2008, November 2008)."""
-    from campaign.demo import load
+    from demo.campaign import load
 
     campaign, _ = load(date(2008, 6, 19), date(2008, 11, 1))
     db.session.commit()

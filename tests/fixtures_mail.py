@@ -5,11 +5,11 @@ Behaviours: "250", "421", "451", "550 5.1.1", "550 5.7.1" (answered at RCPT), "d
 (the connection is cut before the message is complete), "drop-after-dot" (the message is received,
 then the connection is cut before the answer), "slow" (answers after `slow_seconds`), "reject-data"
 (554 5.6.0 after the final dot). The server advertises PIPELINING unless `handler.pipelining` is False.
+Every message it received is read strictly (tests.readers.read_mail) when the test ends.
 """
 
 import asyncio
 import email
-import email.policy
 import socket
 import threading
 from collections import Counter, defaultdict
@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.readers import read_mail
 
 CODES = {
     "421": "421 4.3.2 Service shutting down",
@@ -33,7 +35,9 @@ class Received:
     data: bytes
 
     def parsed(self) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.data, policy=email.policy.default)
+        """The message as a strict reader sees it (tests.readers.read_mail: wire rules, then
+        Python's strict policy, header defects included)."""
+        return read_mail(self.data)
 
 
 @dataclass
@@ -142,8 +146,11 @@ def smtp_server():
     handler = Handler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=10_000_000)
     controller.start()
-    yield SmtpServer(handler, controller)
+    server = SmtpServer(handler, controller)
+    yield server
     controller.stop()
+    for message in server.messages:  # every message a test made is read on the wire, strictly
+        message.parsed()
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def resolvers(regions):
     from campaign.models import Campaign, Event, Milestone
     from contacts.models import Contact, ContactList, Segment
     from mailings.models import EmailTemplate, Mailing
-    from mailings.press_models import PressKitFile, PressRelease, RelayKit
+    from press.models import PressKitFile, PressRelease, RelayKit
 
     conference = Milestone.kind == "regional_press_conference"
     return {
@@ -115,10 +115,11 @@ def urls(app, regions):
 def demo_everything(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    from campaign.models import Campaign, Region
+    from accounts.models import Region
+    from campaign.models import Campaign
     from contacts.models import ContactList, Segment
     from mailings.models import EmailTemplate, Mailing
-    from mailings.press_models import PressKitFile, PressRelease, RelayKit
+    from press.models import PressKitFile, PressRelease, RelayKit
 
     regions = {r.code: r for r in db.session.scalars(select(Region))}
     campaign = first(select(Campaign))

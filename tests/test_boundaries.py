@@ -12,7 +12,7 @@ from contacts.audiences import add_members, create_list, create_segment
 from contacts.models import Contact, Suppression
 from errors import ValidationFailed
 from extensions import db
-from mailings.press_models import Rsvp
+from press.models import Rsvp
 from tests.conftest import PASSWORD, csrf_from
 from tests.fixtures_mail import DEMO_HTML, DEMO_SUBJECT
 from tests.test_press_helpers import conference
@@ -140,7 +140,7 @@ def test_a_test_send_as_another_regions_contact_is_refused(
 def test_a_test_message_is_marked_and_its_links_record_nothing(
     api, make_user, make_contact, demo_campaign, regions, mail_app, smtp_server, client
 ):
-    from mailings import press
+    from press import conferences as press
 
     milestone = conference(demo_campaign, regions, PACA)
     journalist = make_contact(region=PACA, first_name="Léa")

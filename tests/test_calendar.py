@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar
 
 from tests.conftest import csrf_from
@@ -90,3 +91,72 @@ def test_user_text_cannot_break_out_of_an_ics_field(client, api, make_user, demo
     entry = next(e for e in events if str(e["summary"]) == "Titre")
     assert str(entry["description"]).splitlines() == hostile.splitlines()  # kept as text, line breaks escaped
     assert "ATTENDEE" not in entry
+
+
+def test_every_parser_places_every_milestone_at_its_utc_start(client, demo_campaign):
+    """icalendar, vobject and ical.js (Thunderbird) read the same UTC start and end for every demo
+    milestone, in summer time and in winter time, on the campaign feed and on a region's."""
+    from datetime import UTC
+
+    from campaign.models import Milestone
+    from extensions import db
+    from tests.readers import read_calendar
+
+    milestones = {f"milestone-{m.id}@localhost": m for m in db.session.scalars(db.select(Milestone))}
+    read = read_calendar(client.get(f"/calendar/{demo_campaign.calendar_token}.ics").data)
+    assert read.keys() == milestones.keys()
+    for uid, (start, _end) in read.items():
+        assert start == milestones[uid].starts_at.astimezone(UTC), milestones[uid].title
+    offsets = {m.starts_at.astimezone(PARIS).utcoffset().total_seconds() for m in milestones.values()}
+    assert offsets == {3600, 7200}  # both sides of a change of time
+    region = read_calendar(client.get(f"/calendar/{demo_campaign.calendar_token}.ics?region=91").data)
+    assert region and all(read[uid] == when for uid, when in region.items())
+
+
+def test_vtimezone_is_a_standard_daylight_pair_with_yearly_rules(client, demo_campaign):
+    cal = parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics"))
+    assert cal.subcomponents[0].name == "VTIMEZONE"
+    (zone,) = cal.walk("VTIMEZONE")
+    kinds = {c.name: c for c in zone.subcomponents}
+    assert set(kinds) == {"STANDARD", "DAYLIGHT"}
+    for part in kinds.values():
+        assert "RDATE" not in part
+        assert part["RRULE"]["FREQ"] == ["YEARLY"]
+    assert str(kinds["DAYLIGHT"]["TZOFFSETTO"].to_ical()) in ("+0200", "b'+0200'")
+
+
+def test_categories_are_the_labels_people_read(client, demo_campaign):
+    cal = parse(client.get(f"/calendar/{demo_campaign.calendar_token}.ics"))
+    categories = {str(c) for e in cal.walk("VEVENT") for c in e["CATEGORIES"].cats}
+    assert "Échéance partenaires" in categories
+    assert not any("_" in c for c in categories)
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/Paris", "America/New_York", "Australia/Sydney", "Europe/Moscow", "Indian/Reunion"]
+)
+def test_zones_whose_rules_changed_are_read_alike_by_every_parser(tz):
+    """Events every 13 days over 2005-2021, in zones whose rules changed (New York 2007, Sydney 2006
+    and 2008, Moscow 2011 and 2014) or that have no summer time: the same UTC instants everywhere."""
+    from datetime import UTC, datetime, timedelta
+
+    from icalendar import Event
+
+    from campaign.vtimezone import add_vtimezone
+    from tests.readers import read_calendar
+
+    cal, starts, moment = Calendar(), [], datetime(2005, 1, 3, 10, 0, tzinfo=ZoneInfo(tz))
+    cal.add("prodid", "-//Relais//test//FR")
+    cal.add("version", "2.0")
+    while moment.year < 2022:
+        entry = Event()
+        entry.add("uid", f"e{len(starts)}")
+        entry.add("dtstamp", datetime(2026, 1, 1, tzinfo=UTC))
+        entry.add("dtstart", moment)
+        entry.add("dtend", moment + timedelta(hours=1))
+        cal.add_component(entry)
+        starts.append(moment)
+        moment += timedelta(days=13)
+    add_vtimezone(cal, tz, starts)
+    read = read_calendar(cal.to_ical())
+    assert [read[f"e{i}"][0] for i in range(len(starts))] == [s.astimezone(UTC) for s in starts]

@@ -9,7 +9,7 @@ import vobject
 from sqlalchemy import select
 
 from accounts.models import AuditEntry
-from contacts import audiences, services
+from contacts import audiences, services, suppression
 from contacts.models import Contact, Suppression
 from errors import Conflict, ValidationFailed
 from extensions import db
@@ -190,11 +190,11 @@ def test_erasure_keeps_only_a_hash_and_the_address_stays_suppressed(client, logi
     client.post(f"/contacts/{contact_id}/erase", data={"csrf_token": csrf_from(page)})
     db.session.expire_all()
     assert db.session.get(Contact, contact_id) is None
-    suppression = db.session.scalar(select(Suppression))
-    assert suppression.email_hash == services.email_hash(email) and suppression.reason == "erased"
+    row = db.session.scalar(select(Suppression))
+    assert row.email_hash == suppression.email_hash(email) and row.reason == "erased"
     for entry in db.session.scalars(select(AuditEntry)):
         assert "heuze" not in str(entry.changes).lower() and "amélie" not in str(entry.changes).lower()
-    assert services.is_suppressed("Amelie.Heuze@example.org")
+    assert suppression.is_suppressed("Amelie.Heuze@example.org")
     created = api(national).post("/api/v1/contacts", json={"email": email, "first_name": "Amélie"})
     assert created.status_code == 201 and created.json["opted_out"] is True
     assert created.json["id"] not in db.session.scalars(audiences.audience_contacts(contact_ids=[created.json["id"]]))
@@ -312,11 +312,11 @@ def test_services_the_delivery_engine_relies_on(app, make_contact):
     """is_suppressed, suppress and audience_contacts, as mailings/ calls them; the erasure signal."""
     journalist = make_contact("Rebond@Example.org")
     other = make_contact("reste@example.org")
-    assert not services.is_suppressed("rebond@example.org")
-    services.suppress("REBOND@example.org", "bounced")
+    assert not suppression.is_suppressed("rebond@example.org")
+    suppression.suppress("REBOND@example.org", "bounced")
     db.session.commit()
-    assert services.is_suppressed("rebond@example.org") and journalist.bounced and journalist.bounced_at
-    ids = list(db.session.scalars(services.audience_contacts(contact_ids=[journalist.id, other.id])))
+    assert suppression.is_suppressed("rebond@example.org") and journalist.bounced and journalist.bounced_at
+    ids = list(db.session.scalars(audiences.audience_contacts(contact_ids=[journalist.id, other.id])))
     assert ids == [other.id]
     seen = []
     handler = lambda sender, **data: seen.append(data)  # noqa: E731
@@ -327,6 +327,95 @@ def test_services_the_delivery_engine_relies_on(app, make_contact):
     finally:
         services.contact_erased.disconnect(handler)
     assert seen == [
-        {"contact_id": other.id, "email_hash": services.email_hash("reste@example.org"), "email": "reste@example.org"}
+        {
+            "contact_id": other.id,
+            "email_hash": suppression.email_hash("reste@example.org"),
+            "email": "reste@example.org",
+        }
     ]
-    assert services.is_suppressed("reste@example.org")
+    assert suppression.is_suppressed("reste@example.org")
+
+
+SPREADSHEET_PEOPLE = [
+    {
+        "email": "lea@example.org",
+        "first_name": "Léa",
+        "kind": "partner",
+        "region": "93",
+        "phone": "+33612345678",
+        "legal_basis": "legitimate_interest",
+        "partnership_status": "confirmed",
+        "tags": ["presse", "ess"],
+    },
+    {
+        "email": "tom@example.org",
+        "first_name": "Tom",
+        "kind": "media",
+        "region": "91",
+        "phone": "+442079460958",
+        "legal_basis": "consent",
+        "media_type": "regional_daily",
+        "media_scope": "regional",
+        "outlet": "Midi Libre",
+    },
+    {
+        "email": "formule@example.org",
+        "first_name": '=HYPERLINK("http://evil")',
+        "last_name": "@SUM(A1)",
+        "kind": "other",
+    },
+]
+
+
+def snapshot() -> dict:
+    fields = ("first_name", "last_name", "kind", "region_id", "phone", "legal_basis", "media_type", "media_scope")
+    fields += ("outlet", "partnership_status", "source")
+    return {
+        c.email: ({f: getattr(c, f) for f in fields}, sorted(c.tags), sorted(c.beats))
+        for c in db.session.scalars(select(Contact))
+    }
+
+
+def test_csv_export_reads_in_a_spreadsheet_as_people_write_and_imports_back_unchanged(
+    client, api, login, make_user, make_contact, regions
+):
+    """Opened in LibreOffice Calc: phone numbers as written ('06 12 34 56 78', no apostrophe),
+    labels rather than codes, the region's name, a date and time the spreadsheet recognises, and
+    no formula anywhere; imported back, the file changes nothing."""
+    from datetime import UTC, datetime
+
+    from tests.readers import read_spreadsheet
+
+    for person in SPREADSHEET_PEOPLE:
+        tags = person.pop("tags", [])
+        contact = make_contact(collected_at=datetime(2008, 10, 23, 8, 5, tzinfo=UTC), **dict(person))
+        contact.tags = tags
+        person["tags"] = tags
+    db.session.commit()
+    before = snapshot()
+    login(make_user("national"))
+    exported = client.get("/contacts/export?format=csv").data
+
+    header, *rows = read_spreadsheet(exported)
+    cells = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    lea, tom = cells["lea@example.org"], cells["tom@example.org"]
+    assert lea["Téléphone"] == "06 12 34 56 78" and tom["Téléphone"] == "00 44 20 7946 0958"
+    assert (lea["Type"], lea["Base légale"], lea["Statut du partenariat"]) == (
+        "Partenaire",
+        "Intérêt légitime",
+        "Confirmé",
+    )
+    assert (tom["Type"], tom["Type de média"], tom["Portée"]) == ("Média", "Quotidien régional (PQR)", "Régionale")
+    assert (lea["Région"], tom["Région"]) == (regions["93"].name, regions["91"].name)
+    assert lea["Collecté le"] == datetime(2008, 10, 23, 10, 5)  # a date in the spreadsheet, French time
+    assert all(not str(value).startswith("=") for row in rows for value in row if value is not None)
+
+    response = api(make_user("national")).post(
+        "/api/v1/contacts/import",
+        data={"file": (io.BytesIO(exported), "contacts.csv"), "on_duplicate": "update"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["errors"] == []
+    db.session.expire_all()
+    assert snapshot() == before

@@ -1,7 +1,7 @@
 """The contacts, lists and segments API, as the contract says."""
 
 from contacts.models import Suppression
-from contacts.services import email_hash
+from contacts.suppression import email_hash
 from extensions import db
 
 
@@ -149,3 +149,19 @@ def test_a_deleted_contact_leaves_no_tags_behind(app, api, make_user, make_conta
     assert api(make_user("national")).delete(f"/api/v1/contacts/{contact.id}").status_code == 204
     assert db.session.scalar(select(func.count()).select_from(ContactTag)) == 0
     assert db.session.scalar(select(func.count()).select_from(ContactBeat)) == 0
+
+
+def test_openapi_document_is_valid_and_the_import_is_a_multipart_body(client):
+    """The whole document passes openapi-spec-validator; the import's file and options are one
+    multipart/form-data request body that a generated client can send."""
+    from tests.readers import validate_openapi
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate_openapi(document)
+    operation = document["paths"]["/api/v1/contacts/import"]["post"]
+    assert {p["name"] for p in operation["parameters"]} == {"dry_run"}
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    schema = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["properties"]) == {"file", "mapping", "source", "legal_basis", "on_duplicate", "kind", "region"}
+    assert (schema["properties"]["file"]["type"], schema["properties"]["file"]["format"]) == ("string", "binary")
+    assert schema["required"] == ["file"]

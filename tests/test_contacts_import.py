@@ -6,7 +6,9 @@ import json
 from sqlalchemy import func, select
 
 from contacts.models import Contact, Suppression
+from contacts.suppression import suppress
 from extensions import db
+from tests.conftest import csrf_from
 
 
 def count_contacts() -> int:
@@ -187,7 +189,6 @@ def test_erased_and_unsubscribed_addresses_stay_suppressed_when_imported_again(a
     erased = make_contact("amelie.heuze@example.org", first_name="Amélie", last_name="Heuzé")
     unsubscribed = make_contact("gael.loeuvre@example.org", opted_out=True)
     assert client.post(f"/api/v1/contacts/{erased.id}/erase").status_code == 200
-    from contacts.services import suppress
 
     suppress(unsubscribed.email, "unsubscribed")
     db.session.commit()
@@ -241,8 +242,6 @@ def test_cli_import_dry_run_then_import_then_export(app, runner, regions, tmp_pa
 def test_import_pages_preview_simulate_then_import_with_streamed_progress(
     client, login, make_user, app, monkeypatch, tmp_path
 ):
-    from tests.conftest import csrf_from
-
     monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
     login(make_user("national"))
     form = client.get("/contacts/import").get_data(as_text=True)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from campaign import event_demo
+from demo import events as event_demo
 from extensions import db
 
 

@@ -349,7 +349,7 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
 
 
 def test_an_envelope_sent_ahead_is_completed_only_for_its_own_recipient(mail_app, smtp_server):
-    from mailings.transport import SmtpChannel
+    from mail_transport import SmtpChannel
 
     message = b"Subject: essai\r\nTo: x@example.org\r\n\r\nBonjour.\r\n"
     sender = "presse@example.org"
@@ -482,3 +482,166 @@ def test_deliveries_handed_back_behind_a_worker_are_claimed_again(mail_app, smtp
     received = smtp_server.by_recipient()
     assert sorted(received) == sorted(p.email for p in people)
     assert all(len(messages) == 1 for messages in received.values())
+
+
+def test_a_worker_registering_while_another_recovers_is_not_taken_for_dead(mail_app):
+    """Another process recovers dead workers just as this one registers: the new worker's row must
+    never be seen without the sign that it is alive (its lock on PostgreSQL, its process here)."""
+    from mailings.engine.recovery import recover
+
+    worker = Worker(mail_app, connections=1)
+    share = worker.share
+
+    def share_after_a_recovery(conn):  # registration goes on while the scheduler's recovery runs
+        with db.engine.connect() as other:
+            recover(other)
+        share(conn)
+
+    worker.share = share_after_a_recovery
+    try:
+        worker.register()
+        assert db.session.get(DeliveryWorker, worker.worker_id) is not None  # still a worker, not a dead one
+    finally:
+        worker.unregister()
+        worker.sqlite_lock.close()
+
+
+def test_a_worker_found_recovered_names_the_identity_it_lost(mail_app, smtp_server, make_contact, make_mailing):
+    """A worker taken for dead while it holds a batch finds its mark refused; while one of its
+    connections is already coming back as a new worker, another one stops on its next claim and
+    says which worker was lost."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mail_transport import SmtpChannel
+    from mailings.engine.recovery import Flight, IdentityLost, recover
+
+    mailing = make_mailing([make_contact(email=f"perdu{i}@example.org") for i in range(2)])
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    worker = Worker(mail_app, connections=1, once=True)
+    said = []
+    try:
+        worker.register()
+        lost = worker.worker_id
+        with db.engine.connect() as conn:
+            new_worker_row(conn)  # a worker registered after it (SQLite would give its id to the next one)
+            conn.commit()
+            rows = worker.load(conn, mailing.id, worker.claim(conn, mailing.id))
+            stale = utcnow() - timedelta(hours=1)  # frozen longer than the recovery waits: taken for dead
+            conn.execute(update(DeliveryWorker).where(DeliveryWorker.id == lost).values(heartbeat_at=stale))
+            conn.commit()
+            recover(conn)
+            channel = SmtpChannel()
+            composer = worker.composer({}, mailing.id)
+            worker.deliver_rows(conn, channel, composer, mailing.id, rows, None, Flight())  # its mark is refused
+            channel.close()
+        assert worker.identity_lost.is_set()
+
+        class ComingBack(type(worker.identity_lost)):
+            def clear(self):  # the new identity is written, the worker is about to say so
+                with db.engine.connect() as conn:
+                    try:
+                        worker.claim_next(conn, 0)
+                    except IdentityLost as error:
+                        said.append(str(error))
+                super().clear()
+
+        worker.identity_lost = ComingBack()
+        worker.identity_lost.set()
+        worker.rejoin(worker.generation)
+        assert worker.worker_id != lost
+        assert said == [f"worker {lost} was recovered by another process"]
+        assert smtp_server.messages == []  # nothing taken back was handed over
+    finally:
+        worker.unregister()
+        worker.sqlite_lock.close()
+
+
+def test_a_once_worker_does_not_wait_for_deliveries_another_worker_holds(
+    mail_app, smtp_server, make_contact, make_mailing
+):
+    """`--once` stops when nothing is left for it to send: what another live worker claimed is that
+    worker's to send; a delivery handed back is work left again."""
+    from sqlalchemy import update
+
+    mailing = make_mailing([make_contact(email=f"tenu{i}@example.org") for i in range(3)])
+    services.start(db.session.get(Mailing, mailing.id), utcnow())
+    db.session.commit()
+    holder, other = Worker(mail_app, once=True), Worker(mail_app, once=True)
+    with db.engine.connect() as conn:
+        holder.worker_id = new_worker_row(conn)
+        conn.commit()
+        claimed = holder.claim(conn, mailing.id)
+        assert len(claimed) == 3
+        assert not other.work_left(conn)
+        conn.execute(update(Delivery).where(Delivery.id == claimed[0]).values(worker_id=None))
+        conn.commit()
+        assert other.work_left(conn)
+    holder.sqlite_lock.close()
+    other.sqlite_lock.close()
+
+
+def test_the_host_share_counts_the_workers_the_configuration_holds_alive(mail_app):
+    """A worker is counted in its host's share for as long as RELAIS_MAIL_WORKER_DEAD_AFTER holds it
+    alive, not for a fixed half-minute: a neighbour whose last beat is a minute old still shares."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mailings.engine.database import host_cores
+    from mailings.engine.locks import LOCK_CLASS, SessionLock
+    from mailings.engine.worker import HOST_CONNECTIONS_PER_CORE
+
+    saved = mail_app.config["MAIL_WORKER_DEAD_AFTER"]
+    mail_app.config["MAIL_WORKER_DEAD_AFTER"] = 300
+    crowd = HOST_CONNECTIONS_PER_CORE * host_cores()  # so many neighbours leave one connection each
+    with db.engine.connect() as conn:
+        others = [new_worker_row(conn) for _ in range(crowd)]
+        minute_ago = utcnow() - timedelta(seconds=60)
+        conn.execute(update(DeliveryWorker).where(DeliveryWorker.id.in_(others)).values(heartbeat_at=minute_ago))
+        conn.commit()
+    locks = [SessionLock(LOCK_CLASS, w) for w in others] if db.engine.dialect.name == "postgresql" else []
+    assert all(lock.try_take() for lock in locks)  # alive: each holds its lock
+    worker = Worker(mail_app)
+    try:
+        worker.register()
+        assert worker.active == 1
+    finally:
+        mail_app.config["MAIL_WORKER_DEAD_AFTER"] = saved
+        worker.unregister()
+        worker.sqlite_lock.close()
+        for lock in locks:
+            lock.release()
+
+
+SENDER_NAMES = [
+    "Chambre régionale de l'économie sociale et solidaire de Provence-Alpes-Côte d’Azur",
+    "Service presse — Mois de l'Économie Sociale et Solidaire",
+    "Chambre régionale de l'économie sociale et solidaire d'Auvergne-Rhône-Alpes, service presse",
+    'CRESS "Grand Est" (presse) <relations@presse>, équipe',
+    "Simple ASCII sender name that is quite long, longer than one encoded word would be",
+]
+
+
+@pytest.mark.parametrize("name", SENDER_NAMES)
+def test_long_sender_names_arrive_on_crlf_lines_and_read_back_exactly(
+    mail_app, smtp_server, make_contact, make_mailing, name
+):
+    """A chamber's full name as sender, recipient and subject: CRLF only, encoded words of 75
+    characters at most, cut between characters, and each name read back exactly as written."""
+    from tests.readers import display_name
+
+    person = make_contact(email="lea@example.org", first_name=name, last_name="", region="93")
+    mailing = make_mailing(
+        [person], subject=name + " — {{ contact.first_name }}", from_name=name, reply_to="presse@example.org"
+    )
+    send(mail_app, mailing)
+    [got] = smtp_server.by_recipient()[person.email]
+    message = got.parsed()  # strict: bare LF, long encoded words and header defects raise
+    assert display_name(message, "From") == name
+    assert message["From"].addresses[0].addr_spec == "presse@example.org"
+    assert display_name(message, "To") == name
+    assert message["Subject"] == f"{name} — {name}"
+    assert message["Reply-To"].addresses[0].addr_spec == "presse@example.org"

@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from accounts.models import User
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region, User
+from campaign.models import Campaign, Milestone
 from extensions import db
 
 SEED_NAMES = {

@@ -6,10 +6,11 @@ from datetime import timedelta
 from campaign.services import zone
 from dbtypes import utcnow
 from extensions import db
-from mailings import newsroom, services
+from mailings import services
 from mailings.models import Mailing
-from mailings.press_models import PressRelease
 from mailings.scheduler import dispatch_due
+from press import newsroom
+from press.models import PressRelease
 
 
 def release(user, campaign, **data):

@@ -2,7 +2,6 @@
 server on loopback), region scoping on the pages."""
 
 import email
-import email.policy
 import socket
 import threading
 
@@ -13,6 +12,7 @@ from sqlalchemy import func, select
 from campaign.models import Event
 from extensions import db
 from tests.conftest import csrf_from
+from tests.readers import read_mail
 
 
 class Inbox:
@@ -22,7 +22,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+            self.messages.append(read_mail(envelope.original_content))  # strictly, wire rules included
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from dbtypes import utcnow
 from extensions import db
-from mailings import newsroom
-from mailings.press_models import PressKitFile
+from press import newsroom
+from press.models import PressKitFile
 from tests.conftest import csrf_from
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -102,3 +102,30 @@ def test_feeds_and_share_metadata_per_region(app, client, make_user, demo_campai
     assert '<meta property="og:title" content="Programme en PACA">' in show
     assert '<meta name="twitter:description" content="Chapeau : Programme en PACA">' in show
     assert "<script" not in show
+
+
+def test_feeds_name_their_author_and_themselves_as_readers_expect(app, client, make_user, demo_campaign, regions):
+    """Atom: an author on the feed and on each entry (RFC 4287, 4.1.1), the chamber for a region's
+    release, the campaign for a national one; RSS: its own address in atom:link rel="self"."""
+    from tests.readers import read_atom, read_rss
+
+    national, paca = make_user("national"), make_user("regional", region="93")
+    for user, title in ((national, "Lancement national"), (paca, "Programme en PACA")):
+        newsroom.save_release(user, None, {"title": title, "lead": f"Chapeau : {title}", "ready": True}, demo_campaign)
+    db.session.commit()
+    chamber = regions["93"].chamber or regions["93"].name
+
+    feed = read_atom(client.get("/newsroom/feed.atom?region=93").data)
+    assert feed.feed.author == chamber
+    authors = {e.title: e.author for e in feed.entries}
+    assert authors == {"Lancement national": demo_campaign.name, "Programme en PACA": chamber}
+    national_feed = read_atom(client.get(f"/newsroom/feed.atom?campaign={demo_campaign.id}").data)
+    assert national_feed.feed.author == demo_campaign.name
+
+    url = f"/newsroom/feed.rss?campaign={demo_campaign.id}"
+    rss = read_rss(client.get(url).data, "http://localhost" + url)
+    assert {e.title for e in rss.entries} == {"Lancement national", "Programme en PACA"}
+    region_url = f"/newsroom/feed.rss?campaign={demo_campaign.id}&region=93"
+    assert read_rss(client.get(region_url).data, "http://localhost" + region_url).feed.title.endswith(
+        regions["93"].name
+    )

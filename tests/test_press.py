@@ -4,8 +4,8 @@ view, regional scoping, and the press API with its OpenAPI document."""
 from datetime import timedelta
 
 from extensions import db
-from mailings import press
-from mailings.press_models import Rsvp
+from press import conferences
+from press.models import Rsvp
 from tests.conftest import csrf_from
 from tests.test_press_helpers import conference
 
@@ -43,7 +43,7 @@ def test_conference_page_and_phone_check_in(app, client, login, make_user, make_
         },
     )
     assert save.status_code == 302
-    assert press.details(milestone).speaker_list == ["Marie Exemple, présidente", "Jean Modèle, délégué"]
+    assert conferences.details(milestone).speaker_list == ["Marie Exemple, présidente", "Jean Modèle, délégué"]
 
     phone = client.get(f"/press/conferences/{milestone.id}/checkin", headers={"User-Agent": "Mobile Safari"})
     html = phone.get_data(as_text=True)
@@ -61,7 +61,7 @@ def test_conference_page_and_phone_check_in(app, client, login, make_user, make_
         follow_redirects=True,
     )
     assert "not invited" in refused.get_data(as_text=True)
-    assert press.summary(milestone)["came"] == 1
+    assert conferences.summary(milestone)["came"] == 1
 
     other = conference(demo_campaign, regions, "91")
     assert client.get(f"/press/conferences/{other.id}").status_code == 403
@@ -151,8 +151,8 @@ def test_erasing_a_contact_erases_its_answers_and_reports(app, make_user, make_c
     from sqlalchemy import func, select
 
     from contacts.services import erase_contact
-    from mailings import relay
-    from mailings.press_models import RelayReport
+    from press import relay
+    from press.models import RelayReport
 
     milestone = conference(demo_campaign, regions, "93")
     person, other = make_contact(region="93"), make_contact(region="93")

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from dbtypes import utcnow
 from extensions import db
-from mailings import newsroom
-from mailings.press_models import PressConference, PressRelease, RelayKit
+from press import newsroom
+from press.models import PressConference, PressRelease, RelayKit
 from tests.conftest import csrf_from
 
 

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from dbtypes import utcnow
 from extensions import db
-from mailings import pressure, services
+from mailings import services
 from mailings.audience import audience_size
 from mailings.models import Delivery, Mailing
+from press import pressure
 from tests.conftest import csrf_from
 
 

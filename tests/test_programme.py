@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from campaign import event_demo, events
+from campaign import events
 from campaign.models import Event
 from dbtypes import utcnow
+from demo import events as event_demo
 from extensions import db
+from tests.readers import read_calendar
 
 
 @pytest.fixture
@@ -71,6 +73,17 @@ def test_calendar_feed_per_region(client, programme):
     assert len({str(v["UID"]) for v in entries}) == len(entries)
     everything = Calendar.from_ical(client.get("/programme.ics").data)
     assert len(list(everything.walk("VEVENT"))) == sum(e.status == "approved" for e in all_events())
+
+
+def test_every_parser_reads_the_programme_at_its_times(client, programme):
+    """icalendar, vobject and ical.js (Thunderbird) agree on every event's UTC start and end."""
+    read = read_calendar(client.get("/programme.ics").data)
+    approved = {f"event-{e.id}@localhost": e for e in all_events() if e.status == "approved"}
+    assert read.keys() == approved.keys()
+    for uid, (start, end) in read.items():
+        assert start == approved[uid].starts_at.astimezone(UTC)
+        assert end == (approved[uid].ends_at or approved[uid].starts_at + timedelta(hours=1)).astimezone(UTC)
+    assert read_calendar(client.get("/programme.ics?region=91").data).keys() < read.keys()
 
 
 def test_region_page_can_be_embedded(client, programme):

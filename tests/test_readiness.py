@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from accounts.models import Region
 from campaign import readiness
-from campaign.models import Milestone, Region
+from campaign.models import Milestone
 from extensions import db
 from tests.conftest import csrf_from
 

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from extensions import db
-from mailings import relay
-from mailings.press_models import RelayReport
+from press import relay
+from press.models import RelayReport
 from tests.conftest import csrf_from
 from tests.test_press_helpers import deliver, links
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from dbtypes import utcnow
 from extensions import db
-from mailings import press
-from mailings.press_models import Rsvp
+from press import conferences
+from press.models import Rsvp
 from tests.conftest import csrf_from
 from tests.test_press_helpers import conference, deliver, links
 
@@ -23,7 +23,7 @@ def invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign,
     make_contact(email="other-region@example.org", region="91", kind="media")
     make_contact(email="partner@example.org", region="93", kind="partner")
     user = make_user("national")
-    mailing = press.invite(user, milestone, {"from_email": "presse@example.org", "from_name": "CRESS PACA"})
+    mailing = conferences.invite(user, milestone, {"from_email": "presse@example.org", "from_name": "CRESS PACA"})
     db.session.commit()
     assert deliver(mail_app, mailing.id).status == "sent"
     return milestone, media, user
@@ -97,21 +97,21 @@ def test_reminders_go_only_to_those_who_did_not_answer(
 ):
     milestone, media, user = invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions)
     silent = make_contact(email="silent@example.org", region="93", kind="media")
-    third = press.invite(user, milestone, {"contact_ids": [silent.id], "from_email": "presse@example.org"})
+    third = conferences.invite(user, milestone, {"contact_ids": [silent.id], "from_email": "presse@example.org"})
     db.session.commit()
     deliver(mail_app, third.id)
     answer(client, links(smtp_server.by_recipient()["lea@example.org"][0], "rsvp")[0])  # yes
     answer(client, links(smtp_server.by_recipient()["marc@example.org"][0], "rsvp")[1])  # no
     before = len(smtp_server.messages)
 
-    reminder = press.remind(user, milestone, {"from_email": "presse@example.org"})
+    reminder = conferences.remind(user, milestone, {"from_email": "presse@example.org"})
     db.session.commit()
     assert reminder.audience["contact_ids"] == [silent.id]
     deliver(mail_app, reminder.id)
     new = smtp_server.messages[before:]
     assert [m.rcpt_tos for m in new] == [["silent@example.org"]]
     assert new[0].parsed()["Subject"].startswith("Relance")
-    assert press.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "pending": 1, "came": 0}
+    assert conferences.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "pending": 1, "came": 0}
 
 
 def test_a_regional_invitation_waits_for_national_approval(
@@ -122,14 +122,14 @@ def test_a_regional_invitation_waits_for_national_approval(
     milestone = conference(demo_campaign, regions, "93")
     for name in ("ana", "bob"):
         make_contact(email=f"{name}@example.org", region="93", kind="media")
-    mailing = press.invite(make_user("regional", region="93"), milestone, {"from_email": "presse@example.org"})
+    mailing = conferences.invite(make_user("regional", region="93"), milestone, {"from_email": "presse@example.org"})
     db.session.commit()
     assert mailing.status == "submitted" and mailing.milestone_id == milestone.id
-    assert press.summary(milestone)["invited"] == 0  # nothing sent, nobody invited yet
+    assert conferences.summary(milestone)["invited"] == 0  # nothing sent, nobody invited yet
     national = make_user("national")
     services.transition(national, mailing, "approve")
     services.transition(national, mailing, "send_now")
     db.session.commit()
     deliver(mail_app, mailing.id)
     assert set(smtp_server.by_recipient()) == {"ana@example.org", "bob@example.org"}
-    assert press.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "pending": 2, "came": 0}
+    assert conferences.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "pending": 2, "came": 0}

@@ -23,7 +23,6 @@ loop and their claims). The names the rest of Relais uses are re-exported here.
 from mailings.engine.database import DATABASE_GONE
 from mailings.engine.deliveries import counts, freeze_audience
 from mailings.engine.locks import SessionLock
-from mailings.engine.marks import email_hash
 from mailings.engine.recovery import recover
 from mailings.engine.worker import Worker, worker_process
 
@@ -32,7 +31,6 @@ __all__ = [
     "SessionLock",
     "Worker",
     "counts",
-    "email_hash",
     "freeze_audience",
     "recover",
     "worker_process",

@@ -10,15 +10,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from contacts.models import Contact, Organisation, Suppression
+from contacts.suppression import email_hash
 from dbtypes import utcnow
 from extensions import db
+from mail_transport import Outcome, SmtpChannel
 from mailings.composer import Composer, Recipient
 from mailings.engine.database import DATABASE_GONE, D, M
 from mailings.engine.deliveries import pause
-from mailings.engine.marks import Marks, email_hash, result
+from mailings.engine.marks import Marks, result
 from mailings.engine.recovery import SERVER_DOWN_PAUSE, Flight
 from mailings.models import Mailing
-from mailings.transport import Outcome, SmtpChannel
 
 LOAD_CLAIMED = (  # see `Worker.load`
     select(
@@ -67,7 +68,9 @@ class Claimed:
 
 
 class Batches:
-    """The part of a `Worker` that sends the batches it claimed."""
+    """The part of a `Worker` that sends the batches it claimed. It reads the worker's `worker_id`,
+    `rate`, `stop`, `delays`, `streak_limit` and `writer`, and reports to its recovery (`owe`,
+    `registered`, `lose_identity`)."""
 
     def composer(self, composers: dict, mailing_id: int) -> Composer:
         if mailing_id not in composers:
@@ -173,8 +176,9 @@ class Batches:
                 channel.close()
                 flight.marked = None
                 lost = True
-                if not self.registered(conn):
-                    self.identity_lost.set()
+                mine = self.worker_id
+                if not self.registered(conn, mine):
+                    self.lose_identity(mine)
                 break
             following = ready(index + 1)
             done = following[0] if following else len(rows)

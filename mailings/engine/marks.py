@@ -2,7 +2,6 @@
 a bounce's suppression with it, and the statements the hot path hands to the driver directly."""
 
 import contextlib
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
@@ -10,14 +9,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from contacts.models import Contact, Suppression
+from contacts.suppression import email_hash
 from mailings.engine.database import DATABASE_GONE, D, wire_time
 from mailings.engine.locks import WriterQueue
 
-MARK_SENDING = (  # only while the claim is still ours (a worker thought dead never hands over what was taken back)
-    update(D)
-    .where(D.c.id == bindparam("b_id"), D.c.worker_id == bindparam("b_w"), D.c.status.in_(("pending", "retry")))
-    .values(status="sending", attempts=D.c.attempts + 1, message_id=bindparam("b_mid"), updated_at=bindparam("b_now"))
-)
 SET_RESULT = (
     update(D)
     .where(D.c.id == bindparam("b_id"))
@@ -42,10 +37,6 @@ SETTLE_RESULT = SET_RESULT.where(  # a fact kept through a lost database: only o
     D.c.message_id == bindparam("b_mid"), D.c.status.in_(("sending", "unknown"))
 )
 SETTLE_KEYS = frozenset(("b_id", "b_mid", "b_status", "b_response", "b_error", "b_sent", "b_next", "b_now"))
-
-
-def email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
 def result(delivery_id: int, status: str, now: datetime, response: str = "", error: str = "", next_at=None) -> dict:
@@ -88,7 +79,8 @@ class MarkWriter:
         """One transaction: the previous results, then the next message marked `sending`.
 
         The hot path speaks to the driver directly (SQLAlchemy's statement set-up costs more than
-        the UPDATE itself); the statements are the same as SET_RESULT and MARK_SENDING. On PostgreSQL
+        the UPDATE itself); the result is SET_RESULT's statement, and the mark is refused unless the
+        claim is still this worker's and the row still waits (`pending`, `retry`). On PostgreSQL
         the usual case (one result, one mark, nothing else pending on `conn`) is a single statement
         on the autocommit `marks` connection: half the round trips and one WAL flush. A bounce
         suppresses its address in the same transaction. Returns False when the mark was refused: the

@@ -100,7 +100,9 @@ def new_worker_row(conn: Connection) -> int:
 
 
 class Rejoining:
-    """The part of a `Worker` that comes back from a lost database (see the module's docstring)."""
+    """The part of a `Worker` that comes back from a lost database (see the module's docstring). It
+    keeps the worker's `owed`, `generation`, `identity_lost` and `lost_id` (under `rejoining`), and
+    takes a new identity through the worker's `join` and `hold_lock`."""
 
     def owe(self, flight: Flight) -> None:
         """Keep what the database has not heard: answers we got, and the message marked `sending`
@@ -110,10 +112,16 @@ class Rejoining:
             if flight.marked is not None:
                 self.owed.append({"b_id": flight.marked[0], "b_mid": flight.marked[1], "not_handed": True})
 
-    def registered(self, conn: Connection) -> bool:
-        found = conn.execute(select(W.c.id).where(W.c.id == self.worker_id)).first()
+    def registered(self, conn: Connection, worker_id: int) -> bool:
+        found = conn.execute(select(W.c.id).where(W.c.id == worker_id)).first()
         conn.commit()
         return found is not None
+
+    def lose_identity(self, worker_id: int) -> None:
+        """Our row `worker_id` was recovered by another process: every connection comes back anew.
+        The lost id is kept apart from `worker_id`, which may already name the new worker."""
+        self.lost_id = worker_id
+        self.identity_lost.set()
 
     def rejoin(self, generation: int) -> None:
         """Wait for the database, tell it what we owe, and make sure we still are the worker it knows."""
@@ -187,9 +195,6 @@ class Rejoining:
                 return
         old = self.worker_id
         forget_worker(conn, old, "the worker lost the database while sending", utcnow())
-        self.worker_id = new_worker_row(conn)
-        conn.commit()
-        if is_postgres():
-            self.hold_lock()
+        self.join(conn)
         self.identity_lost.clear()
         log.warning("worker %s is back as worker %s", old, self.worker_id)

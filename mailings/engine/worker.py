@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dbtypes import utcnow
 from extensions import db
+from mail_transport import RateLimiter, SmtpChannel
 from mailings.composer import Composer
 from mailings.engine.batch import Batches
 from mailings.engine.database import (
@@ -31,7 +32,6 @@ from mailings.engine.deliveries import due_deliveries, finish_if_done
 from mailings.engine.locks import LOCK_CLASS, SessionLock, WriterQueue
 from mailings.engine.marks import Marks, MarkWriter
 from mailings.engine.recovery import IdentityLost, Rejoining, forget_worker, new_worker_row, recover
-from mailings.transport import RateLimiter, SmtpChannel
 
 FIRST_CLAIM = 50  # deliveries in a worker's first claim of a mailing (see `Worker.claim_size`)
 HOST_CONNECTIONS_PER_CORE = 2  # SMTP connections a host's workers share by default (see `Worker.share`)
@@ -75,7 +75,8 @@ class Worker(Batches, Rejoining):
         self.lock: SessionLock | None = None  # PostgreSQL: held while we are alive
         self.generation = 0  # how many times the worker came back from a lost database
         self.rejoining = threading.Lock()
-        self.identity_lost = threading.Event()  # the heartbeat found our row gone: come back as a new worker
+        self.identity_lost = threading.Event()  # our row was found gone: come back as a new worker
+        self.lost_id: int | None = None  # the worker id found gone (see `lose_identity`)
         self.owed: list[dict] = []  # facts the database must still hear (see `settle`)
         self.rotation = 0
         self.claimed_up_to: dict[int, int] = {}  # mailing -> highest delivery id this worker claimed
@@ -88,12 +89,18 @@ class Worker(Batches, Rejoining):
         with db.engine.connect() as conn:
             prepare_connection(conn)
             recover(conn)
-            self.worker_id = new_worker_row(conn)
-            conn.commit()
+            self.join(conn)
             self.share(conn)
+        return self.worker_id
+
+    def join(self, conn: Connection) -> None:
+        """Take a new worker row. On PostgreSQL its lock is held before the row is committed: a
+        recovery running meanwhile in another process never sees the row without its lock, which it
+        would take for a dead worker's (and recover its claims while it sends)."""
+        self.worker_id = new_worker_row(conn)
         if is_postgres():
             self.hold_lock()
-        return self.worker_id
+        conn.commit()
 
     def hold_lock(self) -> bool:
         """PostgreSQL: take our advisory lock (again) on a connection of its own."""
@@ -111,7 +118,7 @@ class Worker(Batches, Rejoining):
         a worker that starts or stops is felt."""
         if not self.shares_host:
             return
-        alive = utcnow() - timedelta(seconds=30)  # three missed heartbeats
+        alive = utcnow() - timedelta(seconds=self.app.config["MAIL_WORKER_DEAD_AFTER"])  # as `recover` holds it
         here = conn.execute(
             select(func.count()).select_from(W).where(W.c.host == socket.gethostname(), W.c.heartbeat_at > alive)
         ).scalar()
@@ -143,13 +150,12 @@ class Worker(Batches, Rejoining):
                 with self.app.app_context(), db.engine.connect() as conn:
                     prepare_connection(conn)
                     if beat % 10 == 0:
-                        beat_row = conn.execute(update(W).where(W.c.id == self.worker_id).values(heartbeat_at=utcnow()))
+                        mine = self.worker_id
+                        beat_row = conn.execute(update(W).where(W.c.id == mine).values(heartbeat_at=utcnow()))
                         conn.commit()
                         if beat_row.rowcount == 0 and not self.identity_lost.is_set():
-                            log.warning(
-                                "worker %s was recovered by another process: it comes back anew", self.worker_id
-                            )
-                            self.identity_lost.set()
+                            log.warning("worker %s was recovered by another process: it comes back anew", mine)
+                            self.lose_identity(mine)
                         if beat % 30 == 0:
                             recover(conn)
                     self.share(conn)
@@ -238,7 +244,7 @@ class Worker(Batches, Rejoining):
     def claim_next(self, conn: Connection, index: int) -> tuple[int | None, list[int]]:
         """Claim a batch from the sending mailings in turn, so no mailing waits behind another."""
         if self.identity_lost.is_set():
-            raise IdentityLost(f"worker {self.worker_id} was recovered by another process")
+            raise IdentityLost(f"worker {self.lost_id} was recovered by another process")
         ids = conn.execute(select(M.c.id).where(M.c.status == "sending").order_by(M.c.id)).scalars().all()
         conn.commit()
         if not ids:
@@ -296,6 +302,7 @@ class Worker(Batches, Rejoining):
         sending = select(M.c.id).where(M.c.status == "sending")
         found = None
         for waiting in (D.c.status == "pending", and_(D.c.status == "retry", D.c.next_attempt_at <= soon)):
-            found = found or conn.execute(select(D.c.id).where(D.c.mailing_id.in_(sending), waiting).limit(1)).first()
+            unclaimed = select(D.c.id).where(D.c.mailing_id.in_(sending), D.c.worker_id.is_(None), waiting)
+            found = found or conn.execute(unclaimed.limit(1)).first()
         conn.commit()  # one status at a time, as in `claim`
         return found is not None

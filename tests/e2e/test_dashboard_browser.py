@@ -1,7 +1,7 @@
 """In Chromium: the dashboard of the demo campaign renders its charts with no console error; a
 screenshot is kept under tests/artifacts/."""
 
-from campaign import event_demo
+from demo import events as event_demo
 from extensions import db
 from tests.conftest import PASSWORD
 

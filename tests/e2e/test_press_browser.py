@@ -66,7 +66,7 @@ def test_invite_answer_and_see_it(
 def test_check_in_from_a_phone(
     page, live_server, browser_login, make_user, make_contact, demo_campaign, regions, console_errors, artifacts
 ):
-    from mailings.press_models import Rsvp
+    from press.models import Rsvp
 
     milestone = conference(demo_campaign, regions, "93", days=0.01)
     people = [

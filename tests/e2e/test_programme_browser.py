@@ -35,3 +35,26 @@ def test_propose_approve_and_see_it_in_the_programme(
     assert event.count() == 1
     assert "mercredi 19 novembre 2008" in page.content()
     assert console_errors == []
+
+
+def test_the_programme_filters_fit_a_390_pixel_phone(page, live_server, demo_campaign, console_errors):
+    """On a phone 390 pixels wide, the filter form stacks its fields and none runs off the screen,
+    whatever the length of the themes' names."""
+    from campaign import event_demo
+    from extensions import db
+
+    event_demo.load(demo_campaign)
+    db.session.commit()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/programme")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for field in ("#p-region", "#p-theme", "#p-type", "#p-from", "#p-to"):
+        box = page.locator(field).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, field
+    theme = page.locator("#p-theme").bounding_box()
+    region = page.locator("#p-region").bounding_box()
+    assert theme["y"] > region["y"]  # stacked, one under the other
+    page.locator("#p-theme").select_option(index=1)
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_url("**theme=**")
+    assert console_errors == []

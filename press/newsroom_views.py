@@ -6,22 +6,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from accounts.models import Region
 from accounts.scoping import require_write
-from campaign.forms import ConfirmForm
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
-from mailings import newsroom, services
-from mailings.press import region_media_ids
-from mailings.press_forms import FileForm, ReleaseForm, ScheduleReleaseForm
-from mailings.press_guard import guard_writes
-from mailings.press_models import PressKitFile, PressRelease, RelayKit
-from mailings.press_views import attach_errors
+from forms import ConfirmForm
+from mailings import services
+from press import newsroom
+from press.conferences import region_media_ids
+from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
+from press.models import PressKitFile, PressRelease, RelayKit
+from press.views import attach_errors
 
 bp = Blueprint("releases", __name__, url_prefix="/press")
-bp.before_request(guard_writes)
 public = Blueprint("newsroom", __name__)
 
 
@@ -253,6 +253,12 @@ def show(release_id: int):
     )
 
 
+def publisher(campaign: Campaign, region: Region | None) -> str:
+    """Who publishes a feed or a release: the region's chamber (its name when none is set), or the
+    campaign for the national newsroom."""
+    return (region.chamber or region.name) if region else campaign.name
+
+
 def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.FeedEntry]:
     return [
         newsroom.FeedEntry(
@@ -260,6 +266,7 @@ def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.Fee
             url_for("newsroom.show", release_id=r.id, _external=True),
             r.lead or r.body[:300],
             newsroom.published_on(r),
+            publisher(campaign, r.region),
         )
         for r in newsroom.public_releases(campaign, region, utcnow())
     ]
@@ -275,6 +282,7 @@ def atom():
         url_for("newsroom.index", _external=True, **scope_args(campaign, region)),
         feed_entries(campaign, region),
         utcnow(),
+        publisher(campaign, region),
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -284,7 +292,9 @@ def rss():
     campaign, region = newsroom_scope()
     title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
     home = url_for("newsroom.index", _external=True, **scope_args(campaign, region))
-    return Response(newsroom.rss(title, home, feed_entries(campaign, region)), mimetype="application/rss+xml")
+    self_url = url_for("newsroom.rss", _external=True, **scope_args(campaign, region))
+    body = newsroom.rss(title, home, self_url, feed_entries(campaign, region))
+    return Response(body, mimetype="application/rss+xml")
 
 
 @public.route("/newsroom/files/<int:file_id>/<filename>")

@@ -5,10 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from campaign.models import Campaign, Milestone, Region
+from accounts.models import Region
+from campaign.models import Campaign, Milestone
 from campaign.services import to_utc
 from extensions import db
-from mailings.press_models import PressConference, PressRelease, RelayKit
+from press.models import PressConference, PressRelease, RelayKit
 
 NATIONAL_TITLE = "Novembre 2008 : premier Mois de l'économie sociale et solidaire dans vingt régions"
 CONFERENCES = {  # region code: (venue, city, address, speakers), people invented

@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.services import create_user
 from campaign import playbook
-from campaign.models import Campaign, Milestone, Region
+from campaign.models import Campaign, Milestone
 from campaign.services import to_utc
 from extensions import db
 

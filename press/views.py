@@ -6,19 +6,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from campaign.forms import ConfirmForm
 from campaign.services import current_campaign, zone
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
-from mailings import press, pressure
-from mailings.newsroom import files_of
-from mailings.press_forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm
-from mailings.press_guard import guard_writes
+from forms import ConfirmForm
 from mailings.services import get_mailing
+from press import conferences, pressure
+from press.forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm
+from press.newsroom import files_of
 
 bp = Blueprint("press", __name__, url_prefix="/press")
-bp.before_request(guard_writes)
 public = Blueprint("press_public", __name__)
 ANSWERS = {"yes": _l("Oui"), "no": _l("Non"), None: _l("Pas de réponse")}
 DETAIL_FIELDS = ("venue", "city", "address", "speakers", "notes")
@@ -40,21 +38,21 @@ def attach_errors(form, error: DomainError) -> None:
 @bp.route("/")
 def index():
     campaign = current_campaign() or abort(404)
-    rows = press.national_view(current_user, campaign)
+    rows = conferences.national_view(current_user, campaign)
     totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "pending", "came")}
     return render_template("press/index.html", campaign=campaign, rows=rows, totals=totals, tz=zone(campaign.timezone))
 
 
 @bp.route("/conferences/<int:milestone_id>", methods=["GET", "POST"])
 def conference(milestone_id: int):
-    milestone = press.get_conference(current_user, milestone_id)
-    record = press.details(milestone)
+    milestone = conferences.get_conference(current_user, milestone_id)
+    record = conferences.details(milestone)
     form = ConferenceForm(obj=record)
     if request.method == "GET":
         form.venue.data, form.city.data = milestone.venue, milestone.city
     if form.validate_on_submit():
         try:
-            press.save_details(current_user, milestone, {f: form[f].data for f in DETAIL_FIELDS})
+            conferences.save_details(current_user, milestone, {f: form[f].data for f in DETAIL_FIELDS})
             db.session.commit()
             flash(_("Conférence enregistrée."), "success")
             return redirect(url_for("press.conference", milestone_id=milestone.id))
@@ -68,8 +66,8 @@ def conference(milestone_id: int):
         form=form,
         send_form=SendForm(),
         file_form=FileForm(),
-        attendance=press.attendance(milestone),
-        summary=press.summary(milestone),
+        attendance=conferences.attendance(milestone),
+        summary=conferences.summary(milestone),
         files=files_of(milestone_id=milestone.id),
         answers=ANSWERS,
         tz=zone(milestone.campaign.timezone),
@@ -79,14 +77,14 @@ def conference(milestone_id: int):
 
 @bp.post("/conferences/<int:milestone_id>/<any(invite, remind):action>")
 def send(milestone_id: int, action: str):
-    milestone = press.get_conference(current_user, milestone_id)
+    milestone = conferences.get_conference(current_user, milestone_id)
     form = SendForm()
     if not form.validate_on_submit():
         flash(_("Formulaire expiré ou invalide : réessayez."), "error")
         return redirect(url_for("press.conference", milestone_id=milestone.id))
     data = {"from_name": form.from_name.data, "from_email": form.from_email.data}
     try:
-        mailing = getattr(press, action)(current_user, milestone, data)
+        mailing = getattr(conferences, action)(current_user, milestone, data)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -101,12 +99,12 @@ def send(milestone_id: int, action: str):
 
 @bp.route("/conferences/<int:milestone_id>/checkin")
 def checkin_page(milestone_id: int):
-    milestone = press.get_conference(current_user, milestone_id)
+    milestone = conferences.get_conference(current_user, milestone_id)
     return render_template(
         "press/checkin.html",
         milestone=milestone,
-        attendance=press.attendance(milestone),
-        summary=press.summary(milestone),
+        attendance=conferences.attendance(milestone),
+        summary=conferences.summary(milestone),
         form=ConfirmForm(),
         answers=ANSWERS,
     )
@@ -114,11 +112,11 @@ def checkin_page(milestone_id: int):
 
 @bp.post("/conferences/<int:milestone_id>/checkin/<int:contact_id>")
 def checkin(milestone_id: int, contact_id: int):
-    milestone = press.get_conference(current_user, milestone_id)
+    milestone = conferences.get_conference(current_user, milestone_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        press.check_in(current_user, milestone, contact_id, request.form.get("present") == "1")
+        conferences.check_in(current_user, milestone, contact_id, request.form.get("present") == "1")
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -188,7 +186,7 @@ def settings():
 @public.route("/rsvp/<token>", methods=["GET", "POST"])
 def rsvp(token: str):
     """GET shows the choice and changes nothing; only the POST records the answer."""
-    link = press.read_link(token)
+    link = conferences.read_link(token)
     if link is None:
         return render_template("press/rsvp.html", link=None), 404
     form = ConfirmForm()
@@ -197,7 +195,7 @@ def rsvp(token: str):
         if not form.validate_on_submit():
             abort(400)
         if link.open:
-            link = press.record(token)
+            link = conferences.record(token)
             db.session.commit()
             recorded = True
     return render_template(
@@ -205,7 +203,7 @@ def rsvp(token: str):
         link=link,
         form=form,
         recorded=recorded,
-        other=press.other_link(link),
+        other=conferences.other_link(link),
         answers=ANSWERS,
         tz=zone(link.milestone.campaign.timezone),
     ), (200 if link.open or request.method == "GET" else 409)

@@ -11,17 +11,19 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 
 from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
+from accounts.scoping import get_readable, readable, require_write
 from campaign.models import Campaign
 from campaign.services import zone
 from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
+from mailings import services
 from mailings.models import Mailing
-from mailings.press import literal, refuse_nul, text_literal
-from mailings.press_models import PressKitFile, RelayKit, RelayReport
 from mailings.tokens import signer
+from press.conferences import literal, text_literal
+from press.models import PressKitFile, RelayKit, RelayReport
 
 RELAY_SALT = "relais-relay"
 PARTNER_KINDS = ("partner", "network")
@@ -53,11 +55,7 @@ def kit_for_mailing(mailing) -> RelayKit | None:
 
 
 def get_kit(user: User, kit_id: int) -> RelayKit:
-    kit = db.session.get(RelayKit, kit_id)
-    if kit is None:
-        raise NotFound("no such relay kit")
-    require_read(user, kit.region_id)
-    return kit
+    return get_readable(user, RelayKit, kit_id, "no such relay kit")
 
 
 def kits(user: User, campaign: Campaign) -> list[RelayKit]:
@@ -133,7 +131,6 @@ def partner_ids(kit: RelayKit) -> list[int]:
 
 def send_kit(user: User, kit: RelayKit, data: dict, now: datetime | None = None) -> Mailing:
     """Send the kit to the partners and networks (of its region): now, or submitted for approval."""
-    from mailings import services
 
     require_write(user, kit.region_id)
     refuse_nul(data)

@@ -16,7 +16,7 @@ from errors import ValidationFailed
 from extensions import db
 from mailings.audience import mailing_audience
 from mailings.models import Delivery, Mailing
-from mailings.press_models import PressSettings
+from press.models import PressSettings
 
 COUNTED = ("sent", "sending", "retry", "pending", "unknown")
 IGNORED_MAILINGS = ("draft", "cancelled", "missed")

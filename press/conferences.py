@@ -7,30 +7,24 @@ from email.utils import parseaddr
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, delete, or_, select, union
 
 from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
+from accounts.scoping import get_readable, readable, require_write
 from campaign.models import Campaign, Milestone
 from contacts.models import Contact
 from contacts.services import contact_erased
 from dbtypes import utcnow
-from errors import NotFound, ValidationFailed
+from errors import ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Delivery, Mailing
-from mailings.press_models import RSVP_ANSWERS, PressConference, Rsvp
 from mailings.tokens import read_rsvp_token, rsvp_token
+from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
-
-
-def refuse_nul(data: dict) -> None:
-    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent."""
-    bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
-    if bad:
-        raise ValidationFailed("NUL characters are not allowed", {k: "must not contain NUL characters" for k in bad})
 
 
 def text_literal(text: str) -> str:
@@ -47,11 +41,9 @@ def literal(text: str) -> str:
 
 
 def get_conference(user: User, milestone_id: int) -> Milestone:
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None or milestone.kind not in CONFERENCE_KINDS:
-        raise NotFound("no such press conference")
-    require_read(user, milestone.region_id)
-    return milestone
+    return get_readable(
+        user, Milestone, milestone_id, "no such press conference", accept=lambda m: m.kind in CONFERENCE_KINDS
+    )
 
 
 def conferences(user: User, campaign: Campaign) -> list[Milestone]:
@@ -166,9 +158,6 @@ def national_view(user: User, campaign: Campaign) -> list[tuple[Milestone, dict]
 
 def scrub_contact(sender=None, contact_id: int | None = None, **_) -> None:
     """On erasure (GDPR): the person's answers, check-ins and relay reports go with them, on every engine."""
-    from sqlalchemy import delete
-
-    from mailings.press_models import RelayReport
 
     if contact_id:
         db.session.execute(delete(Rsvp).where(Rsvp.contact_id == contact_id))

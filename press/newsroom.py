@@ -7,6 +7,7 @@ moving the national embargo moves every check). Mailings that carry a release ob
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime as rfc822
 from xml.sax.saxutils import escape as xml_escape
 
 from babel.dates import format_datetime
@@ -16,17 +17,20 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from accounts.models import User
-from accounts.scoping import readable, require_read, require_write
-from campaign.models import Campaign, Region
+from accounts.models import Region, User
+from accounts.scoping import get_readable, readable, require_write
+from campaign.models import Campaign
 from campaign.services import zone
 from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from input_rules import refuse_nul
+from mailings import services
 from mailings.audience import mailing_audience
 from mailings.models import Mailing
-from mailings.press_models import FILE_KINDS, PressKitFile, PressRelease
+from press.conferences import literal, text_literal
+from press.models import FILE_KINDS, PressKitFile, PressRelease
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024
 SIGNATURES = {  # what a file must start with, by content type: the name and the browser's word are not trusted
@@ -153,11 +157,7 @@ def public_conditions(now: datetime, national):
 
 
 def get_release(user: User, release_id: int) -> PressRelease:
-    release = db.session.get(PressRelease, release_id)
-    if release is None:
-        raise NotFound("no such press release")
-    require_read(user, release.region_id)
-    return release
+    return get_readable(user, PressRelease, release_id, "no such press release")
 
 
 def releases(user: User, campaign: Campaign) -> list[PressRelease]:
@@ -167,7 +167,6 @@ def releases(user: User, campaign: Campaign) -> list[PressRelease]:
 
 def save_release(user: User, release: PressRelease | None, data: dict, campaign: Campaign | None = None):
     """Create or edit a release; returns it and the mailings the (moved) embargo now holds back."""
-    from mailings.press import refuse_nul
 
     refuse_nul(data)
     if release is None:
@@ -226,8 +225,6 @@ def held_back(release: PressRelease) -> list[Mailing]:
 
 
 def release_template(release: PressRelease) -> dict:
-    from mailings.press import literal, text_literal
-
     paragraphs = "".join(f"<p>{literal(p)}</p>" for p in release.body.split("\n\n") if p.strip())
     place = literal(release.city) + (" — " if release.city else "")
     return {
@@ -245,7 +242,6 @@ def release_template(release: PressRelease) -> dict:
 
 def mail_release(user: User, release: PressRelease, data: dict) -> Mailing:
     """A draft mailing carrying the release to an audience, printing and obeying its embargo."""
-    from mailings import services
 
     require_write(user, release.region_id)
     template = services.save_template(user, None, release_template(release))
@@ -302,9 +298,15 @@ class FeedEntry:
     url: str
     summary: str
     published: datetime
+    author: str  # who publishes it: the region's chamber, or the campaign for a national release
 
 
-def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now: datetime) -> str:
+def atom_author(name: str) -> str:
+    return f"<author><name>{xml_escape(name)}</name></author>"
+
+
+def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now: datetime, author: str) -> str:
+    """Atom 1.0 (RFC 4287): an author on the feed and on each entry (the one who publishes it)."""
     updated = max((e.published for e in entries), default=now).isoformat()
     items = "".join(
         "<entry>"
@@ -313,21 +315,21 @@ def atom(title: str, self_url: str, home_url: str, entries: list[FeedEntry], now
         f"<id>{xml_escape(e.url)}</id>"
         f"<updated>{e.published.isoformat()}</updated>"
         f"<published>{e.published.isoformat()}</published>"
+        f"{atom_author(e.author)}"
         f"<summary>{xml_escape(e.summary)}</summary>"
         "</entry>"
         for e in entries
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">'
-        f"<title>{xml_escape(title)}</title><id>{xml_escape(self_url)}</id>"
+        f"<title>{xml_escape(title)}</title><id>{xml_escape(self_url)}</id>{atom_author(author)}"
         f'<link rel="self" href="{xml_escape(self_url)}"/><link rel="alternate" href="{xml_escape(home_url)}"/>'
         f"<updated>{updated}</updated>{items}</feed>\n"
     )
 
 
-def rss(title: str, home_url: str, entries: list[FeedEntry]) -> str:
-    from email.utils import format_datetime as rfc822
-
+def rss(title: str, home_url: str, self_url: str, entries: list[FeedEntry]) -> str:
+    """RSS 2.0 with the `atom:link rel="self"` that feed readers and validators expect."""
     items = "".join(
         "<item>"
         f"<title>{xml_escape(e.title)}</title><link>{xml_escape(e.url)}</link>"
@@ -337,8 +339,10 @@ def rss(title: str, home_url: str, entries: list[FeedEntry]) -> str:
         for e in entries
     )
     return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
         f"<title>{xml_escape(title)}</title><link>{xml_escape(home_url)}</link>"
+        f'<atom:link href="{xml_escape(self_url)}" rel="self" type="application/rss+xml"/>'
         f"<description>{xml_escape(title)}</description><language>fr</language>{items}</channel></rss>\n"
     )
 

@@ -1,17 +1,19 @@
 """JSON API of press relations: conferences and their `rsvps`, releases under embargo, relay kits
-and contact pressure (thin adapters over mailings.press, newsroom, relay and pressure)."""
+and contact pressure (thin adapters over press.conferences, newsroom, relay and pressure)."""
 
 from flask import url_for
 
-from accounts.api import PageArgs, api_blueprint, current_api_user, page_schema
+from accounts.api import api_blueprint, current_api_user
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
-from mailings import newsroom, press, pressure, relay
-from mailings.press_guard import guard_writes
-from mailings.press_schemas import (
+from mailings.services import get_mailing
+from pagination import PageArgs, page_schema
+from press import conferences as press_conferences
+from press import newsroom, pressure, relay
+from press.schemas import (
     CampaignQuery,
     CheckInSchema,
     ConferencePatchSchema,
@@ -26,10 +28,8 @@ from mailings.press_schemas import (
     SendSchema,
     SentSchema,
 )
-from mailings.services import get_mailing
 
 bp = api_blueprint("press_api", "Press conferences and RSVPs, releases under embargo, relay kits, contact pressure")
-bp.before_request(guard_writes)
 blueprints = [bp]
 
 
@@ -41,7 +41,7 @@ def the_campaign(campaign_id: int | None) -> Campaign:
 
 
 def conference_out(milestone: Milestone) -> dict:
-    record = press.details(milestone)
+    record = press_conferences.details(milestone)
     tz = zone(milestone.campaign.timezone)
     return {
         "milestone_id": milestone.id,
@@ -54,7 +54,7 @@ def conference_out(milestone: Milestone) -> dict:
         "address": record.address,
         "speakers": record.speaker_list,
         "notes": record.notes,
-        **press.summary(milestone),
+        **press_conferences.summary(milestone),
     }
 
 
@@ -63,8 +63,8 @@ def conference_out(milestone: Milestone) -> dict:
 @bp.response(200, page_schema(RsvpSchema))
 def rsvps(args, milestone_id):
     """Every invited contact of a press conference with its answer (null until it answers)."""
-    milestone = press.get_conference(current_api_user(), milestone_id)
-    items = press.rsvps(milestone)
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    items = press_conferences.rsvps(milestone)
     start = (args["page"] - 1) * args["per_page"]
     return {
         "items": items[start : start + args["per_page"]],
@@ -80,14 +80,14 @@ def rsvps(args, milestone_id):
 def conferences(args):
     """The national view: every conference of the campaign side by side (invited, yes, no, no answer, came)."""
     campaign = the_campaign(args.get("campaign_id"))
-    return [conference_out(m) for m in press.conferences(current_api_user(), campaign)]
+    return [conference_out(m) for m in press_conferences.conferences(current_api_user(), campaign)]
 
 
 @bp.route("/milestones/<int:milestone_id>/press-conference")
 @bp.response(200, ConferenceSchema)
 def conference(milestone_id):
     """A conference's venue, speakers and answers."""
-    return conference_out(press.get_conference(current_api_user(), milestone_id))
+    return conference_out(press_conferences.get_conference(current_api_user(), milestone_id))
 
 
 @bp.route("/milestones/<int:milestone_id>/press-conference", methods=["PATCH"])
@@ -95,10 +95,10 @@ def conference(milestone_id):
 @bp.response(200, ConferenceSchema)
 def update_conference(data, milestone_id):
     """Change venue, city, address, speakers or notes."""
-    milestone = press.get_conference(current_api_user(), milestone_id)
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
     if "speakers" in data:
         data["speakers"] = "\n".join(s.strip() for s in data["speakers"] if s.strip())
-    press.save_details(current_api_user(), milestone, data)
+    press_conferences.save_details(current_api_user(), milestone, data)
     db.session.commit()
     return conference_out(milestone)
 
@@ -112,8 +112,8 @@ def sent_out(mailing) -> dict:
 @bp.response(201, SentSchema)
 def invite(data, milestone_id):
     """Invite the region's media (or `contact_ids`): a mailing with signed RSVP links, sent now or submitted."""
-    milestone = press.get_conference(current_api_user(), milestone_id)
-    mailing = press.invite(current_api_user(), milestone, data)
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    mailing = press_conferences.invite(current_api_user(), milestone, data)
     db.session.commit()
     return sent_out(mailing)
 
@@ -123,8 +123,8 @@ def invite(data, milestone_id):
 @bp.response(201, SentSchema)
 def remind(data, milestone_id):
     """A reminder to the invited contacts who have not answered, and to them only."""
-    milestone = press.get_conference(current_api_user(), milestone_id)
-    mailing = press.remind(current_api_user(), milestone, data)
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    mailing = press_conferences.remind(current_api_user(), milestone, data)
     db.session.commit()
     return sent_out(mailing)
 
@@ -134,8 +134,8 @@ def remind(data, milestone_id):
 @bp.response(200, RsvpSchema)
 def check_in(data, milestone_id, contact_id):
     """Mark an invited contact as come (`present: false` undoes it)."""
-    milestone = press.get_conference(current_api_user(), milestone_id)
-    rsvp = press.check_in(current_api_user(), milestone, contact_id, data["present"])
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    rsvp = press_conferences.check_in(current_api_user(), milestone, contact_id, data["present"])
     db.session.commit()
     return rsvp
 

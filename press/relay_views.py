@@ -7,14 +7,12 @@ from flask_login import current_user, login_required
 from campaign.services import current_campaign, zone
 from errors import DomainError, NotFound
 from extensions import db
-from mailings import relay
-from mailings.newsroom import files_of
-from mailings.press_forms import FileForm, RelayKitForm, RelayReportForm, SendForm
-from mailings.press_guard import guard_writes
-from mailings.press_views import attach_errors
+from press import relay
+from press.forms import FileForm, RelayKitForm, RelayReportForm, SendForm
+from press.newsroom import files_of
+from press.views import attach_errors
 
 bp = Blueprint("relay", __name__, url_prefix="/press/relay")
-bp.before_request(guard_writes)
 public = Blueprint("relay_public", __name__)
 
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from mailings.press_models import RSVP_ANSWERS
+from press.models import RSVP_ANSWERS
 
 MAX_ID = 2**31 - 1
 

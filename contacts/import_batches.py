@@ -1,0 +1,197 @@
+"""CSV import, batch by batch: a batch of checked rows looked up in a few queries and written with bulk statements."""
+
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
+
+from accounts.models import User
+from accounts.scoping import can_write
+from contacts.i18n import _
+from contacts.import_rows import ImportOptions, ImportReport
+from contacts.models import Contact, ContactBeat, ContactTag, Organisation, search_text_of
+from contacts.suppression import suppressed_among
+from extensions import db
+
+UPDATABLE = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "kind",
+    "region_id",
+    "phone",
+    "media_type",
+    "media_scope",
+    "outlet",
+    "partnership_status",
+    "partnership_level",
+    "notes",
+)
+
+
+def bulk_insert(table, rows: list[dict]) -> None:
+    """Insert rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+
+
+class BatchWriter:
+    """Looks up a batch of rows in a few queries and writes them with bulk statements."""
+
+    def __init__(self, actor: User | None, options: ImportOptions, report: ImportReport, now: datetime):
+        self.actor, self.options, self.report, self.now = actor, options, report, now
+        self.batch: list[tuple[int, dict]] = []
+        self.organisations: dict[str, int | None] = {}
+
+    def add(self, row_number: int, values: dict) -> None:
+        self.batch.append((row_number, values))
+
+    def reject(self, row_number: int, message: str) -> None:
+        self.report.errors.append({"row": row_number, "message": message})
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        emails = [values["email"] for _, values in batch]
+        suppressed = suppressed_among(emails)
+        existing = {
+            row.email: row
+            for row in db.session.execute(
+                select(Contact.id, Contact.email, Contact.region_id).where(Contact.email.in_(emails))
+            )
+        }
+        creates, updates = [], []
+        for row_number, values in batch:
+            email = values["email"]
+            if self.actor is not None and not can_write(self.actor, values["region_id"]):
+                self.reject(row_number, _("région hors de votre périmètre"))
+            elif email in suppressed:
+                self.reject(row_number, _("adresse désinscrite, en échec ou effacée : elle reste exclue"))
+            elif email in existing:
+                found = existing[email]
+                if self.actor is not None and not can_write(self.actor, found.region_id):
+                    self.reject(row_number, _("adresse déjà présente dans un contact que vous ne pouvez pas modifier"))
+                elif self.options.on_duplicate == "skip":
+                    self.report.skipped += 1
+                else:
+                    updates.append((found.id, values))
+            else:
+                creates.append(values)
+        self.report.created += len(creates)
+        self.report.updated += len(updates)
+        if self.options.dry_run:
+            return
+        self.resolve_organisations([v["organisation"] for v in creates] + [v["organisation"] for _, v in updates])
+        self.create(creates)
+        self.update(updates)
+
+    def resolve_organisations(self, names: list[str]) -> None:
+        wanted = {name.lower(): name for name in names if name and name.lower() not in self.organisations}
+        if not wanted:
+            return
+        rows = db.session.execute(
+            select(Organisation.id, Organisation.name).where(func.lower(Organisation.name).in_(wanted))
+        )
+        for row in rows:
+            self.organisations[row.name.lower()] = row.id
+        missing = [name for key, name in wanted.items() if key not in self.organisations]
+        if missing:
+            created = db.session.execute(
+                insert(Organisation).returning(Organisation.id, Organisation.name, sort_by_parameter_order=True),
+                [
+                    {"name": n, "kind": "other", "region_id": None, "website": "", "created_at": self.now}
+                    for n in missing
+                ],
+            )
+            for row in created:
+                self.organisations[row.name.lower()] = row.id
+
+    def organisation_id(self, name: str) -> int | None:
+        return self.organisations.get(name.lower()) if name else None
+
+    def create(self, creates: list[dict]) -> None:
+        if not creates:
+            return
+        rows = []
+        for v in creates:
+            rows.append(
+                {
+                    "email": v["email"],
+                    "first_name": v["first_name"],
+                    "last_name": v["last_name"],
+                    "organisation_id": self.organisation_id(v["organisation"]),
+                    "job_title": v["job_title"],
+                    "kind": v["kind"],
+                    "region_id": v["region_id"],
+                    "phone": v["phone"],
+                    "media_type": v["media_type"],
+                    "media_scope": v["media_scope"],
+                    "outlet": v["outlet"],
+                    "partnership_status": v["partnership_status"],
+                    "partnership_level": v["partnership_level"],
+                    "source": v["source"],
+                    "legal_basis": v["legal_basis"],
+                    "collected_at": self.now,
+                    "opted_out": False,
+                    "opted_out_at": None,
+                    "bounced": False,
+                    "bounced_at": None,
+                    "notes": v["notes"],
+                    "search_text": search_text_of(
+                        v["first_name"], v["last_name"], v["email"], v["organisation"], v["outlet"], v["job_title"]
+                    ),
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
+        bulk_insert(Contact.__table__, rows)
+        ids = dict(
+            db.session.execute(
+                select(Contact.email, Contact.id).where(Contact.email.in_([v["email"] for v in creates]))
+            ).all()
+        )
+        tags = [{"contact_id": ids[v["email"]], "tag": t} for v in creates for t in v["tags"]]
+        beats = [{"contact_id": ids[v["email"]], "beat": b} for v in creates for b in v["beats"]]
+        if tags:
+            bulk_insert(ContactTag.__table__, tags)
+        if beats:
+            bulk_insert(ContactBeat.__table__, beats)
+
+    def update(self, updates: list[tuple[int, dict]]) -> None:
+        """Fill in what the file gives (a blank cell keeps what we had); tags and beats are added."""
+        if not updates:
+            return
+        contacts = {
+            c.id: c
+            for c in db.session.scalars(
+                select(Contact)
+                .where(Contact.id.in_([i for i, _ in updates]))
+                .options(
+                    selectinload(Contact.tag_rows), selectinload(Contact.beat_rows), selectinload(Contact.organisation)
+                )
+            )
+        }
+        for contact_id, values in updates:
+            contact = contacts[contact_id]
+            for key in UPDATABLE:
+                value = values.get(key)
+                if value not in (None, "") and getattr(contact, key) != value:
+                    setattr(contact, key, value)
+            organisation_id = self.organisation_id(values["organisation"])
+            if organisation_id and organisation_id != contact.organisation_id:
+                contact.organisation = db.session.get(Organisation, organisation_id)
+            for tag in values["tags"]:
+                if tag not in contact.tags:
+                    contact.tags.append(tag)
+            for beat in values["beats"]:
+                if beat not in contact.beats:
+                    contact.beats.append(beat)
+        db.session.flush()

@@ -1,0 +1,177 @@
+"""CSV import, row by row: the options, the report, the column mapping and a row's cells read into contact values (or a reason to reject the row)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from accounts.models import Region
+from contacts import csvfiles
+from contacts.i18n import _
+from contacts.models import fold
+from contacts.services import normalise_phone
+from errors import ValidationFailed
+from extensions import db
+
+
+class ImportFailed(ValidationFailed):
+    """The file cannot be imported at all; nothing was written."""
+
+
+@dataclass
+class ImportOptions:
+    source: str = ""
+    legal_basis: str = "legitimate_interest"
+    on_duplicate: str = "update"  # or "skip"
+    default_kind: str = "other"
+    default_region: str | None = None  # a region code
+    mapping: dict[str, str] | None = None  # CSV column -> field; "" ignores a column
+    dry_run: bool = False
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[dict] = field(default_factory=list)
+    rows: int = 0
+    dry_run: bool = False
+    format: str = "generic"
+    encoding: str = ""
+    delimiter: str = ","
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "rows": self.rows,
+            "dry_run": self.dry_run,
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+
+Progress = Callable[[int, int], None]  # (rows read, bytes read)
+
+
+def resolve_mapping(source: csvfiles.CsvSource, explicit: dict[str, str] | None) -> dict[str, str]:
+    """The detected mapping, overridden by the one chosen; refuses unknown columns or fields."""
+    mapping = dict(source.mapping)
+    problems = {}
+    for column, name in (explicit or {}).items():
+        if column not in source.headers:
+            problems[column] = _("colonne absente du fichier")
+        elif name and name not in csvfiles.FIELDS:
+            problems[column] = _("champ inconnu : %(f)s", f=name)
+        elif name:
+            mapping[column] = name
+        else:
+            mapping.pop(column, None)
+    if problems:
+        raise ValidationFailed(_("Correspondance des colonnes invalide."), {"mapping": problems})
+    if "email" not in mapping.values():
+        raise ValidationFailed(
+            _("Aucune colonne ne donne l'adresse e-mail : choisissez-la dans la correspondance."),
+            {"mapping": _("une colonne doit correspondre à « Adresse e-mail »")},
+        )
+    return mapping
+
+
+class RowReader:
+    """Turns the cells of one row into contact values, or a reason to reject it."""
+
+    def __init__(self, headers: list[str], mapping: dict[str, str], options: ImportOptions, regions: dict):
+        self.columns = [(index, mapping[h]) for index, h in enumerate(headers) if h in mapping]
+        self.options, self.regions = options, regions
+        self.default_region = self.region_id(options.default_region) if options.default_region else None
+
+    def region_id(self, raw: str) -> int | None:
+        key = fold(raw).strip()
+        if key in ("", "national", "nationale", "france"):
+            return None
+        if key not in self.regions:
+            raise ValueError(_("région inconnue : %(r)s", r=raw))
+        return self.regions[key]
+
+    def read(self, cells: list[str]) -> dict:
+        raw: dict[str, str] = {}
+        labels: dict[str, list[str]] = {"tags": [], "beats": []}
+        for index, name in self.columns:
+            value = csvfiles.unguarded(cells[index].strip()) if index < len(cells) else ""
+            if name in labels:
+                labels[name] += [v for v in csvfiles.split_labels(value) if v not in labels[name]]
+            elif value and not raw.get(name):
+                raw[name] = value
+        email_raw = raw.get("email", "")
+        if not email_raw:
+            raise ValueError(_("adresse e-mail manquante"))
+        email = csvfiles.fast_email(email_raw)
+        if email is None:
+            try:
+                email = validate_email(email_raw, check_deliverability=False).normalized.lower()
+            except EmailNotValidError as error:
+                raise ValueError(_("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=error)) from error
+        first, last = raw.get("first_name", ""), raw.get("last_name", "")
+        if not first and not last and raw.get("full_name"):
+            first, _sep, last = raw["full_name"].rpartition(" ")
+            if not first:
+                first, last = last, ""
+        values = {
+            "email": email,
+            "first_name": first[:100],
+            "last_name": last[:100],
+            "job_title": raw.get("job_title", "")[:150],
+            "outlet": raw.get("outlet", "")[:200],
+            "partnership_level": raw.get("partnership_level", "")[:50],
+            "notes": raw.get("notes", ""),
+            "organisation": raw.get("organisation", "")[:200],
+            "tags": labels["tags"],
+            "beats": labels["beats"],
+            "source": raw.get("source", "")[:200] or self.options.source,
+        }
+        values["kind"] = self.choice(raw, "kind", csvfiles.kind_value, "type de contact inconnu") or (
+            self.options.default_kind
+        )
+        values["media_type"] = self.choice(raw, "media_type", csvfiles.media_type_value, "type de média inconnu")
+        values["media_scope"] = self.choice(raw, "media_scope", csvfiles.scope_value, "portée inconnue")
+        values["partnership_status"] = self.choice(
+            raw, "partnership_status", csvfiles.partnership_value, "statut de partenariat inconnu"
+        )
+        values["legal_basis"] = (
+            self.choice(raw, "legal_basis", csvfiles.legal_basis_value, "base légale inconnue")
+            or self.options.legal_basis
+        )
+        values["region_id"] = self.region_id(raw["region"]) if raw.get("region") else self.default_region
+        phone = raw.get("phone") or raw.get("mobile")
+        if phone:
+            try:
+                values["phone"] = normalise_phone(phone)
+            except ValidationFailed as error:
+                raise ValueError(_("téléphone invalide : %(p)s", p=phone)) from error
+        else:
+            values["phone"] = ""
+        return values
+
+    @staticmethod
+    def choice(raw: dict, key: str, parse, message: str) -> str | None:
+        if not raw.get(key):
+            return None
+        value = parse(raw[key])
+        if value is None:
+            raise ValueError(f"{_(message)} : {raw[key]}")
+        return value
+
+
+def region_lookup() -> dict[str, int]:
+    """Folded codes, names and chamber names of the regions -> id."""
+    lookup = {}
+    for region in db.session.scalars(select(Region)):
+        for key in (region.code, region.name, region.chamber):
+            if key:
+                lookup[fold(key).strip()] = region.id
+    return lookup

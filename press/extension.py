@@ -1,0 +1,33 @@
+"""Press relations plugged into the app: their pages and API, and what they add to mailings
+through the hooks `mailings.hooks` offers (mailings never imports press)."""
+
+from flask import Flask
+
+from accounts.scoping import scope_url_object
+from extensions import api, csrf
+from mailings.hooks import init_app as mailing_hooks
+from press import api as press_api
+from press import newsroom_views, relay_views, views
+from press.message import PressExtras
+from press.models import PressKitFile, PressRelease, RelayKit
+from press.newsroom import check_send_time, hold_reason, publish_due
+from press.pressure import apply_weekly_limit
+
+BLUEPRINTS = (views.bp, views.public, newsroom_views.bp, newsroom_views.public, relay_views.bp, relay_views.public)
+
+
+def init_app(app: Flask) -> None:
+    hooks = mailing_hooks(app)
+    hooks.message_extras.append(PressExtras)  # RSVP links, embargo line, relay footer
+    hooks.send_checks.append(check_send_time)  # embargoes decide the earliest send time
+    hooks.holds.append(hold_reason)  # a due mailing whose embargo moved is paused
+    hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
+    hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts
+    hooks.page_sections.append("press/_pressure_summary.html")  # contacts solicited twice
+    for argument, model in (("release_id", PressRelease), ("kit_id", RelayKit), ("file_id", PressKitFile)):
+        scope_url_object(argument, model)  # the one region guard reaches press objects named in URLs
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for blueprint in press_api.blueprints:
+        csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
+        api.register_blueprint(blueprint)
