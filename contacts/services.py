@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, Region, User
-from accounts.scoping import get_readable, readable, require_read, require_write
+from accounts.scoping import get_readable, readable, require_read, require_role, require_write
 from contacts.i18n import _
 from contacts.models import (
     CONTACT_KINDS,
@@ -157,6 +157,12 @@ def apply_filters(query: Select, filters: dict) -> Select:
             exists().where(and_(ContactBeat.contact_id == Contact.id, ContactBeat.beat.in_(beats))).correlate(Contact)
         )
     return query
+
+
+def export_query(user: User, filters: dict | None = None) -> Select:
+    """The contacts a whole-file export takes away: viewers (partners) read, they do not export."""
+    require_role(user, "admin", "national", "regional")
+    return contact_query(user, filters)
 
 
 def contact_query(user: User | None, filters: dict | None = None) -> Select:

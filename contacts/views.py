@@ -73,7 +73,7 @@ def index():
 @bp.route("/contacts/export")
 def export():
     """The filtered contacts as CSV or vCard, streamed."""
-    query = services.contact_query(current_user, current_filters())
+    query = services.export_query(current_user, current_filters())
     if request.args.get("format") == "vcard":
         body, mimetype, name = exporter.export_vcard(query), "text/vcard", "contacts.vcf"
     else:

@@ -345,3 +345,26 @@ def test_a_known_or_short_secret_key_is_refused_outside_development(key, says, m
         create_app()
     assert says in str(refused.value) and "secrets.token_urlsafe" in str(refused.value)
     assert create_app({"TESTING": True}).config["SECRET_KEY"] == key  # the tests' own key stays usable
+
+
+# ---- low: what a viewer takes away, vCard lines ----------------------------------------------------
+
+
+def test_a_viewer_reads_contacts_but_does_not_export_the_press_file(api, app, make_user, make_contact):
+    make_contact(region=PACA, phone="+33612345678")
+    viewer_user = make_user("viewer")
+    viewer = api(viewer_user)
+    assert viewer.get("/api/v1/contacts").status_code == 200
+    for fmt in ("csv", "vcard"):
+        assert viewer.get(f"/api/v1/contacts/export?format={fmt}").status_code == 403
+        assert signed_in(app, viewer_user).get(f"/contacts/export?format={fmt}").status_code == 403
+    assert "contacts/export" not in signed_in(app, viewer_user).get("/contacts").text
+    assert api(make_user("regional", region=PACA)).get("/api/v1/contacts/export").status_code == 200
+
+
+def test_a_lone_carriage_return_cannot_start_a_vcard_line(api, make_user, make_contact):
+    make_contact(region=PACA, first_name="Léa\rNOTE:injecté")
+    exported = api(make_user("national")).get("/api/v1/contacts/export?format=vcard")
+    assert exported.status_code == 200
+    lines = exported.text.split("\r\n")
+    assert not any(line.startswith("NOTE:") for line in lines) and "\r" not in "".join(lines)
