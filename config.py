@@ -40,6 +40,7 @@ class Config:
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 2 a core for the host's workers (engine.worker.Worker.share)
     MAIL_MISSED_AFTER = 7200
+    MAIL_SENDERS = None  # {"national": [...], "93": [...]}: addresses or @domains (mailings.senders)
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
     MAIL_ERROR_STREAK = 20  # consecutive failures that pause a mailing

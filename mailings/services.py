@@ -19,7 +19,7 @@ from dbtypes import utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import SmtpChannel
-from mailings import states
+from mailings import senders, states
 from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
@@ -181,6 +181,8 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         milestone = db.session.get(Milestone, data["milestone_id"]) if data["milestone_id"] else None
         if data["milestone_id"] and (milestone is None or milestone.campaign_id != mailing.campaign.id):
             problems["milestone_id"] = "not a milestone of this campaign"
+        elif milestone is not None and mailing.region_id is not None and not in_reach_of(mailing, milestone.region_id):
+            problems["milestone_id"] = "a milestone of another region"
         mailing.milestone = milestone
     if "embargo_until" in data:
         mailing.embargo_until = data["embargo_until"]
@@ -191,6 +193,8 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
             problems[field] = "required"
+    if "from_email" not in problems and not senders.may_send_as(mailing.region_id, mailing.from_email):
+        problems["from_email"] = "not a sender identity of this region or the federation"
     if mailing.template is None and "template_id" not in problems:
         problems["template_id"] = "required"
     if problems:
@@ -198,6 +202,11 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     db.session.add(mailing)
     db.session.flush()
     return mailing
+
+
+def in_reach_of(mailing: Mailing, region_id: int | None) -> bool:
+    """An object a regional mailing may use: national, or of its own region."""
+    return region_id is None or region_id == mailing.region_id
 
 
 def needs_approval(mailing: Mailing) -> bool:

@@ -368,3 +368,52 @@ def test_a_lone_carriage_return_cannot_start_a_vcard_line(api, make_user, make_c
     assert exported.status_code == 200
     lines = exported.text.split("\r\n")
     assert not any(line.startswith("NOTE:") for line in lines) and "\r" not in "".join(lines)
+
+
+# ---- low: what a regional mailing may link to and send as ------------------------------------------
+
+
+def test_a_regional_mailing_links_only_its_own_or_national_milestones(
+    api, make_user, make_contact, demo_campaign, regions
+):
+    paca = api(make_user("regional", region=PACA))
+    theirs = conference(demo_campaign, regions, BRETAGNE)
+    ours = conference(demo_campaign, regions, PACA)
+    audience = {"contact_ids": [make_contact(region=PACA).id]}
+    refused = regional_mailing(paca, audience, milestone_id=theirs.id)
+    assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {
+        "milestone_id": "a milestone of another region"
+    }
+    assert regional_mailing(paca, audience, milestone_id=ours.id).status_code == 201
+
+
+def test_a_mailing_sends_only_as_a_configured_sender_identity(
+    api, app, make_user, make_contact, demo_campaign, monkeypatch
+):
+    monkeypatch.setitem(
+        app.config,
+        "MAIL_SENDERS",
+        {"national": ["presse@cncres.example"], PACA: ["@cress-paca.example"], BRETAGNE: ["@cress-bretagne.example"]},
+    )
+    paca, lead = api(make_user("regional", region=PACA)), api(make_user("national"))
+    audience = {"contact_ids": [make_contact(region=PACA).id]}
+    for address, wanted in (
+        ("contact@cress-paca.example", 201),
+        ("presse@cncres.example", 201),
+        ("contact@cress-bretagne.example", 422),
+        ("anyone@evil.example", 422),
+    ):
+        answer = regional_mailing(paca, audience, from_email=address)
+        assert answer.status_code == wanted, (address, answer.get_json())
+        if wanted == 422:
+            assert list(answer.get_json()["error"]["fields"]) == ["from_email"]
+    assert regional_mailing(lead, audience, from_email="presse@cncres.example").status_code == 201
+    assert regional_mailing(lead, audience, from_email="contact@cress-paca.example").status_code == 422
+
+
+def test_without_configured_senders_the_federation_domain_is_the_identity(api, make_user, make_contact, demo_campaign):
+    paca = api(make_user("regional", region=PACA))
+    audience = {"contact_ids": [make_contact(region=PACA).id]}
+    assert regional_mailing(paca, audience, from_email="presse@example.org").status_code == 201
+    refused = regional_mailing(paca, audience, from_email="ceo@bank.example")
+    assert refused.status_code == 422 and "from_email" in refused.get_json()["error"]["fields"]
