@@ -7,6 +7,8 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import Flask
 from flask_babel import get_locale
 
+from public_links import public_url
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -59,6 +61,7 @@ def short_date(value: date | datetime | None, tz: str = "Europe/Paris") -> str:
 
 
 def register_filters(app: Flask) -> None:
+    app.add_template_global(public_url)
     app.add_template_filter(long_date)
     app.add_template_filter(weekday_date)
     app.add_template_filter(date_time)

@@ -417,3 +417,42 @@ def test_without_configured_senders_the_federation_domain_is_the_identity(api, m
     assert regional_mailing(paca, audience, from_email="presse@example.org").status_code == 201
     refused = regional_mailing(paca, audience, from_email="ceo@bank.example")
     assert refused.status_code == 422 and "from_email" in refused.get_json()["error"]["fields"]
+
+
+# ---- low: feeds per reader, links from the public address, headers ------------------------------
+
+
+def test_a_regional_readers_calendar_url_holds_what_it_may_read(api, make_user, demo_campaign, regions, client):
+    import icalendar
+
+    from campaign.models import Milestone
+
+    regional = api(make_user("regional", region=PACA))
+    url = regional.get(f"/api/v1/campaigns/{demo_campaign.id}").get_json()["calendar_url"]
+    assert demo_campaign.calendar_token not in url
+    path = url.replace("http://relais.test", "")
+    allowed = {None, regions[PACA].id}
+    for query in ("", "?region=" + BRETAGNE):
+        feed = client.get(path + query)
+        assert feed.status_code == 200
+        uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(feed.data).walk("VEVENT")]
+        ids = [int(uid.split("@")[0].removeprefix("milestone-")) for uid in uids]
+        assert ids and all(db.session.get(Milestone, i).region_id in allowed for i in ids)
+    assert client.get(path[:-8] + "AAAAAAAA.ics").status_code == 404  # a forged signature
+    national = api(make_user("national")).get(f"/api/v1/campaigns/{demo_campaign.id}").get_json()["calendar_url"]
+    assert demo_campaign.calendar_token in national
+
+
+def test_links_and_uids_come_from_the_public_address_not_the_host_header(client, demo_campaign):
+    headers = {"Host": "evil.example"}
+    newsroom = client.get("/newsroom", headers=headers)
+    assert "evil.example" not in newsroom.text and 'content="http://relais.test/newsroom' in newsroom.text
+    for feed in (
+        "/newsroom/feed.atom",
+        "/newsroom/feed.rss",
+        "/programme.ics",
+        f"/calendar/{demo_campaign.calendar_token}.ics",
+    ):
+        answer = client.get(feed, headers=headers)
+        assert answer.status_code == 200 and b"evil.example" not in answer.data, feed
+    assert client.get("/login").headers["Permissions-Policy"].startswith("camera=()")
