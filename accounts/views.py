@@ -25,6 +25,7 @@ from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db, login
+from pagination import page_number
 
 bp = Blueprint("accounts", __name__)
 
@@ -118,7 +119,7 @@ def users():
 @bp.route("/admin/audit")
 @admin_required
 def audit():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     entity = request.args.get("entity")
     if entity:

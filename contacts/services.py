@@ -125,13 +125,16 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+MAX_SEARCH_WORDS = 12  # beyond, words are dropped: SQLite refuses a statement of thousands of LIKEs
+
+
 def apply_filters(query: Select, filters: dict) -> Select:
     """Narrow a select() over contacts by q, kind, region, tag(s), media_type and beat(s).
 
     Several values of one key mean any of them; different keys must all match.
     """
     q = fold(filters.get("q") or "").strip()
-    for word in q.split():
+    for word in dict.fromkeys(q.split()[:MAX_SEARCH_WORDS]):  # a search is a few words, not a document
         query = query.where(Contact.search_text.like(like_pattern(word), escape="\\"))
     kinds = as_list(filters.get("kind"))
     if kinds:

@@ -20,6 +20,7 @@ from contacts.models import Contact
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
+from pagination import page_number
 
 PER_PAGE = 50
 FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")
@@ -39,7 +40,7 @@ def current_filters() -> dict:
 @bp.route("/contacts")
 def index():
     filters = current_filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     try:
         query = services.contact_query(current_user, filters)
     except DomainError as error:

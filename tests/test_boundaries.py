@@ -456,3 +456,16 @@ def test_links_and_uids_come_from_the_public_address_not_the_host_header(client,
         answer = client.get(feed, headers=headers)
         assert answer.status_code == 200 and b"evil.example" not in answer.data, feed
     assert client.get("/login").headers["Permissions-Policy"].startswith("camera=()")
+
+
+# ---- low: unhandled errors --------------------------------------------------------------------------
+
+
+def test_huge_page_numbers_and_long_searches_are_no_server_error(app, make_user, make_contact):
+    make_contact(region=PACA, first_name="Léa")
+    client = signed_in(app, make_user("admin"))
+    for url in ("/contacts?page=1e21", "/admin/audit?page=1e21", "/contacts?page=99999999999999999999"):
+        assert client.get(url).status_code == 400, url
+    words = " ".join(f"mot{i}" for i in range(3000))
+    assert client.get("/contacts", query_string={"q": words}).status_code == 200
+    assert client.get("/contacts", query_string={"q": "Léa " * 3000}).status_code == 200
