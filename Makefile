@@ -5,14 +5,19 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install translations messages lint format bench clean
+.PHONY: run test install translations messages lint format bench clean print-libraries
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $(INSTALLED)
 
-install: $(INSTALLED) translations
+install: $(INSTALLED) translations print-libraries
+
+print-libraries:  # WeasyPrint (printed programmes, press kits) needs Pango from the system
+	@ldconfig -p | grep -q 'libpango-1.0.so' || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; \
+	  else echo "printed documents need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2; fi; }
 
 translations: $(INSTALLED)
 	@$(BIN)/pybabel -q compile -d translations

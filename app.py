@@ -63,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
     from campaign import api as campaign_api
-    from campaign import coverage, event_api, event_views, readiness, reminders
+    from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
     from campaign import views as campaign_views
     from contacts import api as contacts_api
     from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
@@ -72,11 +72,15 @@ def register_blueprints(app: Flask) -> None:
     from mailings import api as mailings_api
     from mailings import views as mailings_views
     from operations import health
+    from printing import press_views as printing_press_views
+    from printing import views as printing_views
 
     for blueprint in (
         accounts_views.bp,
         campaign_views.bp,
         campaign_views.public,
+        brand_views.bp,
+        brand_views.public,
         event_views.bp,
         event_views.public,
         readiness.bp,
@@ -86,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.bp,
         mailings_views.public,
         dashboard_views.bp,
+        printing_views.public,  # with the press kits' public routes (printing_press_views)
+        printing_press_views.team,
         health.bp,
     ):
         app.register_blueprint(blueprint)
@@ -127,6 +133,8 @@ def register_scheduler(app: Flask) -> None:
 
 PUBLIC_BLUEPRINTS = {
     "calendar",
+    "brand",
+    "printing",
     "programme",
     "newsroom",
     "press_public",

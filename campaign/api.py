@@ -1,11 +1,13 @@
 """JSON API: regions, campaigns (with the playbook) and milestones."""
 
+from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
 from accounts.models import Region
-from campaign import playbook, services
+from campaign import brand, playbook, services
+from campaign.brand import brand_of, save_brand
 from campaign.calendar import feed_url
 from campaign.models import Campaign, Milestone
 from campaign.schemas import (
@@ -18,6 +20,7 @@ from campaign.schemas import (
     RegionSchema,
 )
 from dbtypes import utcnow
+from errors import ValidationFailed
 from extensions import db
 from pagination import PageArgs, page_schema, paginate
 
@@ -27,6 +30,7 @@ bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 def campaign_out(campaign: Campaign) -> dict:
     data = {c: getattr(campaign, c) for c in ("id", *services.CAMPAIGN_FIELDS)}
     data["calendar_url"] = feed_url(campaign, reader=current_api_user())
+    data["brand"] = brand_of(campaign).out()
     return data
 
 
@@ -125,6 +129,29 @@ def get_campaign(campaign_id):
 def update_campaign(data, campaign_id):
     """Change a campaign's name, dates, zone or colour."""
     campaign = services.save_campaign(current_api_user(), services.get_campaign(campaign_id), data)
+    db.session.commit()
+    return campaign_out(campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>/logo", methods=["PUT"])
+@bp.response(200, CampaignSchema)
+def put_logo(campaign_id):
+    """Upload the common logo once (multipart `file`, PNG or JPEG): every region's documents carry it."""
+    campaign = services.get_campaign(campaign_id)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed("a file is required", {"file": "required (multipart field `file`)"})
+    save_brand(current_api_user(), campaign, {}, logo=upload.read(brand.LOGO_MAX_BYTES + 1))
+    db.session.commit()
+    return campaign_out(campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>/logo", methods=["DELETE"])
+@bp.response(200, CampaignSchema)
+def delete_logo(campaign_id):
+    """Remove the logo: documents then show the campaign's name."""
+    campaign = services.get_campaign(campaign_id)
+    save_brand(current_api_user(), campaign, {}, drop_logo=True)
     db.session.commit()
     return campaign_out(campaign)
 

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from accounts.models import Region
 from accounts.scoping import can_write, require_write, writable_region_ids
 from campaign import calendar, events, services
+from campaign.brand import brand_of
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
 from campaign.models import Campaign, Event
 from dbtypes import utcnow
@@ -315,6 +316,8 @@ def programme():
         regions=active_regions(),
         types=types,
         themes=themes,
+        brand=brand_of(campaign),
+        brand_region=filters["region"],
     )
 
 

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     SelectField,
@@ -71,3 +73,22 @@ class PlaybookForm(FlaskForm):
     def validate_event_month_start(self, field):
         if field.data and self.ag_date.data and field.data <= self.ag_date.data:
             raise ValidationError(_l("Le mois d'événements vient après l'assemblée générale."))
+
+
+class BrandForm(FlaskForm):
+    """The charter: colours are checked for contrast by the service (campaign.brand), which names the field."""
+
+    primary_color = StringField(
+        _l("Couleur principale (fond des bandeaux et boutons, texte blanc)"),
+        validators=[DataRequired(), Length(max=7)],
+        render_kw={"placeholder": "#0b6e4f", "pattern": "#[0-9a-fA-F]{6}"},
+    )
+    accent_color = StringField(
+        _l("Couleur d'accent (liens et titres sur fond blanc)"),
+        validators=[DataRequired(), Length(max=7)],
+        render_kw={"placeholder": "#8a4b08", "pattern": "#[0-9a-fA-F]{6}"},
+    )
+    footer = TextAreaField(_l("Pied de page (mentions, adresse)"), validators=[Length(max=500)])
+    logo = FileField(_l("Logo commun à toutes les régions (PNG ou JPEG, 2 Mo au plus)"))
+    remove_logo = BooleanField(_l("Retirer le logo"))
+    submit = SubmitField(_l("Enregistrer la charte"))

@@ -3,8 +3,8 @@
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from accounts.models import Region
 from dbtypes import UTCDateTime, utcnow
@@ -31,7 +31,17 @@ def new_calendar_token() -> str:
 
 class Campaign(db.Model):
     __tablename__ = "campaigns"
-    __audit__ = ("name", "timezone", "starts_on", "ends_on", "description")
+    __audit__ = (
+        "name",
+        "timezone",
+        "starts_on",
+        "ends_on",
+        "description",
+        "primary_color",
+        "accent_color",
+        "brand_footer",
+        "logo_hash",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -40,6 +50,12 @@ class Campaign(db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     primary_color: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
+    # the charter (campaign.brand): one logo for every region, an accent colour, a footer line
+    accent_color: Mapped[str] = mapped_column(String(7), default="#8a4b08", server_default="#8a4b08")
+    brand_footer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    logo_data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    logo_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    logo_hash: Mapped[str] = mapped_column(String(16), default="", server_default="")
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_calendar_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,6 +12,24 @@ class RegionSchema(Schema):
     chamber = fields.String()
 
 
+COLOR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="expected #rrggbb")
+
+
+class BrandSchema(Schema):
+    primary_color = fields.String(
+        validate=COLOR, metadata={"description": "#rrggbb; white text on it must reach 4.5:1 (WCAG AA)"}
+    )
+    accent_color = fields.String(
+        validate=COLOR, metadata={"description": "#rrggbb; as text on white it must reach 4.5:1 (WCAG AA)"}
+    )
+    footer = fields.String(validate=validate.Length(max=500))
+    logo_url = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The common logo; set it with PUT /campaigns/{id}/logo (multipart `file`)"},
+    )
+
+
 class CampaignSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -19,7 +37,8 @@ class CampaignSchema(Schema):
     timezone = fields.String(load_default="Europe/Paris", validate=validate.Length(max=64))
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
-    primary_color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    primary_color = fields.String(validate=COLOR)
+    brand = fields.Nested(BrandSchema)
     calendar_url = fields.String(
         dump_only=True,
         metadata={"description": "Subscribable .ics; ?region=CODE narrows it"},

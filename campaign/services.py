@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from accounts.models import Region, User
 from accounts.scoping import get_readable, require_write
+from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
@@ -67,6 +68,8 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
     if actor.role not in ("admin", "national"):
         raise PermissionDenied("only the national team manages campaigns")
     campaign = campaign or Campaign()
+    brand.check_colors({key: data[key] for key in ("primary_color",) if key in data})
+    brand.apply_brand(campaign, data.get("brand") or {}, "brand.")
     for key in CAMPAIGN_FIELDS:
         if key in data:
             setattr(campaign, key, data[key])

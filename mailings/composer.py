@@ -8,6 +8,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from accounts.models import Region
+from campaign.brand import brand_of
 from campaign.models import Event
 from campaign.services import zone
 from extensions import db
@@ -73,10 +74,13 @@ class Composer:
         self.campaign = {"name": campaign.name, "starts_on": campaign.starts_on, "ends_on": campaign.ends_on}
         self.mailing = {"name": mailing.name}
         sender = mailing.from_name or mailing.from_email
+        charter = brand_of(campaign)
         layout = {
             "campaign_name": campaign.name,
-            "color": campaign.primary_color or "#0b6e4f",
-            "logo_url": config.get("MAIL_LOGO_URL"),
+            "color": charter.primary_color,
+            "accent": charter.accent_color,
+            "footer": charter.footer,
+            "logo_url": charter.logo_url or config.get("MAIL_LOGO_URL"),
             "sender": sender,
             "body": Markup(BODY),
             "unsubscribe_url": Markup(UNSUB),
@@ -139,6 +143,7 @@ class Composer:
             "unsubscribe_url": unsubscribe_url,
             "rsvp_yes_url": "",
             "rsvp_no_url": "",
+            "press_kit_url": "",
         }
         for extra in self.extras:
             context.update(extra.context(person, self.test_link if test else None))

@@ -40,9 +40,12 @@ CONTEXT_NAMES = frozenset(
         "unsubscribe_url",
         "rsvp_yes_url",
         "rsvp_no_url",
+        "press_kit_url",
     }
 )
-SAME_IN_A_REGION = frozenset({"region", "campaign", "mailing", "conference", "events"})  # nothing personal
+SAME_IN_A_REGION = frozenset(
+    {"region", "campaign", "mailing", "conference", "events", "press_kit_url"}
+)  # nothing personal
 SAFE_FILTERS = frozenset(
     {
         "abs",

@@ -273,6 +273,8 @@ def default_template(milestone: Milestone, reminder: bool) -> dict:
             + (f"<p>Avec :</p><ul>{speakers}</ul>" if speakers else "")
             + '<p>Merci de nous dire si vous venez : <a href="{{ rsvp_yes_url }}">je serai présent·e</a>'
             ' · <a href="{{ rsvp_no_url }}">je ne pourrai pas venir</a>.</p>'
+            # linked, never attached: a light message, and the kit always current
+            '<p>Le dossier de presse : <a href="{{ press_kit_url }}">à télécharger (PDF)</a>.</p>'
         ),
         "text": "",
     }

@@ -21,6 +21,7 @@ class PressExtras:
         self.tz = tz = composer.tz
         self.base = composer.base
         self.campaign_id = composer.campaign_id
+        self.region_of = composer.region
         is_release = release_of(mailing) is not None
         self.embargo = embargo_of(mailing)
         self.line = embargo_line(self.embargo, tz) if (self.embargo or is_release) else ""
@@ -79,7 +80,13 @@ class PressExtras:
             "conference": {k: v for k, v in conference.items() if k != "id"},
             "rsvp_yes_url": yes,
             "rsvp_no_url": no,
+            "press_kit_url": self.press_kit_url(person.region_id),
         }
+
+    def press_kit_url(self, region_id) -> str:
+        """The printed press kit of the contact's region (national without one), public and current."""
+        code = self.region_of(region_id)["code"]
+        return f"{self.base}/newsroom/press-kit.pdf?campaign={self.campaign_id}" + (f"&region={code}" if code else "")
 
     def decorate(self, contact_id, subject: str, body: str, text: str | None, test_link: str | None = None):
         if self.embargo:

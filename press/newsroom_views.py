@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region
 from accounts.scoping import require_write
+from campaign.brand import brand_of
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
@@ -230,6 +231,8 @@ def index():
         published_on=newsroom.published_on,
         args=scope_args(campaign, region),
         tz=zone(campaign.timezone),
+        brand=brand_of(campaign),
+        brand_region=region,
     )
 
 
@@ -251,6 +254,8 @@ def show(release_id: int):
         image=image,
         published=newsroom.published_on(item),
         tz=zone(item.campaign.timezone),
+        brand=brand_of(item.campaign),
+        brand_region=item.region,
     )
 
 

@@ -27,7 +27,7 @@ from tests.conftest import PASSWORD
 
 PUBLIC = re.compile(
     r"^(static|ops\.|api-docs\.|accounts\.login_page|accounts\.logout|calendar\.feed|programme\.|newsroom\.|"
-    r"press_public\.|relay_public\.|public_mail\.)"
+    r"press_public\.|relay_public\.|public_mail\.|brand\.|printing\.)"
 )
 ADMIN_ONLY = {"accounts.users", "accounts.audit"}
 # writes any signed-in person may make about themselves

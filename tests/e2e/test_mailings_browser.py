@@ -106,6 +106,10 @@ def test_preview_keeps_the_last_contact_chosen_when_answers_cross(
     page.route("**/templates/preview", lambda route: held.append(route) if not held else route.continue_())
     page.reload()
     page.wait_for_function("() => document.readyState === 'complete'")
+    for _ in range(200):  # the route's handler runs when Playwright next reads its events: wait for it
+        if held:
+            break
+        page.wait_for_timeout(25)
     assert len(held) == 1
     page.get_by_label("Aperçu pour").select_option(label="Prénom2 Journaliste — late000002@example.org")
     frame = page.frame_locator("#preview-frame")

@@ -40,7 +40,7 @@ def test_propose_approve_and_see_it_in_the_programme(
 def test_the_programme_filters_fit_a_390_pixel_phone(page, live_server, demo_campaign, console_errors):
     """On a phone 390 pixels wide, the filter form stacks its fields and none runs off the screen,
     whatever the length of the themes' names."""
-    from campaign import event_demo
+    from demo import events as event_demo
     from extensions import db
 
     event_demo.load(demo_campaign)

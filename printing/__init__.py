@@ -1,0 +1,1 @@
+"""Printed documents: the programme (booklet, poster, flyer) and press kits, as PDF."""
