@@ -32,7 +32,11 @@ bp = Blueprint("accounts", __name__)
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    """The user of a session or remember cookie, if it was signed in since its last sign-out."""
+    id_, _, epoch = user_id.partition(".")
+    user = db.session.get(User, int(id_)) if id_.isdigit() else None
+    if user is not None and epoch != str(user.session_epoch or 0):
+        return None
     if user is not None:
         g.actor_id, g.actor_email = user.id, user.email
     return user
@@ -82,6 +86,9 @@ def login_page():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    if current_user.is_authenticated:  # every session and remember cookie of this account ends here
+        current_user.session_epoch = (current_user.session_epoch or 0) + 1
+        db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login_page"))

@@ -469,3 +469,26 @@ def test_huge_page_numbers_and_long_searches_are_no_server_error(app, make_user,
     words = " ".join(f"mot{i}" for i in range(3000))
     assert client.get("/contacts", query_string={"q": words}).status_code == 200
     assert client.get("/contacts", query_string={"q": "Léa " * 3000}).status_code == 200
+
+
+def test_sign_out_ends_the_session_and_remember_cookies(app, make_user):
+    user = make_user("national")
+    client = app.test_client()
+    page = client.get("/login")
+    client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": csrf_from(page.text)}
+    )
+    cookies = {c.key: c.value for c in client._cookies.values()}
+    assert "remember_token" in cookies and client.get("/").status_code == 200
+    assert client.get("/logout").status_code == 302  # the menu's link
+    for name in ("session", "remember_token"):
+        thief = app.test_client()
+        thief.set_cookie(name, cookies[name])
+        assert thief.get("/").status_code == 302, name  # back to the sign-in page
+    again = app.test_client()
+    page = again.get("/login")
+    again.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": csrf_from(page.text)}
+    )
+    assert {c.key: c.value for c in again._cookies.values()}["remember_token"] != cookies["remember_token"]
+    assert again.get("/").status_code == 200
