@@ -492,3 +492,30 @@ def test_sign_out_ends_the_session_and_remember_cookies(app, make_user):
     )
     assert {c.key: c.value for c in again._cookies.values()}["remember_token"] != cookies["remember_token"]
     assert again.get("/").status_code == 200
+
+
+def test_failed_sign_ins_elsewhere_never_lock_the_owner_out(app, make_user, monkeypatch):
+    from argon2 import PasswordHasher
+
+    admin = make_user("admin")
+
+    def attempt(addr: str, email: str, password: str):
+        client = app.test_client()
+        page = client.get("/login", environ_base={"REMOTE_ADDR": addr})
+        return client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+            environ_base={"REMOTE_ADDR": addr},
+        )
+
+    for _ in range(10):
+        assert attempt("203.0.113.9", admin.email, "mauvais mot de passe").status_code == 200
+    assert attempt("203.0.113.9", admin.email, PASSWORD).status_code == 429  # the attacker's client is refused
+    assert attempt("198.51.100.7", admin.email, PASSWORD).status_code == 302  # the owner signs in from elsewhere
+
+    verified = []
+    original = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify", lambda self, h, p: verified.append(h) or original(self, h, p))
+    attempt("198.51.100.8", "personne@example.org", "un mot de passe")
+    attempt("198.51.100.8", admin.email, "un mot de passe")
+    assert len(verified) == 2  # an unknown address costs a password check too: no timing tells them apart
