@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, Region, User
-from accounts.scoping import get_readable, readable, require_read, require_role, require_write
+from accounts.scoping import can_read, get_readable, readable, require_read, require_role, require_write
 from contacts.i18n import _
 from contacts.models import (
     CONTACT_KINDS,
@@ -296,7 +296,10 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
         require_write(actor, values["region_id"])
     email = values.get("email")
     if email and (new or email != contact.email):
-        clash = db.session.scalar(select(Contact.id).where(Contact.email == email))
+        clash = db.session.execute(select(Contact.id, Contact.region_id).where(Contact.email == email)).first()
+        if clash is not None and actor is not None and not can_read(actor, clash.region_id):
+            # says nothing of another region's contacts
+            raise Conflict(_("Cette adresse ne peut pas être ajoutée."), {"email": _("non disponible")})
         if clash is not None:
             raise Conflict(_("Un contact a déjà l'adresse %(email)s.", email=email), {"email": _("déjà utilisée")})
     contact = contact or Contact(collected_at=now)

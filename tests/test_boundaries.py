@@ -519,3 +519,28 @@ def test_failed_sign_ins_elsewhere_never_lock_the_owner_out(app, make_user, monk
     attempt("198.51.100.8", "personne@example.org", "un mot de passe")
     attempt("198.51.100.8", admin.email, "un mot de passe")
     assert len(verified) == 2  # an unknown address costs a password check too: no timing tells them apart
+
+
+# ---- low: imports report less ----------------------------------------------------------------------
+
+
+def test_an_import_report_is_capped_and_says_nothing_of_other_regions_or_erasures(api, make_user, make_contact):
+    from tests.test_contacts_import import post_import
+
+    paca_user = make_user("regional", region=PACA)
+    paca, lead = api(paca_user), api(make_user("national"))
+    breton = make_contact(region=BRETAGNE, email="breton@example.org")
+    erased = make_contact(region=PACA, email="efface@example.org")
+    assert lead.post(f"/api/v1/contacts/{erased.id}/erase").status_code == 200
+    rows = ["Prénom;Nom;Courriel", "Yann;Le Bihan;breton@example.org", "Eva;Ferracci;efface@example.org"]
+    report = post_import(paca, "\n".join(rows).encode()).get_json()
+    first, second = report["errors"][0]["message"], report["errors"][1]["message"]
+    assert first == second  # the same answer: another region's contact or an erased address
+    assert "région" not in first.replace("hors de votre périmètre", "") and "effac" not in first
+    many = ["Prénom;Nom;Courriel"] + [f"X;Y;pas-une-adresse-{i}" for i in range(500)]
+    report = post_import(paca, "\n".join(many).encode()).get_json()
+    assert report["rejected"] == 500 and len(report["errors"]) == 100
+    created = paca.post(
+        "/api/v1/contacts", json={"email": breton.email, "first_name": "Yann", "legal_basis": "consent"}
+    )
+    assert created.status_code == 409 and "breton@example.org" not in created.text
