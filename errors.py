@@ -8,6 +8,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from extensions import db
+from i18n import _
 
 
 class DomainError(Exception):
@@ -69,14 +70,14 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return api_http_error(error)
         if error.code and error.code >= 400:
-            return render_template("errors/error.html", status=error.code, message=error.description), error.code
+            return render_template("errors/error.html", status=error.code, message=page_message(error)), error.code
         return error
 
     @app.errorhandler(DataError)
     def value_out_of_range(error: DataError):
         """A value the database cannot hold (an integer beyond its column...): the input's fault."""
         db.session.rollback()
-        return error_answer(422, "validation_failed", "a value is out of the range the database can hold")
+        return error_answer(422, "validation_failed", _("Une valeur dépasse ce que la base de données peut contenir."))
 
     if app.testing:
         return  # let tests see the traceback of anything unexpected
@@ -86,8 +87,31 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         logging.getLogger("relais").exception("unhandled error on %s", request.path)
         if wants_json():
-            return jsonify(error_body("internal_error", "Internal error")), 500
+            return jsonify(error_body("internal_error", _("Erreur interne."))), 500
         return render_template("errors/error.html", status=500, message=None), 500
+
+
+def page_message(error: HTTPException) -> str:
+    """What an error page says: the sentence the code gave with abort(), else a French one for the
+    status (Werkzeug's default descriptions are English)."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    messages = {
+        400: _("La demande n'a pas pu être lue : vérifiez l'adresse ou le formulaire."),
+        401: _("Connectez-vous pour voir cette page."),
+        403: _("Vous n'avez pas accès à cette page."),
+        404: _("Cette page n'existe pas, ou plus. Vérifiez l'adresse."),
+        405: _("Cette adresse ne s'utilise pas ainsi (méthode %(method)s non acceptée).", method=request.method),
+        409: _("Cette modification entre en conflit avec une autre."),
+        410: _("Cette page n'existe plus."),
+        413: _("Le fichier envoyé est trop volumineux."),
+        415: _("Ce type de fichier n'est pas accepté."),
+        422: _("Les données envoyées sont invalides."),
+        429: _("Trop de demandes : réessayez dans un moment."),
+        500: _("Une erreur interne est survenue ; l'équipe technique en a la trace."),
+        503: _("Le service est momentanément indisponible ; réessayez dans un moment."),
+    }
+    return messages.get(error.code, _("La demande a été refusée."))
 
 
 API_CODES = {

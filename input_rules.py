@@ -2,8 +2,7 @@
 store a NUL character, so text holding one is refused, naming the field."""
 
 from errors import ValidationFailed
-
-NUL_MESSAGE = "NUL characters are not allowed"
+from i18n import _
 
 
 def nul_field(value, path: str = "") -> str | None:
@@ -32,4 +31,4 @@ def refuse_nul(data: dict) -> None:
     """ValidationFailed naming every field of `data` whose text holds a NUL character."""
     bad = [key for key, value in data.items() if has_nul(value)]
     if bad:
-        raise ValidationFailed(NUL_MESSAGE, {key: "must not contain NUL characters" for key in bad})
+        raise ValidationFailed(_("Caractère NUL refusé."), {key: _("sans caractère NUL") for key in bad})

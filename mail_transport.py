@@ -8,6 +8,8 @@ the final dot the server may have queued the message (in doubt: `unknown`, never
 import contextlib
 import re
 import smtplib
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from extensions import mail
+from i18n import _
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Outcome:
     code: int
     reply: str
     reconnect: bool = False
+    unreachable: bool = False  # no SMTP conversation could start: nothing was handed to anyone
 
     @property
     def text(self) -> str:
@@ -45,6 +49,36 @@ def classify(code: int, reply: str) -> Outcome:
     if code in (550, 551, 553) and not enhanced:
         return Outcome("bounced", code, reply)
     return Outcome("failed", code, reply)
+
+
+def unreachable(error: BaseException) -> Outcome:
+    """The server could not be reached (or would not let us in): said for people, with what to check."""
+    state = current_app.extensions["mail"]
+    server = f"{state.server}:{state.port}"
+    check = _("Vérifiez RELAIS_MAIL_SERVER et RELAIS_MAIL_PORT, et que le serveur est démarré.")
+    if isinstance(error, ConnectionRefusedError):
+        why = _("connexion refusée : rien n'écoute sur ce port")
+    elif isinstance(error, socket.gaierror):
+        why = _("nom de serveur inconnu")
+    elif isinstance(error, TimeoutError):
+        why = _("pas de réponse")
+    elif isinstance(error, smtplib.SMTPAuthenticationError):
+        why = _("identifiant ou mot de passe refusé")
+        check = _("Vérifiez RELAIS_MAIL_USERNAME et RELAIS_MAIL_PASSWORD.")
+    elif isinstance(error, ssl.SSLError | smtplib.SMTPNotSupportedError):
+        why = _("la connexion chiffrée (TLS) a échoué")
+        check = _("Vérifiez RELAIS_MAIL_USE_TLS, RELAIS_MAIL_USE_SSL et RELAIS_MAIL_PORT.")
+    elif isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        why = _("le serveur a fermé la connexion dès l'accueil")
+    else:
+        why = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    sentence = _(
+        "Le serveur d'envoi %(server)s est injoignable (%(why)s) : aucun message ne lui a été remis. %(check)s",
+        server=server,
+        why=why,
+        check=check,
+    )
+    return Outcome("retry", 0, sentence, reconnect=True, unreachable=True)
 
 
 def reply_text(response: bytes | str) -> str:
@@ -119,15 +153,22 @@ class SmtpChannel:
                 return
             self.abandon()  # another recipient's transaction is open: it must never be completed
         self.pipelined = False
-        try:
-            if self.smtp is None:
+        if self.smtp is None:
+            try:
                 self.open()
+            except (TimeoutError, smtplib.SMTPException, OSError) as error:
+                self.abandon()
+                self.failure = unreachable(error)
+                return
+        try:
             if self.smtp.has_extn("pipelining"):
                 self.smtp.send(envelope(sender, recipient))
                 self.pipelined = True
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self.abandon()
-            self.failure = Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
+            self.failure = Outcome(
+                "retry", 0, _("connexion perdue avant la fin du message (DATA) : %(e)s", e=error), reconnect=True
+            )
 
     def finish(self, data: bytes, then: tuple[str, str] | None = None) -> Outcome:
         """Read the envelope's answers, send the body and the final dot, and say what became of it.
@@ -167,8 +208,10 @@ class SmtpChannel:
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             self.abandon()
             if handed:
-                return Outcome("unknown", 0, f"connection lost after the end of DATA: {error}")
-            return Outcome("retry", 0, f"connection lost before the end of DATA: {error}", reconnect=True)
+                return Outcome("unknown", 0, _("connexion perdue après la fin du message (DATA) : %(e)s", e=error))
+            return Outcome(
+                "retry", 0, _("connexion perdue avant la fin du message (DATA) : %(e)s", e=error), reconnect=True
+            )
 
     def _envelope_steps(self, smtp: smtplib.SMTP, sender: str, recipient: str) -> Outcome | None:
         """MAIL, RCPT, DATA one round trip each (servers without PIPELINING); None when 354 came."""
@@ -185,7 +228,7 @@ class SmtpChannel:
     def _envelope_answers(self, smtp: smtplib.SMTP) -> Outcome | None:
         """The three pipelined answers; the first refusal decides (the later answers only follow it)."""
         answers = []
-        for _ in range(3):
+        for _answer in range(3):
             answers.append(smtp.getreply())
             code = answers[-1][0]
             if code == 421 or code == -1:  # the server is closing: no further answer will come

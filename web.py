@@ -8,7 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from errors import error_answer
-from input_rules import NUL_MESSAGE, nul_field
+from i18n import _
+from input_rules import nul_field
 
 
 def register_routing(app: Flask) -> None:
@@ -93,7 +94,6 @@ def register_input_guard(app: Flask) -> None:
             field = nul_field(source)
             if field:
                 field = field.rsplit(".", 1)[0] if field.rsplit(".", 1)[-1].isdigit() else field
-                return error_answer(
-                    422, "validation_failed", NUL_MESSAGE, {field: NUL_MESSAGE}, f"{field}: {NUL_MESSAGE}"
-                )
+                message = _("Caractère NUL refusé.")
+                return error_answer(422, "validation_failed", message, {field: message}, f"{field} : {message}")
         return None

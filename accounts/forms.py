@@ -17,6 +17,13 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from accounts.models import ROLES, User
 from extensions import db
 
+ROLE_LABELS = {
+    "admin": _l("Administrateur"),
+    "national": _l("Équipe nationale"),
+    "regional": _l("Coordinateur régional"),
+    "viewer": _l("Lecteur"),
+}
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
@@ -31,7 +38,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     name = StringField(_l("Nom"), validators=[Length(max=200)])
-    role = SelectField(_l("Rôle"), choices=[SelectChoice(r) for r in ROLES])
+    role = SelectField(_l("Rôle"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     region = SelectField(_l("Région (coordinateur régional)"), coerce=str)
     password = PasswordField(
         _l("Mot de passe initial"),

@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from accounts.models import User
 from errors import NotFound, PermissionDenied
 from extensions import db
+from i18n import _
 
 WRITERS = ("admin", "national", "regional")
 
@@ -30,19 +31,19 @@ def can_write(user: User, region_id: int | None) -> bool:
 
 def require_read(user: User, region_id: int | None) -> None:
     if not can_read(user, region_id):
-        raise PermissionDenied("this belongs to another region")
+        raise PermissionDenied(_("Ceci appartient à une autre région."))
 
 
 def require_write(user: User, region_id: int | None) -> None:
     if user.role not in WRITERS:
-        raise PermissionDenied("read-only account")
+        raise PermissionDenied(_("Compte en lecture seule."))
     if not can_write(user, region_id):
-        raise PermissionDenied("you can only change your own region's data")
+        raise PermissionDenied(_("Vous ne pouvez modifier que les données de votre région."))
 
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise PermissionDenied("your role does not allow this")
+        raise PermissionDenied(_("Votre rôle ne le permet pas."))
 
 
 def get_readable(user: User | None, model, row_id, missing: str, accept: Callable[[object], bool] | None = None):
@@ -99,7 +100,7 @@ def guard_request(user: User, method: str, view_args: dict | None, self_service:
     """
     write = method in WRITE_METHODS
     if write and user.role == "viewer" and not self_service:
-        raise PermissionDenied("read-only account")
+        raise PermissionDenied(_("Compte en lecture seule."))
     changed = write
     for argument, value in (view_args or {}).items():
         resolve = URL_OBJECTS.get(argument)
@@ -108,7 +109,7 @@ def guard_request(user: User, method: str, view_args: dict | None, self_service:
         found, region_id = resolve(value)
         if not found:
             if write:
-                raise NotFound("not found")
+                raise NotFound(_("Introuvable."))
             continue  # the view answers 404
         (require_write if changed else require_read)(user, region_id)
         changed = False

@@ -12,9 +12,11 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select
 
 from accounts.models import ROLES, ApiToken, LoginAttempt, User
+from addresses import address_problem
 from dbtypes import utcnow
 from errors import Conflict, DomainError, ValidationFailed
 from extensions import db
+from i18n import _
 
 DEFAULT_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
 MIN_PASSWORD_LENGTH = 10
@@ -61,28 +63,31 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValidationFailed(str(error), {"email": str(error)}) from error
+        problem = address_problem(error)
+        raise ValidationFailed(problem, {"email": problem}) from error
 
 
 def create_user(email: str, role: str, password: str, region_id: int | None = None, name: str = "") -> User:
     """A new account; a regional coordinator belongs to exactly one region."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", {"role": f"one of {', '.join(ROLES)}"})
+        raise ValidationFailed(
+            _("Rôle inconnu : %(role)s", role=role), {"role": _("l'un de : %(values)s", values=", ".join(ROLES))}
+        )
     if role == "regional" and region_id is None:
         raise ValidationFailed(
-            "a regional coordinator needs a region",
-            {"region": "required for role regional"},
+            _("Un coordinateur régional a besoin d'une région."),
+            {"region": _("obligatoire pour un coordinateur régional")},
         )
     if role != "regional":
         region_id = None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            "password too short",
-            {"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
+            _("Mot de passe trop court."),
+            {"password": _("%(n)s caractères au moins", n=MIN_PASSWORD_LENGTH)},
         )
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(f"{email} already has an account", {"email": "already used"})
+        raise Conflict(_("%(email)s a déjà un compte.", email=email), {"email": _("déjà utilisée")})
     user = User(
         email=email,
         role=role,
@@ -119,11 +124,11 @@ def authenticate(email: str, password: str, remote_addr: str, now: datetime, con
     window = config["LOGIN_WINDOW_SECONDS"]
     # Refused: this client on this address, or this client on too many addresses. Someone else's
     # failures only slow an address down: they never lock its owner out.
-    here, _ = recent_failures(email, now, window, remote_addr)
-    client, _ = recent_failures(None, now, window, remote_addr)
+    here, _latest = recent_failures(email, now, window, remote_addr)
+    client, _latest = recent_failures(None, now, window, remote_addr)
     if here >= config["LOGIN_REFUSE_AFTER"] or client >= config["LOGIN_REFUSE_AFTER"] * CLIENT_FACTOR:
-        raise LoginRefused("too many failed sign-ins; try again later")
-    failures, _ = recent_failures(email, now, window)
+        raise LoginRefused(_("Trop de tentatives de connexion : réessayez plus tard."))
+    failures, _latest = recent_failures(email, now, window)
     if failures >= config["LOGIN_SLOW_AFTER"]:
         time.sleep(
             min(

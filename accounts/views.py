@@ -20,7 +20,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from accounts import services
-from accounts.forms import LoginForm, UserForm
+from accounts.forms import ROLE_LABELS, LoginForm, UserForm
 from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
@@ -120,7 +120,7 @@ def users():
             flash(_("Compte créé."), "success")
             return redirect(url_for("accounts.users"))
     people = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=people, form=form)
+    return render_template("admin/users.html", users=people, form=form, role_labels=ROLE_LABELS)
 
 
 @bp.route("/admin/audit")

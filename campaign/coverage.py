@@ -28,9 +28,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         require_write(actor, clipping.region_id)
     bad = [key for key, value in data.items() if has_nul(value)]
     if bad:
-        raise ValidationFailed(
-            "NUL characters are not allowed", {key: "must not contain NUL characters" for key in bad}
-        )
+        raise ValidationFailed(_("Caractère NUL refusé."), {key: _("sans caractère NUL") for key in bad})
     clipping = clipping or PressClipping(campaign_id=campaign.id)
     with db.session.no_autoflush:
         if "region" in data:
@@ -48,17 +46,17 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
         if clipping.published_on is None:
             errors["published_on"] = "required"
         if clipping.media_type and clipping.media_type not in MEDIA_TYPES:
-            errors["media_type"] = f"one of {', '.join(MEDIA_TYPES)}"
+            errors["media_type"] = _("l'un de : %(values)s", values=", ".join(MEDIA_TYPES))
         if clipping.reach is not None and clipping.reach < 0:
-            errors["reach"] = "must not be negative"
+            errors["reach"] = _("pas négatif")
         if clipping.milestone_id:
             milestone = db.session.get(Milestone, clipping.milestone_id)
             if milestone is None or milestone.campaign_id != campaign.id:
-                errors["milestone_id"] = "unknown milestone in this campaign"
+                errors["milestone_id"] = _("jalon inconnu dans cette campagne")
         else:
             clipping.milestone_id = None
     if errors:
-        raise ValidationFailed("invalid clipping", errors)
+        raise ValidationFailed(_("Retombée invalide : vérifiez les champs signalés."), errors)
     require_write(actor, clipping.region_id)
     db.session.add(clipping)
     db.session.flush()
@@ -66,7 +64,7 @@ def save_clipping(actor: User, campaign: Campaign, clipping: PressClipping | Non
 
 
 def get_clipping(actor: User, clipping_id: int) -> PressClipping:
-    return get_readable(actor, PressClipping, clipping_id, "no such clipping")
+    return get_readable(actor, PressClipping, clipping_id, _("Cette retombée n'existe pas."))
 
 
 def delete_clipping(actor: User, clipping: PressClipping) -> None:

@@ -23,8 +23,10 @@ from campaign.models import Campaign, Event
 from campaign.services import region_by_code, to_utc, zone
 from errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from extensions import db
+from i18n import _
 from input_rules import has_nul, refuse_nul
 from mail_transport import SmtpChannel
+from matching import pick, unique
 from pagination import page_count, paginate
 
 log = logging.getLogger("relais.events")
@@ -102,15 +104,15 @@ def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: l
     require_write(actor, None)
     if has_nul(types) or has_nul(themes):
         raise ValidationFailed(
-            "NUL characters are not allowed",
-            {"types" if has_nul(types) else "themes": "must not contain NUL characters"},
+            _("Caractère NUL refusé."),
+            {"types" if has_nul(types) else "themes": _("sans caractère NUL")},
         )
     cleaned = {kind: clean_labels(values) for kind, values in (("type", types), ("theme", themes))}
     for kind, values in cleaned.items():
         if not values:
-            raise ValidationFailed("a list cannot be empty", {f"{kind}s": "at least one entry"})
+            raise ValidationFailed(_("Une liste ne peut pas être vide."), {f"{kind}s": _("au moins une entrée")})
         if any(len(v) > 120 for v in values):
-            raise ValidationFailed("entry too long", {f"{kind}s": "120 characters at most per entry"})
+            raise ValidationFailed(_("Entrée trop longue."), {f"{kind}s": _("120 caractères au plus par entrée")})
     db.session.execute(delete(EventVocabulary).where(EventVocabulary.campaign_id == campaign.id))
     for kind, values in cleaned.items():
         for position, label in enumerate(values):
@@ -119,26 +121,34 @@ def save_vocabulary(actor: User, campaign: Campaign, types: list[str], themes: l
 
 
 def clean_labels(values: list[str]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        value = " ".join(value.split())
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+    """Labels once each, case and accents aside ("Recyclage" and "recyclage" are one)."""
+    return unique(values)
+
+
+def chosen_labels(values: list[str], vocabulary: list[str]) -> tuple[list[str], list[str]]:
+    """The labels in the vocabulary's spelling ("recyclage" is "Recyclage"), and those it lacks."""
+    chosen, unknown = [], []
+    for value in clean_labels(values):
+        label = pick(value, vocabulary)
+        if label is None:
+            unknown.append(value)
+        elif label not in chosen:
+            chosen.append(label)
+    return chosen, unknown
 
 
 # ---- reading ------------------------------------------------------------------------------------
 
 
 def get_event(actor: User, event_id: int) -> Event:
-    return get_readable(actor, Event, event_id, "no such event")
+    return get_readable(actor, Event, event_id, _("Cet événement n'existe pas."))
 
 
 def events_query(actor: User, campaign: Campaign, region_code: str | None = None, status: str | None = None):
     """The campaign's events this user may read, by start time."""
     query = readable(select(Event).where(Event.campaign_id == campaign.id), actor, Event.region_id)
     if has_nul(region_code):
-        raise ValidationFailed("unknown region", {"region": "unknown region code"})
+        raise ValidationFailed(_("Région inconnue."), {"region": _("code de région inconnu")})
     if region_code:
         query = query.where(Event.region_id == region_by_code(region_code).id)
     if status:
@@ -174,6 +184,9 @@ def public_query(
     query = select(Event).where(Event.campaign_id == campaign.id, Event.status == "approved")
     if region is not None:
         query = query.where(Event.region_id == region.id)
+    if type_ or theme:  # "recyclage" in a link finds the theme "Recyclage"
+        types, themes = vocabulary(campaign)
+        type_, theme = type_ and (pick(type_, types) or type_), theme and (pick(theme, themes) or theme)
     if type_:
         query = query.where(Event.type == type_)
     if theme:
@@ -258,7 +271,7 @@ def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> N
         if key in data and data[key] is not None:
             value = data[key].strip() if isinstance(data[key], str) else data[key]
             if isinstance(value, str) and len(value) > limit:
-                errors[key] = f"{limit} characters at most"
+                errors[key] = _("%(n)s caractères au plus", n=limit)
             setattr(event, key, value)
     if "region" in data:
         try:
@@ -271,24 +284,25 @@ def copy_fields(campaign: Campaign, event: Event, data: dict, errors: dict) -> N
         else:
             event.region, event.region_id = region, region.id
     if "themes" in data:
-        chosen = clean_labels(data["themes"] or [])
-        unknown = [t for t in chosen if t not in themes]
+        chosen, unknown = chosen_labels(data["themes"] or [], themes)
         if unknown:
-            errors["themes"] = f"unknown theme {unknown[0]!r}"
+            errors["themes"] = _("thème inconnu : %(theme)s", theme=unknown[0])
         elif len(chosen) > MAX_THEMES:
-            errors["themes"] = f"{MAX_THEMES} themes at most"
+            errors["themes"] = _("%(n)s thèmes au plus", n=MAX_THEMES)
         event.themes = chosen
     for key in ("starts_at", "ends_at"):
         if key in data:
             setattr(event, key, to_utc(data[key], campaign.timezone, key) if data[key] else None)
     if not (event.title or "").strip():
-        errors["title"] = "required"
-    if event.type and event.type not in types and "type" in data:
-        errors["type"] = f"one of {', '.join(types)}"
+        errors["title"] = _("obligatoire")
+    if event.type and "type" in data:
+        event.type = pick(event.type, types) or event.type
+        if event.type not in types:
+            errors["type"] = _("l'un de : %(values)s", values=", ".join(types))
     if event.starts_at is None:
-        errors["starts_at"] = "required"
+        errors["starts_at"] = _("obligatoire")
     elif event.ends_at and event.ends_at < event.starts_at:
-        errors["ends_at"] = "must not be before starts_at"
+        errors["ends_at"] = _("pas avant le début")
     if event.region_id is None:
         errors.setdefault("region", "required")
 
@@ -298,7 +312,7 @@ def save_event(actor: User, campaign: Campaign, event: Event | None, data: dict)
     if event is not None:
         require_write(actor, event.region_id)
     elif actor.role not in WRITERS:
-        raise PermissionDenied("read-only account")
+        raise PermissionDenied(_("Compte en lecture seule."))
     is_new = event is None
     event = event or Event(campaign_id=campaign.id, status="approved", themes=[])
     errors: dict[str, str] = {}
@@ -306,12 +320,12 @@ def save_event(actor: User, campaign: Campaign, event: Event | None, data: dict)
     status = data.get("status")
     if is_new and status:
         if status not in TRANSITIONS:
-            errors["status"] = "one of proposed, approved, rejected"
+            errors["status"] = _("l'un de : %(values)s", values="proposed, approved, rejected")
         event.status = status
     if event.status == "rejected" and is_new and not (data.get("rejection_reason") or "").strip():
-        errors["rejection_reason"] = "required to reject"
+        errors["rejection_reason"] = _("obligatoire pour refuser")
     if errors:
-        raise ValidationFailed("invalid event", errors)
+        raise ValidationFailed(_("Événement invalide : vérifiez les champs signalés."), errors)
     require_write(actor, event.region_id)
     if is_new and status == "rejected":
         event.rejection_reason = data["rejection_reason"].strip()
@@ -328,21 +342,31 @@ def delete_event(actor: User, event: Event) -> None:
     db.session.flush()
 
 
+def label(status: str) -> str:
+    """An event status as people say it ("approuvé", not "approved")."""
+    words = {"proposed": _("proposé"), "approved": _("approuvé"), "rejected": _("refusé")}
+    return words.get(status, status)
+
+
 def moderate(actor: User, event: Event, status: str, reason: str | None = None) -> Event:
     """Approve or reject an event of the actor's region; a rejection needs a reason."""
     require_write(actor, event.region_id)
     if status not in TRANSITIONS.get(event.status, ()):
         raise Conflict(
-            f"an event {event.status} cannot become {status}",
-            {"status": f"allowed from {event.status}: {', '.join(TRANSITIONS[event.status]) or 'none'}"},
+            _(
+                "Un événement « %(now)s » ne peut pas devenir « %(then)s ».",
+                now=label(event.status),
+                then=label(status),
+            ),
+            {"status": _("possible : %(values)s", values=", ".join(map(label, TRANSITIONS[event.status])) or "—")},
         )
     reason = (reason or "").strip()
     if has_nul(reason):
-        raise ValidationFailed("NUL characters are not allowed", {"reason": "must not contain NUL characters"})
+        raise ValidationFailed(_("Caractère NUL refusé."), {"reason": _("sans caractère NUL")})
     if status == "rejected" and not reason:
-        raise ValidationFailed("a rejection needs a reason", {"reason": "required to reject"})
+        raise ValidationFailed(_("Un refus doit être motivé."), {"reason": _("obligatoire pour refuser")})
     if len(reason) > 2000:
-        raise ValidationFailed("reason too long", {"reason": "2000 characters at most"})
+        raise ValidationFailed(_("Motif trop long."), {"reason": _("%(n)s caractères au plus", n=2000)})
     event.status = status
     event.rejection_reason = reason if status == "rejected" else ""
     db.session.flush()
@@ -387,13 +411,13 @@ def propose_event(campaign: Campaign, data: dict, now: datetime) -> Event:
     errors: dict[str, str] = {}
     apply_fields(campaign, event, data, errors)
     if not (event.organiser or "").strip():
-        errors["organiser"] = "required"
+        errors["organiser"] = _("obligatoire")
     if not (event.organiser_email or "").strip():
-        errors["organiser_email"] = "required"
+        errors["organiser_email"] = _("obligatoire")
     if event.starts_at and not campaign_window(campaign, event.starts_at):
-        errors["starts_at"] = "outside the campaign's dates"
+        errors["starts_at"] = _("hors des dates de la campagne")
     if errors:
-        raise ValidationFailed("invalid proposal", errors)
+        raise ValidationFailed(_("Proposition invalide : vérifiez les champs signalés."), errors)
     db.session.add(event)
     db.session.flush()
     return event

@@ -172,20 +172,20 @@ def update_step(actor: User, campaign: Campaign, region: Region, key: str, data:
     require_write(actor, region.id)
     step = next((s for s in region_steps(campaign, region) if s.key == key), None)
     if step is None:
-        raise NotFound("no such step")
+        raise NotFound(_("Cette étape n'existe pas."))
     if has_nul(data.get("title")):
-        raise ValidationFailed("invalid step", {"title": "must not contain NUL characters"})
+        raise ValidationFailed(_("Étape invalide."), {"title": _("sans caractère NUL")})
     row = row_for(campaign, region, step)
     if "title" in data:
         title = (data["title"] or "").strip()
         if not title or len(title) > 200:
-            raise ValidationFailed("invalid step", {"title": "required, 200 characters at most"})
+            raise ValidationFailed(_("Étape invalide."), {"title": _("obligatoire, 200 caractères au plus")})
         row.title = title
     if "due_at" in data:
         row.due_at = services.to_utc(data["due_at"], campaign.timezone) if data["due_at"] else None
     if "owner_id" in data:
         if data["owner_id"] and db.session.get(User, data["owner_id"]) is None:
-            raise ValidationFailed("invalid step", {"owner_id": "unknown user"})
+            raise ValidationFailed(_("Étape invalide."), {"owner_id": _("utilisateur inconnu")})
         row.owner_id = data["owner_id"] or None
     if "done" in data and bool(data["done"]) != row.done:
         row.done, row.done_at = bool(data["done"]), now if data["done"] else None
@@ -198,7 +198,7 @@ def add_step(actor: User, campaign: Campaign, region: Region, title: str, due_at
     require_write(actor, region.id)
     title = (title or "").strip()
     if not title or len(title) > 200 or has_nul(title):
-        raise ValidationFailed("invalid step", {"title": "required, 200 characters at most"})
+        raise ValidationFailed(_("Étape invalide."), {"title": _("obligatoire, 200 caractères au plus")})
     row = ReadinessItem(
         campaign_id=campaign.id,
         region_id=region.id,

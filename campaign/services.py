@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import Region, User
@@ -13,6 +12,8 @@ from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
+from i18n import _
+from matching import fold
 
 OPEN_STATUSES = ("planned", "in_progress")
 CAMPAIGN_FIELDS = ("name", "description", "timezone", "starts_on", "ends_on", "primary_color")
@@ -22,7 +23,8 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationFailed("unknown time zone", {"timezone": f"unknown time zone {name!r}"}) from error
+        message = _("Fuseau horaire inconnu : %(name)s", name=name)
+        raise ValidationFailed(message, {"timezone": message}) from error
 
 
 PLAUSIBLE_YEARS = (1970, 2200)
@@ -31,7 +33,9 @@ PLAUSIBLE_YEARS = (1970, 2200)
 def to_utc(value: datetime, tz: str, field: str = "datetime") -> datetime:
     """A datetime without offset is read in the campaign's zone; years outside 1970–2200 are refused."""
     if not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
-        message = f"the year must be between {PLAUSIBLE_YEARS[0]} and {PLAUSIBLE_YEARS[1]}"
+        message = _(
+            "l'année doit être comprise entre %(low)s et %(high)s", low=PLAUSIBLE_YEARS[0], high=PLAUSIBLE_YEARS[1]
+        )
         raise ValidationFailed(message, {field: message})
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))
@@ -42,19 +46,33 @@ def at_local(day: date, hour: int, minute: int, tz: str) -> datetime:
     return to_utc(datetime.combine(day, time(hour, minute)), tz)
 
 
+def region_keys(region: Region) -> set[str]:
+    """What a region is known by, folded (matching.fold): its code, its name, its chamber's name."""
+    return {fold(name) for name in (region.code, region.name, region.chamber) if name}
+
+
+def find_region(text: str) -> Region | None:
+    """The region of that code, or of that name or chamber case and accents aside ("ile-de-france")."""
+    region = db.session.scalar(select(Region).where(Region.code == text))
+    if region is None:
+        region = next((r for r in db.session.scalars(select(Region)) if fold(text) in region_keys(r)), None)
+    return region
+
+
 def region_by_code(code: str | None) -> Region | None:
     if not code:
         return None
-    region = db.session.scalar(select(Region).where(Region.code == code))
+    region = find_region(code)
     if region is None:
-        raise ValidationFailed(f"unknown region {code!r}", {"region": f"unknown region code {code!r}"})
+        message = _("Région inconnue : %(code)s", code=code)
+        raise ValidationFailed(message, {"region": message})
     return region
 
 
 def get_campaign(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(_("Cette campagne n'existe pas."))
     return campaign
 
 
@@ -66,7 +84,7 @@ def current_campaign() -> Campaign | None:
 def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:
     """Create or change a campaign (national leads and admins)."""
     if actor.role not in ("admin", "national"):
-        raise PermissionDenied("only the national team manages campaigns")
+        raise PermissionDenied(_("Seule l'équipe nationale gère les campagnes."))
     campaign = campaign or Campaign()
     brand.check_colors({key: data[key] for key in ("primary_color",) if key in data})
     brand.apply_brand(campaign, data.get("brand") or {}, "brand.")
@@ -75,16 +93,16 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
             setattr(campaign, key, data[key])
     errors = {}
     if not (campaign.name or "").strip():
-        errors["name"] = "required"
+        errors["name"] = _("obligatoire")
     zone(campaign.timezone or "Europe/Paris")
     if campaign.starts_on is None:
-        errors["starts_on"] = "required"
+        errors["starts_on"] = _("obligatoire")
     if campaign.ends_on is None:
-        errors["ends_on"] = "required"
+        errors["ends_on"] = _("obligatoire")
     elif campaign.starts_on and campaign.ends_on < campaign.starts_on:
-        errors["ends_on"] = "must not be before starts_on"
+        errors["ends_on"] = _("pas avant la date de début")
     if errors:
-        raise ValidationFailed("invalid campaign", errors)
+        raise ValidationFailed(_("Campagne invalide : vérifiez les champs signalés."), errors)
     db.session.add(campaign)
     db.session.flush()
     return campaign
@@ -92,13 +110,13 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
 
 def delete_campaign(actor: User, campaign: Campaign) -> None:
     if actor.role not in ("admin", "national"):
-        raise PermissionDenied("only the national team manages campaigns")
+        raise PermissionDenied(_("Seule l'équipe nationale gère les campagnes."))
     db.session.delete(campaign)
     db.session.flush()
 
 
 def get_milestone(actor: User, milestone_id: int) -> Milestone:
-    return get_readable(actor, Milestone, milestone_id, "no such milestone")
+    return get_readable(actor, Milestone, milestone_id, _("Ce jalon n'existe pas."))
 
 
 def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None, data: dict) -> Milestone:
@@ -128,21 +146,21 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
     if "owner_id" in data:
         milestone.owner_id = data["owner_id"]
         if data["owner_id"] and db.session.get(User, data["owner_id"]) is None:
-            errors["owner_id"] = "unknown user"
+            errors["owner_id"] = _("utilisateur inconnu")
     if not milestone.title:
-        errors["title"] = "required"
+        errors["title"] = _("obligatoire")
     if milestone.kind not in MILESTONE_KINDS:
-        errors["kind"] = f"one of {', '.join(MILESTONE_KINDS)}"
+        errors["kind"] = _("l'un de : %(values)s", values=", ".join(MILESTONE_KINDS))
     if milestone.status not in MILESTONE_STATUSES:
-        errors["status"] = f"one of {', '.join(MILESTONE_STATUSES)}"
+        errors["status"] = _("l'un de : %(values)s", values=", ".join(MILESTONE_STATUSES))
     if milestone.starts_at is None:
-        errors["starts_at"] = "required"
+        errors["starts_at"] = _("obligatoire")
     elif milestone.ends_at and milestone.ends_at < milestone.starts_at:
-        errors["ends_at"] = "must not be before starts_at"
+        errors["ends_at"] = _("pas avant le début")
     if "depends_on" in data:
         milestone.depends_on = dependencies(campaign, milestone, data["depends_on"] or [], errors)
     if errors:
-        raise ValidationFailed("invalid milestone", errors)
+        raise ValidationFailed(_("Jalon invalide : vérifiez les champs signalés."), errors)
     require_write(actor, milestone.region_id)
     db.session.add(milestone)
     db.session.flush()
@@ -152,10 +170,10 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
 def dependencies(campaign: Campaign, milestone: Milestone, ids: list[int], errors: dict) -> list[Milestone]:
     found = db.session.scalars(select(Milestone).where(Milestone.id.in_(ids))).all() if ids else []
     if len(found) != len(set(ids)) or any(m.campaign_id != campaign.id for m in found):
-        errors["depends_on"] = "unknown milestone in this campaign"
+        errors["depends_on"] = _("jalon inconnu dans cette campagne")
         return []
     if milestone.id is not None and reaches(found, milestone.id):
-        errors["depends_on"] = "would create a dependency cycle"
+        errors["depends_on"] = _("créerait une dépendance circulaire")
         return []
     return list(found)
 
@@ -222,7 +240,7 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                 a.warnings.append(
                     Warning_(
                         "before_dependency",
-                        f"starts before “{dep.title}”, which it depends on, ends",
+                        _("commence avant la fin de « %(title)s », dont il dépend", title=dep.title),
                     )
                 )
         result[m.id] = a

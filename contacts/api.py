@@ -23,6 +23,7 @@ from contacts.schemas import (
 )
 from errors import ValidationFailed
 from extensions import db
+from i18n import _
 from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("contacts_api", "Contacts: people, organisations, import, export, GDPR")
@@ -86,9 +87,14 @@ def import_contacts(query, form):
     try:
         mapping = json.loads(form["mapping"]) if form.get("mapping") else None
     except json.JSONDecodeError as error:
-        raise ValidationFailed("mapping is not JSON", {"mapping": str(error)}) from error
+        raise ValidationFailed(
+            _("La correspondance des colonnes n'est pas du JSON."), {"mapping": str(error)}
+        ) from error
     if mapping is not None and not isinstance(mapping, dict):
-        raise ValidationFailed("mapping must be an object", {"mapping": "CSV column -> contact field"})
+        raise ValidationFailed(
+            _("La correspondance des colonnes doit être un objet."),
+            {"mapping": _("colonne du CSV -> champ du contact")},
+        )
     upload = form["file"]
     options = importer.ImportOptions(
         source=form.get("source") or f"import API {upload.filename or ''}".strip(),

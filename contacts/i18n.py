@@ -1,10 +1,5 @@
 """Translation that also works outside a request (command line, scheduler): French there."""
 
-from flask import has_request_context
-from flask_babel import gettext
+from i18n import _
 
-
-def _(text: str, **values) -> str:
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
+__all__ = ["_"]

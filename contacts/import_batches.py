@@ -2,14 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from accounts.scoping import can_write
 from contacts.i18n import _
 from contacts.import_rows import ImportOptions, ImportReport
-from contacts.models import Contact, ContactBeat, ContactTag, Organisation, search_text_of
+from contacts.models import Contact, ContactBeat, ContactTag, Organisation, fold, search_text_of
+from contacts.services import labels_in_use
 from contacts.suppression import suppressed_among
 from extensions import db
 
@@ -48,7 +49,8 @@ class BatchWriter:
     def __init__(self, actor: User | None, options: ImportOptions, report: ImportReport, now: datetime):
         self.actor, self.options, self.report, self.now = actor, options, report, now
         self.batch: list[tuple[int, dict]] = []
-        self.organisations: dict[str, int | None] = {}
+        self.organisations: dict[str, int | None] = {}  # folded name -> id
+        self.vocabulary: dict[str, dict[str, str]] = {}  # "tag"/"beat" -> folded label -> label in use
 
     def add(self, row_number: int, values: dict) -> None:
         self.batch.append((row_number, values))
@@ -96,28 +98,53 @@ class BatchWriter:
         self.update(updates)
 
     def resolve_organisations(self, names: list[str]) -> None:
-        wanted = {name.lower(): name for name in names if name and name.lower() not in self.organisations}
+        """Organisations by their folded name (matching.fold): "Alternatives Économiques" in a file
+        is the one already held as "Alternatives économiques"; new names are created once."""
+        wanted: dict[str, str] = {}
+        for name in names:
+            key = fold(name)[:200]
+            if key and key not in self.organisations:
+                wanted.setdefault(key, " ".join(name.split()))
         if not wanted:
             return
         rows = db.session.execute(
-            select(Organisation.id, Organisation.name).where(func.lower(Organisation.name).in_(wanted))
+            select(Organisation.id, Organisation.name_key).where(Organisation.name_key.in_(wanted))
         )
         for row in rows:
-            self.organisations[row.name.lower()] = row.id
-        missing = [name for key, name in wanted.items() if key not in self.organisations]
+            self.organisations[row.name_key] = row.id
+        missing = [(key, name) for key, name in wanted.items() if key not in self.organisations]
         if missing:
             created = db.session.execute(
-                insert(Organisation).returning(Organisation.id, Organisation.name, sort_by_parameter_order=True),
+                insert(Organisation).returning(Organisation.id, Organisation.name_key, sort_by_parameter_order=True),
                 [
-                    {"name": n, "kind": "other", "region_id": None, "website": "", "created_at": self.now}
-                    for n in missing
+                    {
+                        "name": n,
+                        "name_key": k,
+                        "kind": "other",
+                        "region_id": None,
+                        "website": "",
+                        "created_at": self.now,
+                    }
+                    for k, n in missing
                 ],
             )
             for row in created:
-                self.organisations[row.name.lower()] = row.id
+                self.organisations[row.name_key] = row.id
 
     def organisation_id(self, name: str) -> int | None:
-        return self.organisations.get(name.lower()) if name else None
+        return self.organisations.get(fold(name)[:200]) if name else None
+
+    def labels(self, column, values: list[str]) -> list[str]:
+        """Tags or beats in the spelling already in use ("Économie" is the "economie" we hold)."""
+        known = self.vocabulary.get(column.key)
+        if known is None:
+            known = self.vocabulary[column.key] = {fold(label): label for label in labels_in_use(column)}
+        chosen = []
+        for value in values:
+            label = known.setdefault(fold(value), value)
+            if label not in chosen:
+                chosen.append(label)
+        return chosen
 
     def create(self, creates: list[dict]) -> None:
         if not creates:
@@ -160,8 +187,14 @@ class BatchWriter:
                 select(Contact.email, Contact.id).where(Contact.email.in_([v["email"] for v in creates]))
             ).all()
         )
-        tags = [{"contact_id": ids[v["email"]], "tag": t} for v in creates for t in v["tags"]]
-        beats = [{"contact_id": ids[v["email"]], "beat": b} for v in creates for b in v["beats"]]
+        tags = [
+            {"contact_id": ids[v["email"]], "tag": t} for v in creates for t in self.labels(ContactTag.tag, v["tags"])
+        ]
+        beats = [
+            {"contact_id": ids[v["email"]], "beat": b}
+            for v in creates
+            for b in self.labels(ContactBeat.beat, v["beats"])
+        ]
         if tags:
             bulk_insert(ContactTag.__table__, tags)
         if beats:
@@ -190,10 +223,10 @@ class BatchWriter:
             organisation_id = self.organisation_id(values["organisation"])
             if organisation_id and organisation_id != contact.organisation_id:
                 contact.organisation = db.session.get(Organisation, organisation_id)
-            for tag in values["tags"]:
+            for tag in self.labels(ContactTag.tag, values["tags"]):
                 if tag not in contact.tags:
                     contact.tags.append(tag)
-            for beat in values["beats"]:
+            for beat in self.labels(ContactBeat.beat, values["beats"]):
                 if beat not in contact.beats:
                     contact.beats.append(beat)
         db.session.flush()

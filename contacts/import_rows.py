@@ -7,6 +7,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from accounts.models import Region
+from addresses import address_problem
+from campaign.services import region_keys
 from contacts import csvfiles
 from contacts.i18n import _
 from contacts.models import fold
@@ -126,7 +128,9 @@ class RowReader:
             try:
                 email = validate_email(email_raw, check_deliverability=False).normalized.lower()
             except EmailNotValidError as error:
-                raise ValueError(_("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=error)) from error
+                raise ValueError(
+                    _("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=address_problem(error))
+                ) from error
         first, last = raw.get("first_name", ""), raw.get("last_name", "")
         if not first and not last and raw.get("full_name"):
             first, _sep, last = raw["full_name"].rpartition(" ")
@@ -182,7 +186,5 @@ def region_lookup() -> dict[str, int]:
     """Folded codes, names and chamber names of the regions -> id."""
     lookup = {}
     for region in db.session.scalars(select(Region)):
-        for key in (region.code, region.name, region.chamber):
-            if key:
-                lookup[fold(key).strip()] = region.id
+        lookup.update(dict.fromkeys(region_keys(region), region.id))
     return lookup

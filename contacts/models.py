@@ -1,8 +1,6 @@
 """Contacts (people), their organisations, tags and beats, lists, segments and the suppression list."""
 
-import unicodedata
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, event, select
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -10,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dbtypes import UTCDateTime, utcnow
 from extensions import db
+from matching import fold
 
 CONTACT_KINDS = ("media", "partner", "network", "institution", "internal", "other")
 MEDIA_TYPES = (
@@ -28,19 +27,6 @@ PARTNERSHIP_STATUSES = ("prospect", "negotiating", "confirmed", "declined")
 LEGAL_BASES = ("legitimate_interest", "consent", "contract", "public_interest")
 SUPPRESSION_REASONS = ("unsubscribed", "bounced", "erased", "complaint")
 
-LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ß": "ss"})
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str | None) -> str:
-    """Lower-case, accent-free text for search: 'Heuzé' -> 'heuze', 'Cœur' -> 'coeur'."""
-    if not text:
-        return ""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
 
 def search_text_of(first_name, last_name, email, organisation, outlet, job_title="") -> str:
     parts = (first_name, last_name, email, organisation, outlet, job_title)
@@ -53,10 +39,18 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # the name case and accents aside (matching.fold): "Écho Solidaire" and "ECHO solidaire" are one
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="other")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     website: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Organisation, "before_insert")
+@event.listens_for(Organisation, "before_update")
+def refresh_name_key(mapper, connection, organisation: Organisation) -> None:
+    organisation.name_key = fold(organisation.name)[:200]
 
 
 class ContactTag(db.Model):

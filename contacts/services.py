@@ -13,8 +13,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert, or_, select, update
 
 from accounts.audit import current_actor
-from accounts.models import AuditEntry, Region, User
+from accounts.models import AuditEntry, User
 from accounts.scoping import can_read, get_readable, readable, require_read, require_role, require_write
+from addresses import address_problem
+from campaign.services import find_region
 from contacts.i18n import _
 from contacts.models import (
     CONTACT_KINDS,
@@ -34,6 +36,7 @@ from contacts.suppression import email_hash, flag_suppressed, keep_erased, recor
 from dbtypes import utcnow
 from errors import Conflict, ValidationFailed
 from extensions import db
+from matching import pick, spellings, unique
 
 signals = Namespace()
 #: Sent with `contact_id`, `email_hash` and `email` just before a contact is erased: whoever keeps a copy of
@@ -64,7 +67,7 @@ def normalise_email(raw: str | None) -> str:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         message = _("Adresse e-mail invalide : %(address)s", address=raw)
-        raise ValidationFailed(message, {"email": str(error)}) from error
+        raise ValidationFailed(message, {"email": address_problem(error)}) from error
 
 
 def normalise_phone(raw: str | None, default_region: str = "FR") -> str:
@@ -104,10 +107,12 @@ def region_id_for(code: str | None) -> int | None:
     """A region code to its id; '' or None or 'national' is national (None)."""
     if not code or code == "national":
         return None
-    region_id = db.session.scalar(select(Region.id).where(Region.code == code))
-    if region_id is None:
-        raise ValidationFailed(_("Région inconnue : %(code)s", code=code), {"region": f"unknown region {code!r}"})
-    return region_id
+    region = find_region(code)
+    if region is None:
+        raise ValidationFailed(
+            _("Région inconnue : %(code)s", code=code), {"region": _("région inconnue : %(code)s", code=code)}
+        )
+    return region.id
 
 
 def as_list(value: Any) -> list[str]:
@@ -149,13 +154,15 @@ def apply_filters(query: Select, filters: dict) -> Select:
     media_types = as_list(filters.get("media_type"))
     if media_types:
         query = query.where(Contact.media_type.in_(media_types))
-    tags = [t.strip().lower() for t in as_list(filters.get("tag")) + as_list(filters.get("tags"))]
+    tags = as_list(filters.get("tag")) + as_list(filters.get("tags"))
     if tags:
+        tags = labels_matching(ContactTag.tag, tags)
         query = query.where(
             exists().where(and_(ContactTag.contact_id == Contact.id, ContactTag.tag.in_(tags))).correlate(Contact)
         )
-    beats = [b.strip().lower() for b in as_list(filters.get("beat")) + as_list(filters.get("beats"))]
+    beats = as_list(filters.get("beat")) + as_list(filters.get("beats"))
     if beats:
+        beats = labels_matching(ContactBeat.beat, beats)
         query = query.where(
             exists().where(and_(ContactBeat.contact_id == Contact.id, ContactBeat.beat.in_(beats))).correlate(Contact)
         )
@@ -181,7 +188,7 @@ def get_contact(user: User | None, contact_id: int) -> Contact:
     return get_readable(user, Contact, contact_id, _("Ce contact n'existe pas."))
 
 
-def distinct_labels(column, limit: int = 500) -> list[str]:
+def distinct_labels(column, limit: int | None = 500) -> list[str]:
     """The distinct values of an indexed column, jumping from one to the next through the index.
 
     A plain SELECT DISTINCT reads every row (200,000 tag rows for 100,000 contacts); this reads
@@ -192,6 +199,16 @@ def distinct_labels(column, limit: int = 500) -> list[str]:
     labels = labels.union_all(select(following).where(labels.c.value.is_not(None)))
     query = select(labels.c.value).where(labels.c.value.is_not(None)).order_by(labels.c.value).limit(limit)
     return list(db.session.scalars(query))
+
+
+def labels_in_use(column) -> list[str]:
+    """Every distinct tag (or beat) held, however many: what typed labels are matched against."""
+    return distinct_labels(column, limit=None)
+
+
+def labels_matching(column, wanted: list[str]) -> list[str]:
+    """The tags (or beats) held that are one of `wanted`, case and accents aside (matching.fold)."""
+    return spellings(wanted, labels_in_use(column))
 
 
 def known_tags() -> list[str]:
@@ -207,11 +224,11 @@ def known_beats() -> list[str]:
 
 
 def organisation_named(name: str | None, kind: str = "other") -> Organisation | None:
-    """The organisation of that name (case-insensitive), created when new."""
-    name = (name or "").strip()[:200]
+    """The organisation of that name (case and accents aside), created when new."""
+    name = " ".join((name or "").split())[:200]
     if not name:
         return None
-    found = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+    found = db.session.scalar(select(Organisation).where(Organisation.name_key == fold(name)[:200]))
     if found is None:
         found = Organisation(name=name, kind=kind)
         db.session.add(found)
@@ -227,12 +244,13 @@ def choice(data: dict, key: str, allowed: tuple, errors: dict) -> Any:
     return value
 
 
-def clean_labels(values: Any) -> list[str]:
-    labels = []
-    for value in as_list(values):
-        label = value.strip().lower()[:60]
-        if label and label not in labels:
-            labels.append(label)
+def clean_labels(values: Any, column=None) -> list[str]:
+    """Tags or beats as stored: lower-cased, once each, in the spelling already in use for `column`
+    ("Économie" joins the contacts tagged "economie")."""
+    labels = unique(value.strip().lower()[:60] for value in as_list(values))
+    if column is not None and labels:
+        known = labels_in_use(column)
+        labels = unique(pick(label, known) or label for label in labels)
     return labels
 
 
@@ -310,9 +328,9 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
     if "organisation" in data:
         contact.organisation = organisation_named(data.get("organisation"), contact.kind or "other")
     if "tags" in data:
-        contact.tags = clean_labels(data["tags"])
+        contact.tags = clean_labels(data["tags"], ContactTag.tag)
     if "beats" in data:
-        contact.beats = clean_labels(data["beats"])
+        contact.beats = clean_labels(data["beats"], ContactBeat.beat)
     if data.get("opted_out") and not contact.opted_out:
         contact.opted_out, contact.opted_out_at = True, now
     if data.get("bounced") and not contact.bounced:

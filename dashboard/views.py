@@ -60,6 +60,7 @@ def index():
     return render_template(
         "dashboard/index.html",
         campaign=campaign,
+        troubled_mailings=troubled_mailings(campaign),
         progress=progress,
         regions=regions,
         conferences=conferences,
@@ -155,6 +156,18 @@ def theme_rows(campaign, region_ids: list[int]) -> list[tuple[str, tuple[int, in
 def contacts_by_region(region_ids: list[int]) -> dict[int, int]:
     query = select(Contact.region_id, func.count()).where(Contact.region_id.in_(region_ids)).group_by(Contact.region_id)
     return dict(db.session.execute(query).all())
+
+
+def troubled_mailings(campaign) -> list:
+    """The campaign's mailings that say something is wrong (server unreachable, paused, missed)."""
+    from mailings.models import Mailing
+
+    query = select(Mailing).where(
+        Mailing.campaign_id == campaign.id,
+        Mailing.status.in_(("sending", "paused", "missed")),
+        Mailing.status_reason != "",
+    )
+    return db.session.scalars(readable(query, current_user, Mailing.region_id).order_by(Mailing.id)).all()
 
 
 def mailings_sent_by_region(campaign, region_ids: list[int]) -> dict[int, int]:

@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 from contacts.audiences import segment_contact_ids
 from contacts.models import Contact, ContactList, Segment, list_members
 from extensions import db
+from i18n import _
 
 
 def as_list(value) -> list:
@@ -63,7 +64,7 @@ def out_of_reach(audience: dict, region_id: int | None) -> dict[str, str]:
         if wanted and db.session.scalar(
             select(model.id).where(model.id.in_(wanted), ~in_reach(model.region_id, region_id)).limit(1)
         ):
-            problems[f"audience.{field}"] = "belongs to another region"
+            problems[f"audience.{field}"] = _("appartient à une autre région")
     return problems
 
 

@@ -21,13 +21,14 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_eval_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import concat
 from markupsafe import Markup
 
 from errors import ValidationFailed
+from formatting import french_date
+from i18n import _
 
 CONTEXT_NAMES = frozenset(
     {
@@ -211,14 +212,14 @@ def date_fr(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
-        raise ValidationFailed("date_fr expects a date")
+        raise ValidationFailed(_("date_fr attend une date."))
     return long_french_date(value)
 
 
 @lru_cache(maxsize=1024)
 def long_french_date(value: date) -> str:
     """Babel's formatting costs more than the rest of a message: every recipient shares the dates."""
-    return format_date(value, "EEEE d MMMM y", locale="fr")
+    return french_date(value, "EEEE d MMMM y", "fr")
 
 
 class MailSandbox(ImmutableSandboxedEnvironment):
@@ -303,29 +304,39 @@ def check_tree(tree: nodes.Node, field: str) -> None:
     def visit(node: nodes.Node, depth: int) -> None:
         if not isinstance(node, ALLOWED_NODES):
             raise ValidationFailed(
-                f"{field}: « {type(node).__name__} » is not allowed in a mailing template",
-                {field: f"{type(node).__name__} not allowed"},
+                _(
+                    "%(field)s : « %(what)s » n'est pas permis dans un modèle d'envoi",
+                    field=field,
+                    what=type(node).__name__,
+                ),
+                {field: _("« %(what)s » non permis", what=type(node).__name__)},
             )
         if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in CONTEXT_NAMES | bound:
-            raise ValidationFailed(f"{field}: unknown name « {node.name} »", {field: f"unknown name {node.name}"})
+            problem = _("nom inconnu « %(name)s »", name=node.name)
+            raise ValidationFailed(f"{field} : {problem}", {field: problem})
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
-            raise ValidationFailed(f"{field}: private attribute refused", {field: "private attribute"})
+            raise ValidationFailed(f"{field} : {_('attribut privé refusé')}", {field: _("attribut privé refusé")})
         if (
             isinstance(node, nodes.Getitem)
             and isinstance(node.arg, nodes.Const)
             and str(node.arg.value).startswith("_")
         ):
-            raise ValidationFailed(f"{field}: private attribute refused", {field: "private attribute"})
+            raise ValidationFailed(f"{field} : {_('attribut privé refusé')}", {field: _("attribut privé refusé")})
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const | nodes.Slice):
-            raise ValidationFailed(f"{field}: computed subscripts are refused", {field: "computed subscript"})
+            raise ValidationFailed(f"{field} : {_('indice calculé refusé')}", {field: _("indice calculé refusé")})
         if isinstance(node, nodes.Filter | nodes.Test) and node.name not in SAFE_FILTERS | set(ENV.tests):
-            raise ValidationFailed(f"{field}: filter « {node.name} » is not allowed", {field: f"filter {node.name}"})
+            problem = _("filtre « %(name)s » non permis", name=node.name)
+            raise ValidationFailed(f"{field} : {problem}", {field: problem})
         if isinstance(node, nodes.For):
             depth += 1
             if depth > MAX_LOOP_DEPTH:
-                raise ValidationFailed(f"{field}: loops nested too deep", {field: "loops nested too deep"})
+                raise ValidationFailed(
+                    f"{field} : {_('boucles trop imbriquées')}", {field: _("boucles trop imbriquées")}
+                )
             if node.recursive:
-                raise ValidationFailed(f"{field}: recursive loops are refused", {field: "recursive loop"})
+                raise ValidationFailed(
+                    f"{field} : {_('boucle récursive refusée')}", {field: _("boucle récursive refusée")}
+                )
         for child in node.iter_child_nodes():
             visit(child, depth)
 
@@ -336,13 +347,19 @@ def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, f
     """Parse, check and compile one template field, with the context's names it reads; a
     ValidationFailed names the field."""
     if len(source) > MAX_SOURCE:
-        raise ValidationFailed(f"{field}: template too long", {field: "too long"})
+        raise ValidationFailed(f"{field} : {_('modèle trop long')}", {field: _("modèle trop long")})
     env = TEXT_ENV if text else ENV
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
         raise ValidationFailed(
-            f"{field}: syntax error line {error.lineno}: {error.message}", {field: error.message or "syntax error"}
+            _(
+                "%(field)s : erreur de syntaxe ligne %(line)s : %(why)s",
+                field=field,
+                line=error.lineno,
+                why=error.message,
+            ),
+            {field: _("erreur de syntaxe ligne %(line)s : %(why)s", line=error.lineno, why=error.message)},
         ) from error
     check_tree(tree, field)
     names = frozenset(meta.find_undeclared_variables(tree))
@@ -359,11 +376,15 @@ def run(template, context: dict, field: str) -> str:
             size += len(chunk)
             parts.append(chunk)
             if size > MAX_OUTPUT:
-                raise ValidationFailed(f"{field}: the template produces too much", {field: "output too large"})
+                raise ValidationFailed(
+                    f"{field} : {_('le modèle produit trop de texte')}", {field: _("le modèle produit trop de texte")}
+                )
     except ValidationFailed:
         raise
     except TooCostly as error:
-        raise ValidationFailed(f"{field}: {error}", {field: "too much work"}) from error
+        raise ValidationFailed(
+            f"{field} : {_('le modèle demande trop de travail')}", {field: _("le modèle demande trop de travail")}
+        ) from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
     finally:
@@ -395,7 +416,7 @@ def compile_template(subject: str, html: str, text: str = "") -> CompiledTemplat
             problems.update(error.fields)
     if problems:
         raise ValidationFailed(
-            "The template is refused: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), problems
+            _("Modèle refusé : %(problems)s", problems="; ".join(f"{k} : {v}" for k, v in problems.items())), problems
         )
     return CompiledTemplate(
         fields["subject"],

@@ -23,6 +23,8 @@ from campaign.reminders import send_due_reminders
 from config import INSTANCE
 from dbtypes import utcnow
 from extensions import db
+from formatting import date_time
+from i18n import _
 from mailings import states
 from mailings.engine.database import DATABASE_GONE
 from mailings.engine.locks import SessionLock
@@ -50,9 +52,11 @@ def dispatch_due(now: datetime) -> dict:
     for mailing in db.session.scalars(query).all():
         if now - mailing.scheduled_at > window:
             mailing.status = states.TRANSITIONS["miss"][1]
-            mailing.status_reason = (
-                f"due at {mailing.scheduled_at:%Y-%m-%d %H:%M} UTC, found at {now:%Y-%m-%d %H:%M} UTC: too late to send "
-                "without a person deciding"
+            mailing.status_reason = _(
+                "prévu le %(due)s, repris le %(now)s (heure de Paris) : trop tard pour partir sans qu'une personne "
+                "le décide",
+                due=date_time(mailing.scheduled_at),
+                now=date_time(now),
             )
             missed.append(mailing.id)
         elif reason := held(mailing, now):  # press: an embargo moved after it was scheduled

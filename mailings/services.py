@@ -8,10 +8,12 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import func, select, update
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
+from addresses import address_problem
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
+from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
 from contacts.suppression import flag_suppressed, record
@@ -32,11 +34,16 @@ from mailings.tokens import read_unsubscribe_token
 
 
 def get_template(user: User, template_id: int) -> EmailTemplate:
-    return get_readable(user, EmailTemplate, template_id, "no such template")
+    return get_readable(user, EmailTemplate, template_id, _("Ce modèle n'existe pas."))
 
 
-def sample_recipient(campaign: Campaign | None) -> Recipient:
-    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", None)
+def sample_recipient(campaign: Campaign | None, region_id: int | None = None) -> Recipient:
+    """The sample contact of previews: of the mailing's region, or of the first region, so that
+    "{{ region.name }}" reads as it will ("en Bretagne", not "en ")."""
+    if region_id is None:
+        first = select(Region.id).where(Region.active).order_by(Region.name, Region.id).limit(1)
+        region_id = db.session.scalar(first)
+    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", region_id)
 
 
 def check_template(subject: str, html: str, text: str) -> None:
@@ -64,7 +71,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
             setattr(template, field, data[field])
     problems = {f: "required" for f in ("name", "subject", "html") if not (getattr(template, f) or "").strip()}
     if problems:
-        raise ValidationFailed("name, subject and html are required", problems)
+        raise ValidationFailed(_("Nom, objet et contenu HTML sont obligatoires."), problems)
     check_template(template.subject, template.html, template.text or "")
     if template.id is not None and before != tuple(getattr(template, f) or "" for f in CONTENT):
         reopen_approvals(template)
@@ -83,8 +90,8 @@ def reopen_approvals(template: EmailTemplate) -> None:
             continue
         if mailing.frozen_at is not None and mailing.status not in states.FINISHED:
             raise Conflict(
-                f"the mailing « {mailing.name} » is being sent with this template",
-                {"template": "used by a mailing being sent"},
+                _("L'envoi « %(name)s » part avec ce modèle : il ne peut pas changer maintenant.", name=mailing.name),
+                {"template": _("utilisé par un envoi en cours")},
             )
         if states.can("reopen", mailing.status):
             mailing.status = states.require("reopen", mailing.status)
@@ -96,7 +103,7 @@ def reopen_approvals(template: EmailTemplate) -> None:
 
 
 def get_mailing(user: User, mailing_id: int) -> Mailing:
-    return get_readable(user, Mailing, mailing_id, "no such mailing")
+    return get_readable(user, Mailing, mailing_id, _("Cet envoi n'existe pas."))
 
 
 def readable_mailings(user: User):
@@ -110,15 +117,15 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
     value = (value or "").strip()
     if not value:
         if required:
-            problems[field] = "required"
+            problems[field] = _("obligatoire")
         return ""
     if "\n" in value or "\r" in value:
-        problems[field] = "no line breaks"
+        problems[field] = _("sans retour à la ligne")
         return value
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problems[field] = str(error)
+        problems[field] = address_problem(error)
         return value
 
 
@@ -132,13 +139,13 @@ def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excl
         try:
             audience[field] = sorted({int(i) for i in as_list(raw.get(field))})
         except (TypeError, ValueError):
-            problems[f"audience.{field}"] = "a list of ids"
+            problems[f"audience.{field}"] = _("une liste d'identifiants")
     wanted = raw["exclude_contact_ids"] if raw.get("exclude_contact_ids") is not None else excluded
     try:
         if wanted:
             audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
     except (TypeError, ValueError):
-        problems["audience.exclude_contact_ids"] = "a list of ids"
+        problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
     problems.update(missing_ids(audience))
     if not problems:
         problems.update(out_of_reach(audience, region_id))
@@ -154,19 +161,20 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         if campaign is None:
             campaign = db.session.get(Campaign, data["campaign_id"]) if data.get("campaign_id") else current_campaign()
         if campaign is None:
-            raise ValidationFailed("no campaign", {"campaign_id": "required"})
+            raise ValidationFailed(_("Aucune campagne."), {"campaign_id": _("obligatoire")})
         mailing.campaign = campaign
     else:
         require_write(user, mailing.region_id)
         if not states.can_edit(mailing.status):
-            raise ValidationFailed(f"a {mailing.status} mailing cannot be edited", {"status": mailing.status})
+            label = str(states.LABELS.get(mailing.status, mailing.status))
+            raise ValidationFailed(_("Un envoi « %(status)s » ne se modifie plus.", status=label), {"status": label})
     problems: dict[str, str] = {}
     if "name" in data:
         mailing.name = (data["name"] or "").strip()
     if "from_name" in data:
         mailing.from_name = " ".join((data["from_name"] or "").split())
         if "\n" in (data["from_name"] or "") or "\r" in (data["from_name"] or ""):
-            problems["from_name"] = "no line breaks"
+            problems["from_name"] = _("sans retour à la ligne")
     if "from_email" in data:
         mailing.from_email = clean_address(data["from_email"], "from_email", problems)
     if "reply_to" in data:
@@ -174,15 +182,15 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     if "template_id" in data:
         template = db.session.get(EmailTemplate, data["template_id"]) if data["template_id"] else None
         if template is None or not can_read(user, template.region_id):
-            problems["template_id"] = "unknown template"
+            problems["template_id"] = _("modèle inconnu")
         else:
             mailing.template = template
     if "milestone_id" in data:
         milestone = db.session.get(Milestone, data["milestone_id"]) if data["milestone_id"] else None
         if data["milestone_id"] and (milestone is None or milestone.campaign_id != mailing.campaign.id):
-            problems["milestone_id"] = "not a milestone of this campaign"
+            problems["milestone_id"] = _("pas un jalon de cette campagne")
         elif milestone is not None and mailing.region_id is not None and not in_reach_of(mailing, milestone.region_id):
-            problems["milestone_id"] = "a milestone of another region"
+            problems["milestone_id"] = _("un jalon d'une autre région")
         mailing.milestone = milestone
     if "embargo_until" in data:
         mailing.embargo_until = data["embargo_until"]
@@ -192,13 +200,13 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         )
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
-            problems[field] = "required"
+            problems[field] = _("obligatoire")
     if "from_email" not in problems and not senders.may_send_as(mailing.region_id, mailing.from_email):
-        problems["from_email"] = "not a sender identity of this region or the federation"
+        problems["from_email"] = _("pas une adresse d'expéditeur de cette région ni de la fédération")
     if mailing.template is None and "template_id" not in problems:
-        problems["template_id"] = "required"
+        problems["template_id"] = _("obligatoire")
     if problems:
-        raise ValidationFailed("the mailing is not valid", problems)
+        raise ValidationFailed(_("Envoi invalide : vérifiez les champs signalés."), problems)
     db.session.add(mailing)
     db.session.flush()
     return mailing
@@ -219,20 +227,20 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
     require_write(user, mailing.region_id)
     target = states.require(action, mailing.status)
     if action in states.NEED_APPROVAL and mailing.status == "draft" and needs_approval(mailing):
-        raise PermissionDenied("a regional mailing needs national approval first: submit it")
+        raise PermissionDenied(_("Un envoi régional doit d'abord être validé par l'équipe nationale : soumettez-le."))
     if action in ("approve", "reject"):
         require_role(user, "admin", "national")
     if (
         action in ("submit", "schedule", "send_now")
         and not audience_size(mailing.audience or {}, mailing.region_id)["total"]
     ):
-        raise ValidationFailed("the audience is empty", {"audience": "empty"})
+        raise ValidationFailed(_("Aucun destinataire : l'audience est vide."), {"audience": _("vide")})
     if action == "schedule":
         send_at = kw.get("send_at")
         if send_at is None:
-            raise ValidationFailed("a date is required", {"send_at": "required"})
+            raise ValidationFailed(_("Indiquez une date d'envoi."), {"send_at": _("obligatoire")})
         if send_at < now - timedelta(minutes=1):
-            raise ValidationFailed("that time has passed", {"send_at": "in the past"})
+            raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
         mailing.scheduled_at = send_at
     if action in ("schedule", "send_now"):
         for check in hooks().send_checks:  # press: embargoes decide the earliest send time
@@ -290,19 +298,20 @@ def stats(mailing: Mailing) -> dict:
 # ---- preview, test, unsubscribe ----------------------------------------------------------------
 
 
-def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None) -> Recipient:
-    """Whom a preview or a test message is written as: a contact the user may read, or a sample."""
+def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None, region_id: int | None) -> Recipient:
+    """Whom a preview or a test message is written as: a contact the user may read, or a sample
+    of `region_id`."""
     if not contact_id:
-        return sample_recipient(campaign)
+        return sample_recipient(campaign, region_id)
     contact = db.session.get(Contact, contact_id)
     if contact is None:
-        raise ValidationFailed("no such contact", {"contact_id": "unknown"})
+        raise ValidationFailed(_("Ce contact n'existe pas."), {"contact_id": _("inconnu")})
     require_read(user, contact.region_id)
     return Recipient.of(contact)
 
 
 def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
-    person = recipient_for(user, contact_id, mailing.campaign)
+    person = recipient_for(user, contact_id, mailing.campaign, mailing.region_id)
     return Composer(mailing, template=template).preview(person)
 
 
@@ -311,8 +320,8 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     problems: dict[str, str] = {}
     email = clean_address(email, "email", problems)
     if problems:
-        raise ValidationFailed("invalid address", problems)
-    person = recipient_for(user, contact_id, mailing.campaign)
+        raise ValidationFailed(_("Adresse invalide."), problems)
+    person = recipient_for(user, contact_id, mailing.campaign, mailing.region_id)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
@@ -320,7 +329,9 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     outcome = channel.send(composer.from_email, email, data)
     channel.close()
     if outcome.status != "sent":
-        raise ValidationFailed(f"the test was not sent: {outcome.text}", {"email": outcome.text})
+        raise ValidationFailed(
+            _("Le message d'essai n'est pas parti : %(why)s", why=outcome.text), {"email": outcome.text}
+        )
     return {"email": email, "message_id": message_id, "response": outcome.text}
 
 

@@ -10,6 +10,7 @@ approved/scheduled/paused/missed → submitted when the approved template change
 from flask_babel import lazy_gettext as _l
 
 from errors import Conflict
+from i18n import _
 
 STATUSES = ("draft", "submitted", "approved", "scheduled", "sending", "paused", "sent", "cancelled", "missed")
 
@@ -72,7 +73,8 @@ def require(action: str, status: str) -> str | None:
     """The next status for `action`, or Conflict when the current status does not allow it."""
     allowed, target = TRANSITIONS[action]
     if status not in allowed:
-        raise Conflict(f"a mailing that is {status} cannot {action.replace('_', ' ')}", {"status": status})
+        label = str(LABELS.get(status, status))
+        raise Conflict(_("Impossible pour un envoi dans l'état « %(status)s ».", status=label), {"status": label})
     return target
 
 

@@ -99,6 +99,12 @@ def template_page(template_id: int):
     )
 
 
+@bp.app_template_filter("mailing_status")
+def mailing_status(status: str) -> str:
+    """A mailing's status as people say it ("Programmé", not "scheduled")."""
+    return str(states.LABELS.get(status, status))
+
+
 def probe_mailing():
     campaign = current_campaign()
     return SimpleNamespace(
@@ -116,7 +122,7 @@ def template_preview():
         probe = probe_mailing()
         if probe.campaign is None:
             return jsonify({"error": _("Aucune campagne.")}), 422
-        person = services.recipient_for(current_user, contact_id, probe.campaign)
+        person = services.recipient_for(current_user, contact_id, probe.campaign, current_user.region_id)
         return jsonify(Composer(probe, compiled=compiled).preview(person))
     except PermissionDenied as error:
         return jsonify({"error": error.message, "fields": {"contact_id": error.message}}), 403

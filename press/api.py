@@ -7,6 +7,7 @@ from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from i18n import _
 from mailings.services import get_mailing
 from pagination import PageArgs, page_schema
 from press import conferences as press_conferences
@@ -35,7 +36,7 @@ blueprints = [bp]
 def the_campaign(campaign_id: int | None) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id) if campaign_id else current_campaign()
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(_("Cette campagne n'existe pas."))
     return campaign
 
 
@@ -166,7 +167,7 @@ def release_in(data: dict, campaign: Campaign) -> dict:
         code = data.pop("region")
         region = region_by_code(code) if code else None
         if code and region is None:
-            raise ValidationFailed("unknown region", {"region": "unknown"})
+            raise ValidationFailed(_("Région inconnue."), {"region": _("inconnue")})
         data["region_id"] = region.id if region else None
     return data
 

@@ -17,6 +17,7 @@ from contacts.services import contact_erased
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
+from i18n import _
 from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Delivery, Mailing
@@ -42,7 +43,11 @@ def literal(text: str) -> str:
 
 def get_conference(user: User, milestone_id: int) -> Milestone:
     return get_readable(
-        user, Milestone, milestone_id, "no such press conference", accept=lambda m: m.kind in CONFERENCE_KINDS
+        user,
+        Milestone,
+        milestone_id,
+        _("Cette conférence de presse n'existe pas."),
+        accept=lambda m: m.kind in CONFERENCE_KINDS,
     )
 
 
@@ -66,13 +71,13 @@ def save_details(user: User, milestone: Milestone, data: dict) -> PressConferenc
         if field in data:
             value = " ".join((data[field] or "").split())
             if len(value) > size:
-                raise ValidationFailed(f"{field} is too long", {field: f"at most {size} characters"})
+                raise ValidationFailed(_("Texte trop long."), {field: _("%(n)s caractères au plus", n=size)})
             setattr(milestone, field, value)
     for field in ("address", "speakers", "notes"):
         if field in data:
             setattr(record, field, (data[field] or "").strip())
     if len(record.address) > 300:
-        raise ValidationFailed("address is too long", {"address": "at most 300 characters"})
+        raise ValidationFailed(_("Adresse trop longue."), {"address": _("%(n)s caractères au plus", n=300)})
     db.session.add(record)
     db.session.flush()
     return record
@@ -219,7 +224,7 @@ def check_in(user: User, milestone: Milestone, contact_id: int, present: bool, n
     require_write(user, milestone.region_id)
     invited = select(Contact.id).where(Contact.id == contact_id, Contact.id.in_(invited_ids(milestone)))
     if db.session.scalar(invited) is None:
-        raise ValidationFailed("this contact was not invited", {"contact_id": "not invited"})
+        raise ValidationFailed(_("Ce contact n'a pas été invité."), {"contact_id": _("pas invité")})
     rsvp = db.session.scalar(select(Rsvp).where(Rsvp.milestone_id == milestone.id, Rsvp.contact_id == contact_id))
     rsvp = rsvp or Rsvp(milestone_id=milestone.id, contact_id=contact_id)
     rsvp.checked_in_at = (now or utcnow()) if present else None
@@ -285,7 +290,7 @@ def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict
     require_write(user, milestone.region_id)
     refuse_nul(data)
     if not contact_ids:
-        raise ValidationFailed("nobody to write to", {"audience": "empty"})
+        raise ValidationFailed(_("Personne à qui écrire."), {"audience": _("vide")})
     template = services.save_template(user, None, default_template(milestone, reminder))
     sender_name, sender_email = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
     chamber = milestone.region.chamber if milestone.region else ""
@@ -324,7 +329,7 @@ def remind(user: User, milestone: Milestone, data: dict, now: datetime | None = 
     """A reminder to the invited contacts who have not answered, and to them only."""
     now = now or utcnow()
     if now >= milestone.starts_at:
-        raise ValidationFailed("the conference has started", {"milestone": "started"})
+        raise ValidationFailed(_("La conférence a commencé."), {"milestone": _("commencée")})
     return send_to(user, milestone, pending_ids(milestone), data, reminder=True, now=now)
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from email.utils import format_datetime as rfc822
 from xml.sax.saxutils import escape as xml_escape
 
-from babel.dates import format_datetime
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
@@ -25,6 +24,8 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from formatting import date_time, french_date
+from i18n import _
 from input_rules import refuse_nul
 from mailings import services
 from mailings.audience import mailing_audience
@@ -86,12 +87,14 @@ def send_problem(mailing: Mailing, send_at: datetime) -> str | None:
     release = release_of(mailing)
     national = release.follows_national if release else None
     if national is not None and national.embargo_until and send_at < national.embargo_until:
-        return f"tied to the national embargo: not before {national.embargo_until:%Y-%m-%d %H:%M} UTC"
+        when = date_time(national.embargo_until)
+        return _("lié à l'embargo national : pas avant le %(when)s (heure de Paris)", when=when)
     embargo = embargo_of(mailing)
     if embargo and send_at < embargo and non_media_count(mailing):
-        return (
-            f"under embargo until {embargo:%Y-%m-%d %H:%M} UTC: before then only media contacts (bound by the "
-            "embargo) may receive it"
+        return _(
+            "sous embargo jusqu'au %(when)s (heure de Paris) : avant, seuls les médias (tenus par l'embargo) "
+            "peuvent le recevoir",
+            when=date_time(embargo),
         )
     return None
 
@@ -114,7 +117,7 @@ def embargo_line(embargo: datetime | None, tz) -> str:
         return "Pour diffusion immédiate"
     local = embargo.astimezone(tz)
     hour = f"{local.hour}H" + (f"{local.minute:02d}" if local.minute else "")
-    day = format_datetime(local, "d MMMM y", locale="fr").upper()
+    day = french_date(local, "d MMMM y", "fr").upper()
     return f"INFORMATIONS SOUS EMBARGO JUSQU'AU {day} À {hour}"
 
 
@@ -157,7 +160,7 @@ def public_conditions(now: datetime, national):
 
 
 def get_release(user: User, release_id: int) -> PressRelease:
-    return get_readable(user, PressRelease, release_id, "no such press release")
+    return get_readable(user, PressRelease, release_id, _("Ce communiqué n'existe pas."))
 
 
 def releases(user: User, campaign: Campaign) -> list[PressRelease]:
@@ -193,15 +196,15 @@ def save_release(user: User, release: PressRelease | None, data: dict, campaign:
         if data["follows_national_id"] and (
             national is None or national.region_id is not None or national.campaign_id != release.campaign.id
         ):
-            problems["follows_national_id"] = "not a national release of this campaign"
+            problems["follows_national_id"] = _("pas un communiqué national de cette campagne")
         elif national is not None and release.region_id is None:
-            problems["follows_national_id"] = "only a regional release follows the national one"
+            problems["follows_national_id"] = _("seul un communiqué régional suit le national")
         else:
             release.follows_national = national
     if not (release.title or "").strip():
-        problems["title"] = "required"
+        problems["title"] = _("obligatoire")
     if problems:
-        raise ValidationFailed("the press release is not valid", problems)
+        raise ValidationFailed(_("Communiqué invalide : vérifiez les champs signalés."), problems)
     if release.ready and release.published_at is None and is_public(release, utcnow()):
         release.published_at = utcnow()
     db.session.add(release)
@@ -284,7 +287,7 @@ def public_releases(campaign: Campaign, region: Region | None, now: datetime, li
 def public_release(release_id: int, now: datetime) -> PressRelease:
     release = db.session.get(PressRelease, release_id)
     if release is None or not is_public(release, now):
-        raise NotFound("no such press release")  # an embargoed release does not exist for the public
+        raise NotFound(_("Ce communiqué n'existe pas."))  # an embargoed release does not exist for the public
     return release
 
 
@@ -364,20 +367,26 @@ def add_file(user: User, campaign: Campaign, upload: FileStorage | None, kind: s
     region_id = owner.pop("region_id", None)
     require_write(user, region_id)
     if kind not in FILE_KINDS:
-        raise ValidationFailed("unknown kind", {"kind": f"one of {', '.join(FILE_KINDS)}"})
+        raise ValidationFailed(
+            _("Type de fichier inconnu."), {"kind": _("l'un de : %(values)s", values=", ".join(FILE_KINDS))}
+        )
     if upload is None or not upload.filename:
-        raise ValidationFailed("a file is required", {"file": "required"})
+        raise ValidationFailed(_("Choisissez un fichier."), {"file": _("obligatoire")})
     limit = int(current_app.config.get("PRESS_KIT_MAX_BYTES", DEFAULT_MAX_FILE))
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise ValidationFailed(f"the file is larger than {limit // 1024} KB", {"file": "too large"})
+        raise ValidationFailed(_("Le fichier dépasse %(n)s Ko.", n=limit // 1024), {"file": _("trop volumineux")})
     if not data:
-        raise ValidationFailed("the file is empty", {"file": "empty"})
+        raise ValidationFailed(_("Le fichier est vide."), {"file": _("vide")})
     content_type = sniff(data)
     if content_type is None:
-        raise ValidationFailed("only PNG, JPEG, WebP images and PDF files", {"file": "type not allowed"})
+        raise ValidationFailed(
+            _("Seulement des images PNG, JPEG, WebP et des fichiers PDF."), {"file": _("type non accepté")}
+        )
     if kind == "pdf" and content_type != "application/pdf" or kind != "pdf" and content_type == "application/pdf":
-        raise ValidationFailed("the file does not match its kind", {"file": f"not a {kind}"})
+        raise ValidationFailed(
+            _("Le fichier ne correspond pas au type choisi."), {"file": _("pas un fichier %(kind)s", kind=kind)}
+        )
     stem = secure_filename(upload.filename).rsplit(".", 1)[0][:150] or kind
     record = PressKitFile(
         campaign_id=campaign.id,

@@ -14,6 +14,7 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
+from i18n import _
 from mailings.audience import mailing_audience
 from mailings.models import Delivery, Mailing
 from press.models import PressSettings
@@ -46,7 +47,7 @@ def save_settings(user: User, campaign: Campaign, pressure_days, weekly_limit) -
         except (TypeError, ValueError):
             problems[field] = f"a whole number from 0 to {top}"
     if problems:
-        raise ValidationFailed("invalid settings", problems)
+        raise ValidationFailed(_("Réglages invalides : vérifiez les champs signalés."), problems)
     record = db.session.get(PressSettings, campaign.id) or PressSettings(campaign_id=campaign.id)
     record.pressure_days, record.weekly_limit = values["pressure_days"], values["weekly_limit"]
     db.session.add(record)
@@ -111,7 +112,7 @@ def exclude(user: User, mailing: Mailing, contact_ids: list[int]) -> int:
     """Leave these contacts out of the audience (kept as `exclude_contact_ids`) until it is frozen."""
     require_write(user, mailing.region_id)
     if mailing.frozen_at is not None or mailing.status in ("sending", "sent", "cancelled"):
-        raise ValidationFailed("the audience is already frozen", {"status": mailing.status})
+        raise ValidationFailed(_("Les destinataires sont déjà arrêtés."), {"status": mailing.status})
     audience = dict(mailing.audience or {})
     before = set(audience.get("exclude_contact_ids") or [])
     audience["exclude_contact_ids"] = sorted(before | {int(i) for i in contact_ids})
@@ -143,7 +144,9 @@ def apply_weekly_limit(mailing: Mailing, now: datetime) -> int:
     result = db.session.execute(
         update(Delivery)
         .where(Delivery.mailing_id == mailing.id, Delivery.status == "pending", Delivery.contact_id.in_(recent))
-        .values(status="skipped", last_error=f"weekly limit ({limit} mailings in 7 days)", updated_at=now)
+        .values(
+            status="skipped", last_error=_("limite hebdomadaire (%(n)s envois en 7 jours)", n=limit), updated_at=now
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

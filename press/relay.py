@@ -18,6 +18,7 @@ from contacts.models import Contact
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
+from i18n import _
 from input_rules import refuse_nul
 from mailings import services
 from mailings.models import Mailing
@@ -55,7 +56,7 @@ def kit_for_mailing(mailing) -> RelayKit | None:
 
 
 def get_kit(user: User, kit_id: int) -> RelayKit:
-    return get_readable(user, RelayKit, kit_id, "no such relay kit")
+    return get_readable(user, RelayKit, kit_id, _("Ce kit de relais n'existe pas."))
 
 
 def kits(user: User, campaign: Campaign) -> list[RelayKit]:
@@ -68,7 +69,7 @@ def clean_links(raw: str, problems: dict) -> str:
     for link in links:
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems["links"] = f"not a web address: {link[:80]}"
+            problems["links"] = _("pas une adresse web : %(link)s", link=link[:80])
     return "\n".join(links)
 
 
@@ -88,9 +89,9 @@ def save_kit(user: User, kit: RelayKit | None, data: dict, campaign: Campaign | 
     if "links" in data:
         kit.links = clean_links(data["links"], problems)
     if not kit.title:
-        problems["title"] = "required"
+        problems["title"] = _("obligatoire")
     if problems:
-        raise ValidationFailed("the relay kit is not valid", problems)
+        raise ValidationFailed(_("Kit de relais invalide : vérifiez les champs signalés."), problems)
     db.session.add(kit)
     db.session.flush()
     return kit
@@ -136,7 +137,7 @@ def send_kit(user: User, kit: RelayKit, data: dict, now: datetime | None = None)
     refuse_nul(data)
     ids = [int(i) for i in data.get("contact_ids") or []] or partner_ids(kit)
     if not ids:
-        raise ValidationFailed("no partner or network to write to", {"audience": "empty"})
+        raise ValidationFailed(_("Aucun partenaire ni réseau à qui écrire."), {"audience": _("vide")})
     template = services.save_template(user, None, kit_template(kit))
     sender_name, sender_email = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
     mailing = services.save_mailing(
@@ -198,27 +199,27 @@ def report(token: str, data: dict, now: datetime | None = None) -> RelayReport:
     """Record one relay (where, when, link); a bad link raises NotFound, bad fields name themselves."""
     link = read_link(token)
     if link is None:
-        raise NotFound("this link is not valid")
+        raise NotFound(_("Ce lien n'est pas valide."))
     now = now or utcnow()
     refuse_nul({k: v for k, v in data.items() if k in ("channel", "url")})
     problems: dict[str, str] = {}
     channel = " ".join((data.get("channel") or "").split())
     if not channel:
-        problems["channel"] = "required"
+        problems["channel"] = _("obligatoire")
     elif len(channel) > 200:
-        problems["channel"] = "at most 200 characters"
+        problems["channel"] = _("%(n)s caractères au plus", n=200)
     when = parse_day(data.get("relayed_on"), link.kit.campaign)
     if when is None:
-        problems["relayed_on"] = "a date (YYYY-MM-DD)"
+        problems["relayed_on"] = _("une date (AAAA-MM-JJ)")
     elif when.date() > now.date().replace(year=now.year + 1):
-        problems["relayed_on"] = "too far ahead"
+        problems["relayed_on"] = _("trop loin dans le futur")
     url = (data.get("url") or "").strip()
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
-            problems["url"] = "a web address (http or https)"
+            problems["url"] = _("une adresse web (http ou https)")
     if problems:
-        raise ValidationFailed("the report is not valid", problems)
+        raise ValidationFailed(_("Compte rendu invalide : vérifiez les champs signalés."), problems)
     entry = RelayReport(kit_id=link.kit.id, contact_id=link.contact.id, channel=channel, relayed_on=when, url=url)
     db.session.add(entry)
     db.session.flush()

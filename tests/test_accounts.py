@@ -101,7 +101,7 @@ def test_cli_creates_users_and_refuses_bad_input(runner, regions):
     duplicate = runner.invoke(
         args=["users", "create", "lead@example.org", "--role", "viewer", "--password-stdin"], input="a long password\n"
     )
-    assert duplicate.exit_code != 0 and "already" in duplicate.output
+    assert duplicate.exit_code != 0 and "a déjà un compte" in duplicate.output
 
 
 def test_cli_token_prints_one_line_and_stores_only_its_hash(runner, client, make_user):

@@ -47,7 +47,7 @@ def test_a_regional_mailing_cannot_name_another_regions_lists_or_segments(api, m
     for field, ids in (("list_ids", [their_list.id]), ("segment_ids", [their_segment.id])):
         answer = regional_mailing(paca, {field: ids})
         assert answer.status_code == 422, answer.get_json()
-        assert answer.get_json()["error"]["fields"] == {f"audience.{field}": "belongs to another region"}
+        assert answer.get_json()["error"]["fields"] == {f"audience.{field}": "appartient à une autre région"}
     own = regional_mailing(paca, {"contact_ids": [make_contact(region=PACA).id]}).get_json()
     edit = paca.patch(f"/api/v1/mailings/{own['id']}", json={"audience": {"list_ids": [their_list.id]}})
     assert edit.status_code == 422 and "audience.list_ids" in edit.get_json()["error"]["fields"]
@@ -202,7 +202,7 @@ def test_a_template_changed_after_approval_sends_the_mailing_back_for_approval(
     assert paca.post(f"/api/v1/mailings/{mid}/send-now").get_json()["status"] == "sending"
     frozen = paca.patch(f"/api/v1/templates/{tid}", json={"subject": "Autre chose"})
     assert frozen.status_code == 409 and frozen.get_json()["error"]["fields"] == {
-        "template": "used by a mailing being sent"
+        "template": "utilisé par un envoi en cours"
     }
     renamed = paca.patch(f"/api/v1/templates/{tid}", json={"name": "Invitation (copie)"})
     assert renamed.status_code == 200  # the name is not part of the message
@@ -230,13 +230,15 @@ COSTLY = {
 def test_a_costly_template_is_refused_at_save_and_preview(attack, api, make_user, demo_campaign, app):
     regional = api(make_user("regional", region=PACA))
     saved = regional.post("/api/v1/templates", json={"name": "Lourd", "subject": "Objet", "html": COSTLY[attack]})
-    assert saved.status_code == 422 and saved.get_json()["error"]["fields"]["html"] == "too much work"
+    assert (
+        saved.status_code == 422 and saved.get_json()["error"]["fields"]["html"] == "le modèle demande trop de travail"
+    )
     client = signed_in(app, make_user("regional", region=PACA))
     token = csrf_from(client.get("/templates").text)
     shown = client.post(
         "/templates/preview", json={"subject": "Objet", "html": COSTLY[attack]}, headers={"X-CSRFToken": token}
     )
-    assert shown.status_code == 422 and shown.get_json()["fields"]["html"] == "too much work"
+    assert shown.status_code == 422 and shown.get_json()["fields"]["html"] == "le modèle demande trop de travail"
 
 
 def test_the_send_path_bounds_a_template_that_slipped_past_the_save(
@@ -252,10 +254,12 @@ def test_the_send_path_bounds_a_template_that_slipped_past_the_save(
     db.session.commit()
     with pytest.raises(ValidationFailed) as refused:
         Composer(mailing).compose(Recipient.of(person), 1)
-    assert refused.value.fields == {"html": "too much work"}
+    assert refused.value.fields == {"html": "le modèle demande trop de travail"}
     lead = api(make_user("national"))
     test = lead.post(f"/api/v1/mailings/{mailing.id}/test", json={"email": "moi@example.org"})
-    assert test.status_code == 422 and test.get_json()["error"]["fields"] == {"html": "too much work"}
+    assert test.status_code == 422 and test.get_json()["error"]["fields"] == {
+        "html": "le modèle demande trop de travail"
+    }
     assert smtp_server.messages == []
 
 
@@ -382,7 +386,7 @@ def test_a_regional_mailing_links_only_its_own_or_national_milestones(
     audience = {"contact_ids": [make_contact(region=PACA).id]}
     refused = regional_mailing(paca, audience, milestone_id=theirs.id)
     assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {
-        "milestone_id": "a milestone of another region"
+        "milestone_id": "un jalon d'une autre région"
     }
     assert regional_mailing(paca, audience, milestone_id=ours.id).status_code == 201
 

@@ -60,7 +60,7 @@ def test_conference_page_and_phone_check_in(app, client, login, make_user, make_
         data={"csrf_token": csrf_from(html), "present": "1"},
         follow_redirects=True,
     )
-    assert "not invited" in refused.get_data(as_text=True)
+    assert "pas été invité" in refused.get_data(as_text=True)
     assert conferences.summary(milestone)["came"] == 1
 
     other = conference(demo_campaign, regions, "91")

@@ -75,7 +75,7 @@ def test_hard_limit_per_contact_and_week(app, make_user, make_contact, make_mail
     services.transition(user, second, "send_now")
     db.session.commit()
     rows = {d.email: d for d in db.session.scalars(select(Delivery).where(Delivery.mailing_id == second.id))}
-    assert rows["busy@example.org"].status == "skipped" and "weekly limit" in rows["busy@example.org"].last_error
+    assert rows["busy@example.org"].status == "skipped" and "limite hebdomadaire" in rows["busy@example.org"].last_error
     assert rows["calm@example.org"].status == "pending"
 
     try:

@@ -38,7 +38,7 @@ def test_dispatch_starts_due_marks_missed_and_lifts_embargoes(app, make_contact,
     assert db.session.get(Mailing, due.id).status == "sending"
     assert db.session.scalar(sql_select(func.count()).where(Delivery.mailing_id == due.id)) == 2
     missed = db.session.get(Mailing, late.id)
-    assert missed.status == "missed" and "too late" in missed.status_reason
+    assert missed.status == "missed" and "trop tard" in missed.status_reason
     assert db.session.get(Mailing, later.id).status == "scheduled"
     assert db.session.get(Mailing, embargoed.id).embargo_lifted_at is not None
     assert dispatch_due(now)["started"] == []  # nothing twice

@@ -104,7 +104,7 @@ def test_dependency_cycle_is_refused(demo_campaign, make_user):
     partners = launch.depends_on[0]
     with pytest.raises(ValidationFailed) as error:
         services.save_milestone(lead, demo_campaign, partners, {"depends_on": [launch.id]})
-    assert error.value.fields == {"depends_on": "would create a dependency cycle"}
+    assert error.value.fields == {"depends_on": "créerait une dépendance circulaire"}
 
 
 def test_timeline_page_shows_lanes_warnings_and_filters(client, login, make_user, demo_campaign):

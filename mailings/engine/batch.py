@@ -1,14 +1,17 @@
 """One claimed batch on one SMTP connection: load it, then for each message commit `sending` (with
 the previous message's result) while its envelope travels, hand it over, and note the answer."""
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
+from contacts.i18n import _
 from contacts.models import Contact, Organisation, Suppression
 from contacts.suppression import email_hash
 from dbtypes import utcnow
@@ -153,7 +156,9 @@ class Batches:
                 try:
                     data, message_id = composer.compose(row.person, row.id)
                 except Exception as error:  # a template that passed the checks can still fail on odd data
-                    results.append(result(row.id, "failed", utcnow(), error=f"could not render: {error}"))
+                    results.append(
+                        result(row.id, "failed", utcnow(), error=_("mise en forme impossible : %(e)s", e=error))
+                    )
                     continue
                 return index, row, data, message_id
             return None
@@ -168,6 +173,12 @@ class Batches:
                 checked_at = time.monotonic()
             self.rate.wait()
             channel.begin(sender, row.email)  # the envelope travels while the mark is committed
+            if channel.failure is not None and channel.failure.unreachable:
+                # Nothing was handed to anyone: no attempt is counted, the row waits for the server.
+                results.append(self.unreachable_result(row, channel.failure))
+                channel.envelope, done, server_down = None, index + 1, True
+                self.report_unreachable(conn, mailing_id, channel.failure)
+                break
             flight.marked = (row.id, message_id)
             sending = {"b_id": row.id, "b_mid": message_id, "b_now": utcnow(), "b_w": self.worker_id}
             marked = self.writer.write(conn, results, sending, marks)
@@ -186,6 +197,8 @@ class Batches:
             outcome = channel.finish(data, then)
             flight.marked = None
             results.append(self.outcome_result(row, outcome, message_id))
+            if outcome.status == "sent" and mailing_id in self.reported_unreachable:
+                self.server_is_back(conn, mailing_id)
             if outcome.status == "retry" and outcome.code == 0:
                 server_down = True  # no SMTP server to talk to: wait for it, this is no recipient's failure
                 break
@@ -193,12 +206,12 @@ class Batches:
             if outcome.status == "blocked":
                 self.writer.write(conn, results)
                 results.clear()
-                pause(conn, mailing_id, f"the server refuses the sender: {outcome.text}")
+                pause(conn, mailing_id, _("le serveur refuse l'expéditeur : %(why)s", why=outcome.text))
                 break
             if streak >= self.streak_limit:
                 self.writer.write(conn, results)
                 results.clear()
-                pause(conn, mailing_id, f"{streak} failures in a row, the last one: {outcome.text}")
+                pause(conn, mailing_id, _("%(n)s échecs d'affilée, le dernier : %(why)s", n=streak, why=outcome.text))
                 break
         channel.drop_ahead()
         self.writer.write(conn, results)
@@ -209,6 +222,27 @@ class Batches:
             conn.commit()
         if server_down:
             self.stop.wait(SERVER_DOWN_PAUSE)
+
+    def unreachable_result(self, row: Claimed, outcome: Outcome) -> dict:
+        now = utcnow()
+        return result(row.id, "retry", now, error=outcome.reply, next_at=now + timedelta(seconds=SERVER_DOWN_PAUSE))
+
+    def report_unreachable(self, conn: Connection, mailing_id: int, outcome: Outcome) -> None:
+        """Say on the mailing (its page, the dashboard) that the server cannot be reached, and when the
+        next try is; the mailing goes on sending as soon as the server answers."""
+        next_try = (utcnow() + timedelta(seconds=SERVER_DOWN_PAUSE)).astimezone(ZoneInfo(self.zone))
+        then = _("Prochain essai à %(time)s ; l'envoi reprendra seul.", time=f"{next_try:%H:%M:%S}")
+        self.reported_unreachable.add(mailing_id)
+        self.sending_reason(conn, mailing_id, f"{outcome.reply} {then}"[:1000])
+
+    def server_is_back(self, conn: Connection, mailing_id: int) -> None:
+        self.reported_unreachable.discard(mailing_id)
+        self.sending_reason(conn, mailing_id, "")
+
+    def sending_reason(self, conn: Connection, mailing_id: int, reason: str) -> None:
+        with self.sqlite_lock if conn.dialect.name == "sqlite" else contextlib.nullcontext():
+            conn.execute(update(M).where(M.c.id == mailing_id, M.c.status == "sending").values(status_reason=reason))
+            conn.commit()
 
     def still_sending(self, conn: Connection, mailing_id: int) -> bool:
         status = conn.execute(select(M.c.status).where(M.c.id == mailing_id)).scalar()
@@ -230,7 +264,9 @@ class Batches:
             return result(row.id, "sent", now, response=outcome.text)
         if outcome.status == "retry":
             if attempts > len(self.delays):
-                return result(row.id, "failed", now, response=outcome.text, error=f"gave up after {attempts} tries")
+                return result(
+                    row.id, "failed", now, response=outcome.text, error=_("abandon après %(n)s essais", n=attempts)
+                )
             next_at = now + timedelta(seconds=self.delays[attempts - 1])
             return result(row.id, "retry", now, response=outcome.text, error=outcome.text, next_at=next_at)
         if outcome.status == "blocked":

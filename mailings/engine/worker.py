@@ -83,6 +83,8 @@ class Worker(Batches, Rejoining):
         self.claims: dict[int, int] = {}  # mailing -> claims this worker made for it (see `claim_size`)
         self.sqlite_lock = WriterQueue(app)  # SQLite has one writer: queue here, not in its busy-sleep loop
         self.writer = MarkWriter(self.sqlite_lock)
+        self.zone = config.get("DEFAULT_TIMEZONE", "Europe/Paris")  # for the times said to people
+        self.reported_unreachable: set[int] = set()  # mailings whose page says the server cannot be reached
 
     # registration -------------------------------------------------------------------------
     def register(self) -> int:

@@ -1,7 +1,7 @@
 """users: a session generation, raised at sign-out, that every session and remember cookie carries
 
-Revision ID: 0012_user_session_epoch
-Revises: 0011_campaign_brand
+Revision ID: 0013_user_session_epoch
+Revises: 0012_organisation_name_key
 Create Date: 2026-12-05 07:35:00.000000
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_user_session_epoch'
-down_revision = '0011_campaign_brand'
+revision = '0013_user_session_epoch'
+down_revision = '0012_organisation_name_key'
 branch_labels = None
 depends_on = None
 
