@@ -5,12 +5,40 @@ from importlib import import_module
 from flask import Flask, request
 from flask_login import current_user
 
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from accounts.cli import users_cli
+from accounts.models import Region
+from accounts.scoping import guard_request, scope_url_object
+from bounces import extension as bounces_extension
+from campaign import api as campaign_api
+from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
+from campaign import views as campaign_views
+from campaign.federation_models import PressClipping
+from campaign.models import Event, Milestone
+from campaign.reminders import campaign_cli
 from config import INSTANCE, configure
+from contacts import api as contacts_api
+from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
+from contacts import views as contacts_views
+from contacts.cli import contacts_cli
+from contacts.models import Contact, ContactList, Segment
+from dashboard import views as dashboard_views
 from errors import register_error_handlers
 from extensions import api, babel, csrf, db, login, mail, migrate
 from formatting import register_filters
 from logs import register_logging
+from mailings import api as mailings_api
+from mailings import scheduler
+from mailings import views as mailings_views
+from mailings.cli import mailings_cli, scheduler_cli
+from mailings.models import EmailTemplate, Mailing
 from migrations_filter import include_name
+from operations import health
+from operations.cli import backup_cli, demo_cli
+from press import extension as press_extension
+from printing import press_views as printing_press_views
+from printing import views as printing_views
 from web import register_routing, register_web, select_locale
 
 
@@ -23,6 +51,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_press(app)
+    register_bounces(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -39,6 +68,7 @@ MODEL_MODULES = (
     "contacts.models",
     "mailings.models",
     "press.models",
+    "bounces.models",
 )
 
 
@@ -60,21 +90,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from accounts import api as accounts_api
-    from accounts import views as accounts_views
-    from campaign import api as campaign_api
-    from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
-    from campaign import views as campaign_views
-    from contacts import api as contacts_api
-    from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
-    from contacts import views as contacts_views
-    from dashboard import views as dashboard_views
-    from mailings import api as mailings_api
-    from mailings import views as mailings_views
-    from operations import health
-    from printing import press_views as printing_press_views
-    from printing import views as printing_views
-
     for blueprint in (
         accounts_views.bp,
         campaign_views.bp,
@@ -108,27 +123,24 @@ def register_blueprints(app: Flask) -> None:
 
 def register_press(app: Flask) -> None:
     """Press relations: their pages and API, and what they add to mailings (through mailings' hooks)."""
-    from press.extension import init_app
 
-    init_app(app)
+    press_extension.init_app(app)
+
+
+def register_bounces(app: Flask) -> None:
+    """Bounces and complaints after the 250: webhooks, API, commands, the mailbox poll, page sections."""
+    bounces_extension.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
-    from accounts.cli import users_cli
-    from campaign.reminders import campaign_cli
-    from contacts.cli import contacts_cli
-    from mailings.cli import mailings_cli, scheduler_cli
-    from operations.cli import backup_cli, demo_cli
-
     for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli, backup_cli):
         app.cli.add_command(group)
 
 
 def register_scheduler(app: Flask) -> None:
     """RELAIS_SCHEDULER_EMBEDDED: one scheduler and one delivery worker in this process (`make run`)."""
-    from mailings.scheduler import register
 
-    register(app)
+    scheduler.register(app)
 
 
 PUBLIC_BLUEPRINTS = {
@@ -142,18 +154,13 @@ PUBLIC_BLUEPRINTS = {
     "public_mail",
     "ops",
     "api-docs",
+    "bounce_webhooks",
 }
 SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
 
 
 def register_region_scope(app: Flask) -> None:
     """One guard for every signed-in page and API call that names an object in its URL."""
-    from accounts.models import Region
-    from accounts.scoping import guard_request, scope_url_object
-    from campaign.federation_models import PressClipping
-    from campaign.models import Event, Milestone
-    from contacts.models import Contact, ContactList, Segment
-    from mailings.models import EmailTemplate, Mailing
 
     for argument, model in (
         ("milestone_id", Milestone),

@@ -1,6 +1,7 @@
 """Delivery speed: the wire's limit, the naive Flask-Mail peer, and Relais's engine, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/delivery.py [--recipients 20000] [--memory 100000] [--naive 2000] [--repeat 3] [--no-postgres]
+    .venv/bin/python bench/delivery.py --dkim 2000     # only: what DKIM signing costs a message
 
 Runs against Postfix's `smtp-sink` on loopback (aiosmtpd when it is missing; then the sink is the
 bottleneck). Prints messages/s for (1) one smtplib connection sending one pre-built message to every
@@ -283,6 +284,43 @@ def engine_urls(use_postgres: bool) -> list[tuple[str, str, callable]]:
     return found
 
 
+def dkim_cost(app, n: int) -> None:
+    """(4) What DKIM signing adds to each message: the engine's own messages composed with and without it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from sqlalchemy import select
+
+    from contacts.models import Contact
+    from extensions import db
+    from mailings.composer import Composer, Recipient
+    from mailings.models import Mailing
+
+    mailing_id = new_mailing(app, limit=n, start=False)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with tempfile.NamedTemporaryFile(suffix=".pem") as key_file, app.app_context():
+        key_file.write(pem)
+        key_file.flush()
+        people = [Recipient.of(c) for c in db.session.scalars(select(Contact).limit(n))]
+        timings = {}
+        for label, config in (
+            ("without DKIM", {}),
+            ("with DKIM (rsa-sha256, 2048 bits)", {"DKIM_KEY_FILE": key_file.name}),
+        ):
+            app.config.update({"DKIM_DOMAIN": "example.org", "DKIM_SELECTOR": "bench", "DKIM_KEY_FILE": "", **config})
+            composer = Composer(db.session.get(Mailing, mailing_id))
+            started = time.perf_counter()
+            for index, person in enumerate(people):
+                composer.compose(person, index + 1)
+            timings[label] = (time.perf_counter() - started) / len(people)
+            print(
+                f"(4) compose {label}: {1 / timings[label]:,.0f} msg/s on one core ({timings[label] * 1000:.2f} ms a message)"
+            )
+        app.config.update(DKIM_DOMAIN="", DKIM_SELECTOR="", DKIM_KEY_FILE="")
+        extra = timings["with DKIM (rsa-sha256, 2048 bits)"] - timings["without DKIM"]
+        print(f"    DKIM adds {extra * 1000:.2f} ms a message, a ceiling of {1 / extra:,.0f} signatures/s per core")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=20_000)
@@ -291,9 +329,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each Relais configuration (the median is kept)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dkim", type=int, default=0, help="only measure DKIM signing's cost on N messages (SQLite)")
     args = parser.parse_args()
     if args.worker:
         worker_main()
+        return
+    if args.dkim:
+        label, url, cleanup = engine_urls(False)[0]
+        try:
+            app = make_app(url, free_port())
+            prepare(app, args.dkim)
+            dkim_cost(app, args.dkim)
+            with app.app_context():
+                from extensions import db
+
+                db.engine.dispose()
+        finally:
+            cleanup()
         return
 
     port = free_port()

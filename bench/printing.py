@@ -38,9 +38,9 @@ def timed(call):
 def seed(regional: int, national: int) -> tuple[str, int, int]:
     """The demo campaign, `regional` approved events in PACA and `national` approved in all."""
     from accounts.models import Region
-    from campaign.demo import load, load_regions
     from campaign.models import Event
     from dbtypes import utcnow
+    from demo.campaign import load, load_regions
     from operations.scale import generate_events
 
     regions = load_regions()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from accounts.models import Region, User
-from accounts.scoping import get_readable, require_write
+from accounts.scoping import get_readable, readable, require_write
 from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
 from errors import NotFound, PermissionDenied, ValidationFailed
@@ -254,7 +254,6 @@ def timeline_milestones(
     kind: str | None = None,
 ):
     """The milestones this user may read, optionally narrowed to one region's lane and one kind."""
-    from accounts.scoping import readable
 
     query = readable(
         select(Milestone).where(Milestone.campaign_id == campaign.id),

@@ -160,8 +160,6 @@ def contacts_by_region(region_ids: list[int]) -> dict[int, int]:
 
 def troubled_mailings(campaign) -> list:
     """The campaign's mailings that say something is wrong (server unreachable, paused, missed)."""
-    from mailings.models import Mailing
-
     query = select(Mailing).where(
         Mailing.campaign_id == campaign.id,
         Mailing.status.in_(("sending", "paused", "missed")),

@@ -12,10 +12,12 @@ from campaign.brand import brand_of
 from campaign.models import Event
 from campaign.services import zone
 from extensions import db
+from mailings.dkim import DkimSigner
 from mailings.hooks import hooks
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
+from mailings.return_path import ReturnPath
 from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
@@ -60,7 +62,9 @@ class Composer:
         self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
     ):
         self.mailing_id = mailing.id
-        self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # envelope sender
+        self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
+        self.return_path = ReturnPath.configured(current_app.config)  # each delivery's own (VERP)
+        self.dkim = DkimSigner.configured(current_app.config)
         if compiled is None:
             template = template or mailing.template
             compiled = compile_template(template.subject, template.html, template.text)
@@ -99,6 +103,10 @@ class Composer:
         # Every personal link of a test message or a preview (unsubscribe, RSVP, relay...) leads here:
         # a page that says it was a test and records nothing. No live link is signed for them.
         self.test_link = f"{self.base}{TEST_LINK_PATH}"
+
+    def envelope_sender(self, delivery_id: int) -> str:
+        """MAIL FROM of one delivery: the return path tagged for it (VERP), else the From address."""
+        return self.return_path.address(delivery_id) if self.return_path else self.from_email
 
     def region(self, region_id: int | None) -> dict:
         if region_id not in self.regions:
@@ -202,6 +210,8 @@ class Composer:
         text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
         data = self.builder.build(person.full_name, person.email, subject, html_part, text_part, url, message_id)
+        if self.dkim is not None:
+            data = self.dkim.sign(data)
         return data, message_id
 
     def preview(self, person: Recipient) -> dict:

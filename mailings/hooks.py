@@ -25,6 +25,8 @@ class MailingHooks:
     due_jobs: list[Callable] = field(default_factory=list)
     # templates included in a mailing's page (they read `mailing`)
     page_sections: list[str] = field(default_factory=list)
+    # (job(app), seconds): run by the active scheduler on an interval of its own (the bounce mailbox)
+    periodic_jobs: list[tuple[Callable, int]] = field(default_factory=list)
 
 
 def init_app(app: Flask) -> MailingHooks:

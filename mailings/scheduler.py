@@ -31,6 +31,7 @@ from mailings.engine.locks import SessionLock
 from mailings.engine.recovery import recover
 from mailings.engine.worker import Worker
 from mailings.hooks import hooks
+from mailings.hooks import init_app as mailing_hooks
 from mailings.models import Mailing, SchedulerHeartbeat
 from mailings.services import start
 
@@ -200,6 +201,8 @@ def lead(app: Flask, leadership: "Leadership", stop: threading.Event, interval: 
     every = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     timer.add_job(tick, "interval", args=(app,), seconds=interval, next_run_time=datetime.now(UTC), **every)
     timer.add_job(remind, "interval", args=(app,), minutes=15, **every)
+    for job, seconds in mailing_hooks(app).periodic_jobs:  # added by the floors above (the bounce mailbox)
+        timer.add_job(job, "interval", args=(app,), seconds=seconds, **every)
     timer.start()
     try:
         while not stop.wait(poll):

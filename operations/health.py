@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dbtypes import utcnow
 from extensions import db
+from mailings.models import SchedulerHeartbeat
 
 bp = Blueprint("ops", __name__)
 
@@ -28,7 +29,6 @@ def migrations_current() -> bool:
 
 def scheduler_state(now) -> str:
     """ok when the active scheduler ticked within three dispatch intervals (and a minute of slack)."""
-    from mailings.models import SchedulerHeartbeat
 
     heartbeat = db.session.get(SchedulerHeartbeat, 1)
     if heartbeat is None:

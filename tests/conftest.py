@@ -18,7 +18,7 @@ from app import create_app
 from config import TestConfig
 from extensions import db
 
-pytest_plugins = ["tests.fixtures_contacts", "tests.fixtures_mail"]
+pytest_plugins = ["tests.fixtures_contacts", "tests.fixtures_mail", "tests.fixtures_mailserver"]
 
 PG_ADMIN_URL = os.environ.get("RELAIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"

@@ -10,8 +10,11 @@ Every message it received is read strictly (tests.readers.read_mail) when the te
 
 import asyncio
 import email
+import email.policy
+import smtplib
 import socket
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -133,6 +136,18 @@ class SmtpServer:
         with self.handler.lock:
             self.handler.messages.clear()
 
+    def wait_for(self, matches, timeout: float = 30) -> Received:
+        """The first message received that `matches`, waiting for another server (Postfix) to send it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((m for m in self.messages if matches(m)), None)
+            if found is not None:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(
+            f"no matching message within {timeout} s; received: {[m.mail_from for m in self.messages]}"
+        )
+
 
 def free_port() -> int:
     """aiosmtpd's Controller(port=0) cannot check readiness (STACK.md): reserve a real port first."""
@@ -141,11 +156,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVERS_ASKED_FOR: set[int] = set()  # the ports this test asked for (its `smtp_server`, `inbox`...)
+
+
+def ask_for_smtp(port: int) -> None:
+    """Let this test connect to `port` (its own loopback server, or a closed port on purpose)."""
+    SERVERS_ASKED_FOR.add(port)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_smtp(monkeypatch):
+    """A test that opens an SMTP connection it did not ask for (through `smtp_server`) fails: mail
+    must never leave for a real server (a local MTA on port 25...). The connection is refused, as
+    a server that is down would refuse it, and the test fails at its end."""
+    unexpected: list[str] = []
+    connect = smtplib.SMTP.connect
+
+    def guarded(self, host="localhost", port=0, source_address=None):
+        if not port and ":" in host:
+            host, _, port = host.rpartition(":")
+        if int(port or smtplib.SMTP_PORT) not in SERVERS_ASKED_FOR:
+            unexpected.append(f"{host}:{port or smtplib.SMTP_PORT}")
+            raise ConnectionRefusedError(f"SMTP connection to {host}:{port} not asked for by the test")
+        return connect(self, host, port, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
+    yield
+    SERVERS_ASKED_FOR.clear()
+    if unexpected:
+        pytest.fail(f"the test opened SMTP connections it did not ask for: {sorted(set(unexpected))}")
+
+
 @pytest.fixture
 def smtp_server():
     handler = Handler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=10_000_000)
     controller.start()
+    ask_for_smtp(controller.port)
     server = SmtpServer(handler, controller)
     yield server
     controller.stop()
@@ -166,6 +213,45 @@ def mail_app(app, smtp_server):
     app.config.update(saved)
     app.extensions["mail"].server = saved["MAIL_SERVER"]
     app.extensions["mail"].port = saved["MAIL_PORT"]
+
+
+class Inbox:
+    """A loopback SMTP server's handler that keeps every message, parsed."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(read_mail(envelope.original_content))  # strictly, wire rules included
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server on loopback; the app's mail points at it while the test runs."""
+    with socket.socket() as sock:  # Controller(port=0) cannot check readiness (STACK.md)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    ask_for_smtp(port)
+    state = app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress)
+    state.server, state.port, state.suppress = "127.0.0.1", port, False
+    yield handler
+    state.server, state.port, state.suppress = saved
+    controller.stop()
+
+
+def body(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
 
 
 DEMO_SUBJECT = "Invitation : {{ conference.title }} — {{ region.name }}"

@@ -27,7 +27,7 @@ from tests.conftest import PASSWORD
 
 PUBLIC = re.compile(
     r"^(static|ops\.|api-docs\.|accounts\.login_page|accounts\.logout|calendar\.feed|programme\.|newsroom\.|"
-    r"press_public\.|relay_public\.|public_mail\.|brand\.|printing\.)"
+    r"press_public\.|relay_public\.|public_mail\.|brand\.|printing\.|bounce_webhooks\.)"
 )
 ADMIN_ONLY = {"accounts.users", "accounts.audit"}
 # writes any signed-in person may make about themselves
@@ -82,7 +82,7 @@ def resolvers(regions):
 
 
 # arguments that are not a region's object: filled with a harmless value
-NEUTRAL = {"filename": "file.pdf", "token": "not-a-valid-token", "action": "invite", "path": "x"}
+NEUTRAL = {"filename": "file.pdf", "token": "not-a-valid-token", "action": "invite", "path": "x", "provider": "brevo"}
 
 
 def urls(app, regions):

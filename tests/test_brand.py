@@ -72,7 +72,6 @@ def test_logo_uploaded_once_and_served_from_the_app(api, client, make_user, demo
 @pytest.fixture
 def branded(app, demo_campaign):
     from campaign.brand import save_brand
-    from demo.campaign import load_regions  # noqa: F401 - regions exist through demo_campaign
 
     class Lead:
         role = "national"

@@ -1,55 +1,15 @@
 """Events: the public proposal form and its protections, moderation with its emails (to a real SMTP
 server on loopback), region scoping on the pages."""
 
-import email
 import socket
-import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from campaign.models import Event
 from extensions import db
 from tests.conftest import csrf_from
-from tests.readers import read_mail
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(read_mail(envelope.original_content))  # strictly, wire rules included
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def inbox(app):
-    """A real SMTP server on loopback; the app's mail points at it while the test runs."""
-    with socket.socket() as sock:  # Controller(port=0) cannot check readiness (STACK.md)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    state = app.extensions["mail"]
-    saved = (state.server, state.port, state.suppress)
-    state.server, state.port, state.suppress = "127.0.0.1", port, False
-    yield handler
-    state.server, state.port, state.suppress = saved
-    controller.stop()
-
-
-def body(message: email.message.EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()
-
+from tests.fixtures_mail import ask_for_smtp, body
 
 PROPOSAL = {
     "title": "Portes ouvertes de la Ressourcerie du Vieux-Port",
@@ -139,7 +99,7 @@ def test_honeypot_keeps_nothing_and_sends_nothing(app, client, demo_campaign, ma
     assert events_count() == 0 and inbox.messages == []
 
 
-def test_rate_limit_per_address_is_kept_in_the_database(app, client, demo_campaign, propose):
+def test_rate_limit_per_address_is_kept_in_the_database(app, client, demo_campaign, propose, inbox):
     app.config["EVENT_PROPOSAL_LIMIT"] = 2
     try:
         assert propose(address="198.51.100.7").status_code == 302
@@ -179,7 +139,7 @@ def test_bad_input_is_a_form_error(app, client, demo_campaign, propose):
     assert events_count() == 0
 
 
-def test_moderation_is_scoped_to_the_region(app, client, demo_campaign, make_user, login, propose):
+def test_moderation_is_scoped_to_the_region(app, client, demo_campaign, make_user, login, propose, inbox):
     propose()
     event = db.session.scalar(select(Event))
     other = make_user("regional", region="91")
@@ -194,7 +154,7 @@ def test_moderation_is_scoped_to_the_region(app, client, demo_campaign, make_use
     assert event.status == "proposed"
 
 
-def test_viewer_reads_but_cannot_moderate(app, client, demo_campaign, make_user, login, propose):
+def test_viewer_reads_but_cannot_moderate(app, client, demo_campaign, make_user, login, propose, inbox):
     propose()
     event = db.session.scalar(select(Event))
     login(make_user("viewer"))
@@ -241,6 +201,7 @@ def test_mail_server_down_keeps_the_proposal(app, client, demo_campaign, make_us
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    ask_for_smtp(port)  # a server that is down, on purpose
     state = app.extensions["mail"]
     saved = (state.server, state.port, state.suppress)
     state.server, state.port, state.suppress = "127.0.0.1", port, False

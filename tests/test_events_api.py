@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from campaign.models import Event
 from extensions import db
-from tests.test_events import body, inbox  # noqa: F401  (the loopback SMTP fixture)
+from tests.fixtures_mail import body
 
 CONTRACT_FIELDS = {
     "id",

@@ -9,7 +9,7 @@ from campaign.federation_models import ReminderSent
 from campaign.models import Milestone
 from campaign.reminders import send_due_reminders
 from extensions import db
-from tests.test_events import body, inbox  # noqa: F401  (the loopback SMTP fixture)
+from tests.fixtures_mail import body
 
 NOW = datetime(2008, 9, 2, 6, 0, tzinfo=UTC)  # the week before the 2008 press conferences
 

@@ -141,7 +141,6 @@ class Batches:
         message is composed before this one's dot so that its envelope can leave in the same packet
         (one round trip a message); without a rate limit only, since a throttled envelope would wait."""
         results = flight.results
-        sender = composer.from_email
         checked_at, streak, server_down, lost = time.monotonic(), 0, False, False
         look_ahead = not self.rate.interval
 
@@ -172,7 +171,9 @@ class Batches:
             if time.monotonic() - checked_at > 0.5:
                 checked_at = time.monotonic()
             self.rate.wait()
-            channel.begin(sender, row.email)  # the envelope travels while the mark is committed
+            channel.begin(
+                composer.envelope_sender(row.id), row.email
+            )  # the envelope travels while the mark is committed
             if channel.failure is not None and channel.failure.unreachable:
                 # Nothing was handed to anyone: no attempt is counted, the row waits for the server.
                 results.append(self.unreachable_result(row, channel.failure))
@@ -193,7 +194,7 @@ class Batches:
                 break
             following = ready(index + 1)
             done = following[0] if following else len(rows)
-            then = (sender, following[1].email) if following is not None and look_ahead else None
+            then = (composer.envelope_sender(following[1].id), following[1].email) if following and look_ahead else None
             outcome = channel.finish(data, then)
             flight.marked = None
             results.append(self.outcome_result(row, outcome, message_id))

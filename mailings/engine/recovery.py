@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, insert, select, text, update
+from sqlalchemy import and_, case, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from dbtypes import utcnow
@@ -71,11 +71,30 @@ def recover(conn: Connection, now: datetime | None = None, dead_after: int | Non
         conn.commit()
         recovered += in_doubt
         log.warning("recovered worker %s (pid %s on %s): %s in doubt", worker.id, worker.pid, worker.host, in_doubt)
+    recovered += forget_orphans(conn, now)
     if recovered or workers:
         for (mailing_id,) in conn.execute(select(M.c.id).where(M.c.status == "sending")).all():
             finish_if_done(conn, mailing_id, now)
     conn.commit()
     return recovered
+
+
+def forget_orphans(conn: Connection, now: datetime) -> int:
+    """Claims under an identity whose row is already gone: a worker declared dead can still claim
+    once before it learns so, and no row is left to recover them by. Freed as a dead worker's are;
+    the marks refuse that worker anything it then tries to hand over. Returns how many are in doubt."""
+    orphan = and_(D.c.worker_id.is_not(None), ~select(W.c.id).where(W.c.id == D.c.worker_id).exists())
+    reason = "the worker stopped while handing this message over: it may or may not have arrived"
+    in_doubt = conn.execute(
+        update(D)
+        .where(orphan, D.c.status == "sending")
+        .values(status="unknown", worker_id=None, last_error=reason, updated_at=now)
+    ).rowcount
+    freed = conn.execute(update(D).where(orphan).values(worker_id=None)).rowcount
+    if in_doubt or freed:
+        log.warning("freed %s claims of workers already recovered: %s in doubt", in_doubt + freed, in_doubt)
+    conn.commit()
+    return in_doubt
 
 
 def forget_worker(conn: Connection, worker_id: int, reason: str, now: datetime) -> int:

@@ -43,7 +43,7 @@ def test_set_the_brand_and_download_the_programme(
     page.get_by_role("button", name="Enregistrer la charte").click()
     page.get_by_text("Charte enregistrée").wait_for()
     console_errors.clear()  # the refused form's 422 above was meant
-    assert page.locator("#brand-logo").is_visible()
+    page.locator("#brand-logo").wait_for(state="visible")  # laid out once the image has loaded
 
     for name, width, height in (("phone", 390, 844), ("desktop", 1280, 900)):
         # the programme is public: seen by a visitor, in a context of its own
@@ -51,7 +51,7 @@ def test_set_the_brand_and_download_the_programme(
         try:
             public = visitor.new_page()
             public.goto(f"{live_server}/programme?region=93")
-            assert public.locator(".brand-banner img.brand-logo").is_visible()
+            public.locator(".brand-banner img.brand-logo").wait_for(state="visible")
             assert public.locator(".brand-region").inner_text() == "Provence-Alpes-Côte d’Azur"
             booklet = public.locator("#print-links li").first
             booklet.locator(".print-info").filter(has_text="pages").wait_for(timeout=30000)

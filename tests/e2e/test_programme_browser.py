@@ -5,7 +5,7 @@ from tests.conftest import PASSWORD
 
 
 def test_propose_approve_and_see_it_in_the_programme(
-    page, live_server, browser_login, make_user, demo_campaign, console_errors
+    page, live_server, browser_login, make_user, demo_campaign, console_errors, inbox
 ):
     coordinator = make_user("regional", region="93")
     page.goto(f"{live_server}/events/propose")
