@@ -1,7 +1,7 @@
 """users: a session generation, raised at sign-out, that every session and remember cookie carries
 
-Revision ID: 0013_user_session_epoch
-Revises: 0012_organisation_name_key
+Revision ID: 0014_user_session_epoch
+Revises: 0013_bounce_events
 Create Date: 2026-12-05 07:35:00.000000
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_user_session_epoch'
-down_revision = '0012_organisation_name_key'
+revision = '0014_user_session_epoch'
+down_revision = '0013_bounce_events'
 branch_labels = None
 depends_on = None
 
