@@ -6,7 +6,8 @@ context), no attribute starting with `_`, no calls, no assignments, macros, impo
 an allow-list of filters, at most two nested loops. What passes can only read plain values.
 
 The work itself is bounded, the same way at save, preview, test and send (`run`): every loop
-iteration, attribute read and filter spends from a budget of steps checked against a wall clock,
+iteration and filter spends from a budget (attribute reads need no count: between two
+steps they are bounded by the source's size) of steps checked against a wall clock,
 no value a filter, `~` or `+` makes may pass MAX_VALUE characters (`replace` and `join` are
 measured before they build anything), and the output may not pass MAX_OUTPUT.
 """
@@ -111,7 +112,7 @@ ALLOWED_NODES = (
 MAX_SOURCE = 100_000
 MAX_OUTPUT = 1_000_000
 MAX_VALUE = 1_000_000  # characters of any one value a filter, `~` or `+` makes
-MAX_STEPS = 200_000  # loop iterations, attribute reads and filters (a big value counts one step a KB)
+MAX_STEPS = 200_000  # loop iterations and filters (a big value counts one step a KB)
 MAX_LOOP_DEPTH = 2
 MAX_SECONDS = 1.0
 
@@ -232,14 +233,6 @@ class MailSandbox(ImmutableSandboxedEnvironment):
 
     def is_safe_callable(self, obj: Any) -> bool:
         return False
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        spend()
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        spend()
-        return super().getitem(obj, argument)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if isinstance(left, str | list) and isinstance(right, str | list) and len(left) + len(right) > MAX_VALUE:
