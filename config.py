@@ -42,6 +42,7 @@ class Config:
     MAIL_RATE_PER_MINUTE = 0
     MAIL_CONNECTIONS = 0  # SMTP connections per worker; 0: 2 a core for the host's workers (engine.worker.Worker.share)
     MAIL_MISSED_AFTER = 7200
+    MAIL_SENDERS = None  # {"national": [...], "93": [...]}: addresses or @domains (mailings.senders)
     MAIL_APPROVAL_FOR_REGIONAL = True  # a regional mailing waits for national approval
     MAIL_RETRY_DELAYS = (60, 300, 900, 3600)  # seconds before each new try after a 4xx
     MAIL_ERROR_STREAK = 20  # consecutive failures that pause a mailing
@@ -152,9 +153,30 @@ def secure_cookies_behind_https(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
+# keys printed in this repository (examples, tests, benchmarks): anyone can sign with them
+KNOWN_KEYS = frozenset(
+    {"change-me-to-a-long-random-string", "change-me", "test-secret-key-not-for-production", "bench-secret-key"}
+)
+MIN_KEY_LENGTH = 32
+MAKE_A_KEY = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def weak_key_problem(key: str) -> str | None:
+    """Why a secret key cannot protect sessions and signed links, or None."""
+    if key in KNOWN_KEYS or key.startswith("change-me"):
+        return "RELAIS_SECRET_KEY is a published placeholder"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"RELAIS_SECRET_KEY is too short ({len(key)} characters, at least {MIN_KEY_LENGTH})"
+    return None
+
+
 def ensure_secret_key(app: Flask) -> None:
-    """Use RELAIS_SECRET_KEY; on one machine without it, keep a generated key in instance/."""
+    """Use RELAIS_SECRET_KEY, refusing a known or short one outside development (debug or tests);
+    on one machine without it, keep a generated key in instance/."""
     if app.config.get("SECRET_KEY"):
+        problem = weak_key_problem(str(app.config["SECRET_KEY"]))
+        if problem and not (app.debug or app.testing):
+            raise RuntimeError(f"{problem}: anyone could forge sessions and signed links; {MAKE_A_KEY}")
         return
     INSTANCE.mkdir(exist_ok=True)
     path = INSTANCE / "secret_key"

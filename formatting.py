@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from matching import fold
+from public_links import public_url
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -74,6 +75,7 @@ def short_date(value: date | datetime | None, tz: str = "Europe/Paris") -> str:
 
 
 def register_filters(app: Flask) -> None:
+    app.add_template_global(public_url)
     app.add_template_filter(long_date)
     app.add_template_filter(weekday_date)
     app.add_template_filter(date_time)

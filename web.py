@@ -61,6 +61,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# no page uses a device or a sensor: no script, ours or injected, may ask for one
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+
 def register_security_headers(app: Flask) -> None:
     """Headers on every answer; a view that must be embedded elsewhere sets its own CSP first."""
 
@@ -70,6 +74,7 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

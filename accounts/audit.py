@@ -1,12 +1,13 @@
 """The audit log: every change to an audited model is recorded at flush, with who made it.
 
 Models opt in with `__audit__ = (column names...)`. The actor comes from `flask.g` (the
-signed-in user or the API token's user) or is the command line.
+signed-in user or the API token's user); a request without an account (a signed link: unsubscribe,
+RSVP) is `public`, and only the command line is `cli`.
 """
 
 from datetime import date, datetime
 
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from dbtypes import utcnow
 def current_actor() -> tuple[int | None, str]:
     if has_app_context() and getattr(g, "actor_email", None):
         return g.actor_id, g.actor_email
-    return None, "cli"
+    return None, "public" if has_request_context() else "cli"
 
 
 def plain(value):

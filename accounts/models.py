@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     reminders_opt_out: Mapped[bool] = mapped_column(default=False)
+    # raised at sign-out: the session and remember cookies carry it (get_id), older ones stop working
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region = relationship("Region")
@@ -47,6 +49,10 @@ class User(UserMixin, db.Model):
     @property
     def label(self) -> str:
         return self.name or self.email
+
+    def get_id(self) -> str:
+        """What session and remember cookies hold: the id and the session generation."""
+        return f"{self.id}.{self.session_epoch or 0}"
 
 
 class ApiToken(db.Model):

@@ -37,11 +37,25 @@ def hash_password(password: str) -> str:
     return hasher().hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
+def check_password(user: User | None, password: str) -> bool:
+    """Verify a password; without a user, against a stand-in hash of the same cost, so that an
+    unknown address answers as slowly as a known one."""
     try:
-        return hasher().verify(user.password_hash, password)
+        return (
+            hasher().verify(user.password_hash if user is not None else stand_in_hash(), password) and user is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
+
+
+_STAND_IN: dict[str, str] = {}
+
+
+def stand_in_hash() -> str:
+    profile = repr(current_app.config.get("ARGON2_PROFILE")) if has_app_context() else ""
+    if profile not in _STAND_IN:
+        _STAND_IN[profile] = hasher().hash(secrets.token_urlsafe(16))
+    return _STAND_IN[profile]
 
 
 def normalise_email(email: str) -> str:
@@ -86,22 +100,35 @@ def create_user(email: str, role: str, password: str, region_id: int | None = No
     return user
 
 
-def recent_failures(email: str, now: datetime, window: int) -> tuple[int, datetime | None]:
-    count, last = db.session.execute(
-        select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email,
-            LoginAttempt.at > now - timedelta(seconds=window),
-        )
-    ).one()
+def recent_failures(
+    email: str | None, now: datetime, window: int, remote_addr: str | None = None
+) -> tuple[int, datetime | None]:
+    """Failed sign-ins within the window: for an address, from a client, or both."""
+    query = select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+        LoginAttempt.at > now - timedelta(seconds=window)
+    )
+    if email is not None:
+        query = query.where(LoginAttempt.email == email)
+    if remote_addr is not None:
+        query = query.where(LoginAttempt.remote_addr == remote_addr[:64])
+    count, last = db.session.execute(query).one()
     return count, last
+
+
+CLIENT_FACTOR = 5  # a client may fail on several addresses (a shared office), not on hundreds
 
 
 def authenticate(email: str, password: str, remote_addr: str, now: datetime, config) -> User | None:
     """The user for these credentials, None when they are wrong; refuses when attacked."""
     email = email.strip().lower()[:254]
-    failures, _latest = recent_failures(email, now, config["LOGIN_WINDOW_SECONDS"])
-    if failures >= config["LOGIN_REFUSE_AFTER"]:
+    window = config["LOGIN_WINDOW_SECONDS"]
+    # Refused: this client on this address, or this client on too many addresses. Someone else's
+    # failures only slow an address down: they never lock its owner out.
+    here, _latest = recent_failures(email, now, window, remote_addr)
+    client, _latest = recent_failures(None, now, window, remote_addr)
+    if here >= config["LOGIN_REFUSE_AFTER"] or client >= config["LOGIN_REFUSE_AFTER"] * CLIENT_FACTOR:
         raise LoginRefused(_("Trop de tentatives de connexion : réessayez plus tard."))
+    failures, _latest = recent_failures(email, now, window)
     if failures >= config["LOGIN_SLOW_AFTER"]:
         time.sleep(
             min(
@@ -110,7 +137,7 @@ def authenticate(email: str, password: str, remote_addr: str, now: datetime, con
             )
         )
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not check_password(user, password):
+    if not check_password(user, password) or not user.active:
         db.session.add(LoginAttempt(email=email, remote_addr=remote_addr[:64], at=now))
         return None
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))

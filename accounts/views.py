@@ -1,5 +1,6 @@
 """Sign-in, sign-out, user administration and the audit log."""
 
+import re
 from functools import wraps
 
 from flask import (
@@ -24,13 +25,18 @@ from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db, login
+from pagination import page_number
 
 bp = Blueprint("accounts", __name__)
 
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    """The user of a session or remember cookie, if it was signed in since its last sign-out."""
+    id_, _, epoch = user_id.partition(".")
+    user = db.session.get(User, int(id_)) if id_.isdigit() else None
+    if user is not None and epoch != str(user.session_epoch or 0):
+        return None
     if user is not None:
         g.actor_id, g.actor_email = user.id, user.email
     return user
@@ -47,8 +53,13 @@ def admin_required(view):
     return wrapped
 
 
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")  # printable ASCII, no space, tab or line break
+
+
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A path of this site, or the dashboard: browsers drop tabs and line breaks from a Location,
+    so `/<tab>/evil.example` would become `//evil.example`, and a line break cannot be a header."""
+    if target and SAME_SITE_PATH.fullmatch(target) and "\\" not in target:
         return target
     return url_for("dashboard.index")
 
@@ -75,6 +86,9 @@ def login_page():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    if current_user.is_authenticated:  # every session and remember cookie of this account ends here
+        current_user.session_epoch = (current_user.session_epoch or 0) + 1
+        db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login_page"))
@@ -112,7 +126,7 @@ def users():
 @bp.route("/admin/audit")
 @admin_required
 def audit():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     entity = request.args.get("entity")
     if entity:

@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import resource
+import secrets
 import statistics
 import sys
 import tempfile
@@ -196,7 +197,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)  # keeps Alembic's per-migration lines out of the figures
-    os.environ.setdefault("RELAIS_SECRET_KEY", "bench")
+    os.environ.setdefault("RELAIS_SECRET_KEY", secrets.token_urlsafe(48))
     folder = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     path = folder / "contacts.csv"
     write_file(path, args.rows)

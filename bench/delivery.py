@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SECRET = "bench-secret-key"
+SECRET = "bench-secret-key-" + uuid.uuid4().hex
 PG_ADMIN = os.environ.get("RELAIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -29,7 +29,7 @@ bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
 
 def campaign_out(campaign: Campaign) -> dict:
     data = {c: getattr(campaign, c) for c in ("id", *services.CAMPAIGN_FIELDS)}
-    data["calendar_url"] = feed_url(campaign)
+    data["calendar_url"] = feed_url(campaign, reader=current_api_user())
     data["brand"] = brand_of(campaign).out()
     return data
 

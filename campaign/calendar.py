@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 from icalendar import Calendar
 from icalendar import Event as ICalEvent
+from itsdangerous import BadSignature, Signer
 
 from campaign.forms import KIND_LABELS
 from campaign.models import Campaign, Event, Milestone
 from campaign.vtimezone import add_vtimezone
+from extensions import db
 
 
 def new_calendar(name: str, tz: str) -> Calendar:
@@ -84,10 +86,37 @@ def programme_calendar(campaign: Campaign, events: list[Event], host: str, title
     return cal.to_ical()
 
 
-def feed_url(campaign: Campaign, region_code: str | None = None) -> str:
-    """The secret, subscribable address of the campaign's calendar (one region's with a code)."""
+def feed_url(campaign: Campaign, region_code: str | None = None, reader=None) -> str:
+    """The secret, subscribable address of the campaign's calendar (one region's with a code).
+
+    A regional reader gets a feed of what it may read (the national lane and its region's), under
+    a token of its own that no query string widens; the campaign's own token is for the others."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if reader is not None and reader.role == "regional" and reader.region is not None:
+        return base + url_for("calendar.feed", token=region_token(campaign, reader.region.code))
     return base + url_for("calendar.feed", token=campaign.calendar_token, region=region_code)
+
+
+def region_signer(campaign: Campaign) -> Signer:
+    # salted with the campaign's secret token: revoking it revokes the regions' feeds too
+    return Signer(current_app.config["SECRET_KEY"], salt=f"relais-calendar-region.{campaign.calendar_token}")
+
+
+def region_token(campaign: Campaign, code: str) -> str:
+    return region_signer(campaign).sign(f"{campaign.id}-{code}").decode("ascii")
+
+
+def read_region_token(token: str) -> tuple[Campaign, str] | None:
+    """(campaign, region code) of a regional reader's feed token, or None."""
+    campaign_id, _, rest = token.partition("-")
+    campaign = db.session.get(Campaign, int(campaign_id)) if campaign_id.isdigit() else None
+    if campaign is None:
+        return None
+    try:
+        value = region_signer(campaign).unsign(token.encode("ascii")).decode("ascii")
+    except (BadSignature, UnicodeError):
+        return None
+    return campaign, value.partition("-")[2]
 
 
 class RenderedFeeds:

@@ -22,6 +22,7 @@ from extensions import db
 from forms import ConfirmForm
 from input_rules import has_nul
 from pagination import page_number, paginate
+from public_links import public_host
 
 bp = Blueprint("events", __name__)
 public = Blueprint("programme", __name__)
@@ -331,7 +332,7 @@ def programme_ics():
     title = f"{campaign.name} — programme" + (f" — {filters['region'].name}" if filters["region"] else "")
     since = events.feed_since(campaign, utcnow())
     tag = events.feed_version(
-        campaign, since, filters, campaign.id, request.host, title, campaign.timezone, sorted(filter_args().items())
+        campaign, since, filters, campaign.id, public_host(), title, campaign.timezone, sorted(filter_args().items())
     )
     response = Response(mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=programme.ics"})
     response.set_etag(tag, weak=True)  # weak: DTSTAMP differs between two renderings of the same feed
@@ -341,7 +342,7 @@ def programme_ics():
     body = calendar.PROGRAMME_FEEDS.get(tag)
     if body is None:
         body = calendar.programme_calendar(
-            campaign, events.feed_events(campaign, since, **filters), request.host, title
+            campaign, events.feed_events(campaign, since, **filters), public_host(), title
         )
         calendar.PROGRAMME_FEEDS.put(tag, body)
     response.set_data(body)

@@ -31,9 +31,15 @@ from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
 from forms import ConfirmForm
+from public_links import public_host
 
 bp = Blueprint("campaign", __name__)
 public = Blueprint("calendar", __name__)
+
+
+@bp.app_context_processor
+def calendar_links() -> dict:
+    return {"calendar_feed_url": calendar.feed_url}
 
 
 @bp.before_request
@@ -270,14 +276,17 @@ def region(code: str):
 
 @public.route("/calendar/<token>.ics")
 def feed(token: str):
-    campaign = db.session.scalar(select(Campaign).where(Campaign.calendar_token == token)) or abort(404)
+    campaign = db.session.scalar(select(Campaign).where(Campaign.calendar_token == token))
+    code = request.args.get("region")
+    if campaign is None:  # a regional reader's feed: its region, whatever the query string says
+        campaign, code = calendar.read_region_token(token) or abort(404)
     query = select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
     title = campaign.name
-    if request.args.get("region"):
-        region = db.session.scalar(select(Region).where(Region.code == request.args["region"])) or abort(404)
+    if code:
+        region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
         query = query.where((Milestone.region_id == region.id) | Milestone.region_id.is_(None))
         title = f"{campaign.name} — {region.name}"
-    body = calendar.timeline_calendar(campaign, db.session.scalars(query).all(), request.host, title)
+    body = calendar.timeline_calendar(campaign, db.session.scalars(query).all(), public_host(), title)
     return Response(
         body,
         mimetype="text/calendar",

@@ -61,7 +61,7 @@ def create_contact(data):
 @bp.response(200, content_type="text/csv")
 def export(args):
     """The filtered contacts as CSV (`;`, UTF-8 with BOM, formulas neutralised) or vCard 3.0."""
-    query = services.contact_query(current_api_user(), args)
+    query = services.export_query(current_api_user(), args)
     if args["format"] == "vcard":
         body, mimetype, name = exporter.export_vcard(query), "text/vcard", "contacts.vcf"
     else:

@@ -53,7 +53,7 @@ def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, regio
     label = "simulation : " if dry_run else ""
     click.echo(
         f"{label}{report.created} créés, {report.updated} mis à jour, {report.skipped} ignorés, "
-        f"{len(report.errors)} rejetés ({report.rows} lignes, {report.encoding}, séparateur {report.delimiter!r})"
+        f"{report.rejected} rejetés ({report.rows} lignes, {report.encoding}, séparateur {report.delimiter!r})"
     )
     for error in report.errors:
         click.echo(f"  ligne {error['row']} : {error['message']}")

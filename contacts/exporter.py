@@ -115,7 +115,12 @@ def export_csv(query: Select) -> Iterator[str]:
 
 def vcard_escape(value: str) -> str:
     return (
-        value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r\n", "\\n").replace("\n", "\\n")
+        value.replace("\\", "\\\\")
+        .replace(",", "\\,")
+        .replace(";", "\\;")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")  # a lone CR would end the line for some readers
     )
 
 

@@ -56,7 +56,7 @@ class BatchWriter:
         self.batch.append((row_number, values))
 
     def reject(self, row_number: int, message: str) -> None:
-        self.report.errors.append({"row": row_number, "message": message})
+        self.report.reject(row_number, message)
 
     def flush(self) -> None:
         batch, self.batch = self.batch, []
@@ -75,16 +75,18 @@ class BatchWriter:
             email = values["email"]
             if self.actor is not None and not can_write(self.actor, values["region_id"]):
                 self.reject(row_number, _("région hors de votre périmètre"))
-            elif email in suppressed:
-                self.reject(row_number, _("adresse désinscrite, en échec ou effacée : elle reste exclue"))
+            elif email in suppressed or (
+                email in existing and self.actor is not None and not can_write(self.actor, existing[email].region_id)
+            ):
+                # one answer for both: an import says nothing of other regions' contacts or of erasures
+                self.reject(
+                    row_number, _("adresse non importée : elle est exclue des envois ou hors de votre périmètre")
+                )
             elif email in existing:
-                found = existing[email]
-                if self.actor is not None and not can_write(self.actor, found.region_id):
-                    self.reject(row_number, _("adresse déjà présente dans un contact que vous ne pouvez pas modifier"))
-                elif self.options.on_duplicate == "skip":
+                if self.options.on_duplicate == "skip":
                     self.report.skipped += 1
                 else:
-                    updates.append((found.id, values))
+                    updates.append((existing[email].id, values))
             else:
                 creates.append(values)
         self.report.created += len(creates)

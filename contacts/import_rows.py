@@ -32,17 +32,27 @@ class ImportOptions:
     dry_run: bool = False
 
 
+MAX_REPORTED_ERRORS = 100
+
+
 @dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
     skipped: int = 0
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS rows refused
+    rejected: int = 0  # every row refused
     rows: int = 0
     dry_run: bool = False
     format: str = "generic"
     encoding: str = ""
     delimiter: str = ","
+
+    def reject(self, row: int, message: str) -> None:
+        """Count a refused row; the report lists the first ones only (a 25 MB file answered 208 MB)."""
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"row": row, "message": message})
 
     def as_dict(self) -> dict:
         return {
@@ -50,6 +60,7 @@ class ImportReport:
             "updated": self.updated,
             "skipped": self.skipped,
             "errors": self.errors,
+            "rejected": self.rejected,
             "rows": self.rows,
             "dry_run": self.dry_run,
             "format": self.format,

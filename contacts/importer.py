@@ -95,12 +95,12 @@ def import_steps(
             try:
                 values = reader.read(cells)
             except ValueError as error:
-                report.errors.append({"row": row_number, "message": str(error)})
+                report.reject(row_number, str(error))
                 continue
             first = seen.get(values["email"])
             if first is not None:
                 message = _("adresse en double dans le fichier (déjà ligne %(n)s)", n=first)
-                report.errors.append({"row": row_number, "message": message})
+                report.reject(row_number, message)
                 continue
             seen[values["email"]] = row_number
             writer.add(row_number, values)
@@ -141,7 +141,7 @@ def record_import(report: ImportReport, options: ImportOptions) -> None:
                 "created": report.created,
                 "updated": report.updated,
                 "skipped": report.skipped,
-                "rejected": len(report.errors),
+                "rejected": report.rejected,
                 "source": options.source,
             },
         )

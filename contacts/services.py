@@ -3,6 +3,7 @@
 Lists, segments and audiences are in contacts/audiences.py; import in contacts/importer.py.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, User
-from accounts.scoping import get_readable, readable, require_read, require_write
+from accounts.scoping import can_read, get_readable, readable, require_read, require_role, require_write
 from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
@@ -31,14 +32,14 @@ from contacts.models import (
     fold,
     list_members,
 )
-from contacts.suppression import email_hash, flag_suppressed, record, suppression_reason
+from contacts.suppression import email_hash, flag_suppressed, keep_erased, record, suppression_reason
 from dbtypes import utcnow
 from errors import Conflict, ValidationFailed
 from extensions import db
 from matching import pick, spellings, unique
 
 signals = Namespace()
-#: Sent with `contact_id` and `email_hash` just before a contact is erased: whoever keeps a copy of
+#: Sent with `contact_id`, `email_hash` and `email` just before a contact is erased: whoever keeps a copy of
 #: the address elsewhere (e.g. delivery rows) connects here and scrubs it in the same transaction.
 contact_erased = signals.signal("contact-erased")
 
@@ -129,13 +130,16 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+MAX_SEARCH_WORDS = 12  # beyond, words are dropped: SQLite refuses a statement of thousands of LIKEs
+
+
 def apply_filters(query: Select, filters: dict) -> Select:
     """Narrow a select() over contacts by q, kind, region, tag(s), media_type and beat(s).
 
     Several values of one key mean any of them; different keys must all match.
     """
     q = fold(filters.get("q") or "").strip()
-    for word in q.split():
+    for word in dict.fromkeys(q.split()[:MAX_SEARCH_WORDS]):  # a search is a few words, not a document
         query = query.where(Contact.search_text.like(like_pattern(word), escape="\\"))
     kinds = as_list(filters.get("kind"))
     if kinds:
@@ -163,6 +167,12 @@ def apply_filters(query: Select, filters: dict) -> Select:
             exists().where(and_(ContactBeat.contact_id == Contact.id, ContactBeat.beat.in_(beats))).correlate(Contact)
         )
     return query
+
+
+def export_query(user: User, filters: dict | None = None) -> Select:
+    """The contacts a whole-file export takes away: viewers (partners) read, they do not export."""
+    require_role(user, "admin", "national", "regional")
+    return contact_query(user, filters)
 
 
 def contact_query(user: User | None, filters: dict | None = None) -> Select:
@@ -304,7 +314,10 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
         require_write(actor, values["region_id"])
     email = values.get("email")
     if email and (new or email != contact.email):
-        clash = db.session.scalar(select(Contact.id).where(Contact.email == email))
+        clash = db.session.execute(select(Contact.id, Contact.region_id).where(Contact.email == email)).first()
+        if clash is not None and actor is not None and not can_read(actor, clash.region_id):
+            # says nothing of another region's contacts
+            raise Conflict(_("Cette adresse ne peut pas être ajoutée."), {"email": _("non disponible")})
         if clash is not None:
             raise Conflict(_("Un contact a déjà l'adresse %(email)s.", email=email), {"email": _("déjà utilisée")})
     contact = contact or Contact(collected_at=now)
@@ -354,7 +367,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
         require_write(actor, contact.region_id)
     now = now or utcnow()
     digest, contact_id, email = email_hash(contact.email), contact.id, contact.email
-    contact_erased.send(contact_id=contact_id, email_hash=digest)
+    contact_erased.send(contact_id=contact_id, email_hash=digest, email=email)
     record(email, "erased", now, replace=True)
     db.session.expunge(contact)
     for statement in (
@@ -380,6 +393,22 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     )
     db.session.flush()
     return digest
+
+
+def replay_erasures(hashes: Iterable[str], now: datetime | None = None) -> int:
+    """After a restore of an older backup: erase again whoever was erased since, and keep their
+    addresses suppressed. Returns how many contacts were erased again."""
+    hashes = set(hashes)
+    if not hashes:
+        return 0
+    now = now or utcnow()
+    for digest in hashes:
+        keep_erased(digest, now)
+    again = [i for i, address in db.session.execute(select(Contact.id, Contact.email)) if email_hash(address) in hashes]
+    for contact_id in again:
+        erase_contact(None, db.session.get(Contact, contact_id), now)
+    db.session.flush()
+    return len(again)
 
 
 def audit_of(contact_id: int, email: str):

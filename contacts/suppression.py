@@ -48,6 +48,20 @@ def record(email: str, reason: str, now: datetime | None = None, replace: bool =
     return digest
 
 
+def erased_hashes() -> list[str]:
+    """The erasure ledger: the hashes of every erased address (nothing else of the people is kept)."""
+    return list(db.session.scalars(select(Suppression.email_hash).where(Suppression.reason == "erased")))
+
+
+def keep_erased(digest: str, now: datetime | None = None) -> None:
+    """Put an erased address's hash back on the list (after a restore), as erased."""
+    existing = db.session.scalar(select(Suppression).where(Suppression.email_hash == digest))
+    if existing is None:
+        db.session.add(Suppression(email_hash=digest, reason="erased", created_at=now or utcnow()))
+    else:
+        existing.reason = "erased"
+
+
 def suppress(email: str, reason: str, now: datetime | None = None) -> None:
     """Put an address on the suppression list and flag its contact (opted_out or bounced).
 

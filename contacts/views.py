@@ -20,6 +20,7 @@ from contacts.models import Contact
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
+from pagination import page_number
 
 PER_PAGE = 50
 FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")
@@ -39,7 +40,7 @@ def current_filters() -> dict:
 @bp.route("/contacts")
 def index():
     filters = current_filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     try:
         query = services.contact_query(current_user, filters)
     except DomainError as error:
@@ -73,7 +74,7 @@ def index():
 @bp.route("/contacts/export")
 def export():
     """The filtered contacts as CSV or vCard, streamed."""
-    query = services.contact_query(current_user, current_filters())
+    query = services.export_query(current_user, current_filters())
     if request.args.get("format") == "vcard":
         body, mimetype, name = exporter.export_vcard(query), "text/vcard", "contacts.vcf"
     else:

@@ -32,7 +32,7 @@ mailings_bp = api_blueprint("mailings_api", "Mailings, their status machine and 
 def mailing_out(mailing: Mailing) -> dict:
     data = {c: getattr(mailing, c) for c in MailingSchema().fields if hasattr(mailing, c) and c != "stats"}
     data["region"] = mailing.region.code if mailing.region else None
-    data["audience_size"] = audience_size(mailing.audience or {})["total"]
+    data["audience_size"] = audience_size(mailing.audience or {}, mailing.region_id)["total"]
     data["stats"] = services.stats(mailing)
     return data
 

@@ -16,11 +16,13 @@ from mailings.dkim import DkimSigner
 from mailings.hooks import hooks
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
-from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked
+from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
 from mailings.return_path import ReturnPath
 from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
 BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
+TEST_LINK_PATH = "/test-link"  # served by the public blueprint (mailings.views.test_link)
+TEST_MARK = "[TEST]"
 NO_CONFERENCE = {"title": "", "starts_at": None, "venue": "", "city": ""}  # the template's names without press
 
 
@@ -98,6 +100,9 @@ class Composer:
         self.events: dict[int | None, list[dict]] = {}
         self.rendered: dict[tuple[str, int | None], str] = {}  # (field, region) -> output (see `render`)
         self.regions: dict[int | None, dict] = {None: {"code": "", "name": ""}}
+        # Every personal link of a test message or a preview (unsubscribe, RSVP, relay...) leads here:
+        # a page that says it was a test and records nothing. No live link is signed for them.
+        self.test_link = f"{self.base}{TEST_LINK_PATH}"
 
     def envelope_sender(self, delivery_id: int) -> str:
         """MAIL FROM of one delivery: the return path tagged for it (VERP), else the From address."""
@@ -128,7 +133,7 @@ class Composer:
             ]
         return self.events[region_id]
 
-    def context(self, person: Recipient, unsubscribe_url: str) -> dict[str, Any]:
+    def context(self, person: Recipient, unsubscribe_url: str, test: bool = False) -> dict[str, Any]:
         context = {
             "contact": {
                 "first_name": person.first_name,
@@ -149,17 +154,19 @@ class Composer:
             "press_kit_url": "",
         }
         for extra in self.extras:
-            context.update(extra.context(person))
+            context.update(extra.context(person, self.test_link if test else None))
         return context
 
-    def decorate(self, contact_id: int | None, subject: str, body: str, text: str | None):
+    def decorate(self, contact_id: int | None, subject: str, body: str, text: str | None, test: bool = False):
+        """What the extras add (a test or a preview: their personal links lead to the test page)."""
         for extra in self.extras:
-            subject, body, text = extra.decorate(contact_id, subject, body, text)
+            subject, body, text = extra.decorate(contact_id, subject, body, text, self.test_link if test else None)
         return subject, body, text
 
     def unsubscribe_url(self, person: Recipient, test: bool = False) -> str:
-        token = unsubscribe_token(None if test else person.id, self.mailing_id, self.unsub_signer)
-        return f"{self.base}/unsubscribe/{token}"
+        if test:
+            return self.test_link
+        return f"{self.base}/unsubscribe/{unsubscribe_token(person.id, self.mailing_id, self.unsub_signer)}"
 
     @staticmethod
     def plain_body(body: str, text: str | None) -> str:
@@ -183,10 +190,10 @@ class Composer:
             elif field in self.compiled.same_in_a_region:
                 key = (field, person.region_id)
                 if key not in self.rendered:
-                    self.rendered[key] = template.render(context)
+                    self.rendered[key] = run(template, context, field)
                 out.append(self.rendered[key])
             else:
-                out.append(template.render(context))
+                out.append(run(template, context, field))
         return out[0], out[1], out[2]
 
     def compose(
@@ -194,9 +201,11 @@ class Composer:
     ) -> tuple[bytes, str]:
         """The message's bytes and its Message-ID (the fast path unless `careful`)."""
         url = self.unsubscribe_url(person, test)
-        context = self.context(person, url)
+        context = self.context(person, url, test)
         subject, body, text = render_checked(self.compiled, context) if careful else self.render(person, context)
-        subject, body, text = self.decorate(person.id, subject, body, text)
+        subject, body, text = self.decorate(person.id, subject, body, text, test)
+        if test:
+            subject = f"{TEST_MARK} {subject}"
         html_part = self.html_wire.encode({BODY: body, UNSUB: url})
         text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
         message_id = self.builder.message_id(delivery_id)
@@ -206,10 +215,11 @@ class Composer:
         return data, message_id
 
     def preview(self, person: Recipient) -> dict:
-        """What the editor shows: subject, both parts and the weight of the whole message."""
-        url = self.unsubscribe_url(person)
-        subject, body, text = render_checked(self.compiled, self.context(person, url))
-        subject, body, text = self.decorate(person.id, subject, body, text)
+        """What the editor shows: subject, both parts and the weight of the whole message; its
+        personal links, like a test message's, lead to the test page (but no [TEST] mark)."""
+        url = self.unsubscribe_url(person, test=True)
+        subject, body, text = render_checked(self.compiled, self.context(person, url, test=True))
+        subject, body, text = self.decorate(person.id, subject, body, text, test=True)
         html, plain = self.wrap(body, text, url)
         data = self.builder.build(
             person.full_name, person.email, subject, qp(html), qp(plain), url, self.builder.message_id(0)

@@ -11,8 +11,9 @@ KEY = "relais.mailings"
 
 @dataclass
 class MailingHooks:
-    # factory(composer, mailing) -> an object with `context(person) -> dict` (values the template
-    # reads, over the composer's defaults) and `decorate(contact_id, subject, html, text)`
+    # factory(composer, mailing) -> an object with `context(person, test_link) -> dict` (values the
+    # template reads, over the composer's defaults) and `decorate(contact_id, subject, html, text,
+    # test_link)`; with a `test_link` (a test message, a preview) every personal link is that one
     message_extras: list[Callable] = field(default_factory=list)
     # check(mailing, when): raise a DomainError if the mailing may not go out at `when`
     send_checks: list[Callable] = field(default_factory=list)

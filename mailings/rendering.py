@@ -3,13 +3,17 @@
 Templates run in an `ImmutableSandboxedEnvironment` with `StrictUndefined` and autoescape, and
 before that pass a static check of their syntax tree: only allow-listed names (the contract's
 context), no attribute starting with `_`, no calls, no assignments, macros, imports or includes,
-an allow-list of filters, at most two nested loops. What passes can only read plain values, so
-nothing explodes at send time; the output size and time of a preview are bounded as well.
+an allow-list of filters, at most two nested loops. What passes can only read plain values.
+
+The work itself is bounded, the same way at save, preview, test and send (`run`): every loop
+iteration and filter spends from a budget (attribute reads need no count: between two
+steps they are bounded by the source's size) of steps checked against a wall clock,
+no value a filter, `~` or `+` makes may pass MAX_VALUE characters (`replace` and `join` are
+measured before they build anything), and the output may not pass MAX_OUTPUT.
 """
 
 import html as htmllib
 import re
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -21,6 +25,19 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from errors import ValidationFailed
 from formatting import french_date
 from i18n import _
+from mailings.template_budget import (
+    BUDGET,
+    MAX_VALUE,
+    Budget,
+    TooCostly,
+    bounded_concat,
+    bounded_filter,
+    bounded_join,
+    bounded_replace,
+    bounded_steps,
+    measured,
+    too_large,
+)
 
 CONTEXT_NAMES = frozenset(
     {
@@ -132,7 +149,6 @@ ALLOWED_NODES = (
 MAX_SOURCE = 100_000
 MAX_OUTPUT = 1_000_000
 MAX_LOOP_DEPTH = 2
-MAX_SECONDS = 1.0
 
 
 def date_fr(value: date | datetime | None) -> str:
@@ -174,10 +190,12 @@ class MailSandbox(ImmutableSandboxedEnvironment):
         return False
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
-        result = super().call_binop(context, operator, left, right)
-        if isinstance(result, str | list) and len(result) > MAX_OUTPUT:
-            raise SecurityError("value too large")
-        return result
+        if isinstance(left, str | list) and isinstance(right, str | list) and len(left) + len(right) > MAX_VALUE:
+            raise too_large()
+        return measured(super().call_binop(context, operator, left, right))
+
+
+STEPS, CONCAT = "relais_steps", "relais_concat"  # put in by `bound_tree`: not in SAFE_FILTERS, no user can name them
 
 
 def make_environment() -> MailSandbox:
@@ -186,8 +204,30 @@ def make_environment() -> MailSandbox:
     env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
     env.filters["date_fr"] = date_fr
     env.filters["datetime_fr"] = datetime_fr
+    env.filters = {name: bounded_filter(f) for name, f in env.filters.items()}
+    env.filters |= {"replace": bounded_replace, "join": bounded_join, STEPS: bounded_steps, CONCAT: bounded_concat}
     env.tests = {name: env.tests[name] for name in ("defined", "none", "number", "string", "even", "odd", "in")}
     return env
+
+
+def bound_tree(tree: nodes.Template, env: MailSandbox) -> nodes.Template:
+    """After `check_tree`: every loop iterates through `relais_steps`, every `~` goes through `relais_concat`."""
+
+    def wrap(node: nodes.Node, name: str) -> nodes.Node:
+        if isinstance(node, nodes.Concat):
+            node = nodes.List(node.nodes, lineno=node.lineno)
+        return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno).set_environment(env)
+
+    for loop in tree.find_all(nodes.For):
+        loop.iter = wrap(loop.iter, STEPS)
+    for parent in [tree, *tree.find_all(nodes.Node)]:
+        for field in parent.fields:
+            value = getattr(parent, field)
+            if isinstance(value, nodes.Concat):
+                setattr(parent, field, wrap(value, CONCAT))
+            elif isinstance(value, list):
+                setattr(parent, field, [wrap(v, CONCAT) if isinstance(v, nodes.Concat) else v for v in value])
+    return tree
 
 
 ENV = make_environment()
@@ -284,27 +324,36 @@ def compile_checked(source: str, field: str, text: bool = False) -> tuple[Any, f
         )
         raise ValidationFailed(message, {field: f"mal formé ligne {error.lineno} : {error.message}"}) from error
     check_tree(tree, field)
-    return env.from_string(tree), frozenset(meta.find_undeclared_variables(tree))
+    names = frozenset(meta.find_undeclared_variables(tree))
+    return env.from_string(bound_tree(tree, env)), names
 
 
 def run(template, context: dict, field: str) -> str:
-    """Render with bounded output and time; every template error becomes a ValidationFailed."""
-    started, size, parts = time.monotonic(), 0, []
+    """Render within the work budget (see the module docstring): the one way a template runs, at save,
+    preview, test and send; every template error becomes a ValidationFailed naming the field."""
+    token = BUDGET.set(Budget())
+    size, parts = 0, []
     try:
         for chunk in template.generate(context):
             size += len(chunk)
             parts.append(chunk)
-            if size > MAX_OUTPUT or time.monotonic() - started > MAX_SECONDS:
+            if size > MAX_OUTPUT:
                 raise ValidationFailed(
                     f"{field} : {_('le modèle produit trop de texte')}", {field: _("le modèle produit trop de texte")}
                 )
     except ValidationFailed:
         raise
+    except TooCostly as error:
+        raise ValidationFailed(
+            f"{field} : {_('le modèle demande trop de travail')}", {field: _("le modèle demande trop de travail")}
+        ) from error
     except UndefinedError as error:
         missing = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(error))
         raise unknown_field(field, (missing.group(1) or missing.group(2)) if missing else str(error)) from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ValidationFailed(f"{field}: {error}", {field: str(error)}) from error
+    finally:
+        BUDGET.reset(token)
     return "".join(parts)
 
 

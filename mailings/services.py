@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select, update
+from flask_babel import gettext
+from sqlalchemy import func, select, update
 
 from accounts.models import Region, User
 from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
@@ -14,13 +15,14 @@ from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
 from contacts.i18n import _
 from contacts.models import Contact
+from contacts.services import contact_erased
 from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
-from errors import PermissionDenied, ValidationFailed
+from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
-from mailings import states
-from mailings.audience import as_list, audience_size, missing_ids
+from mailings import senders, states
+from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
@@ -65,6 +67,7 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
         db.session.add(template)
     else:
         require_write(user, template.region_id)
+    before = tuple(getattr(template, f) or "" for f in CONTENT)
     for field in ("name", "subject", "html", "text"):
         if field in data and data[field] is not None:
             setattr(template, field, clean_html(data[field]) if field == "html" else data[field])
@@ -80,8 +83,30 @@ def save_template(user: User, template: EmailTemplate | None, data: dict) -> Ema
             {"html": _("image sans texte de remplacement")},
         )
     check_template(template.subject, template.html, template.text or "")
+    if template.id is not None and before != tuple(getattr(template, f) or "" for f in CONTENT):
+        reopen_approvals(template)
     db.session.flush()
     return template
+
+
+CONTENT = ("subject", "html", "text")  # what a national lead approves in a template
+
+
+def reopen_approvals(template: EmailTemplate) -> None:
+    """What is approved is what is sent: a changed template sends the approved mailings that use it
+    back for approval, and cannot change while one of them is being sent."""
+    for mailing in db.session.scalars(select(Mailing).where(Mailing.template_id == template.id)):
+        if not needs_approval(mailing) or mailing.approved_at is None:
+            continue
+        if mailing.frozen_at is not None and mailing.status not in states.FINISHED:
+            raise Conflict(
+                _("L'envoi « %(name)s » part avec ce modèle : il ne peut pas changer maintenant.", name=mailing.name),
+                {"template": _("utilisé par un envoi en cours")},
+            )
+        if states.can("reopen", mailing.status):
+            mailing.status = states.require("reopen", mailing.status)
+            mailing.status_reason = gettext("Le modèle a changé après la validation : à valider de nouveau.")
+            mailing.approved_by_id = mailing.approved_at = None
 
 
 # ---- mailings ---------------------------------------------------------------------------------
@@ -114,9 +139,10 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
         return value
 
 
-def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
+def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
     """The audience as stored. `exclude_contact_ids` (contacts left out in one click for contact
-    pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them."""
+    pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them.
+    A regional mailing (`region_id`) names only national lists, segments and contacts and its own."""
     raw = raw or {}
     audience = empty_audience()
     for field in audience:
@@ -131,15 +157,8 @@ def clean_audience(user: User, raw: dict | None, problems: dict, excluded: list 
     except (TypeError, ValueError):
         problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
     problems.update(missing_ids(audience))
-    if user.role == "regional" and not problems:
-        foreign = db.session.scalar(
-            select(db.func.count())
-            .select_from(Contact)
-            .where(Contact.id.in_(audience["contact_ids"] or [-1]), ~Contact.region_id.is_(None))
-            .where(Contact.region_id != user.region_id)
-        )
-        if foreign:
-            problems["audience.contact_ids"] = _("contacts d'une autre région")
+    if not problems:
+        problems.update(out_of_reach(audience, region_id))
     return audience
 
 
@@ -180,16 +199,20 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         milestone = db.session.get(Milestone, data["milestone_id"]) if data["milestone_id"] else None
         if data["milestone_id"] and (milestone is None or milestone.campaign_id != mailing.campaign.id):
             problems["milestone_id"] = _("pas un jalon de cette campagne")
+        elif milestone is not None and mailing.region_id is not None and not in_reach_of(mailing, milestone.region_id):
+            problems["milestone_id"] = _("un jalon d'une autre région")
         mailing.milestone = milestone
     if "embargo_until" in data:
         mailing.embargo_until = data["embargo_until"]
     if "audience" in data:
         mailing.audience = clean_audience(
-            user, data["audience"], problems, (mailing.audience or {}).get("exclude_contact_ids")
+            mailing.region_id, data["audience"], problems, (mailing.audience or {}).get("exclude_contact_ids")
         )
     for field in ("name", "from_name", "from_email"):
         if not getattr(mailing, field) and field not in problems:
             problems[field] = _("obligatoire")
+    if "from_email" not in problems and not senders.may_send_as(mailing.region_id, mailing.from_email):
+        problems["from_email"] = _("pas une adresse d'expéditeur de cette région ni de la fédération")
     if mailing.template is None and "template_id" not in problems:
         problems["template_id"] = _("obligatoire")
     if problems:
@@ -197,6 +220,11 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
     db.session.add(mailing)
     db.session.flush()
     return mailing
+
+
+def in_reach_of(mailing: Mailing, region_id: int | None) -> bool:
+    """An object a regional mailing may use: national, or of its own region."""
+    return region_id is None or region_id == mailing.region_id
 
 
 def needs_approval(mailing: Mailing) -> bool:
@@ -212,7 +240,10 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         raise PermissionDenied(_("Un envoi régional doit d'abord être validé par l'équipe nationale : soumettez-le."))
     if action in ("approve", "reject"):
         require_role(user, "admin", "national")
-    if action in ("submit", "schedule", "send_now") and not audience_size(mailing.audience or {})["total"]:
+    if (
+        action in ("submit", "schedule", "send_now")
+        and not audience_size(mailing.audience or {}, mailing.region_id)["total"]
+    ):
         raise ValidationFailed(_("Aucun destinataire : l'audience est vide."), {"audience": _("vide")})
     if action == "schedule":
         send_at = kw.get("send_at")
@@ -279,13 +310,20 @@ def stats(mailing: Mailing) -> dict:
 # ---- preview, test, unsubscribe ----------------------------------------------------------------
 
 
-def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
-    contact = db.session.get(Contact, contact_id) if contact_id else None
-    if contact_id and contact is None:
+def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None, region_id: int | None) -> Recipient:
+    """Whom a preview or a test message is written as: a contact the user may read, or a sample
+    of `region_id`."""
+    if not contact_id:
+        return sample_recipient(campaign, region_id)
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
         raise ValidationFailed(_("Ce contact n'existe pas."), {"contact_id": _("inconnu")})
-    if contact is not None:
-        require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
+    require_read(user, contact.region_id)
+    return Recipient.of(contact)
+
+
+def preview(user: User, mailing: Mailing, contact_id: int | None, template: EmailTemplate | None = None) -> dict:
+    person = recipient_for(user, contact_id, mailing.campaign, mailing.region_id)
     return Composer(mailing, template=template).preview(person)
 
 
@@ -295,10 +333,7 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
     email = clean_address(email, "email", problems)
     if problems:
         raise ValidationFailed(_("Adresse invalide."), problems)
-    contact = db.session.get(Contact, contact_id) if contact_id else None
-    if contact is not None:
-        require_read(user, contact.region_id)
-    person = Recipient.of(contact) if contact else sample_recipient(mailing.campaign, mailing.region_id)
+    person = recipient_for(user, contact_id, mailing.campaign, mailing.region_id)
     person.email = email
     composer = Composer(mailing)
     data, message_id = composer.compose(person, 0, careful=True, test=True)
@@ -310,6 +345,22 @@ def send_test(user: User, mailing: Mailing, email: str, contact_id: int | None =
             _("Le message d'essai n'est pas parti : %(why)s", why=outcome.text), {"email": outcome.text}
         )
     return {"email": email, "message_id": message_id, "response": outcome.text}
+
+
+def forget_recipient(sender=None, contact_id: int | None = None, email: str = "", **_) -> None:
+    """On erasure (GDPR): the delivery log keeps the counts, not the person: no address, no contact,
+    and the server's answers that quoted the address no longer do."""
+    if not contact_id:
+        return
+    mine = Delivery.contact_id == contact_id
+    if email:
+        for column in (Delivery.last_error, Delivery.response):
+            db.session.execute(update(Delivery).where(mine).values({column: func.replace(column, email, ERASED)}))
+    db.session.execute(update(Delivery).where(mine).values(email="", contact_id=None))
+
+
+ERASED = "[adresse effacée]"
+contact_erased.connect(forget_recipient)
 
 
 def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:

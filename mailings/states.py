@@ -3,7 +3,8 @@
 draft ─submit→ submitted ─approve→ approved ─schedule→ scheduled ─(due)→ sending ─→ sent
   └──────────── schedule / send-now (when no approval is needed) ──────────┘
 sending ⇄ paused (pause / resume);  scheduled → missed (too late: a person decides);
-anything not finished → cancelled;  sent/paused → sending (retry failed, resend unknown).
+anything not finished → cancelled;  sent/paused → sending (retry failed, resend unknown);
+approved/scheduled/paused/missed → submitted when the approved template changes (reopen).
 """
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "miss": (frozenset({"scheduled"}), "missed"),  # the scheduler, when it is too late
     "pause": (frozenset({"scheduled", "sending"}), "paused"),
     "resume": (frozenset({"paused"}), None),  # back to sending, or scheduled if it never started
+    "reopen": (frozenset({"approved", "scheduled", "paused", "missed"}), "submitted"),  # its template changed
     "cancel": (frozenset({"draft", "submitted", "approved", "scheduled", "sending", "paused", "missed"}), "cancelled"),
     "finish": (frozenset({"sending"}), "sent"),  # the engine, when no delivery is left
     "retry_failed": (frozenset({"sent", "paused", "sending"}), "sending"),

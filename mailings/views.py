@@ -12,12 +12,12 @@ from accounts.scoping import can_write, readable
 from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
 from contacts.models import Contact, ContactList, Segment
-from errors import DomainError
+from errors import DomainError, PermissionDenied
 from extensions import csrf, db
 from forms import ConfirmForm
 from mailings import editor, services, states
 from mailings.audience import audience_size
-from mailings.composer import Composer, Recipient
+from mailings.composer import Composer
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate
@@ -130,15 +130,17 @@ def probe_mailing():
 def template_preview():
     """The live preview of what is being typed: JSON for the editor's sandboxed iframe."""
     data = request.get_json(silent=True) or {}
-    contact = db.session.get(Contact, int(data["contact_id"])) if str(data.get("contact_id") or "").isdigit() else None
+    contact_id = int(data["contact_id"]) if str(data.get("contact_id") or "").isdigit() else None
     try:
         html = clean_html(str(data.get("html") or ""))  # previewed as it will be saved
         compiled = compile_template(data.get("subject", ""), html, data.get("text", ""))
         probe = probe_mailing()
         if probe.campaign is None:
             return jsonify({"error": _("Aucune campagne.")}), 422
-        person = Recipient.of(contact) if contact else services.sample_recipient(probe.campaign, current_user.region_id)
+        person = services.recipient_for(current_user, contact_id, probe.campaign, current_user.region_id)
         return jsonify(Composer(probe, compiled=compiled).preview(person))
+    except PermissionDenied as error:
+        return jsonify({"error": error.message, "fields": {"contact_id": error.message}}), 403
     except DomainError as error:
         db.session.rollback()
         return jsonify({"error": error.message, "fields": error.fields}), 422
@@ -245,7 +247,7 @@ def mailing_page(mailing_id: int):
         preview=preview,
         test_form=TestSendForm(),
         stats=stats,
-        size=audience_size(mailing.audience or {}),
+        size=audience_size(mailing.audience or {}, mailing.region_id),
         deliveries=db.session.scalars(log.limit(500)).all(),
         status_filter=status,
         actions=actions,
@@ -344,3 +346,10 @@ def unsubscribe(token: str):
     contact = services.unsubscribe(token)
     db.session.commit()
     return render_template("mailings/unsubscribe.html", state="done" if contact else "test")
+
+
+@public.route("/test-link", methods=["GET", "POST"])
+@csrf.exempt  # a mail provider's one-click unsubscribe posts here from a test message: nothing to protect
+def test_link():
+    """Where every personal link of a test message or a preview leads: it says so and records nothing."""
+    return render_template("mailings/test_link.html")

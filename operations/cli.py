@@ -6,9 +6,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 import demo
 from campaign.models import Campaign
+from contacts.services import replay_erasures
+from contacts.suppression import erased_hashes
 from demo import history
 from extensions import db
 from operations import backup
@@ -35,13 +38,20 @@ def restore(source: Path, yes: bool) -> None:
     """Replace the database's content with the backup SOURCE (stop the web app, scheduler and workers first)."""
     if not yes:
         click.confirm("This replaces everything in the database. Go on?", abort=True)
+    try:
+        erased = erased_hashes()  # erasures made since the backup are made again once it is back
+    except SQLAlchemyError:  # nothing readable to keep (an empty or broken database)
+        db.session.rollback()
+        erased = []
     db.session.remove()
     db.engine.dispose()
     try:
         backup.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
     except backup.BackupFailed as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"restored from {source}")
+    again = replay_erasures(erased)
+    db.session.commit()
+    click.echo(f"restored from {source}; {len(erased)} erasures kept, {again} contacts erased again")
 
 
 demo_cli = AppGroup("demo", help="The demo campaign.")

@@ -1,8 +1,6 @@
 """JSON API of press relations: conferences and their `rsvps`, releases under embargo, relay kits
 and contact pressure (thin adapters over press.conferences, newsroom, relay and pressure)."""
 
-from flask import url_for
-
 from accounts.api import api_blueprint, current_api_user
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
@@ -29,6 +27,7 @@ from press.schemas import (
     SendSchema,
     SentSchema,
 )
+from public_links import public_url
 
 bp = api_blueprint("press_api", "Press conferences and RSVPs, releases under embargo, relay kits, contact pressure")
 blueprints = [bp]
@@ -156,7 +155,7 @@ def release_out(release) -> dict:
         "follows_national_id": release.follows_national_id,
         "effective_embargo": embargo.astimezone(tz) if embargo else None,
         "public": newsroom.is_public(release, utcnow()),
-        "public_url": url_for("newsroom.show", release_id=release.id, _external=True),
+        "public_url": public_url("newsroom.show", release_id=release.id),
         "mailing_id": release.mailing_id,
     }
 

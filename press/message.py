@@ -68,10 +68,12 @@ class PressExtras:
                 regional[m.region_id] = self.as_value(m)
         return regional, national
 
-    def context(self, person) -> dict:
+    def context(self, person, test_link: str | None = None) -> dict:
         conference = self.conference or self.conferences.get(person.region_id, self.national)
         yes = no = ""
-        if conference["id"] and person.id and self.signs_rsvp:
+        if conference["id"] and test_link:
+            yes = no = test_link
+        elif conference["id"] and person.id and self.signs_rsvp:
             yes = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'yes', self.rsvp_signer)}"
             no = f"{self.base}/rsvp/{rsvp_token(person.id, conference['id'], 'no', self.rsvp_signer)}"
         return {
@@ -86,14 +88,14 @@ class PressExtras:
         code = self.region_of(region_id)["code"]
         return f"{self.base}/newsroom/press-kit.pdf?campaign={self.campaign_id}" + (f"&region={code}" if code else "")
 
-    def decorate(self, contact_id, subject: str, body: str, text: str | None):
+    def decorate(self, contact_id, subject: str, body: str, text: str | None, test_link: str | None = None):
         if self.embargo:
             local = self.embargo.astimezone(self.tz)
             subject = f"[EMBARGO jusqu'au {local:%d/%m/%Y %H:%M}] {subject}"
         if self.line:
             body = f"<p><strong>{escape(self.line)}</strong></p>{body}"
             text = f"{self.line}\n\n{text}" if text is not None else None
-        footer = relay_footer(self.kit_id, contact_id, self.sign)
+        footer = relay_footer(self.kit_id, contact_id, self.sign, test_link)
         if footer:
             body += footer[0]
             text = f"{text}\n\n{footer[1]}" if text is not None else None

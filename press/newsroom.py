@@ -28,7 +28,7 @@ from formatting import date_time, french_date
 from i18n import _
 from input_rules import refuse_nul
 from mailings import services
-from mailings.audience import audience_ids
+from mailings.audience import mailing_audience
 from mailings.models import Mailing
 from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
@@ -75,7 +75,7 @@ def embargo_of(mailing) -> datetime | None:
 
 
 def non_media_count(mailing: Mailing) -> int:
-    ids = audience_ids(mailing.audience or {})
+    ids = mailing_audience(mailing)
     if ids is None:
         return 0
     return db.session.scalar(

@@ -21,6 +21,7 @@ from press.conferences import region_media_ids
 from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.views import attach_errors
+from public_links import public_url
 
 bp = Blueprint("releases", __name__, url_prefix="/press")
 public = Blueprint("newsroom", __name__)
@@ -268,7 +269,7 @@ def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.Fee
     return [
         newsroom.FeedEntry(
             r.title,
-            url_for("newsroom.show", release_id=r.id, _external=True),
+            public_url("newsroom.show", release_id=r.id),
             r.lead or r.body[:300],
             newsroom.published_on(r),
             publisher(campaign, r.region),
@@ -283,8 +284,8 @@ def atom():
     title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
     body = newsroom.atom(
         title,
-        url_for("newsroom.atom", _external=True, **scope_args(campaign, region)),
-        url_for("newsroom.index", _external=True, **scope_args(campaign, region)),
+        public_url("newsroom.atom", **scope_args(campaign, region)),
+        public_url("newsroom.index", **scope_args(campaign, region)),
         feed_entries(campaign, region),
         utcnow(),
         publisher(campaign, region),
@@ -296,8 +297,8 @@ def atom():
 def rss():
     campaign, region = newsroom_scope()
     title = f"{campaign.name} — " + (region.name if region else _("salle de presse"))
-    home = url_for("newsroom.index", _external=True, **scope_args(campaign, region))
-    self_url = url_for("newsroom.rss", _external=True, **scope_args(campaign, region))
+    home = public_url("newsroom.index", **scope_args(campaign, region))
+    self_url = public_url("newsroom.rss", **scope_args(campaign, region))
     body = newsroom.rss(title, home, self_url, feed_entries(campaign, region))
     return Response(body, mimetype="application/rss+xml")
 

@@ -15,7 +15,7 @@ from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 from i18n import _
-from mailings.audience import audience_ids
+from mailings.audience import mailing_audience
 from mailings.models import Delivery, Mailing
 from press.models import PressSettings
 
@@ -72,14 +72,14 @@ def when(mailing: Mailing, now: datetime) -> datetime:
 def recipients_of(mailing: Mailing):
     if mailing.frozen_at is not None:
         return select(Delivery.contact_id).where(Delivery.mailing_id == mailing.id, Delivery.status.in_(COUNTED))
-    return audience_ids(mailing.audience or {})
+    return mailing_audience(mailing)
 
 
 def overlaps(mailing: Mailing, days: int | None = None, now: datetime | None = None) -> list[Overlap]:
     """Contacts of this audience who get another mailing of the campaign within `days` of this one."""
     now = now or utcnow()
     days = settings(mailing.campaign_id).pressure_days if days is None else days
-    ours = audience_ids(mailing.audience or {})
+    ours = mailing_audience(mailing)
     if ours is None or days <= 0:
         return []
     at = when(mailing, now)

@@ -158,11 +158,11 @@ def send_kit(user: User, kit: RelayKit, data: dict, now: datetime | None = None)
     return mailing
 
 
-def relay_footer(kit_id: int | None, contact_id: int | None, sign: Signer | None = None):
+def relay_footer(kit_id: int | None, contact_id: int | None, sign: Signer | None = None, test_link: str | None = None):
     """The per-partner paragraph the composer appends to a kit's message: (html, text) or None."""
-    if not kit_id or not contact_id:
+    if not kit_id or not (contact_id or test_link):
         return None
-    url = relay_url(contact_id, kit_id, sign)
+    url = test_link or relay_url(contact_id, kit_id, sign)
     html = f'<p>Vous avez relayé ? Dites-nous où, quand et avec quel lien : <a href="{url}">{url}</a></p>'
     return html, f"Vous avez relayé ? Dites-nous où, quand et avec quel lien : {url}"
 

@@ -10,6 +10,11 @@ against region 53, Bretagne) and national lead, on the full demo data. The invar
 - nobody ever gets a 5xx.
 A route the matrix cannot classify (an argument it does not know how to fill) fails the test, so a
 new route cannot slip past it.
+
+`test_side_doors_by_every_role` visits what URLs do not show: ids of a region's lists, segments,
+contacts and milestones inside request bodies and query strings (mailing audiences, milestone_id,
+previews, test sends, list members), the links a preview signs, and each reader's calendar feed
+(68 requests a run, 35 of them refused as they must be).
 """
 
 import re
@@ -238,3 +243,192 @@ def test_every_route_by_every_role(app, demo_everything, make_user, monkeypatch)
             status = call(client["national"], method, own, headers["national"]).status_code
             expect(status < 400 or status == 404 and "token" in own, "national", method, own, status, "2xx/3xx")
     assert not problems, f"{len(problems)} authorization problems:\n" + "\n".join(problems)
+
+
+# ---- side doors: ids that arrive in bodies and query strings, signed links, feeds ------------------
+
+LIVE_LINK = re.compile(r"/(unsubscribe|rsvp|relay|preferences)/[A-Za-z0-9._-]{8,}")
+
+
+def side_doors(regions, own_mailing, other_mailing):
+    """(name, method, url, json body, page?) for a region's `scope` (OWN or OTHER): every place where an id
+    of a region's object arrives in a body or a query string rather than in the URL's path."""
+    from campaign.models import Milestone
+    from contacts.models import Contact, ContactList, Segment
+
+    conference = Milestone.kind == "regional_press_conference"
+
+    def ids(code):
+        return {
+            "contact": in_region(Contact, code, regions).id,
+            "list": in_region(ContactList, code, regions).id,
+            "segment": in_region(Segment, code, regions).id,
+            "milestone": in_region(Milestone, code, regions, conference).id,
+        }
+
+    def mailing(audience, **extra):
+        return {
+            "template_id": own_mailing.template_id,
+            "name": "Porte dérobée",
+            "from_name": "CRES",
+            "from_email": "cres@example.org",
+            "audience": audience,
+            **extra,
+        }
+
+    doors = {}
+    for scope in (OWN, OTHER):
+        x = ids(scope)
+        doors[scope] = [
+            ("mailing audience list_ids", "POST", "/api/v1/mailings", mailing({"list_ids": [x["list"]]}), False),
+            (
+                "mailing audience segment_ids",
+                "POST",
+                "/api/v1/mailings",
+                mailing({"segment_ids": [x["segment"]]}),
+                False,
+            ),
+            (
+                "mailing audience contact_ids",
+                "POST",
+                "/api/v1/mailings",
+                mailing({"contact_ids": [x["contact"]]}),
+                False,
+            ),
+            (
+                "mailing milestone_id",
+                "POST",
+                "/api/v1/mailings",
+                mailing({"contact_ids": [ids(OWN)["contact"]]}, milestone_id=x["milestone"]),
+                False,
+            ),
+            (
+                "mailing edit audience",
+                "PATCH",
+                f"/api/v1/mailings/{own_mailing.id}",
+                {"audience": {"list_ids": [x["list"]]}},
+                False,
+            ),
+            (
+                "mailing preview contact_id",
+                "GET",
+                f"/api/v1/mailings/{own_mailing.id}/preview?contact_id={x['contact']}",
+                None,
+                False,
+            ),
+            (
+                "test send contact_id",
+                "POST",
+                f"/api/v1/mailings/{own_mailing.id}/test",
+                {"email": "essai@example.org", "contact_id": x["contact"]},
+                False,
+            ),
+            (
+                "template preview contact_id",
+                "POST",
+                "/templates/preview",
+                {"subject": "Objet", "html": "<p>{{ contact.first_name }}</p>", "contact_id": x["contact"]},
+                True,
+            ),
+            (
+                "list members contact_ids",
+                "POST",
+                f"/api/v1/lists/{in_region(ContactList, OWN, regions).id}/members",
+                {"contact_ids": [x["contact"]]},
+                False,
+            ),
+        ]
+    return doors
+
+
+def test_side_doors_by_every_role(app, demo_everything, make_user, monkeypatch, capsys, mail_app):
+    """Ids in bodies and query strings, signed links in previews, feeds: a regional coordinator is
+    refused another region's objects wherever they arrive; viewers write nothing; anonymous visitors
+    get nothing; the national lead goes through every door (the doors are real)."""
+    from accounts.services import issue_token
+    from campaign.models import Campaign, Milestone
+    from contacts.models import Contact
+    from mailings.models import Mailing
+
+    regions = demo_everything
+    monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", True)
+    own_mailing = db.session.scalar(select(Mailing).where(Mailing.name == f"Matrice {OWN}"))
+    other_mailing = db.session.scalar(select(Mailing).where(Mailing.name == f"Matrice {OTHER}"))
+    people = {
+        role: make_user(role, region=OWN if role == "regional" else None) for role in ("viewer", "regional", "national")
+    }
+    tokens = {role: {"Authorization": f"Bearer {issue_token(user)}"} for role, user in people.items()}
+    db.session.commit()
+    clients = {role: signed_in(app, user) for role, user in people.items()}
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # authorization, not CSRF, is under test
+    other_emails = set(db.session.scalars(select(Contact.email).where(Contact.region_id == regions[OTHER].id)))
+    doors = side_doors(regions, own_mailing, other_mailing)
+    problems, asked, refused = [], 0, 0
+
+    def send(who, method, url, body, page):
+        nonlocal asked, refused
+        client = clients[who] if who != "anonymous" else app.test_client()
+        headers = {} if page or who == "anonymous" else tokens[who]
+        answer = client.open(url, method=method, json=body, headers=headers)
+        asked += 1
+        refused += answer.status_code in (401, 403, 404, 422) or (answer.status_code in (302, 400) and page)
+        if answer.status_code >= 500:
+            problems.append(f"{who} {method} {url}: {answer.status_code}")
+        return answer
+
+    for name, method, url, body, page in doors[OTHER]:
+        anonymous = send("anonymous", method, url, body, page)
+        if anonymous.status_code not in ((302, 400) if page else (401,)):
+            problems.append(f"anonymous {name}: {anonymous.status_code}")
+        regional = send("regional", method, url, body, page)
+        leaked = [e for e in other_emails if e in regional.get_data(as_text=True)]
+        if regional.status_code not in (403, 404, 422) or leaked:
+            problems.append(f"regional {name} (other region): {regional.status_code} {leaked[:1]}")
+        db.session.rollback()
+    for name, method, url, body, page in doors[OWN] + doors[OTHER]:
+        viewer = send("viewer", method, url, body, page)
+        if method != "GET" and name != "template preview contact_id" and viewer.status_code != 403:
+            problems.append(f"viewer {name}: {viewer.status_code} (expected 403)")
+    for name, method, url, body, page in doors[OWN]:
+        regional = send("regional", method, url, body, page)
+        # a test send that passed the checks may still be refused by the server: 422 "not sent"
+        failed = regional.status_code >= 400 and not (name == "test send contact_id" and regional.status_code == 422)
+        if failed and name not in ("mailing edit audience", "list members contact_ids"):
+            problems.append(f"regional {name} (own region): {regional.status_code}")
+    for name, method, url, body, page in doors[OTHER]:
+        national = send("national", method, url, body, page)
+        if name == "mailing edit audience":  # the rule follows the mailing's region, whoever edits it
+            if national.status_code != 422:
+                problems.append(
+                    f"national {name}: {national.status_code} (a regional mailing takes no other region's list)"
+                )
+        elif national.status_code >= 400 and name not in ("test send contact_id", "list members contact_ids"):
+            problems.append(f"national {name}: {national.status_code} (the door must work for a national lead)")
+
+    # signed links: a preview, by anyone who may read it, never signs a live link
+    contact = in_region(Contact, OWN, regions).id
+    for who in ("viewer", "regional", "national"):
+        preview = send(who, "GET", f"/api/v1/mailings/{own_mailing.id}/preview?contact_id={contact}", None, False)
+        if LIVE_LINK.search(preview.get_data(as_text=True)):
+            problems.append(f"{who}: a preview carries a live link")
+
+    # feeds: each reader's calendar_url holds what that reader may read, whatever the query string adds
+    campaign = db.session.scalar(select(Campaign))
+    for who in ("viewer", "regional", "national"):
+        url = send(who, "GET", f"/api/v1/campaigns/{campaign.id}", None, False).get_json()["calendar_url"]
+        for query in ("", f"?region={OTHER}"):
+            feed = send("anonymous", "GET", url.replace(app.config["PUBLIC_BASE_URL"], "") + query, None, True)
+            uids = re.findall(rb"UID:milestone-(\d+)@", feed.data)
+            regions_seen = {db.session.get(Milestone, int(i)).region_id for i in uids}
+            if who == "regional" and regions[OTHER].id in regions_seen:
+                problems.append(f"regional feed{query} shows region {OTHER}")
+
+    # query strings: another region named in a filter reads nothing of it
+    for url in (f"/api/v1/contacts?region={OTHER}&per_page=200", f"/api/v1/contacts/export?region={OTHER}"):
+        answer = send("regional", "GET", url, None, False)
+        if any(e in answer.get_data(as_text=True) for e in other_emails):
+            problems.append(f"regional GET {url} shows region {OTHER}'s contacts")
+
+    with capsys.disabled():
+        print(f"\nside doors: {asked} requests, {refused} refused")
+    assert not problems, f"{len(problems)} side-door problems:\n" + "\n".join(problems)

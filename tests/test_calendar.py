@@ -21,7 +21,7 @@ def test_campaign_feed_matches_the_milestones_in_paris_time(client, demo_campaig
     events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
     assert len(events) == len(demo_campaign.milestones)
     launch = next(m for m in demo_campaign.milestones if m.kind == "internal_launch")
-    entry = events[f"milestone-{launch.id}@localhost"]
+    entry = events[f"milestone-{launch.id}@relais.test"]
     start = entry.decoded("dtstart")
     assert str(entry["summary"]) == launch.title
     assert start == launch.starts_at and start.utcoffset().total_seconds() == 7200  # 10:00 CEST
@@ -102,7 +102,7 @@ def test_every_parser_places_every_milestone_at_its_utc_start(client, demo_campa
     from extensions import db
     from tests.readers import read_calendar
 
-    milestones = {f"milestone-{m.id}@localhost": m for m in db.session.scalars(db.select(Milestone))}
+    milestones = {f"milestone-{m.id}@relais.test": m for m in db.session.scalars(db.select(Milestone))}
     read = read_calendar(client.get(f"/calendar/{demo_campaign.calendar_token}.ics").data)
     assert read.keys() == milestones.keys()
     for uid, (start, _end) in read.items():

@@ -326,7 +326,13 @@ def test_services_the_delivery_engine_relies_on(app, make_contact):
         db.session.commit()
     finally:
         services.contact_erased.disconnect(handler)
-    assert seen == [{"contact_id": other.id, "email_hash": suppression.email_hash("reste@example.org")}]
+    assert seen == [
+        {
+            "contact_id": other.id,
+            "email_hash": suppression.email_hash("reste@example.org"),
+            "email": "reste@example.org",
+        }
+    ]
     assert suppression.is_suppressed("reste@example.org")
 
 

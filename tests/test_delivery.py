@@ -145,8 +145,10 @@ def test_long_accented_names_and_lines_arrive_as_the_preview_shows_them(
     assert message["Subject"].startswith("Été Marie-Éléonore-Bérénice de La Fère-Champenoise-Désirée — « ")
     assert max(len(line) for line in got.data.split(b"\r\n")) <= 998
     preview = Composer(mailing).preview(Recipient.of(db.session.get(Contact, person.id)))
-    assert parts["text/html"].get_content().replace("\r\n", "\n") == preview["html"]
-    assert parts["text/plain"].get_content().replace("\r\n", "\n") == preview["text"]
+    live = message["List-Unsubscribe"].strip("<>")  # a preview signs no live link: it shows the test page's
+    for kind in ("text/html", "text/plain"):
+        sent = parts[kind].get_content().replace("\r\n", "\n").replace(live, "http://relais.test/test-link")
+        assert sent == preview[kind.split("/")[1].replace("plain", "text")]
 
 
 def test_the_workers_of_one_host_share_its_connections(mail_app, smtp_server, many_contacts, make_mailing):

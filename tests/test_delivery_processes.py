@@ -1,6 +1,7 @@
 """Real worker processes: killed with SIGKILL mid-mailing, and several sending one mailing together."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,13 +17,14 @@ from mailings import services
 from mailings.models import Delivery, Mailing
 
 ROOT = Path(__file__).resolve().parent.parent
+PROCESS_KEY = secrets.token_urlsafe(48)  # processes outside tests refuse a published key
 
 
 def worker_env(database_url: str, smtp_port: int, **extra) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
-        RELAIS_SECRET_KEY="test-secret-key-not-for-production",
+        RELAIS_SECRET_KEY=PROCESS_KEY,
         RELAIS_MAIL_SERVER="127.0.0.1",
         RELAIS_MAIL_PORT=str(smtp_port),
         RELAIS_PUBLIC_BASE_URL="http://relais.test",

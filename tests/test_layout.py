@@ -24,6 +24,7 @@ FLOORS = {
     "pagination": 1,
     "mail_transport": 1,
     "mail_outbox": 1,
+    "public_links": 1,
     "formatting": 1,
     "forms": 1,
     "logs": 1,

@@ -73,7 +73,7 @@ def test_release_files_follow_the_embargo(app, client, make_user, demo_campaign)
     db.session.commit()
     assert client.get(url).status_code == 200
     page = client.get(f"/newsroom/{item.id}").get_data(as_text=True)
-    assert f'<meta property="og:image" content="http://localhost{url}">' in page
+    assert f'<meta property="og:image" content="http://relais.test{url}">' in page
     assert 'name="twitter:card" content="summary_large_image"' in page
 
 
@@ -123,9 +123,9 @@ def test_feeds_name_their_author_and_themselves_as_readers_expect(app, client, m
     assert national_feed.feed.author == demo_campaign.name
 
     url = f"/newsroom/feed.rss?campaign={demo_campaign.id}"
-    rss = read_rss(client.get(url).data, "http://localhost" + url)
+    rss = read_rss(client.get(url).data, "http://relais.test" + url)
     assert {e.title for e in rss.entries} == {"Lancement national", "Programme en PACA"}
     region_url = f"/newsroom/feed.rss?campaign={demo_campaign.id}&region=93"
-    assert read_rss(client.get(region_url).data, "http://localhost" + region_url).feed.title.endswith(
+    assert read_rss(client.get(region_url).data, "http://relais.test" + region_url).feed.title.endswith(
         regions["93"].name
     )

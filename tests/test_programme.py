@@ -78,7 +78,7 @@ def test_calendar_feed_per_region(client, programme):
 def test_every_parser_reads_the_programme_at_its_times(client, programme):
     """icalendar, vobject and ical.js (Thunderbird) agree on every event's UTC start and end."""
     read = read_calendar(client.get("/programme.ics").data)
-    approved = {f"event-{e.id}@localhost": e for e in all_events() if e.status == "approved"}
+    approved = {f"event-{e.id}@relais.test": e for e in all_events() if e.status == "approved"}
     assert read.keys() == approved.keys()
     for uid, (start, end) in read.items():
         assert start == approved[uid].starts_at.astimezone(UTC)

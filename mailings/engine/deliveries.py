@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from contacts.models import Contact
 from extensions import db
 from mailings import states
-from mailings.audience import audience_ids
+from mailings.audience import mailing_audience
 from mailings.engine.database import D, M, log
 from mailings.models import Delivery, Mailing
 
@@ -21,7 +21,7 @@ def freeze_audience(mailing: Mailing, now: datetime) -> int:
     claimed = db.session.execute(update(M).where(M.c.id == mailing.id, M.c.frozen_at.is_(None)).values(frozen_at=now))
     if claimed.rowcount != 1:
         return 0
-    ids = audience_ids(mailing.audience or {})
+    ids = mailing_audience(mailing)
     if ids is None:
         return 0
     unreachable = or_(Contact.opted_out.is_(True), Contact.bounced.is_(True))
