@@ -11,13 +11,17 @@ from extensions import db
 from mailings import services
 from mailings.engine import Worker
 from mailings.models import Delivery, Mailing
+from tests.fixtures_mail import ask_for_smtp
 from tests.test_delivery import deliveries, send
 
 
 def closed_port() -> int:
-    with socket.socket() as probe:  # a loopback port where nothing listens
+    """A loopback port where nothing listens, which this test asks to connect to."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port = probe.getsockname()[1]
+    ask_for_smtp(port)
+    return port
 
 
 def run_until_said(app, mailing_id: int) -> None:
