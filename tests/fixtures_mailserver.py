@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_mail import free_port
+from tests.fixtures_mail import ask_for_smtp, free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
@@ -350,6 +350,7 @@ def postfix_server(smtp_server):
     root.chmod(0o755)
     try:
         server = Postfix(root, smtp_server.port)
+        ask_for_smtp(server.port)  # Relais sends through it on purpose
         yield server
         server.stop()
     finally:
