@@ -350,7 +350,7 @@ def postfix_server(smtp_server):
     root.chmod(0o755)
     try:
         server = Postfix(root, smtp_server.port)
-        ask_for_smtp(server.port)
+        ask_for_smtp(server.port)  # Relais sends through it on purpose
         yield server
         server.stop()
     finally:
