@@ -81,7 +81,7 @@ def test_refusals_shown_in_pages_are_french(app, api, make_user, make_mailing, d
     lead = api(make_user("national"))
     refused = lead.post("/api/v1/templates", json={"name": "Essai", "subject": "Bonjour", "html": "{{ nope }}"})
     assert refused.status_code == 422
-    assert "nom inconnu « nope »" in refused.get_json()["error"]["message"]
+    assert "« nope » n'est pas un champ connu" in refused.get_json()["error"]["message"]
     empty = make_mailing([])
     answer = lead.post(f"/api/v1/mailings/{empty.id}/send-now")
     assert answer.get_json()["error"]["message"] == "Aucun destinataire : l'audience est vide."

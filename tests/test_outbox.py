@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import secrets
 import sys
 from email import message_from_bytes, policy
 
@@ -88,11 +89,12 @@ def test_readyz_reports_the_mail_server(app, client, smtp_server, monkeypatch):
 
 
 STARTER = """
+import secrets
 import sys
 from sqlalchemy import text
 from app import create_app
 from extensions import db
-app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "x"})
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": secrets.token_urlsafe(48)})
 with app.app_context():
     with db.engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS started (pid INTEGER)"))
