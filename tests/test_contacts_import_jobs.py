@@ -9,6 +9,7 @@ from contacts import import_jobs
 from contacts.models import Contact
 from extensions import db
 from mailings.hooks import hooks
+from tests.conftest import csrf_from
 
 ROWS = 2500  # more than two batches of importer.BATCH_ROWS
 
@@ -102,3 +103,30 @@ def test_only_the_owner_and_the_national_team_read_a_job(app, api, make_user, ba
     assert api(make_user("viewer")).get(url).status_code in (403, 404)
     assert api(make_user("national")).get(url).json["status"] == "queued"
     assert api(owner).get(url.replace("/jobs/", "/jobs/9")).status_code == 404
+
+
+def test_the_import_pages_send_a_large_file_to_the_background_and_show_its_progress_then_report(
+    app, client, login, make_user, background
+):
+    owner = make_user("national")
+    login(owner)
+    token = csrf_from(client.get("/contacts/import").get_data(as_text=True))
+    fields = {"csrf_token": token, "source": "Annuaire", "legal_basis": "consent", "on_duplicate": "update"}
+    fields |= {"kind": "media", "region": "", "file": (io.BytesIO(big_csv()), "annuaire.csv")}
+    mapping_url = client.post("/contacts/import", data=fields).headers["Location"]
+    run = client.post(f"{mapping_url}/run", data={"csrf_token": token, "step": "import"})
+    job_url = run.headers["Location"]
+    waiting = client.get(job_url).get_data(as_text=True)
+    assert "en attente" in waiting and "<progress" in waiting and 'http-equiv="refresh"' in waiting
+    assert "contacts-import-job.js" in waiting
+    status = client.get(f"{job_url}/status").json
+    assert status == {"status": "queued", "rows": 0, "bytes": 0, "total": len(big_csv()), "error": ""}
+    assert count_contacts() == 0
+    scheduler_runs_imports(app)
+    assert client.get(f"{job_url}/status").json["bytes"] == len(big_csv())
+    report = client.get(job_url).get_data(as_text=True)
+    assert f'data-count="created">{ROWS - 5}<' in report and 'data-count="errors">5<' in report
+    assert "adresse" in report and 'http-equiv="refresh"' not in report
+    client.get("/logout")
+    login(make_user("regional", region="53"))
+    assert client.get(job_url).status_code == 404 and client.get(f"{job_url}/status").status_code == 404
