@@ -238,9 +238,10 @@ def naive_peer(app, n: int) -> float:
     from extensions import db, mail
     from mailings.composer import Composer, Recipient
     from mailings.models import Mailing
-    from mailings.rendering import date_fr
+    from mailings.rendering import date_fr, datetime_fr
 
     app.jinja_env.filters["date_fr"] = date_fr  # the peer gets the same filter
+    app.jinja_env.filters["datetime_fr"] = datetime_fr
     with app.app_context(), app.test_request_context():
         mailing = db.session.scalar(select(Mailing).order_by(Mailing.id.desc()))
         composer = Composer(mailing)
