@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, ForeignKey, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accounts.models import User
@@ -155,6 +155,8 @@ def run(job_id: int) -> ImportJob:
                 saved = report.as_dict()
                 job.rows, job.bytes_done, job.report, job.updated_at = rows, done, saved, utcnow()
                 db.session.commit()
+                if db.engine.dialect.name == "postgresql":  # as import_steps asks, for each transaction
+                    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     except Exception as error:
         db.session.rollback()
         job = db.session.get(ImportJob, job_id)
