@@ -25,7 +25,10 @@ from campaign.models import Event, Milestone
 from campaign.reminders import campaign_cli
 from config import INSTANCE, configure
 from contacts import api as contacts_api
-from contacts import import_views  # noqa: F401  (the import pages, on the contacts blueprint)
+from contacts import (
+    import_jobs,
+    import_views,  # noqa: F401  (the import pages, on the contacts blueprint)
+)
 from contacts import views as contacts_views
 from contacts.cli import contacts_cli
 from contacts.models import Contact, ContactList, Segment
@@ -39,6 +42,7 @@ from mailings import api as mailings_api
 from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
+from mailings.hooks import init_app as mailing_hooks
 from mailings.models import EmailTemplate, Mailing
 from migrations_filter import include_name
 from operations import health
@@ -61,6 +65,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_blueprints(app)
     register_press(app)
     register_bounces(app)
+    register_import_jobs(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -178,6 +183,12 @@ def register_press(app: Flask) -> None:
 def register_bounces(app: Flask) -> None:
     """Bounces and complaints after the 250: webhooks, API, commands, the mailbox poll, page sections."""
     bounces_extension.init_app(app)
+
+
+def register_import_jobs(app: Flask) -> None:
+    """Large contact imports wait in the database; the active scheduler runs them batch by batch."""
+    interval = int(app.config["IMPORT_JOB_INTERVAL"])
+    mailing_hooks(app).periodic_jobs.append((import_jobs.run_queued, interval))
 
 
 def register_commands(app: Flask) -> None:

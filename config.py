@@ -19,6 +19,9 @@ class Config:
     # SQLALCHEMY_DATABASE_URI comes from DATABASE_URL when the app is created (app.create_app)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+    IMPORT_BACKGROUND_BYTES = 2 * 1024 * 1024  # larger contact imports run in the active scheduler, with progress
+    IMPORT_JOB_INTERVAL = 10  # seconds between two looks for queued imports by the active scheduler
+    IMPORT_JOB_STALE_SECONDS = 600  # a running import silent this long was cut short: marked failed
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -2,11 +2,11 @@
 
 import json
 
-from flask import Response, stream_with_context
+from flask import Response, stream_with_context, url_for
 from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
-from contacts import audiences, exporter, importer, services
+from contacts import audiences, exporter, import_jobs, importer, services
 from contacts.models import Contact
 from contacts.schemas import (
     ContactPatchSchema,
@@ -15,6 +15,7 @@ from contacts.schemas import (
     ErasedSchema,
     ExportQuery,
     ImportForm,
+    ImportJobSchema,
     ImportQuery,
     ImportReportSchema,
     ListSchema,
@@ -77,12 +78,15 @@ def export(args):
 @bp.arguments(ImportQuery, location="query")
 @bp.arguments(ImportForm, location="multipart")
 @bp.response(200, ImportReportSchema)
+@bp.alt_response(202, schema=ImportJobSchema, description="A large file, queued: follow its `url`")
 def import_contacts(query, form):
     """Import a CSV file (multipart `file`); `?dry_run=1` reports without changing anything.
 
     Google Contacts and Outlook exports and French headers are recognised; otherwise give
     `mapping`. Rejected rows are listed with their row number; the valid ones are written in one
-    transaction.
+    transaction. A file larger than RELAIS_IMPORT_BACKGROUND_BYTES (2 MB by default, not a dry
+    run) is queued instead: the answer is 202 with the job's `url` (also in `Location`), where its
+    progress and then its report can be read; the scheduler writes it batch by batch.
     """
     try:
         mapping = json.loads(form["mapping"]) if form.get("mapping") else None
@@ -105,12 +109,35 @@ def import_contacts(query, form):
         mapping=mapping,
         dry_run=query["dry_run"],
     )
+    size = upload.stream.seek(0, 2)
+    upload.stream.seek(0)
+    if not options.dry_run and import_jobs.is_large(size):
+        job = import_jobs.queue(current_api_user(), upload.filename, upload.save, size, options)
+        db.session.commit()
+        url = url_for("contacts_api.get_import_job", job_id=job.id)
+        return Response(
+            json.dumps(ImportJobSchema().dump({**job.as_dict(), "url": url})),
+            status=202,
+            mimetype="application/json",
+            headers={"Location": url},
+        )
     report = importer.run_import(upload.stream, current_api_user(), options)
     if options.dry_run:
         db.session.rollback()
     else:
         db.session.commit()
     return report.as_dict()
+
+
+@bp.route("/contacts/import/jobs/<int:job_id>")
+@bp.response(200, ImportJobSchema)
+def get_import_job(job_id):
+    """A queued import: its status (queued, running, done, failed), progress and report.
+
+    Only whoever queued it reads it, and the national team and admins.
+    """
+    job = import_jobs.get_job(current_api_user(), job_id)
+    return {**job.as_dict(), "url": url_for("contacts_api.get_import_job", job_id=job.id)}
 
 
 @bp.route("/contacts/<int:contact_id>")

@@ -9,12 +9,23 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.scoping import WRITERS, require_role
-from contacts import csvfiles, importer
+from contacts import csvfiles, import_jobs, importer
 from contacts.blueprint import bp, region_choices
 from contacts.forms import ImportUploadForm
 from dbtypes import utcnow
@@ -157,6 +168,13 @@ def import_run(token: str):
         meta["mapping"] = mapping_from_form(meta)
         save_meta(token, meta)
     options = options_of(meta, dry_run=request.form.get("step") == "dry_run")
+    if not options.dry_run and import_jobs.is_large(meta["size"]):
+        job = queue_job(token, meta, options)
+        job_url = url_for("contacts.import_job", job_id=job.id)
+        if request.accept_mimetypes.best == "application/x-ndjson":  # the page's script follows the link
+            line = json.dumps({"done": True, "report_url": job_url, "queued": True}) + "\n"
+            return Response(line, mimetype="application/x-ndjson")
+        return redirect(job_url)
     report_url = url_for("contacts.import_report", token=token)
     if request.accept_mimetypes.best == "application/x-ndjson":
         return Response(
@@ -212,3 +230,34 @@ def import_report(token: str):
         can_import=report["dry_run"] and upload.exists(),
         confirm=ConfirmForm(),
     )
+
+
+def queue_job(token: str, meta: dict, options: importer.ImportOptions) -> import_jobs.ImportJob:
+    """A large file goes to the scheduler: the upload moves to the job, the page's files go."""
+    upload, meta_path, _report = paths(token)
+    job = import_jobs.queue(current_user, meta["filename"], upload.rename, meta["size"], options)
+    db.session.commit()
+    meta_path.unlink(missing_ok=True)
+    return job
+
+
+@bp.route("/contacts/import/jobs/<int:job_id>")
+def import_job(job_id: int):
+    """A queued import: its progress while it runs (the page refreshes itself), then its report."""
+    job = import_jobs.get_job(current_user, job_id)
+    report = job.report or importer.ImportReport().as_dict()
+    return render_template(
+        "contacts/import_job.html",
+        job=job,
+        report=report,
+        shown_errors=report["errors"][:SHOWN_ERRORS],
+        status_url=url_for("contacts.import_job_status", job_id=job.id),
+    )
+
+
+@bp.route("/contacts/import/jobs/<int:job_id>/status")
+def import_job_status(job_id: int):
+    """The job's status and progress, for the page's script."""
+    job = import_jobs.get_job(current_user, job_id)
+    data = job.as_dict()
+    return jsonify({key: data[key] for key in ("status", "rows", "bytes", "total", "error")})

@@ -59,8 +59,12 @@ def import_steps(
     options: ImportOptions,
     total_bytes: int | None = None,
     now: datetime | None = None,
+    report: ImportReport | None = None,
 ) -> Generator[tuple[int, int], None, ImportReport]:
-    """run_import() as a generator of (rows read, bytes read) after each batch, returning the report."""
+    """run_import() as a generator of (rows read, bytes read) after each batch, returning the report.
+
+    The caller may commit between two steps (a background import does, batch by batch); `report`,
+    when given, is the one filled as it goes, for a caller that keeps what each commit wrote."""
     now = now or utcnow()
     if actor is not None:
         require_role(actor, *WRITERS)
@@ -72,9 +76,9 @@ def import_steps(
     except csvfiles.UnreadableFile as error:
         raise ImportFailed(_("Fichier illisible : ce n'est pas un CSV."), {"file": str(error)}) from error
     mapping = resolve_mapping(source, options.mapping)
-    report = ImportReport(
-        dry_run=options.dry_run, format=source.format, encoding=source.encoding, delimiter=source.delimiter
-    )
+    report = report or ImportReport()
+    report.dry_run, report.format, report.encoding = options.dry_run, source.format, source.encoding
+    report.delimiter = source.delimiter
     try:
         reader = RowReader(source.headers, mapping, options, region_lookup())
     except ValueError as error:

@@ -100,6 +100,20 @@ class ImportReportSchema(Schema):
     delimiter = fields.String()
 
 
+class ImportJobSchema(Schema):
+    id = fields.Integer()
+    url = fields.String(metadata={"description": "where to follow the import (GET)"})
+    filename = fields.String()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    rows = fields.Integer(metadata={"description": "rows read so far"})
+    bytes = fields.Integer(metadata={"description": "bytes read so far"})
+    total = fields.Integer(metadata={"description": "the file's size in bytes"})
+    report = fields.Nested(ImportReportSchema, allow_none=True, metadata={"description": "as of the last batch"})
+    error = fields.String(metadata={"description": "why a failed import stopped"})
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
 class ErasedSchema(Schema):
     id = fields.Integer()
     erased = fields.Boolean()

@@ -114,9 +114,9 @@ def test_the_scheduler_polls_the_mailbox_only_when_one_is_set(app):
     base = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     base["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"]
     without = create_app(base)
-    assert without.extensions["relais.mailings"].periodic_jobs == []
+    assert mailbox.poll not in [job for job, _seconds in without.extensions["relais.mailings"].periodic_jobs]
     with_box = create_app({**base, "BOUNCE_MAILBOX": "imaps://u:p@127.0.0.1/INBOX", "BOUNCE_MAILBOX_INTERVAL": 180})
-    assert with_box.extensions["relais.mailings"].periodic_jobs == [(mailbox.poll, 180)]
+    assert (mailbox.poll, 180) in with_box.extensions["relais.mailings"].periodic_jobs  # beside the imports
     for other in (without, with_box):
         with other.app_context():
             db.engine.dispose()

@@ -48,3 +48,30 @@ def test_import_with_mapping_then_search_without_accents(
     assert rows.count() == 1
     assert "Amélie Heuzé" in rows.first.inner_text() and "Bretagne" in rows.first.inner_text()
     assert console_errors == []
+
+
+def test_a_large_import_runs_in_the_background_and_its_page_follows_it(
+    page, live_server, browser_login, make_user, regions, console_errors, app, monkeypatch, tmp_path
+):
+    from contacts.import_jobs import run_queued
+
+    monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_BYTES", 50)  # this small file counts as large
+    page.set_default_timeout(10_000)
+    browser_login(make_user("national"), PASSWORD)
+    page.goto(f"{live_server}/contacts/import")
+    page.get_by_label("Fichier CSV").set_input_files({"name": "gros.csv", "mimeType": "text/csv", "buffer": CSV})
+    page.get_by_role("button", name="Envoyer le fichier").click()
+    page.get_by_role("heading", name="Correspondance des colonnes").wait_for()
+    page.get_by_label("Identité").select_option("full_name")
+    page.get_by_label("Mél professionnel").select_option("email")
+    page.get_by_role("button", name="Importer", exact=True).click()
+
+    page.wait_for_url("**/contacts/import/jobs/*")
+    page.get_by_role("heading", name="Import en cours").wait_for()
+    assert page.locator("#import-job-status").inner_text() == "en attente"
+    run_queued(app)  # the active scheduler's turn; the page sees it by itself
+    page.get_by_role("heading", name="Rapport d'import").wait_for()
+    assert page.locator('[data-count="created"]').inner_text() == "2"
+    assert "adresse e-mail manquante" in page.locator("table.import-errors").inner_text()
+    assert console_errors == []
