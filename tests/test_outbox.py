@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import secrets
 import sys
 from email import message_from_bytes, policy
 
