@@ -105,7 +105,6 @@ SAFE_FILTERS = frozenset(
         "replace",
         "reverse",
         "round",
-        "safe",
         "sort",
         "string",
         "striptags",

@@ -32,6 +32,7 @@ ESCAPES = [
     "{{ '%s'|format(contact) }}",
     "{{ contact.nothing_like_this }}",
     "{{ unknown_name }}",
+    "{{ '<script>alert(1)</script>'|safe }}",  # raw HTML past the editor's cleaning
 ]
 
 
