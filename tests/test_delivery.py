@@ -3,10 +3,11 @@
 import hashlib
 import re
 import threading
+from datetime import timedelta
 from email.utils import parseaddr
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from contacts.models import Contact, Suppression
 from dbtypes import utcnow
@@ -17,6 +18,18 @@ from mailings.engine.recovery import new_worker_row
 from mailings.engine.worker import Worker
 from mailings.models import Delivery, DeliveryWorker, Mailing
 from tests.fixtures_mail import ask_for_smtp
+
+
+def send_when_the_server_is_back(app, smtp_server, mailing, monkeypatch):
+    """The mail server answers again: the retries fall due now and one worker sends what waited."""
+    monkeypatch.setattr(app.extensions["mail"], "port", smtp_server.port)
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.mailing_id == mailing.id)
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    return send(app, mailing)
 
 
 def send(app, mailing, user=None, connections: int = 1):
@@ -317,9 +330,6 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
     mail_app, smtp_server, make_contact, make_mailing, monkeypatch
 ):
     import socket
-    from datetime import timedelta
-
-    from sqlalchemy import update
 
     people = [make_contact(email=f"attente{i}@example.org") for i in range(30)]
     mailing = make_mailing(people)
@@ -337,14 +347,7 @@ def test_an_unreachable_smtp_server_is_waited_for_not_a_reason_to_pause(
     assert waiting.status == "sending"  # not paused: nobody refused anything, the server was away
     statuses = {d.status for d in deliveries(waiting).values()}
     assert statuses <= {"pending", "retry"} and "retry" in statuses
-    monkeypatch.setattr(mail_app.extensions["mail"], "port", smtp_server.port)  # the server is back
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.mailing_id == mailing.id)
-        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
-    )
-    db.session.commit()
-    done = send(mail_app, waiting)
+    done = send_when_the_server_is_back(mail_app, smtp_server, waiting, monkeypatch)
     assert done.status == "sent"
     received = smtp_server.by_recipient()
     assert {address: len(got) for address, got in received.items()} == {p.email: 1 for p in people}  # exactly once

@@ -2,17 +2,14 @@
 
 import socket
 import threading
-from datetime import timedelta
-
-from sqlalchemy import update
 
 from dbtypes import utcnow
 from extensions import db
 from mailings import services
 from mailings.engine import Worker
-from mailings.models import Delivery, Mailing
+from mailings.models import Mailing
 from tests.fixtures_mail import ask_for_smtp
-from tests.test_delivery import deliveries, send
+from tests.test_delivery import deliveries, send_when_the_server_is_back
 
 
 def closed_port() -> int:
@@ -71,14 +68,7 @@ def test_an_unreachable_server_is_said_on_the_mailing_and_the_dashboard(
     dashboard = client.get("/").get_data(as_text=True)
     assert "Envois à surveiller" in dashboard and f"127.0.0.1:{port} est injoignable" in dashboard
 
-    monkeypatch.setattr(mail_app.extensions["mail"], "port", smtp_server.port)  # the server is back
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.mailing_id == mailing.id)
-        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
-    )
-    db.session.commit()
-    done = send(mail_app, waiting)
+    done = send_when_the_server_is_back(mail_app, smtp_server, waiting, monkeypatch)
     assert done.status == "sent" and done.status_reason == ""
     assert {a: len(got) for a, got in smtp_server.by_recipient().items()} == {p.email: 1 for p in people}
     assert "Envois à surveiller" not in client.get("/").get_data(as_text=True)
