@@ -258,6 +258,10 @@ class Worker(Batches, Rejoining):
             if claimed:
                 return mailing_id, claimed
             finish_if_done(conn, mailing_id, utcnow())  # nothing left to claim: maybe nothing left at all
+        mine = self.worker_id
+        if not self.registered(conn, mine):  # claims need our row: were we declared dead meanwhile?
+            self.lose_identity(mine)
+            raise IdentityLost(f"worker {mine} was recovered by another process")
         return None, []
 
     def claim_size(self, mailing_id: int) -> int:
@@ -289,7 +293,9 @@ class Worker(Batches, Rejoining):
                 due = due_deliveries(mailing_id, status, now, size - len(ids), after=start)
                 if conn.dialect.name == "postgresql":
                     due = due.with_for_update(skip_locked=True)
-                claim = update(D).where(D.c.id.in_(due)).values(worker_id=self.worker_id)
+                # Only while our row is there: a worker declared dead claims nothing more (`claim_next`).
+                registered = select(W.c.id).where(W.c.id == self.worker_id).exists()
+                claim = update(D).where(D.c.id.in_(due), registered).values(worker_id=self.worker_id)
                 ids += conn.execute(claim.returning(D.c.id)).scalars().all()
                 if len(ids) >= size:
                     break
