@@ -9,9 +9,12 @@ from accounts.scoping import readable
 from campaign.services import to_utc
 from extensions import db
 from mailings import services
+from mailings.approval_models import MailingApproval
 from mailings.audience import audience_size
 from mailings.models import Delivery, EmailTemplate, Mailing
 from mailings.schemas import (
+    ApprovalStepSchema,
+    DecisionSchema,
     DeliveryQuery,
     DeliverySchema,
     MailingPatchSchema,
@@ -19,6 +22,7 @@ from mailings.schemas import (
     PreviewQuery,
     PreviewSchema,
     ScheduleSchema,
+    SubmitSchema,
     TemplatePatchSchema,
     TemplateSchema,
     TestSendSchema,
@@ -148,9 +152,6 @@ def action(name: str, doc: str):
 
 
 for _name, _doc in (
-    ("submit", "Ask for national approval (regional mailings)."),
-    ("approve", "Approve a submitted mailing (national leads and admins)."),
-    ("reject", "Send a submitted mailing back to draft."),
     ("send_now", "Freeze the audience and start sending now."),
     ("pause", "Pause sending (or a scheduled start)."),
     ("resume", "Resume a paused mailing."),
@@ -159,6 +160,53 @@ for _name, _doc in (
     ("resend_unknown", "Send again to the recipients whose delivery is unknown (a person decided)."),
 ):
     action(_name, _doc)
+
+
+def approval_step(mailing_id: int, action: str, comment: str, send_at=None) -> dict:
+    """One step of the approval, committed; the scheduler emails it (a submission to the national
+    team, a decision to the region)."""
+    user = current_api_user()
+    mailing = services.get_mailing(user, mailing_id)
+    send_at = in_campaign_zone(mailing, send_at)
+    services.transition(user, mailing, action, comment=comment, send_at=send_at)
+    db.session.commit()
+    return mailing_out(mailing)
+
+
+@mailings_bp.route("/mailings/<int:mailing_id>/submit", methods=["POST"])
+@mailings_bp.arguments(SubmitSchema, required=False)
+@mailings_bp.response(200, MailingSchema)
+def mailing_submit(data, mailing_id):
+    """Ask for national approval (regional mailings), with the time it goes once approved; the
+    national team is told by email."""
+    return approval_step(mailing_id, "submit", data.get("comment", ""), data.get("send_at"))
+
+
+@mailings_bp.route("/mailings/<int:mailing_id>/approve", methods=["POST"])
+@mailings_bp.arguments(DecisionSchema, required=False)
+@mailings_bp.response(200, MailingSchema)
+def mailing_approve(data, mailing_id):
+    """Approve a submitted mailing (national leads and admins): with a send time it becomes
+    `scheduled` (or starts when that time has passed); the region is told by email."""
+    return approval_step(mailing_id, "approve", data.get("comment", ""))
+
+
+@mailings_bp.route("/mailings/<int:mailing_id>/reject", methods=["POST"])
+@mailings_bp.arguments(DecisionSchema, required=False)
+@mailings_bp.response(200, MailingSchema)
+def mailing_reject(data, mailing_id):
+    """Send a submitted mailing back to the region as a draft, with a `comment` (required) it gets by email."""
+    return approval_step(mailing_id, "reject", data.get("comment", ""))
+
+
+@mailings_bp.route("/mailings/<int:mailing_id>/approvals")
+@mailings_bp.arguments(PageArgs, location="query")
+@mailings_bp.response(200, page_schema(ApprovalStepSchema))
+def mailing_approvals(args, mailing_id):
+    """The approval's history, oldest first: who asked, approved or sent back, when, and what they said."""
+    mailing = services.get_mailing(current_api_user(), mailing_id)
+    query = select(MailingApproval).where(MailingApproval.mailing_id == mailing.id)
+    return paginate(query.order_by(MailingApproval.created_at, MailingApproval.id), args)
 
 
 @mailings_bp.route("/mailings/<int:mailing_id>/schedule", methods=["POST"])

@@ -27,6 +27,9 @@ class MailingHooks:
     page_sections: list[str] = field(default_factory=list)
     # (job(app), seconds): run by the active scheduler on an interval of its own (the bounce mailbox)
     periodic_jobs: list[tuple[Callable, int]] = field(default_factory=list)
+    # follow_up(mailing) -> texts ({"subject", "html", "text"}) of the follow-ups that approving the
+    # mailing also approves (press: the reminder of an invitation to those who did not answer)
+    follow_ups: list[Callable] = field(default_factory=list)
 
 
 def init_app(app: Flask) -> MailingHooks:

@@ -26,6 +26,7 @@ from extensions import db
 from formatting import date_time
 from i18n import _
 from mailings import states
+from mailings.approval import announce_pending
 from mailings.engine.database import DATABASE_GONE
 from mailings.engine.locks import SessionLock
 from mailings.engine.recovery import recover
@@ -161,6 +162,19 @@ def remind(app: Flask) -> None:
             db.session.remove()
 
 
+def notify(app: Flask) -> None:
+    """The emails of approval steps (a regional mailing waits, national decided): in their own job,
+    so that a slow mail server never delays the start of a due mailing."""
+    with app.app_context():
+        try:
+            announce_pending(utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("approval notices failed; the next run tries again")
+        finally:
+            db.session.remove()
+
+
 def run_scheduler(
     app: Flask, stop: threading.Event, interval: float | None = None, poll: float = 1.0, on_active=None
 ) -> None:
@@ -201,6 +215,7 @@ def lead(app: Flask, leadership: "Leadership", stop: threading.Event, interval: 
     every = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     timer.add_job(tick, "interval", args=(app,), seconds=interval, next_run_time=datetime.now(UTC), **every)
     timer.add_job(remind, "interval", args=(app,), minutes=15, **every)
+    timer.add_job(notify, "interval", args=(app,), seconds=interval, **every)
     for job, seconds in mailing_hooks(app).periodic_jobs:  # added by the floors above (the bounce mailbox)
         timer.add_job(job, "interval", args=(app,), seconds=seconds, **every)
     timer.start()

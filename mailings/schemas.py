@@ -72,6 +72,35 @@ class ScheduleSchema(Schema):
     send_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
 
 
+class SubmitSchema(Schema):
+    send_at = fields.DateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "When it goes once approved (without offset: the campaign's zone); past when "
+            "approved: it goes at once; absent: it waits, approved, for the region to schedule it"
+        },
+    )
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class DecisionSchema(Schema):
+    comment = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000),
+        metadata={"description": "Told to the region by email; required to send back (reject)"},
+    )
+
+
+class ApprovalStepSchema(Schema):
+    id = fields.Integer()
+    decision = fields.String(metadata={"enum": ["submitted", "approved", "sent_back", "reopened", "covered"]})
+    author = fields.String()
+    comment = fields.String()
+    covered_by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
 class TestSendSchema(Schema):
     email = fields.String(required=True)
     contact_id = fields.Integer(load_default=None)

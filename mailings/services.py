@@ -9,7 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from accounts.models import Region, User
-from accounts.scoping import can_read, get_readable, require_read, require_role, require_write
+from accounts.scoping import can_read, can_write, get_readable, require_read, require_write
 from addresses import address_problem
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
@@ -21,7 +21,7 @@ from dbtypes import utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
-from mailings import senders, states
+from mailings import approval, senders, states
 from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
@@ -96,7 +96,7 @@ def reopen_approvals(template: EmailTemplate) -> None:
     """What is approved is what is sent: a changed template sends the approved mailings that use it
     back for approval, and cannot change while one of them is being sent."""
     for mailing in db.session.scalars(select(Mailing).where(Mailing.template_id == template.id)):
-        if not needs_approval(mailing) or mailing.approved_at is None:
+        if not regional_approval(mailing) or mailing.approved_at is None:
             continue
         if mailing.frozen_at is not None and mailing.status not in states.FINISHED:
             raise Conflict(
@@ -107,6 +107,7 @@ def reopen_approvals(template: EmailTemplate) -> None:
             mailing.status = states.require("reopen", mailing.status)
             mailing.status_reason = gettext("Le modèle a changé après la validation : à valider de nouveau.")
             mailing.approved_by_id = mailing.approved_at = None
+            approval.record(mailing, None, "reopened", utcnow(), mailing.status_reason)
 
 
 # ---- mailings ---------------------------------------------------------------------------------
@@ -227,8 +228,35 @@ def in_reach_of(mailing: Mailing, region_id: int | None) -> bool:
     return region_id is None or region_id == mailing.region_id
 
 
-def needs_approval(mailing: Mailing) -> bool:
+def regional_approval(mailing: Mailing) -> bool:
+    """A regional mailing is approved by national (RELAIS_MAIL_APPROVAL_FOR_REGIONAL)."""
     return mailing.region_id is not None and bool(current_app.config["MAIL_APPROVAL_FOR_REGIONAL"])
+
+
+def needs_approval(mailing: Mailing) -> bool:
+    """It waits for national approval, unless an approval already covers it (the reminder of an
+    approved invitation, its text unchanged)."""
+    return regional_approval(mailing) and approval.covered_by(mailing) is None
+
+
+def allowed(user: User, mailing: Mailing, action: str) -> bool:
+    """Whether `user` may take `action` now: the pages offer only these (nobody sees a button they
+    may not use); transition() enforces the same rules."""
+    if not can_write(user, mailing.region_id) or not states.can(action, mailing.status):
+        return False
+    if action in ("approve", "reject"):
+        return approval.may_decide(user)
+    if action == "submit":
+        return needs_approval(mailing)
+    if action in states.NEED_APPROVAL and mailing.status == "draft":
+        return not needs_approval(mailing)
+    return True
+
+
+def wanted_time(send_at: datetime | None, now: datetime) -> datetime | None:
+    if send_at is not None and send_at < now - timedelta(minutes=1):
+        raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
+    return send_at
 
 
 def transition(user: User, mailing: Mailing, action: str, now: datetime | None = None, **kw) -> Mailing:
@@ -236,10 +264,18 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
     now = now or utcnow()
     require_write(user, mailing.region_id)
     target = states.require(action, mailing.status)
-    if action in states.NEED_APPROVAL and mailing.status == "draft" and needs_approval(mailing):
-        raise PermissionDenied(_("Un envoi régional doit d'abord être validé par l'équipe nationale : soumettez-le."))
+    cover = None
+    if action in states.NEED_APPROVAL and mailing.status == "draft" and regional_approval(mailing):
+        cover = approval.covered_by(mailing)
+        if cover is None:
+            raise PermissionDenied(
+                _("Un envoi régional doit d'abord être validé par l'équipe nationale : soumettez-le.")
+            )
     if action in ("approve", "reject"):
-        require_role(user, "admin", "national")
+        approval.require_decider(user)
+    comment = (kw.get("comment") or "").strip()
+    if action == "reject" and not comment:
+        raise ValidationFailed(_("Dites à la région ce qui doit changer."), {"comment": _("obligatoire")})
     if (
         action in ("submit", "schedule", "send_now")
         and not audience_size(mailing.audience or {}, mailing.region_id)["total"]
@@ -249,16 +285,25 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         send_at = kw.get("send_at")
         if send_at is None:
             raise ValidationFailed(_("Indiquez une date d'envoi."), {"send_at": _("obligatoire")})
-        if send_at < now - timedelta(minutes=1):
-            raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
-        mailing.scheduled_at = send_at
+        mailing.scheduled_at = wanted_time(send_at, now)
+    if action == "submit" and kw.get("send_at") is not None:  # when it goes once approved
+        mailing.scheduled_at = wanted_time(kw["send_at"], now)
     if action in ("submit", "schedule", "send_now"):
         check_conferences(mailing)
     if action in ("schedule", "send_now"):
         for check in hooks().send_checks:  # press: embargoes decide the earliest send time
             check(mailing, mailing.scheduled_at if action == "schedule" else now)
+    if action in ("submit", "reject", "approve") or cover is not None:
+        record_step(user, mailing, action, now, comment, cover)
     if action == "approve":
         mailing.approved_by_id, mailing.approved_at = user.id, now
+        if mailing.scheduled_at is not None:  # it goes at its time without anyone coming back
+            if mailing.scheduled_at <= now:
+                start(mailing, now)
+                return mailing
+            for check in hooks().send_checks:
+                check(mailing, mailing.scheduled_at)
+            target = "scheduled"
     if action == "send_now":
         mailing.scheduled_at = now
         start(mailing, now)
@@ -274,8 +319,29 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         requeue(mailing, ("unknown",), now)
     mailing.status = target
     mailing.status_reason = ""
+    if action == "reject":
+        mailing.status_reason = _("Renvoyé par l'équipe nationale : %(comment)s", comment=comment)
     db.session.flush()
     return mailing
+
+
+def record_step(user: User, mailing: Mailing, action: str, now: datetime, comment: str, cover: Mailing | None):
+    """The approval's history: a submission, a decision (with the text approved), a covered follow-up."""
+    if cover is not None:
+        note = _("Couvert par la validation de « %(name)s » : même texte, mêmes destinataires.", name=cover.name)
+        approval.record(mailing, user, "covered", now, note, covered_by_id=cover.id)
+    elif action == "approve":
+        approval.record(
+            mailing,
+            user,
+            "approved",
+            now,
+            comment,
+            fingerprint=approval.text_of(mailing),
+            covers=approval.covered_texts(mailing),
+        )
+    else:
+        approval.record(mailing, user, "submitted" if action == "submit" else "sent_back", now, comment)
 
 
 def start(mailing: Mailing, now: datetime) -> int:

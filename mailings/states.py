@@ -5,6 +5,10 @@ draft ─submit→ submitted ─approve→ approved ─schedule→ scheduled ─
 sending ⇄ paused (pause / resume);  scheduled → missed (too late: a person decides);
 anything not finished → cancelled;  sent/paused → sending (retry failed, resend unknown);
 approved/scheduled/paused/missed → submitted when the approved template changes (reopen).
+Approval flows: a submission may carry its send time; approving a mailing that has one makes it
+`scheduled` (the scheduler starts it at its time, nobody comes back for it), or starts it at once
+when that time has passed; without one it stays `approved` for the region to schedule. Sending
+back (reject) needs a comment. A follow-up that an approval covers goes without a second one.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -17,8 +21,8 @@ STATUSES = ("draft", "submitted", "approved", "scheduled", "sending", "paused", 
 # action: (statuses it may start from, status it leads to; None = decided by the service)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "submit": (frozenset({"draft"}), "submitted"),
-    "approve": (frozenset({"submitted"}), "approved"),
-    "reject": (frozenset({"submitted"}), "draft"),
+    "approve": (frozenset({"submitted"}), "approved"),  # or scheduled / sending when it has a send time
+    "reject": (frozenset({"submitted"}), "draft"),  # sent back to the region, with a comment
     "schedule": (frozenset({"draft", "approved", "scheduled", "missed"}), "scheduled"),
     "send_now": (frozenset({"draft", "approved", "scheduled", "missed"}), "sending"),
     "start": (frozenset({"scheduled"}), "sending"),  # the scheduler, when it is due

@@ -15,7 +15,7 @@ from contacts.models import Contact, ContactList, Segment
 from errors import DomainError, PermissionDenied
 from extensions import csrf, db
 from forms import ConfirmForm
-from mailings import editor, services, states
+from mailings import approval, editor, services, states
 from mailings.audience import audience_size
 from mailings.composer import Composer
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
@@ -238,6 +238,7 @@ def mailing_page(mailing_id: int):
     actions = [a for a in ACTIONS if states.can(a, mailing.status) and needed.get(a, 1)]
     if not can_write(current_user, mailing.region_id):
         actions = []
+    actions = [a for a in actions if a not in approval.ACTIONS and services.allowed(current_user, mailing, a)]
     preview = page_preview(
         mailing, request.args.get("preview", type=int), readable(select(Contact.id), current_user, Contact.region_id)
     )
@@ -256,7 +257,7 @@ def mailing_page(mailing_id: int):
         delivery_labels=states.DELIVERY_LABELS,
         confirm=ConfirmForm(),
         schedule_form=ScheduleForm(),
-        can_schedule=states.can("schedule", mailing.status) and can_write(current_user, mailing.region_id),
+        can_schedule=services.allowed(current_user, mailing, "schedule"),
         sections=hooks().page_sections,
     )
 

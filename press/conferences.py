@@ -289,6 +289,15 @@ def default_template(milestone: Milestone, reminder: bool) -> dict:
     }
 
 
+def reminder_texts(mailing: Mailing) -> list[dict]:
+    """What approving a conference's invitation also approves: its reminder to those who did not
+    answer, as it reads now (a change of venue or speakers after the approval changes it)."""
+    milestone = mailing.milestone
+    if milestone is None or milestone.kind not in CONFERENCE_KINDS or mailing.name.startswith("Relance"):
+        return []
+    return [default_template(milestone, reminder=True)]
+
+
 def invitation_sender(milestone: Milestone) -> dict:
     """The sender of the conference's latest invitation: its reminder leaves from the same address."""
     found = db.session.scalar(
@@ -328,7 +337,7 @@ def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict
         campaign=milestone.campaign,
     )
     action = "submit" if services.needs_approval(mailing) else "send_now"
-    services.transition(user, mailing, action, now=now)
+    services.transition(user, mailing, action, now=now, send_at=now)  # submitted: it goes once approved
     if not reminder and action == "send_now":  # a submitted one invites when it is sent (its deliveries)
         known = set(db.session.scalars(select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)))
         for contact_id in contact_ids:

@@ -8,6 +8,7 @@ from extensions import api, csrf
 from mailings.hooks import init_app as mailing_hooks
 from press import api as press_api
 from press import newsroom_views, relay_views, views
+from press.conferences import reminder_texts
 from press.message import PressExtras
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
+    hooks.follow_ups.append(reminder_texts)  # an approved invitation's reminder needs no second approval
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts
     hooks.page_sections.append("press/_pressure_summary.html")  # contacts solicited twice
     for argument, model in (("release_id", PressRelease), ("kit_id", RelayKit), ("file_id", PressKitFile)):

@@ -200,7 +200,8 @@ def test_a_template_changed_after_approval_sends_the_mailing_back_for_approval(
     again = paca.get(f"/api/v1/mailings/{mid}").get_json()
     assert again["status"] == "submitted" and "valider de nouveau" in again["status_reason"]
     assert paca.post(f"/api/v1/mailings/{mid}/send-now").status_code in (403, 409)
-    assert lead.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "approved"
+    approved = lead.post(f"/api/v1/mailings/{mid}/approve").get_json()
+    assert approved["status"] == "scheduled"  # approved again, it keeps its time: it goes then, nobody comes back
     assert paca.post(f"/api/v1/mailings/{mid}/send-now").get_json()["status"] == "sending"
     frozen = paca.patch(f"/api/v1/templates/{tid}", json={"subject": "Autre chose"})
     assert frozen.status_code == 409 and frozen.get_json()["error"]["fields"] == {

@@ -127,9 +127,9 @@ def test_a_regional_invitation_waits_for_national_approval(
     assert mailing.status == "submitted" and mailing.milestone_id == milestone.id
     assert conferences.summary(milestone)["invited"] == 0  # nothing sent, nobody invited yet
     national = make_user("national")
-    services.transition(national, mailing, "approve")
-    services.transition(national, mailing, "send_now")
+    services.transition(national, mailing, "approve")  # asked for "now": approved, it goes at once
     db.session.commit()
+    assert mailing.status == "sending"
     deliver(mail_app, mailing.id)
     assert set(smtp_server.by_recipient()) == {"ana@example.org", "bob@example.org"}
     assert conferences.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "pending": 2, "came": 0}
