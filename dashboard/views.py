@@ -22,6 +22,7 @@ from dashboard import charts
 from dbtypes import utcnow
 from extensions import db
 from mail_outbox import mail_state
+from mailings.approval import waiting
 from mailings.models import Mailing
 
 bp = Blueprint("dashboard", __name__)
@@ -62,6 +63,7 @@ def index():
         "dashboard/index.html",
         campaign=campaign,
         troubled_mailings=troubled_mailings(campaign),
+        waiting_mailings=waiting(current_user),  # submitted ones for national, sent back ones for a region
         progress=progress,
         regions=regions,
         conferences=conferences,
