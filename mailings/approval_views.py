@@ -3,7 +3,7 @@ or send back with a comment, and the history of it; each step is announced by em
 
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -36,8 +36,10 @@ def signed_in():
     """Only people with an account take part in an approval."""
 
 
-@bp.post("/mailings/<int:mailing_id>/approval/<any(submit, approve, reject):action>")
+@bp.post("/mailings/<int:mailing_id>/approval/<action>")
 def decide(mailing_id: int, action: str):
+    if action not in DONE:
+        abort(404)
     mailing = services.get_mailing(current_user, mailing_id)
     form = SubmitForm() if action == "submit" else DecisionForm()
     back = redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, _anchor="approval"))
