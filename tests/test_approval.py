@@ -269,3 +269,91 @@ def test_the_history_table_is_read_by_the_api_within_the_region(api, make_user, 
     steps = regional.get(f"/api/v1/mailings/{mid}/approvals").get_json()
     assert steps["total"] == 1 and steps["items"][0]["comment"] == "Merci"
     assert re.match(r"\d{4}-\d\d-\d\dT", steps["items"][0]["created_at"])
+
+
+def test_the_running_scheduler_tells_everyone_and_starts_the_approved_mailing_at_its_time(
+    app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    import threading
+    import time
+
+    from mailings.engine.worker import Worker
+    from mailings.scheduler import run_scheduler
+
+    region_user, lead = make_user("regional", region=PACA), make_user("national")
+    region_email, lead_email = region_user.email, lead.email
+    regional, national = api(region_user), api(lead)
+    mid = regional_draft(regional, [make_contact(region=PACA, email="jt@example.org")])
+    at = utcnow() + timedelta(seconds=4)
+    assert regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": at.isoformat()}).status_code == 200
+    assert national.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "scheduled"
+    db.session.remove()
+
+    stop = threading.Event()
+    worker = Worker(mail_app, connections=1, idle=0.1)
+    worker.stop = stop
+    threads = [
+        threading.Thread(target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}),
+        threading.Thread(target=worker.run),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        wanted = {lead_email, region_email, "jt@example.org"}
+        while not wanted <= set(smtp_server.by_recipient()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(15)
+    assert wanted <= set(smtp_server.by_recipient())
+    assert len(smtp_server.by_recipient()[lead_email]) == 1  # told once, however many ticks ran
+    mailing = db.session.get(Mailing, mid)
+    assert mailing.status == "sent" and mailing.started_at >= at  # at its time, not before
+
+
+def test_a_notice_the_server_cannot_take_now_goes_on_the_next_run(
+    app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    from tests.fixtures_mail import ask_for_smtp, free_port
+
+    regional = api(make_user("regional", region=PACA))
+    lead = make_user("national")
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit")
+    closed = free_port()
+    ask_for_smtp(closed)  # nothing listens there: the server is down
+    mail_app.extensions["mail"].port = closed
+    assert approval.announce_pending(utcnow()) == 0
+    assert db.session.scalar(select(MailingApproval)).announced_at is None
+    mail_app.extensions["mail"].port = smtp_server.port  # back up
+    assert approval.announce_pending(utcnow()) == 1
+    assert len(received_by(smtp_server, lead.email)) == 1
+
+
+def test_a_template_changed_after_approval_tells_national_again(
+    app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    regional, lead = api(make_user("regional", region=PACA)), make_user("national")
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": "2099-01-01T09:00:00"})
+    api(lead).post(f"/api/v1/mailings/{mid}/approve")
+    approval.announce_pending(utcnow())
+    template_id = regional.get(f"/api/v1/mailings/{mid}").get_json()["template_id"]
+    assert regional.patch(f"/api/v1/templates/{template_id}", json={"subject": "Autre objet"}).status_code == 200
+    assert regional.get(f"/api/v1/mailings/{mid}").get_json()["status"] == "submitted"
+    approval.announce_pending(utcnow())
+    subjects = [m.parsed()["Subject"] for m in received_by(smtp_server, lead.email)]
+    assert subjects == ["À valider : Invitation presse PACA (Provence-Alpes-Côte d’Azur)"] * 2
+    assert "a changé après sa validation" in text_part(received_by(smtp_server, lead.email)[1])
+    steps = [s["decision"] for s in regional.get(f"/api/v1/mailings/{mid}/approvals").get_json()["items"]]
+    assert steps == ["submitted", "approved", "reopened"]
+
+
+def test_a_send_time_already_past_is_refused_at_submission(api, make_user, make_contact, demo_campaign):
+    regional = api(make_user("regional", region=PACA))
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    late = regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": "2001-01-01T09:00:00"})
+    assert late.status_code == 422 and "send_at" in late.get_json()["error"]["fields"]
+    assert regional.get(f"/api/v1/mailings/{mid}").get_json()["status"] == "draft"
