@@ -91,7 +91,7 @@ def send(milestone_id: int, action: str):
         flash(_("Rien n'a été envoyé : %(reason)s", reason=error.message), "error")
         return redirect(url_for("press.conference", milestone_id=milestone.id))
     if mailing.status == "submitted":
-        flash(_("Envoi soumis à la validation nationale."), "success")
+        flash(_("Envoi soumis à la validation nationale : il partira dès qu'elle sera donnée."), "success")
     else:
         flash(_("Envoi parti vers %(n)s contacts.", n=len(mailing.audience["contact_ids"])), "success")
     return redirect(url_for("press.conference", milestone_id=milestone.id))
