@@ -83,6 +83,7 @@ def approval_panel(mailing: Mailing) -> SimpleNamespace:
         labels=approval.LABELS,
         can_submit=services.allowed(current_user, mailing, "submit"),
         can_decide=services.allowed(current_user, mailing, "approve"),
+        covers_follow_up=len(approval.covered_texts(mailing)) > 1 if mailing.status == "submitted" else False,
         submit_form=submit_form,
         decision_form=DecisionForm(formdata=None),
     )

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from dbtypes import utcnow
+from mailings.approval import announce_pending
 from mailings.engine.worker import Worker, worker_process
 from mailings.scheduler import dispatch_due, run_scheduler
 
@@ -38,9 +39,10 @@ def scheduler_run(interval: float | None) -> None:
 
 @scheduler_cli.command("tick")
 def scheduler_tick() -> None:
-    """Dispatch what is due once, and say what was done."""
+    """Dispatch what is due once, send the approval emails waiting, and say what was done."""
 
     click.echo(dispatch_due(utcnow()))
+    click.echo(f"approval notices sent: {announce_pending(utcnow())}")
 
 
 @mailings_cli.command("worker")

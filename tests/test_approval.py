@@ -183,6 +183,7 @@ def test_the_pages_offer_only_what_each_person_may_do(app, api, make_user, make_
     assert ">Valider<" not in signed_in(app, viewer).get(f"/mailings/{mid}").text
     national = signed_in(app, lead).get(f"/mailings/{mid}").text
     assert ">Valider<" in national and "Renvoyer à la région" in national
+    assert "valide aussi sa relance" not in national  # not a conference invitation: it covers nothing more
 
     refused = regional.post(f"/api/v1/mailings/{mid}/approve")  # the API says no, in French
     assert refused.status_code == 403
@@ -206,6 +207,8 @@ def test_the_reminder_of_an_approved_invitation_goes_without_a_second_approval(
     invitation = conferences.invite(region_user, milestone, {"from_email": "presse@example.org"})
     db.session.commit()
     assert invitation.status == "submitted"
+    page = html.unescape(signed_in(mail_app, lead).get(f"/mailings/{invitation.id}").text)
+    assert "valide aussi sa relance aux contacts sans réponse" in page  # national knows what it approves
     services.transition(lead, invitation, "approve")  # asked from the conference page: it goes once approved
     db.session.commit()
     assert deliver(mail_app, invitation.id).status == "sent"
@@ -357,3 +360,14 @@ def test_a_send_time_already_past_is_refused_at_submission(api, make_user, make_
     late = regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": "2001-01-01T09:00:00"})
     assert late.status_code == 422 and "send_at" in late.get_json()["error"]["fields"]
     assert regional.get(f"/api/v1/mailings/{mid}").get_json()["status"] == "draft"
+
+
+def test_scheduler_tick_sends_the_approval_emails_waiting(
+    app, runner, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    regional, lead = api(make_user("regional", region=PACA)), make_user("national")
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit")
+    result = runner.invoke(args=["scheduler", "tick"])
+    assert result.exit_code == 0 and "approval notices sent: 1" in result.output
+    assert len(received_by(smtp_server, lead.email)) == 1
