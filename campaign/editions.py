@@ -117,7 +117,7 @@ def public_edition(args: Mapping) -> Campaign:
     """The edition a public page shows: `?campaign=<id>`, `?edition=<year or name>`, else the default."""
     wanted, edition = args.get("campaign"), (args.get("edition") or "").strip()
     if wanted:
-        campaign = db.session.get(Campaign, int(wanted)) if str(wanted).isdigit() else None
+        campaign = db.session.get(Campaign, int(wanted)) if str(wanted).isdigit() and len(str(wanted)) < 10 else None
     elif edition:
         key = slug(edition)
         matches = [c for c in public_editions() if key in (str(edition_year(c)), edition_slug(c))]

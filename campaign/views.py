@@ -341,8 +341,10 @@ def region(code: str):
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     require_read(current_user, region.id)
     campaign = services.current_campaign()
-    milestones = db.session.scalars(
-        select(Milestone).where(Milestone.region_id == region.id).order_by(Milestone.starts_at)
+    milestones = db.session.scalars(  # the edition this person works on, not every edition's
+        select(Milestone)
+        .where(Milestone.region_id == region.id, Milestone.campaign_id == (campaign.id if campaign else None))
+        .order_by(Milestone.starts_at)
     ).all()
     assessments = services.assess(campaign, campaign_milestones(campaign), utcnow()) if campaign else {}
     coordinators = db.session.scalars(select(User).where(User.region_id == region.id)).all()

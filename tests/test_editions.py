@@ -297,3 +297,8 @@ def test_a_regional_user_sees_its_region_only_in_either_edition(client, login, a
     page = client.get(f"/campaigns/{new.id}").get_data(as_text=True)
     assert "Conférence de presse — Ile de France" in page
     assert "Conférence de presse — Provence-Alpes-Côte d’Azur" not in page
+    # its region's page lists the edition it works on, not every edition's milestones mixed
+    assert "septembre 2008" in client.get("/regions/11").get_data(as_text=True)
+    api(coordinator).put("/api/v1/me/campaign", json={"campaign_id": new.id})
+    region_page = client.get("/regions/11").get_data(as_text=True)
+    assert "septembre 2027" in region_page and "septembre 2008" not in region_page
