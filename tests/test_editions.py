@@ -15,7 +15,7 @@ from dbtypes import utcnow
 from extensions import db
 from mailings.models import Delivery, EmailTemplate, Mailing
 from press.models import PressRelease, PressSettings, Rsvp
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, sign_out
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -235,7 +235,7 @@ def test_the_chooser_is_remembered_across_sign_ins(app, client, login, api, make
         "/campaigns/choose",
         data={"switch-csrf_token": token, "switch-campaign_id": str(future.id), "switch-next": "/events"},
     )
-    client.get("/logout")
+    sign_out(client)
     login(national)
     page = client.get("/").get_data(as_text=True)
     assert f'<option selected value="{future.id}">' in page and "Mois de l&#39;ESS 2040" in page
