@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 
 from accounts.audit import current_actor
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry, Region, User
 from campaign.federation_models import EventVocabulary
 from campaign.models import Campaign, Milestone
 from campaign.playbook import month_end
@@ -216,10 +216,13 @@ def retitle(text: str, old_year: int, new_year: int) -> str:
 
 
 def copy_milestones(source: Campaign, target: Campaign, shift: Shift) -> int:
-    """Every milestone, shifted and planned again; dependencies (and any column pointing at another
+    """Every milestone (of the regions still active), shifted and planned again; dependencies (and any column pointing at another
     milestone, such as an anchor) point into the new edition."""
-    olds = db.session.scalars(
-        select(Milestone).where(Milestone.campaign_id == source.id).order_by(Milestone.starts_at, Milestone.id)
+    olds = db.session.scalars(  # a region no longer active (merged, left) gets nothing in the new edition
+        select(Milestone)
+        .outerjoin(Region, Region.id == Milestone.region_id)
+        .where(Milestone.campaign_id == source.id, or_(Milestone.region_id.is_(None), Region.active))
+        .order_by(Milestone.starts_at, Milestone.id)
     ).all()
     links = [
         c.name

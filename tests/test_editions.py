@@ -141,6 +141,15 @@ def test_a_2027_edition_from_2008_through_the_api(app, api, make_user, history):
     assert "put" in spec["paths"]["/api/v1/me/campaign"]
 
 
+def test_a_region_no_longer_active_gets_nothing_in_the_new_edition(api, make_user, regions, demo_campaign):
+    regions["91"].active = False  # merged into Occitanie since
+    db.session.commit()
+    new = make_edition(api, make_user("national"), demo_campaign, "Mois de l'ESS 2027", date(2027, 11, 1))
+    assert count(Milestone, campaign_id=new.id, region_id=regions["91"].id) == 0
+    assert count(Milestone, campaign_id=new.id, region_id=regions["93"].id) == 3
+    assert count(Milestone, campaign_id=demo_campaign.id, region_id=regions["91"].id) == 3  # 2008 keeps its history
+
+
 def test_the_assembly_date_moves_the_launch_and_the_partners_deadline(api, make_user, demo_campaign):
     answer = api(make_user("admin")).post(
         f"/api/v1/campaigns/{demo_campaign.id}/copy",
