@@ -106,6 +106,14 @@ def public_editions(today: date | None = None) -> list[Campaign]:
     return [c for c in all_campaigns() if c.starts_on <= today or c is shown]
 
 
+def open_edition(today: date | None = None) -> Campaign | None:
+    """The edition organisers propose events to: the one running or the next to come (while 2027 is
+    prepared its proposals go to 2027, not to the finished 2008 the public still reads), else the default."""
+    today = today or utcnow().astimezone(zone("Europe/Paris")).date()
+    coming = select(Campaign).where(Campaign.ends_on >= today).order_by(Campaign.ends_on, Campaign.id).limit(1)
+    return db.session.scalar(coming) or default_campaign(today)
+
+
 def edition_args(campaign: Campaign, editions: list[Campaign]) -> dict:
     """The query string naming an edition: its year when no other edition has it, else its id."""
     if sum(edition_year(c) == edition_year(campaign) for c in editions) == 1:

@@ -231,7 +231,7 @@ def vocabulary():
 
 @public.route("/events/propose", methods=["GET", "POST"])
 def propose():
-    campaign = services.current_campaign(public=True) or abort(404)
+    campaign = editions.open_edition() or abort(404)
     if request.content_length and request.content_length > PROPOSAL_MAX_BYTES:
         abort(413)
     form = ProposalForm()

@@ -257,6 +257,10 @@ def test_the_chooser_is_remembered_across_sign_ins(app, client, login, api, make
         "campaign_id": "Cette campagne n'existe pas."
     }
     assert me.put("/api/v1/me/campaign", json={"campaign_id": None}).json["campaign"]["id"] == demo_campaign.id
+    # organisers propose events to the edition being prepared, while the public still reads 2008
+    sign_out(client)
+    assert "Mois de l&#39;ESS 2040" in client.get("/events/propose").get_data(as_text=True)
+    assert "Mois de l&#39;ESS 2008" in client.get("/programme").get_data(as_text=True)
     # a read-only account chooses too (it changes only its own preference)
     viewer = make_user("viewer")
     assert api(viewer).put("/api/v1/me/campaign", json={"campaign_id": future.id}).status_code == 200
