@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from campaign.editions import new_edition
 from campaign.models import Campaign, Event, Milestone
+from dbtypes import utcnow
 from extensions import db
 from press.models import PressRelease
 from tests.conftest import PASSWORD
@@ -19,7 +21,7 @@ def fits(page, width: int) -> bool:
 
 
 def test_a_2027_edition_from_2008_in_the_browser(
-    page, live_server, browser_login, make_user, regions, demo_campaign, console_errors
+    page, live_server, browser_login, make_user, regions, demo_campaign, console_errors, artifacts
 ):
     national = make_user("national")
     db.session.add_all(
@@ -53,6 +55,7 @@ def test_a_2027_edition_from_2008_in_the_browser(
     row = page.locator(f"#m{conference.id}")
     assert "Conférence de presse nationale" in row.inner_text() and "2027" in row.inner_text()
 
+    page.screenshot(path=str(artifacts / "new-edition-made.png"))
     # the chooser says 2027 everywhere; going back to 2008 is one choice, kept
     switcher = page.get_by_label("Édition de travail")
     assert switcher.input_value() == str(new.id)
@@ -69,6 +72,18 @@ def test_a_2027_edition_from_2008_in_the_browser(
     page.get_by_role("button", name="Déconnexion").click()
     page.wait_for_url("**/login**")
     page.set_viewport_size({"width": 375, "height": 800})
+
+    # an edition running today: the newsroom shows it, and links 2008 at its own address
+    today = utcnow().astimezone(PARIS).date()
+    running, _copied = new_edition(national, demo_campaign, f"Mois de l'ESS {today.year}", today.replace(day=1))
+    db.session.add(PressRelease(campaign_id=running.id, title="L'édition en cours est lancée", ready=True))
+    db.session.commit()
+    page.goto(f"{live_server}/newsroom")
+    assert page.get_by_text("L'édition en cours est lancée").count() == 1
+    assert page.get_by_text("Le Mois de l'ESS 2008 est lancé").count() == 0
+    page.get_by_role("navigation", name="Autres éditions").get_by_role("link", name="Mois de l'ESS 2008").click()
+    page.wait_for_url("**/newsroom?edition=2008")
+    page.get_by_text("Archive : vous consultez l'édition « Mois de l'ESS 2008 »").wait_for()
     for path, text in (
         ("/newsroom?edition=2008", "Le Mois de l'ESS 2008 est lancé"),
         ("/programme?edition=2008", "Forum de l'ESS à Paris"),
@@ -76,9 +91,11 @@ def test_a_2027_edition_from_2008_in_the_browser(
         page.goto(f"{live_server}{path}")
         assert page.get_by_text(text).count() == 1, path
         assert fits(page, 375), path
+        page.screenshot(path=str(artifacts / f"archive-{path[1:9]}-375.png"), full_page=True)
     browser_login(national, PASSWORD)
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}/new-edition")
     assert fits(page, 375)
+    page.screenshot(path=str(artifacts / "new-edition-375.png"), full_page=True)
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}")
     assert fits(page, 375)
     page.get_by_role("button", name="Menu").click()  # on a phone the chooser sits in the folded menu
