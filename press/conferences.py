@@ -110,6 +110,12 @@ class Attendee:
     answer: str | None
     answered_at: datetime | None
     checked_in_at: datetime | None
+    channel: str | None = None  # None: by the invitation's link
+    recorded_by: str = ""  # who wrote down an answer given by phone, email or on the spot
+    recorded_at: datetime | None = None
+    walk_in: bool = False
+    last_name: str = ""
+    first_name: str = ""
 
 
 def attendance_query(milestone: Milestone):
@@ -130,6 +136,12 @@ def attendee(contact: Contact, rsvp: Rsvp | None) -> Attendee:
         rsvp.answer if rsvp else None,
         rsvp.answered_at if rsvp else None,
         rsvp.checked_in_at if rsvp else None,
+        rsvp.channel if rsvp else None,
+        rsvp.recorded_by_label if rsvp else "",
+        rsvp.recorded_at if rsvp else None,
+        bool(rsvp and rsvp.walk_in),
+        contact.last_name,
+        contact.first_name,
     )
 
 
@@ -138,7 +150,7 @@ def attendance(milestone: Milestone) -> list[Attendee]:
 
 
 def summary(milestone: Milestone) -> dict:
-    """Invited, confirmed (yes), declined (no), no answer, came."""
+    """Invited, confirmed (yes), declined (no), maybe, no answer, came."""
     rows = db.session.execute(
         select(Rsvp.answer, Rsvp.checked_in_at.is_not(None))
         .select_from(Contact)
@@ -147,11 +159,13 @@ def summary(milestone: Milestone) -> dict:
     ).all()
     yes = sum(1 for answer, _ in rows if answer == "yes")
     no = sum(1 for answer, _ in rows if answer == "no")
+    maybe = sum(1 for answer, _ in rows if answer == "maybe")
     return {
         "invited": len(rows),
         "yes": yes,
         "no": no,
-        "pending": len(rows) - yes - no,
+        "maybe": maybe,
+        "pending": len(rows) - yes - no - maybe,
         "came": sum(1 for _, came in rows if came),
     }
 
@@ -211,8 +225,9 @@ def record(token: str, now: datetime | None = None) -> RsvpLink | None:
     if link is None or not link.open:
         return link
     rsvp = link.current or Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None)
-    if rsvp.answer != link.answer:
+    if rsvp.answer != link.answer or rsvp.channel is not None:  # the person's own word replaces a note
         rsvp.answer, rsvp.answered_at = link.answer, now
+        rsvp.channel, rsvp.recorded_by_id, rsvp.recorded_by_label, rsvp.recorded_at = None, None, "", None
     db.session.add(rsvp)
     db.session.flush()
     link.current = rsvp
@@ -360,6 +375,10 @@ def rsvps(milestone: Milestone) -> list[dict]:
             "answer": a.answer,
             "answered_at": a.answered_at,
             "checked_in_at": a.checked_in_at,
+            "channel": a.channel,
+            "recorded_by": a.recorded_by or None,
+            "recorded_at": a.recorded_at,
+            "walk_in": a.walk_in,
         }
         for a in attendance(milestone)
     ]
