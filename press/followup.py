@@ -22,7 +22,7 @@ from errors import ValidationFailed
 from extensions import db
 from formatting import long_date
 from i18n import _
-from press.conferences import Attendee, attendance
+from press.conferences import Attendee, attendance, invited_ids
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, Rsvp
 
 NO_ADDRESS_DOMAIN = "sans-adresse.example"  # RFC 2606: a reserved name that never resolves
@@ -107,8 +107,10 @@ def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | No
         )
         if not email:
             suppress_address(contact.email, "bounced", now)
+    invited = select(Contact.id).where(Contact.id == contact.id, Contact.id.in_(invited_ids(milestone)))
+    was_invited = db.session.scalar(invited) is not None
     rsvp = rsvp_of(milestone, contact.id)
-    rsvp.walk_in = rsvp.walk_in or rsvp.invited_at is None and rsvp.answer is None
+    rsvp.walk_in = rsvp.walk_in or not was_invited
     if rsvp.answer is None:
         rsvp.answer, rsvp.answered_at, rsvp.channel = "yes", now, "in_person"
         rsvp.recorded_by_id, rsvp.recorded_by_label, rsvp.recorded_at = user.id, user.label, now

@@ -63,7 +63,7 @@ def followup_context(milestone) -> dict:
 def index():
     campaign = current_campaign() or abort(404)
     rows = conferences.national_view(current_user, campaign)
-    totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "pending", "came")}
+    totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "maybe", "pending", "came")}
     return render_template("press/index.html", campaign=campaign, rows=rows, totals=totals, tz=zone(campaign.timezone))
 
 

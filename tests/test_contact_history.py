@@ -3,8 +3,8 @@ received with their status, answers, attendance, coverage, bounces and notes peo
 regional coordinator sees the national items and its own region's, never another region's."""
 
 import re
-from html import unescape
 from datetime import date, timedelta
+from html import unescape
 
 from sqlalchemy import select
 
