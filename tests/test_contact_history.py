@@ -15,7 +15,7 @@ from contacts.services import erase_contact
 from dbtypes import utcnow
 from extensions import db
 from press import conferences, followup
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, sign_out
 from tests.test_press_helpers import conference, deliver
 
 
@@ -71,7 +71,7 @@ def test_history_across_regions_and_notes(
     stamps = re.findall(r'<time datetime="([^"]+)"', html[html.index('id="history"') :])
     assert stamps == sorted(stamps, reverse=True)  # newest first
 
-    client.get("/logout")
+    sign_out(client)
     login(paca_user)
     page = client.get(f"/contacts/{lea.id}").get_data(as_text=True)
     mine = items(page)
@@ -111,7 +111,7 @@ def test_bounces_opt_out_and_regional_notes(client, login, make_user, make_conta
     assert "5.1.1" in found[2][1] and "Rejet définitif" in found[2][1]
     assert db.session.scalar(select(ContactNote.region_id)) == regions["93"].id
 
-    client.get("/logout")
+    sign_out(client)
     login(make_user("viewer"))
     page = client.get(f"/contacts/{contact.id}").get_data(as_text=True)
     assert "Préfère le téléphone" in page and 'id="note-form"' not in page

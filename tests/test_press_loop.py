@@ -16,7 +16,7 @@ from dbtypes import utcnow
 from extensions import db
 from press import conferences, followup
 from press.models import Rsvp
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, sign_out
 from tests.test_press import invited
 from tests.test_press_helpers import conference
 
@@ -63,7 +63,7 @@ def test_an_answer_given_by_phone_is_written_down_and_counts(
     assert "Réponse" in refused.get_data(as_text=True) and conferences.summary(milestone)["pending"] == 1
 
     # a viewer sees no form and cannot post one
-    client.get("/logout")
+    sign_out(client)
     login(make_user("viewer"))
     page = client.get(f"/press/conferences/{milestone.id}").get_data(as_text=True)
     assert "Noter une réponse" not in page and "sign-in-sheet" not in page
@@ -184,7 +184,7 @@ def test_attendees_csv_read_by_libreoffice_and_the_sign_in_sheet(
     assert "Signature" in sheet and "@media print" in client.get("/static/css/press.css").get_data(as_text=True)
     assert "ZELLER" in sheet and "La Provence" in sheet
 
-    client.get("/logout")
+    sign_out(client)
     login(make_user("viewer"))
     assert client.get(f"/press/conferences/{milestone.id}/attendees.csv").status_code == 403
 
