@@ -25,6 +25,7 @@ from campaign.models import Event, Milestone
 from campaign.reminders import campaign_cli
 from config import INSTANCE, configure
 from contacts import api as contacts_api
+from contacts import history_api as contact_history_api
 from contacts import (
     import_jobs,
     import_views,  # noqa: F401  (the import pages, on the contacts blueprint)
@@ -121,7 +122,6 @@ MODEL_MODULES = (
     "campaign.models",
     "campaign.federation_models",
     "contacts.models",
-    "contacts.notes",
     "mailings.models",
     "press.models",
     "bounces.models",
@@ -173,6 +173,7 @@ def register_blueprints(app: Flask) -> None:
         *campaign_api.blueprints,
         *event_api.blueprints,
         *contacts_api.blueprints,
+        *contact_history_api.blueprints,
         *mailings_api.blueprints,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge

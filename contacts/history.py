@@ -16,8 +16,7 @@ from sqlalchemy import select
 from accounts.models import User
 from accounts.scoping import can_read
 from contacts.i18n import _
-from contacts.models import Contact
-from contacts.notes import ContactNote
+from contacts.models import Contact, ContactNote
 from contacts.suppression import suppression_reason
 from extensions import db
 

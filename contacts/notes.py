@@ -3,38 +3,19 @@ for which region's work (a regional coordinator's note belongs to its region, a 
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, delete
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import delete
 
 from accounts.models import User
 from accounts.scoping import require_write
 from contacts.i18n import _
-from contacts.models import Contact
+from contacts.models import Contact, ContactNote
 from contacts.services import contact_erased
-from dbtypes import UTCDateTime, utcnow
+from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 from input_rules import has_nul
 
 NOTE_MAX = 2000
-
-
-class ContactNote(db.Model):
-    """One dated note on a contact, kept with its author's name (the author's account may go)."""
-
-    __tablename__ = "contact_notes"
-    __table_args__ = (Index("ix_contact_notes_contact_at", "contact_id", "created_at"),)
-    __audit__ = ("body",)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))  # None: national
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    author_label: Mapped[str] = mapped_column(String(200), default="")
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    contact: Mapped[Contact] = relationship()
 
 
 def add_note(actor: User, contact: Contact, body: str, now: datetime | None = None) -> ContactNote:

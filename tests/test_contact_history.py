@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bounces.models import BounceEvent
 from campaign.federation_models import PressClipping
-from contacts.notes import ContactNote
+from contacts.models import ContactNote
 from contacts.services import erase_contact
 from dbtypes import utcnow
 from extensions import db
@@ -110,6 +110,8 @@ def test_bounces_opt_out_and_regional_notes(client, login, make_user, make_conta
     assert [k for k, _ in found][:3] == ["note", "opt_out", "bounce"]
     assert "5.1.1" in found[2][1] and "Rejet définitif" in found[2][1]
     assert db.session.scalar(select(ContactNote.region_id)) == regions["93"].id
+    exported = client.get(f"/contacts/{contact.id}/export.json").get_json()  # GDPR access: notes included
+    assert [n["body"] for n in exported["notes"]] == ["Préfère le téléphone"]
 
     sign_out(client)
     login(make_user("viewer"))
@@ -119,3 +121,31 @@ def test_bounces_opt_out_and_regional_notes(client, login, make_user, make_conta
     erase_contact(None, contact)
     db.session.commit()
     assert db.session.scalar(select(ContactNote.id)) is None  # erasure takes the notes too
+
+
+def test_history_and_notes_through_the_api(api, make_user, make_contact, demo_campaign, regions):
+    paca = conference(demo_campaign, regions, "93")
+    lr = conference(demo_campaign, regions, "91", days=12)
+    lea = make_contact(region=None, first_name="Léa", collected_at=utcnow() - timedelta(days=30))
+    national = make_user("national")
+    followup.record_answer(national, paca, lea.id, "maybe", "phone")
+    followup.record_answer(national, lr, lea.id, "no", "email")
+    db.session.commit()
+    client = api(national)
+    created = client.post(f"/api/v1/contacts/{lea.id}/notes", json={"body": "Écrire plutôt à la rédaction"})
+    assert created.status_code == 201 and created.get_json()["author"] == national.label
+    assert client.post(f"/api/v1/contacts/{lea.id}/notes", json={"body": ""}).status_code == 422
+    found = client.get(f"/api/v1/contacts/{lea.id}/history").get_json()
+    assert [i["kind"] for i in found] == ["note", "answer", "answer", "source"]
+    assert {i["region"] for i in found if i["kind"] == "answer"} == {"93", "91"}
+
+    regional = api(make_user("regional", region="93")).get(f"/api/v1/contacts/{lea.id}/history").get_json()
+    assert [i["region"] for i in regional if i["kind"] == "answer"] == ["93"]
+    assert (
+        api(make_user("regional", region="93")).post(f"/api/v1/contacts/{lea.id}/notes", json={"body": "x"}).status_code
+        == 403
+    )
+    other = make_contact(region="91")
+    assert api(make_user("regional", region="93")).get(f"/api/v1/contacts/{other.id}/history").status_code == 403
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/contacts/{contact_id}/history" in document["paths"]
