@@ -21,7 +21,11 @@ def mailings_sent(milestone_ids: list[int]) -> list[tuple[int | None, str, objec
         return []
     return db.session.execute(
         select(Mailing.milestone_id, Mailing.name, LEFT_AT)
-        .where(Mailing.milestone_id.in_(milestone_ids), Mailing.status.in_(GONE))
+        .where(
+            Mailing.milestone_id.in_(milestone_ids),
+            Mailing.status.in_(GONE),
+            Mailing.id.not_in(select(PressRelease.mailing_id).where(PressRelease.mailing_id.is_not(None))),
+        )
         .order_by(LEFT_AT)
     ).all()
 

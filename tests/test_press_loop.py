@@ -222,5 +222,9 @@ def test_readiness_moves_with_what_happened(app, client, login, make_user, make_
     assert after["invitations_sent"].done and after["invitations_sent"].evidence.startswith("Invitations envoyées")
     done = readiness.readiness_by_region(demo_campaign, [region], utcnow())[region.id]["done"]
     assert done == sum(s.done for s in before.values()) + 2
+    assert not after["follow_up_calls"].done
+    conferences.remind(national, milestone, {"from_email": "presse@example.org"})
+    db.session.commit()
+    assert steps()["follow_up_calls"].evidence.startswith("Relance envoyée")
     page = client.get("/regions/93/readiness").get_data(as_text=True)
     assert "Constaté : Invitations envoyées" in page and "Constaté : Lieu : Club de la Presse" in page
