@@ -141,7 +141,9 @@ def own_facts(campaign: Campaign, found_by_region: dict[int, dict[str, Milestone
             facts[region_id]["venue_booked"] = _("Lieu : %(place)s", place=place)
         mine = counts.get(region_id, {})
         if mine.get("approved") and not mine.get("proposed"):
-            facts[region_id]["programme_complete"] = _("%(n)s événements validés, aucun en attente", n=mine["approved"])
+            facts[region_id]["programme_complete"] = _(
+                "événements validés : %(n)s, aucun en attente", n=mine["approved"]
+            )
     return facts
 
 

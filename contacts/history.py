@@ -73,4 +73,5 @@ def history(user: User, contact: Contact, limit: int = 200) -> list[HistoryItem]
     for source in registry().sources:
         items.extend(source(contact))
     readable_items = [i for i in items if i.at is not None and can_read(user, i.region_id)]
-    return sorted(readable_items, key=lambda i: i.at, reverse=True)[:limit]
+    # at the same instant, where the contact came from reads last (it came first)
+    return sorted(readable_items, key=lambda i: (i.at, i.kind != "source"), reverse=True)[:limit]

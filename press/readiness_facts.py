@@ -49,14 +49,14 @@ def facts(campaign: Campaign, found_by_region: dict[int, dict[str, Milestone]]) 
             .group_by(PressKitFile.milestone_id)
         ).all()
         for milestone_id, count in files:
-            out[conference_of[milestone_id]]["press_kit_ready"] = _("%(n)s fichiers au dossier de presse", n=count)
+            out[conference_of[milestone_id]]["press_kit_ready"] = _("Fichiers au dossier de presse : %(n)s", n=count)
         came = db.session.execute(
             select(Rsvp.milestone_id, func.count())
             .where(Rsvp.milestone_id.in_(list(conference_of)), Rsvp.checked_in_at.is_not(None))
             .group_by(Rsvp.milestone_id)
         ).all()
         for milestone_id, count in came:
-            out[conference_of[milestone_id]]["conference_held"] = _("%(n)s journalistes venus", n=count)
+            out[conference_of[milestone_id]]["conference_held"] = _("Journalistes venus : %(n)s", n=count)
         phoned = db.session.execute(
             select(Rsvp.milestone_id, func.count())
             .where(Rsvp.milestone_id.in_(list(conference_of)), Rsvp.channel == "phone")
@@ -64,7 +64,7 @@ def facts(campaign: Campaign, found_by_region: dict[int, dict[str, Milestone]]) 
         ).all()
         for milestone_id, count in phoned:
             out[conference_of[milestone_id]].setdefault(
-                "follow_up_calls", _("%(n)s réponses notées par téléphone", n=count)
+                "follow_up_calls", _("Réponses notées par téléphone : %(n)s", n=count)
             )
     releases = db.session.execute(
         select(PressRelease.region_id, LEFT_AT)

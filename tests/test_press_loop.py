@@ -227,4 +227,4 @@ def test_readiness_moves_with_what_happened(app, client, login, make_user, make_
     db.session.commit()
     assert steps()["follow_up_calls"].evidence.startswith("Relance envoyée")
     page = client.get("/regions/93/readiness").get_data(as_text=True)
-    assert "Constaté : Invitations envoyées" in page and "Constaté : Lieu : Club de la Presse" in page
+    assert "Constaté — Invitations envoyées" in page and "Constaté — Lieu : Club de la Presse" in page

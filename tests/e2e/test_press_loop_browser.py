@@ -40,6 +40,7 @@ def test_walk_in_at_a_phone_sized_check_in(
     db.session.remove()
     paul = db.session.scalar(select(Contact).where(Contact.last_name == "Nouveau"))
     assert paul.source.startswith("sur place, conférence du ") and paul.legal_basis == "legitimate_interest"
+    paul_id = paul.id
 
     page.goto(f"{live_server}/press/conferences/{milestone_id}")
     page.get_by_text("Noter une réponse reçue par téléphone ou par e-mail").click()
@@ -52,6 +53,20 @@ def test_walk_in_at_a_phone_sized_check_in(
     assert guest_row.locator(".answer").inner_text() == "Non"
     assert "téléphone" in guest_row.locator(".channel").inner_text()
     assert page.locator('[data-count="no"]').inner_text() == "1"
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+
+    page.goto(f"{live_server}/contacts/{paul_id}")  # the walk-in's history: present, answered on the spot
+    history = page.locator("#history")
+    history.get_by_label("Note (ex. : a quitté la rédaction, écrire à …)").fill("Pigiste, préfère le téléphone")
+    history.get_by_role("button", name="Ajouter la note").click()
+    page.get_by_text("Note ajoutée.").wait_for()
+    kinds = page.locator("#history li[data-kind]").evaluate_all("items => items.map(i => i.dataset.kind)")
+    assert kinds[0] == "note" and "attendance" in kinds and "answer" in kinds
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(artifacts / "contact-history-375.png"), full_page=True)
+
+    page.goto(f"{live_server}/regions/93/readiness")
+    assert page.locator("#step-conference_held .evidence").inner_text().startswith("Constaté — Journalistes venus : 1")
     assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
 
     page.goto(f"{live_server}/press/conferences/{milestone_id}/sign-in-sheet")
