@@ -26,6 +26,7 @@ from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
+NO_ADDRESS_DOMAIN = "sans-adresse.example"  # a walk-in without an address (RFC 2606: never resolves)
 
 
 def text_literal(text: str) -> str:
@@ -116,6 +117,11 @@ class Attendee:
     walk_in: bool = False
     last_name: str = ""
     first_name: str = ""
+
+    @property
+    def shown_email(self) -> str:
+        """The address people may write to; "" for a walk-in who gave none."""
+        return "" if self.email.endswith("@" + NO_ADDRESS_DOMAIN) else self.email
 
 
 def attendance_query(milestone: Milestone):

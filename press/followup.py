@@ -22,10 +22,8 @@ from errors import ValidationFailed
 from extensions import db
 from formatting import long_date
 from i18n import _
-from press.conferences import Attendee, attendance, invited_ids
+from press.conferences import NO_ADDRESS_DOMAIN, Attendee, attendance, invited_ids
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, Rsvp
-
-NO_ADDRESS_DOMAIN = "sans-adresse.example"  # RFC 2606: a reserved name that never resolves
 
 
 def answer_labels() -> dict:
@@ -119,10 +117,6 @@ def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | No
     return contact
 
 
-def has_address(email: str) -> bool:
-    return not email.endswith("@" + NO_ADDRESS_DOMAIN)
-
-
 def by_name(people: list[Attendee]) -> list[Attendee]:
     return sorted(people, key=lambda a: ((a.last_name or a.name).casefold(), a.first_name.casefold(), a.contact_id))
 
@@ -155,7 +149,7 @@ def attendees_csv(milestone: Milestone) -> str:
             a.last_name or a.name,
             a.first_name,
             a.organisation,
-            a.email if has_address(a.email) else "",
+            a.shown_email,
             answers.get(a.answer, a.answer),
             channels.get(a.channel, a.channel) if a.answer else "",
             a.recorded_by,

@@ -54,6 +54,7 @@ def test_walk_in_at_a_phone_sized_check_in(
     assert "téléphone" in guest_row.locator(".channel").inner_text()
     assert page.locator('[data-count="no"]').inner_text() == "1"
     assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(artifacts / "press-answer-by-phone-375.png"), full_page=True)
 
     page.goto(f"{live_server}/contacts/{paul_id}")  # the walk-in's history: present, answered on the spot
     history = page.locator("#history")
