@@ -14,7 +14,7 @@ from accounts.scoping import can_read, require_write
 from campaign.models import Milestone
 from campaign.services import zone
 from contacts.csvfiles import FORMULA_STARTS
-from contacts.models import Contact
+from contacts.models import Contact, fold
 from contacts.services import save_contact
 from contacts.suppression import record as suppress_address
 from dbtypes import utcnow
@@ -73,6 +73,21 @@ def walk_in_source(milestone: Milestone) -> str:
     return _("sur place, conférence du %(day)s", day=long_date(milestone.starts_at, milestone.campaign.timezone))
 
 
+def same_walk_in(milestone: Milestone, data: dict) -> Contact | None:
+    """A walk-in of this conference with the same name and media and no address: the form sent twice
+    (a double tap on a phone) checks the same person in, it does not make a second one."""
+    wanted = tuple(fold(data.get(k) or "").strip() for k in ("first_name", "last_name", "media"))
+    walk_ins = db.session.scalars(
+        select(Contact)
+        .join(Rsvp, Rsvp.contact_id == Contact.id)
+        .where(Rsvp.milestone_id == milestone.id, Rsvp.walk_in.is_(True), Contact.email.like(f"%@{NO_ADDRESS_DOMAIN}"))
+    )
+    for contact in walk_ins:
+        if (fold(contact.first_name).strip(), fold(contact.last_name).strip(), fold(contact.outlet).strip()) == wanted:
+            return contact
+    return None
+
+
 def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | None = None) -> Contact:
     """A journalist who came without an invitation: a new media contact of the conference's region,
     its source and legal basis recorded (legitimate interest: a journalist at a press conference),
@@ -81,7 +96,7 @@ def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | No
     require_write(user, milestone.region_id)
     now = now or utcnow()
     email = (data.get("email") or "").strip().lower()
-    known = db.session.scalar(select(Contact).where(Contact.email == email)) if email else None
+    known = db.session.scalar(select(Contact).where(Contact.email == email)) if email else same_walk_in(milestone, data)
     if known is not None and can_read(user, known.region_id):
         contact = known
     else:

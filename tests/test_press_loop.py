@@ -142,6 +142,13 @@ def test_a_walk_in_is_added_with_its_source_and_marked_present(
     assert suppression_reason(paul.email) is not None  # no address: nothing is ever sent to it
     rsvp = db.session.scalar(select(Rsvp).where(Rsvp.contact_id == paul.id))
     assert rsvp.walk_in and rsvp.checked_in_at is not None and rsvp.channel == "in_person"
+    twice = client.post(  # a double tap sends the form again: the same person, not a second one
+        url,
+        data={"csrf_token": token, "first_name": "Paul", "last_name": "NOUVEAU", "media": "France Bleu Provence"},
+        follow_redirects=True,
+    )
+    assert '<span id="came">1</span>' in twice.get_data(as_text=True)
+    assert len(db.session.scalars(select(Contact).where(Contact.first_name == "Paul")).all()) == 1
 
     again = client.post(
         url, data={"csrf_token": token, "last_name": "X", "email": "DEJA@example.org"}, follow_redirects=True
