@@ -16,6 +16,7 @@ from press import (
     relay_views,
     views,
 )
+from press.followup import skip_addressless
 from press.message import PressExtras
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     hooks.send_checks.append(check_send_time)  # embargoes decide the earliest send time
     hooks.holds.append(hold_reason)  # a due mailing whose embargo moved is paused
     hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
+    hooks.on_start.append(skip_addressless)  # a walk-in who gave no address is never written to
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts

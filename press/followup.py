@@ -7,7 +7,7 @@ import io
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from accounts.models import User
 from accounts.scoping import can_read, require_write
@@ -16,12 +16,12 @@ from campaign.services import zone
 from contacts.csvfiles import FORMULA_STARTS
 from contacts.models import Contact, fold
 from contacts.services import save_contact
-from contacts.suppression import record as suppress_address
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 from formatting import long_date
 from i18n import _
+from mailings.models import Delivery, Mailing
 from press.conferences import NO_ADDRESS_DOMAIN, Attendee, attendance, invited_ids
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, Rsvp
 
@@ -92,7 +92,8 @@ def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | No
     """A journalist who came without an invitation: a new media contact of the conference's region,
     its source and legal basis recorded (legitimate interest: a journalist at a press conference),
     marked present. An address already known is that contact, marked present. Without an address the
-    record gets one that never resolves and is suppressed: nothing is ever sent to it."""
+    record gets one under a reserved name that never resolves, and mailings skip it (`skip_addressless`)
+    until a person writes the real one on the contact form."""
     require_write(user, milestone.region_id)
     now = now or utcnow()
     email = (data.get("email") or "").strip().lower()
@@ -118,8 +119,6 @@ def add_walk_in(user: User, milestone: Milestone, data: dict, now: datetime | No
             },
             now=now,
         )
-        if not email:
-            suppress_address(contact.email, "bounced", now)
     invited = select(Contact.id).where(Contact.id == contact.id, Contact.id.in_(invited_ids(milestone)))
     was_invited = db.session.scalar(invited) is not None
     rsvp = rsvp_of(milestone, contact.id)
@@ -173,3 +172,18 @@ def attendees_csv(milestone: Milestone) -> str:
         )
         writer.writerow([cell(v) for v in row])
     return "\ufeff" + buffer.getvalue()
+
+
+def skip_addressless(mailing: Mailing, now: datetime) -> int:
+    """Hook of mailings' start: a walk-in who gave no address is skipped, with the reason, never sent to."""
+    result = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.mailing_id == mailing.id,
+            Delivery.status == "pending",
+            Delivery.email.like(f"%@{NO_ADDRESS_DOMAIN}"),
+        )
+        .values(status="skipped", last_error=_("pas d'adresse e-mail (venu·e sans invitation)"), updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -11,14 +11,16 @@ from accounts.models import Region
 from campaign import readiness
 from campaign.models import Milestone
 from contacts.models import Contact
+from contacts.services import save_contact
 from contacts.suppression import suppression_reason
 from dbtypes import utcnow
 from extensions import db
+from mailings.models import Delivery
 from press import conferences, followup
 from press.models import Rsvp
 from tests.conftest import csrf_from, sign_out
 from tests.test_press import invited
-from tests.test_press_helpers import conference
+from tests.test_press_helpers import conference, deliver
 
 
 def row_of(html: str, contact_id: int) -> str:
@@ -139,7 +141,7 @@ def test_a_walk_in_is_added_with_its_source_and_marked_present(
     assert paul.source == day and day.startswith("sur place, conférence du ")
     assert (paul.legal_basis, paul.kind, paul.region_id) == ("legitimate_interest", "media", regions["93"].id)
     assert paul.organisation.name == "France Bleu Provence"
-    assert suppression_reason(paul.email) is not None  # no address: nothing is ever sent to it
+    assert suppression_reason(paul.email) is None  # a real address given later reaches them
     rsvp = db.session.scalar(select(Rsvp).where(Rsvp.contact_id == paul.id))
     assert rsvp.walk_in and rsvp.checked_in_at is not None and rsvp.channel == "in_person"
     twice = client.post(  # a double tap sends the form again: the same person, not a second one
@@ -235,3 +237,25 @@ def test_readiness_moves_with_what_happened(app, client, login, make_user, make_
     assert steps()["follow_up_calls"].evidence.startswith("Relance envoyée")
     page = client.get("/regions/93/readiness").get_data(as_text=True)
     assert "Constaté — Invitations envoyées" in page and "Constaté — Lieu : Club de la Presse" in page
+
+
+def test_a_walk_in_without_address_is_never_written_to(
+    mail_app, smtp_server, make_user, make_contact, demo_campaign, regions
+):
+    milestone = conference(demo_campaign, regions, "93")
+    national = make_user("national")
+    paul = followup.add_walk_in(national, milestone, {"first_name": "Paul", "last_name": "Nouveau", "media": "Radio"})
+    lea = make_contact(email="lea@example.org", region="93")
+    db.session.commit()
+    nxt = conference(demo_campaign, regions, "91", days=12)  # the next conference invites them both
+    mailing = conferences.invite(national, nxt, {"contact_ids": [paul.id, lea.id], "from_email": "presse@example.org"})
+    db.session.commit()
+    assert deliver(mail_app, mailing.id).status == "sent"
+    assert set(smtp_server.by_recipient()) == {"lea@example.org"}
+    skipped = db.session.scalar(select(Delivery).where(Delivery.contact_id == paul.id))
+    assert skipped.status == "skipped" and "pas d'adresse" in skipped.last_error
+
+    paul = db.session.get(Contact, paul.id)  # the address they give later is used
+    save_contact(national, paul, {"email": "paul@example.org"})
+    db.session.commit()
+    assert not paul.bounced and not paul.opted_out
