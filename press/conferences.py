@@ -268,8 +268,8 @@ def region_media_ids(milestone: Milestone) -> list[int]:
 
 
 def pending_ids(milestone: Milestone) -> list[int]:
-    """Invited contacts who have not answered (and can still be written to)."""
-    answered = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id, Rsvp.answer.is_not(None))
+    """Invited contacts who have not answered, or only "maybe" (and can still be written to)."""
+    answered = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id, Rsvp.answer.in_(RSVP_ANSWERS))
     query = select(Contact.id).where(
         Contact.id.in_(invited_ids(milestone)),
         Contact.id.not_in(answered),

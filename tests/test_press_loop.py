@@ -85,6 +85,7 @@ def test_recording_answers_through_the_api(app, api, make_user, make_contact, de
     listed = client.get(f"/api/v1/milestones/{milestone.id}/rsvps").get_json()["items"]
     assert [(r["contact_id"], r["answer"], r["channel"]) for r in listed] == [(lea.id, "maybe", "email")]
     assert client.get(f"/api/v1/milestones/{milestone.id}/press-conference").get_json()["maybe"] == 1
+    assert conferences.pending_ids(milestone) == [lea.id]  # "maybe" is reminded, as no answer is
 
     bad = client.post(
         f"/api/v1/milestones/{milestone.id}/rsvps", json={"contact_id": lea.id, "answer": "yes", "channel": "fax"}
