@@ -10,10 +10,13 @@ from errors import DomainError
 from extensions import db
 from press import conferences, followup
 from press.forms import WalkInForm
-from press.views import EXPORTERS, answer_form, bp
+from press.views import EXPORTERS, answer_form, bp, render_checkin
 
 
 def flash_errors(form, error: DomainError | None = None) -> None:
+    if error is None and "csrf_token" in form.errors:
+        flash(_("Formulaire expiré ou invalide : réessayez."), "error")
+        return
     fields = error.fields if error else {k: " ".join(v) for k, v in form.errors.items()}
     labels = {name: str(form[name].label.text) for name in fields if name in form}
     details = "; ".join(f"{labels.get(k, k)} : {v}" for k, v in fields.items())
@@ -39,19 +42,23 @@ def record_answer(milestone_id: int):
 
 @bp.post("/conferences/<int:milestone_id>/walk-ins")
 def walk_in(milestone_id: int):
+    """Add a walk-in; a form sent back keeps what was typed, its errors beside the fields."""
     milestone = conferences.get_conference(current_user, milestone_id)
     form = WalkInForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("press.checkin_page", milestone_id=milestone.id, _anchor="walk-in"))
+        return render_checkin(milestone, form)
     data = {k: form[k].data for k in ("first_name", "last_name", "media", "email")}
     try:
         contact = followup.add_walk_in(current_user, milestone, data, utcnow())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        flash_errors(form, error)
-        return redirect(url_for("press.checkin_page", milestone_id=milestone.id, _anchor="walk-in"))
+        for name, message in error.fields.items():
+            target = form["media"] if name == "organisation" else form._fields.get(name)
+            (target.errors if target is not None else form.form_errors).append(message)
+        if not error.fields:
+            form.form_errors.append(error.message)
+        return render_checkin(milestone, form)
     flash(_("%(name)s ajouté·e et marqué·e présent·e.", name=contact.full_name or contact.email), "success")
     return redirect(url_for("press.checkin_page", milestone_id=milestone.id, _anchor=f"c{contact.id}"))
 

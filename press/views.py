@@ -124,7 +124,14 @@ def send(milestone_id: int, action: str):
 
 @bp.route("/conferences/<int:milestone_id>/checkin")
 def checkin_page(milestone_id: int):
-    milestone = conferences.get_conference(current_user, milestone_id)
+    return render_checkin(conferences.get_conference(current_user, milestone_id))
+
+
+def render_checkin(milestone, walkin_form: WalkInForm | None = None) -> str:
+    """The check-in page; with the walk-in form sent back, its errors and what was typed stay."""
+    context = followup_context(milestone)
+    if walkin_form is not None and context["walkin_form"] is not None:
+        context["walkin_form"] = walkin_form
     return render_template(
         "press/checkin.html",
         milestone=milestone,
@@ -132,7 +139,7 @@ def checkin_page(milestone_id: int):
         summary=conferences.summary(milestone),
         form=ConfirmForm(),
         answers=ANSWERS,
-        **followup_context(milestone),
+        **context,
     )
 
 
