@@ -164,6 +164,12 @@ def test_a_walk_in_is_added_with_its_source_and_marked_present(
     assert db.session.scalar(select(Contact).where(Contact.last_name == "X")) is None
     assert conferences.summary(milestone)["came"] == 2
 
+    national = conference(demo_campaign, regions, None)  # the national conference: the region reads it only
+    page = client.get(f"/press/conferences/{national.id}/checkin").get_data(as_text=True)
+    assert 'id="walk-in"' not in page
+    refused = client.post(f"/press/conferences/{national.id}/walk-ins", data={"csrf_token": token, "last_name": "Y"})
+    assert refused.status_code == 403 and db.session.scalar(select(Contact).where(Contact.last_name == "Y")) is None
+
 
 def test_attendees_csv_read_by_libreoffice_and_the_sign_in_sheet(
     app, client, login, make_user, make_contact, demo_campaign, regions
