@@ -25,12 +25,15 @@ from campaign.models import Event, Milestone
 from campaign.reminders import campaign_cli
 from config import INSTANCE, configure
 from contacts import api as contacts_api
+from contacts import history_api as contact_history_api
 from contacts import (
     import_jobs,
     import_views,  # noqa: F401  (the import pages, on the contacts blueprint)
+    notes_views,  # noqa: F401  (the contact page's history and notes, on the contacts blueprint)
 )
 from contacts import views as contacts_views
 from contacts.cli import contacts_cli
+from contacts.history import init_app as contact_history
 from contacts.models import Contact, ContactList, Segment
 from dashboard import views as dashboard_views
 from errors import register_error_handlers
@@ -43,6 +46,7 @@ from mailings import editions as mailing_editions
 from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
+from mailings.history import received as mailings_received
 from mailings.hooks import init_app as mailing_hooks
 from mailings.models import EmailTemplate, Mailing
 from migrations_filter import include_name
@@ -65,6 +69,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_routing(app)
     register_extensions(app)
     register_blueprints(app)
+    register_contact_history(app)
     register_press(app)
     register_bounces(app)
     register_import_jobs(app)
@@ -171,10 +176,16 @@ def register_blueprints(app: Flask) -> None:
         *campaign_api.blueprints,
         *event_api.blueprints,
         *contacts_api.blueprints,
+        *contact_history_api.blueprints,
         *mailings_api.blueprints,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
+
+
+def register_contact_history(app: Flask) -> None:
+    """A contact's page shows its history; mailings (here), press and bounces add what they know."""
+    contact_history(app).sources.append(mailings_received)
 
 
 def register_press(app: Flask) -> None:

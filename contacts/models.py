@@ -233,3 +233,21 @@ class Segment(db.Model):
 # The tag table under its former name, for code that joins it directly (e.g. audience queries).
 contact_tags = ContactTag.__table__
 contact_beats = ContactBeat.__table__
+
+
+class ContactNote(db.Model):
+    """One dated note on a contact, kept with its author's name (the author's account may go)."""
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (Index("ix_contact_notes_contact_at", "contact_id", "created_at"),)
+    __audit__ = ("body",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))  # None: national
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_label: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[Contact] = relationship()

@@ -27,6 +27,7 @@ from contacts.models import (
     Contact,
     ContactBeat,
     ContactList,
+    ContactNote,
     ContactTag,
     Organisation,
     fold,
@@ -475,10 +476,18 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
     history = db.session.scalars(
         select(AuditEntry).where(audit_of(contact.id, contact.email)).order_by(AuditEntry.at, AuditEntry.id)
     ).all()
+    notes = db.session.scalars(
+        select(ContactNote).where(ContactNote.contact_id == contact.id).order_by(ContactNote.created_at)
+    ).all()
     return {
         "contact": data,
         "region_name": contact.region.name if contact.region else None,
         "lists": list(lists),
+        "notes": [
+            {"at": n.created_at.isoformat(), "author": n.author_label, "body": n.body}
+            for n in notes
+            if actor is None or can_read(actor, n.region_id)  # another region's notes stay with it
+        ],
         "suppression": suppression_reason(contact.email),
         "history": [
             {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "changes": e.changes} for e in history
