@@ -82,7 +82,7 @@ HEADER_FIELDS = {
             "e-mail 1 - value",
             "e-mail 1 - valeur",
         ],
-        "civility": ["civilité", "civ", "title", "name prefix", "préfixe", "titre de civilité", "madame / monsieur"],
+        "civility": ["civilité", "civ", "name prefix", "préfixe", "titre de civilité", "madame / monsieur"],
         "first_name": ["prénom", "first name", "given name"],
         "last_name": ["nom", "nom de famille", "last name", "family name", "surname"],
         "full_name": ["name", "nom complet", "display name", "nom et prénom", "prénom et nom"],
@@ -384,6 +384,11 @@ def detect_mapping(headers: list[str]) -> dict[str, str]:
         if name and (name not in taken or name == "tags"):
             mapping[header] = name
             taken.add(name)
+    if "civility" not in taken and detect_format(headers) == "outlook":  # Outlook's "Title" is Mme / M.
+        for header in headers:
+            if header_key(header) == "title" and header not in mapping:
+                mapping[header] = "civility"
+                break
     return mapping
 
 

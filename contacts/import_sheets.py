@@ -87,7 +87,7 @@ def open_workbook(data: bytes, total_bytes: int | None) -> csvfiles.CsvSource:
         if len(looked) >= HEADER_SEARCH_ROWS:
             break
     if header_at is None:  # no address column recognised: the first line with text, mapped by hand
-        header_at = next(i for i, row in enumerate(looked) if any(cell.strip() for cell in row))
+        header_at = next((i for i, row in enumerate(looked) if any(cell.strip() for cell in row)), 0)
     headers = [h.strip().lstrip("\ufeff") for h in looked[header_at]]
     source = SheetSource(
         encoding="",

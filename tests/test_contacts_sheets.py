@@ -17,6 +17,7 @@ from mailings.engine.worker import Worker
 from mailings.models import Mailing
 from tests.readers import read_spreadsheet
 from tests.sheets import by_libreoffice, xlsx
+from tests.test_contacts_import import OUTLOOK
 from tests.test_contacts_import_jobs import scheduler_runs_imports
 
 
@@ -229,3 +230,14 @@ def test_a_workbook_imported_in_the_background_keeps_its_rows_to_fix(
     assert (report["file_type"], report["created"], report["rejected"], report["partial"]) == ("xlsx", 3, 1, 2)
     header, *rows = read_spreadsheet(client.get(report["rejected_url"]).data)
     assert header[:2] == ["Ligne", "À corriger"] and [r[0] for r in rows] == [5, 6, 7]
+
+
+def test_outlook_title_is_the_civility_but_another_files_title_is_left_alone(app, api, make_user):
+    client = api(make_user("national"))
+    outlook = post_import(client, OUTLOOK.encode("cp1252"), "outlook.csv")
+    assert outlook.json["format"] == "outlook" and outlook.json["partial"] == 0
+    assert contact("gerard.duboeuf@example.org").civility == "monsieur"
+    other = b"Name,E-mail,Title\nAnn Lee,ann.lee@example.org,Editor\n"
+    answer = post_import(client, other, "press.csv")
+    assert answer.json["created"] == 1 and answer.json["errors"] == []  # not read as a civility
+    assert contact("ann.lee@example.org").civility is None
