@@ -20,9 +20,11 @@ def contact(email: str) -> Contact | None:
     return db.session.scalar(select(Contact).where(Contact.email == email))
 
 
-def fits_a_phone(page) -> None:
-    """At 375 pixels wide, the page does not scroll sideways."""
+def fits_a_phone(page, shot=None) -> None:
+    """At 375 pixels wide, the page does not scroll sideways (`shot`: a screenshot's path, to look at it)."""
     page.set_viewport_size({"width": 375, "height": 800})
+    if shot:
+        page.screenshot(path=str(shot), full_page=True)
     wide = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
         && !e.closest('.overflow-auto'))
         .map(e => e.tagName + '.' + e.className + ' ' + (e.innerText || '').slice(0, 30))"""
@@ -56,7 +58,7 @@ def test_an_xlsx_imported_then_its_rows_to_fix_downloaded_fixed_in_libreoffice_a
     assert page.get_by_label("Fonction", exact=True).input_value() == "job_title"
     preview = page.locator("table.import-preview").inner_text()
     assert "téléphone invalide : 12" in preview and "adresse e-mail invalide" in preview
-    fits_a_phone(page)
+    fits_a_phone(page, artifacts / "contacts-import-xlsx-mapping-375.png")
     page.get_by_role("button", name="Importer", exact=True).click()
 
     page.wait_for_url("**/report")
@@ -69,6 +71,7 @@ def test_an_xlsx_imported_then_its_rows_to_fix_downloaded_fixed_in_libreoffice_a
     assert "Courriel" in email_row.inner_text() and "ligne rejetée" in email_row.inner_text()
     fits_a_phone(page)
     page.screenshot(path=str(artifacts / "contacts-import-xlsx-report.png"), full_page=True)
+    fits_a_phone(page, artifacts / "contacts-import-xlsx-report-375.png")
     with page.expect_download() as download:
         page.get_by_role("button", name="Télécharger les lignes à corriger (CSV)").click()
     assert download.value.suggested_filename == "lignes-a-corriger.csv"
