@@ -19,6 +19,7 @@ from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
 from contacts.models import (
+    CIVILITIES,
     CONTACT_KINDS,
     LEGAL_BASES,
     MEDIA_SCOPES,
@@ -49,6 +50,7 @@ TEXT_FIELDS = {
     "first_name": 100,
     "last_name": 100,
     "job_title": 150,
+    "city": 100,
     "outlet": 200,
     "partnership_level": 50,
     "source": 200,
@@ -287,6 +289,7 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
         except ValidationFailed as error:
             errors.update(error.fields)
     for key, allowed in (
+        ("civility", CIVILITIES),
         ("kind", CONTACT_KINDS),
         ("media_type", MEDIA_TYPES),
         ("media_scope", MEDIA_SCOPES),
@@ -433,11 +436,14 @@ def contact_out(contact: Contact) -> dict:
     return {
         "id": contact.id,
         "email": contact.email,
+        "civility": contact.civility,
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "full_name": contact.full_name,
         "organisation": contact.organisation.name if contact.organisation else None,
         "job_title": contact.job_title,
+        "city": contact.city,
+        "salutation": contact.salutation,
         "kind": contact.kind,
         "region": contact.region.code if contact.region else None,
         "phone": contact.phone,
