@@ -18,7 +18,7 @@ from accounts.models import Region
 from accounts.scoping import guard_request, scope_url_object
 from bounces import extension as bounces_extension
 from campaign import api as campaign_api
-from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
+from campaign import brand_views, coverage, editions, event_api, event_views, readiness, reminders
 from campaign import views as campaign_views
 from campaign.federation_models import PressClipping
 from campaign.models import Event, Milestone
@@ -42,6 +42,7 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
+from mailings import editions as mailing_editions
 from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
@@ -51,6 +52,7 @@ from mailings.models import EmailTemplate, Mailing
 from migrations_filter import include_name
 from operations import health
 from operations.cli import backup_cli, demo_cli
+from press import editions as press_editions
 from press import extension as press_extension
 from printing import press_views as printing_press_views
 from printing import sign_in as printing_sign_in  # noqa: F401  (the sign-in sheet PDF, on printing_team)
@@ -72,6 +74,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_press(app)
     register_bounces(app)
     register_import_jobs(app)
+    register_editions(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -203,6 +206,11 @@ def register_import_jobs(app: Flask) -> None:
     mailing_hooks(app).periodic_jobs.append((import_jobs.run_queued, interval))
 
 
+def register_editions(app: Flask) -> None:
+    """What a new edition carries over from the floors above campaign (its own copies the timeline)."""
+    editions.init_app(app).copiers.extend([mailing_editions.copy_templates, press_editions.copy_settings])
+
+
 def register_commands(app: Flask) -> None:
     for group in (users_cli, demo_cli, contacts_cli, scheduler_cli, mailings_cli, campaign_cli, backup_cli):
         app.cli.add_command(group)
@@ -227,7 +235,7 @@ PUBLIC_BLUEPRINTS = {
     "api-docs",
     "bounce_webhooks",
 }
-SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
+SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences", "campaign.choose"}
 
 
 def register_region_scope(app: Flask) -> None:
