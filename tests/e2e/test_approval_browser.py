@@ -30,9 +30,18 @@ def sign_in(page, email: str) -> None:
 
 
 def test_regional_invitation_approved_from_the_email_link_goes_at_its_time(
-    page, live_server, make_user, make_contact, mail_app, smtp_server, demo_campaign, console_errors, artifacts
+    page,
+    live_server,
+    make_user,
+    make_contact,
+    mail_app,
+    smtp_server,
+    demo_campaign,
+    console_errors,
+    artifacts,
+    monkeypatch,
 ):
-    mail_app.config["PUBLIC_BASE_URL"] = live_server  # links in the notices point at this server
+    monkeypatch.setitem(mail_app.config, "PUBLIC_BASE_URL", live_server)  # links in the notices lead here
     region_user, lead = make_user("regional", region="93"), make_user("national", email="direction@example.org")
     people = [make_contact(email=f"redaction{i}@example.org", region="93", kind="media") for i in range(2)]
     template = services.save_template(
