@@ -5,6 +5,8 @@ contacts.audiences.audience_contacts(), opted-out and bounced contacts are kept 
 freezes them as `skipped` deliveries, so the log says who did not get the message and why.
 """
 
+from datetime import datetime
+
 from sqlalchemy import case, func, literal, or_, select, union
 from sqlalchemy.sql import Select
 
@@ -13,9 +15,11 @@ from accounts.scoping import can_read
 from contacts.audiences import clean_filter, describe_filter, segment_contact_ids
 from contacts.models import Contact, ContactList, Segment, list_members
 from contacts.services import apply_filters
+from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
 from i18n import _
+from mailings.hooks import hooks
 
 
 def as_list(value) -> list:
@@ -135,14 +139,18 @@ def missing_ids(audience: dict) -> dict[str, str]:
 EXCLUSIONS = ("other_region", "erased", "opted_out", "bounced", "pressure", "no_address")
 
 
-def exclusion_reason(audience: dict, region_id: int | None):
-    """A SQL expression over Contact: why the contact is left out (one of EXCLUSIONS), or NULL."""
+def exclusion_reason(mailing, now: datetime | None = None):
+    """A SQL expression over Contact: why the contact is left out of the mailing (one of EXCLUSIONS), or NULL."""
+    audience, region_id = mailing.audience or {}, mailing.region_id
     rules = []
     if region_id is not None:
         rules.append((~in_reach(Contact.region_id, region_id), "other_region"))
     rules += [(Contact.opted_out.is_(True), "opted_out"), (Contact.bounced.is_(True), "bounced")]
     if excluded := as_list(audience.get("exclude_contact_ids")):
         rules.append((Contact.id.in_(excluded), "pressure"))
+    for hook in hooks().pressure_exclusions:  # press: contacts already at the week's limit
+        if (limited := hook(mailing, now or utcnow())) is not None:
+            rules.append((Contact.id.in_(limited), "pressure"))
     rules.append((or_(Contact.email.is_(None), Contact.email == "", Contact.email.not_like("%@%")), "no_address"))
     return case(*rules, else_=literal(None))
 
@@ -159,9 +167,9 @@ def recipients(mailing, page: int = 1, per_page: int = 50, excluded: bool | None
     """The mailing's audience as it would be frozen now, page by page: who receives it first (by name),
     then who is left out with the reason. `excluded`: only those left out (True) or only recipients
     (False). Also the counts: `receiving`, and by reason in `excluded`."""
-    audience, region_id = mailing.audience or {}, mailing.region_id
+    audience = mailing.audience or {}
     ids = chosen_ids(audience)
-    reason = exclusion_reason(audience, region_id).label("reason")
+    reason = exclusion_reason(mailing).label("reason")
     rows = select(Contact, reason).where(Contact.id.in_(ids)) if ids is not None else None
     counts: dict = {}
     if rows is not None:

@@ -11,7 +11,7 @@ from press import newsroom_views, relay_views, views
 from press.message import PressExtras
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
-from press.pressure import apply_weekly_limit
+from press.pressure import apply_weekly_limit, at_weekly_limit
 from press.release_body import body_html
 
 BLUEPRINTS = (views.bp, views.public, newsroom_views.bp, newsroom_views.public, relay_views.bp, relay_views.public)
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     hooks.send_checks.append(check_send_time)  # embargoes decide the earliest send time
     hooks.holds.append(hold_reason)  # a due mailing whose embargo moved is paused
     hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
+    hooks.pressure_exclusions.append(at_weekly_limit)  # ... shown in the recipient list before sending
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts

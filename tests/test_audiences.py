@@ -341,3 +341,36 @@ def test_a_sent_back_regional_mailing_is_edited_by_its_region(
     api(make_user("national")).post(f"/api/v1/mailings/{made['id']}/reject")
     form = client.get(f"/mailings/{made['id']}/edit")
     assert form.status_code == 200 and 'value="Lancement"' in form.text
+
+
+def test_the_weekly_limit_shows_as_contact_pressure_before_sending(
+    app, api, make_user, make_contact, make_mailing, demo_campaign
+):
+    from datetime import timedelta
+
+    from dbtypes import utcnow
+    from mailings import services
+    from press import pressure
+
+    user = make_user("national")
+    busy = make_contact(email="busy@example.org", region="93")
+    calm = make_contact(email="calm@example.org", region="93")
+    pressure.save_settings(user, demo_campaign, 3, 1)
+    first = make_mailing([busy], name="Premier", user=user)
+    services.transition(user, first, "send_now", now=utcnow() - timedelta(days=2))
+    db.session.execute(
+        Delivery.__table__.update().where(Delivery.mailing_id == first.id).values(status="sent", sent_at=utcnow())
+    )
+    second = make_mailing([busy, calm], name="Second", user=user)
+    db.session.commit()
+    found = api(user).get(f"/api/v1/mailings/{second.id}/recipients").json
+    assert {r["email"]: r["excluded_because"] for r in found["items"]} == {
+        "calm@example.org": None,
+        "busy@example.org": "pressure",
+    }
+    services.transition(user, second, "send_now")  # what the list said is what happens
+    db.session.commit()
+    skipped = db.session.scalars(
+        select(Delivery.email).where(Delivery.mailing_id == second.id, Delivery.status == "skipped")
+    )
+    assert list(skipped) == ["busy@example.org"]
