@@ -374,3 +374,20 @@ def test_the_weekly_limit_shows_as_contact_pressure_before_sending(
         select(Delivery.email).where(Delivery.mailing_id == second.id, Delivery.status == "skipped")
     )
     assert list(skipped) == ["busy@example.org"]
+
+
+def test_filters_take_one_value_or_several_in_the_api(app, api, make_user, make_contact, regions):
+    people = press_people(make_contact)
+    lead = api(make_user("national"))
+    found = lead.get(f"/api/v1/contacts?region={BRETAGNE}&region={PAYS_DE_LOIRE}&media_type=regional_daily").json
+    assert {c["email"] for c in found["items"]} == {people[k].email for k in ("ouest", "telegramme", "presse_ocean")}
+    one = lead.get(f"/api/v1/contacts?region={PACA}").json
+    assert [c["email"] for c in one["items"]] == [people["provence"].email]
+    assert lead.get("/api/v1/contacts?media_type=fanzine").status_code == 422
+    segment = lead.post(
+        "/api/v1/segments", json={"name": "Emploi", "filter": {"beats": "emploi", "region": [BRETAGNE]}}
+    )
+    assert segment.status_code == 201 and segment.json["size"] == 1
+    assert segment.json["filter"] == {"beats": ["emploi"], "region": BRETAGNE}
+    bad = lead.post("/api/v1/segments", json={"name": "X", "filter": {"beats": [1, 2]}})
+    assert bad.status_code == 422 and "filter" in bad.json["error"]["fields"]
