@@ -64,10 +64,9 @@ def add_identity(user: User, region_id: int | None, name: str, email: str, reply
         problems["from_email"] = _("pas une adresse d'expéditeur de cette région ni de la fédération")
     if reply_to and ("@" not in reply_to or len(reply_to) > 254 or any(c in reply_to for c in " \r\n<>,;")):
         problems["reply_to"] = _("adresse invalide")
-    same = select(SenderIdentity.id).where(SenderIdentity.email == email, SenderIdentity.region_id.is_(region_id))
-    if region_id is not None:
-        same = select(SenderIdentity.id).where(SenderIdentity.email == email, SenderIdentity.region_id == region_id)
-    if not problems and db.session.scalar(same.limit(1)):
+    same_region = SenderIdentity.region_id.is_(None) if region_id is None else SenderIdentity.region_id == region_id
+    same = select(SenderIdentity.id).where(SenderIdentity.email == email, same_region).limit(1)
+    if not problems and db.session.scalar(same):
         problems["from_email"] = _("cette identité existe déjà")
     if problems:
         raise ValidationFailed(_("Identité d'expéditeur invalide."), problems)

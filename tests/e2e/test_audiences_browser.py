@@ -139,4 +139,10 @@ def test_a_draft_is_edited_in_the_browser_with_a_contact_picked_by_name(
     assert page.locator("#receiving-count").inner_text() == "2 destinataires"
     assert "marie.curie@example.org" in page.locator("#recipient-list").inner_text()
     at_phone_width(page, f"{live_server}/mailings")
+    at_phone_width(page, f"{live_server}/contacts?region=11&region=93")
+    page.set_viewport_size(PHONE)
+    page.locator("details[data-name=region] > summary").click()  # the open drop-down fits too
+    no_sideways_scroll(page)
+    assert page.get_by_role("checkbox", name="Ile de France").is_checked()
+    at_phone_width(page, f"{live_server}/contacts/lists")
     assert console_errors == []
