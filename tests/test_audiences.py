@@ -391,3 +391,25 @@ def test_filters_take_one_value_or_several_in_the_api(app, api, make_user, make_
     assert segment.json["filter"] == {"beats": ["emploi"], "region": BRETAGNE}
     bad = lead.post("/api/v1/segments", json={"name": "X", "filter": {"beats": [1, 2]}})
     assert bad.status_code == 422 and "filter" in bad.json["error"]["fields"]
+
+
+def test_a_release_mailing_gets_its_audience_through_the_api(app, api, make_user, make_contact, demo_campaign):
+    from tests.test_embargo import release
+
+    people = press_people(make_contact)
+    lead = make_user("national")
+    item = release(lead, demo_campaign)
+    client = api(lead)
+    audience = {"filter": {"media_type": "regional_daily", "region": [BRETAGNE, PAYS_DE_LOIRE]}}
+    body = {"from_name": "ESS France", "from_email": "presse@example.org", "audience": audience}
+    made = client.post(f"/api/v1/press-releases/{item.id}/mailing", json=body)
+    assert made.status_code == 201, made.json
+    assert made.json["status"] == "draft" and made.json["audience_size"] == 3
+    again = client.post(
+        f"/api/v1/press-releases/{item.id}/mailing", json=body | {"audience": {"contact_ids": people["afp"].id}}
+    )
+    assert again.json["id"] == made.json["id"] and again.json["audience"]["contact_ids"] == [people["afp"].id]
+    found = client.get(f"/api/v1/mailings/{made.json['id']}/recipients").json
+    assert [r["email"] for r in found["items"]] == [people["afp"].email]
+    refused = client.post(f"/api/v1/press-releases/{item.id}/mailing", json=body | {"from_email": "x@bank.example"})
+    assert refused.status_code == 422 and "from_email" in refused.json["error"]["fields"]
