@@ -232,8 +232,9 @@ def recipient_rows(user, mailing, page: int = 1, per_page: int = 50, excluded: b
     for row in found["items"]:
         contact = row.pop("contact")
         if contact is not None and not can_read(user, contact.region_id):
-            row.update(email=None, name="", region=None)
+            row.update(email=None, name="", region=None, region_name="", organisation="", hidden=True)
             continue
+        row["hidden"] = False
         row["name"] = contact.full_name if contact is not None else ""
         row["region"] = contact.region.code if contact is not None and contact.region else None
         row["region_name"] = contact.region.name if contact is not None and contact.region else ""

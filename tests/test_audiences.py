@@ -413,3 +413,16 @@ def test_a_release_mailing_gets_its_audience_through_the_api(app, api, make_user
     assert [r["email"] for r in found["items"]] == [people["afp"].email]
     refused = client.post(f"/api/v1/press-releases/{item.id}/mailing", json=body | {"from_email": "x@bank.example"})
     assert refused.status_code == 422 and "from_email" in refused.json["error"]["fields"]
+
+
+def test_a_region_reading_a_national_mailing_sees_no_other_region_s_people(
+    client, login, make_user, make_contact, demo_campaign, api
+):
+    people = press_people(make_contact)
+    made = new_mailing(api(make_user("national")), {"filter": {"media_type": "regional_daily"}}).json
+    login(make_user("regional", region=BRETAGNE))
+    page = client.get(f"/mailings/{made['id']}").text
+    assert people["ouest"].email in page and people["telegramme"].email in page
+    assert people["provence"].email not in page and people["presse_ocean"].email not in page
+    assert len(re.findall(r"un contact d(?:'|&#39;)une autre région", page)) == 2
+    assert "4 destinataires" in page
