@@ -11,7 +11,7 @@ from contacts.services import erase_contact
 from extensions import db
 from mailings.identities import SenderIdentity
 from mailings.models import Delivery, EmailTemplate, Mailing
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, sign_out
 
 BRETAGNE, PAYS_DE_LOIRE, PACA = "53", "52", "93"
 
@@ -236,7 +236,7 @@ def test_sender_identities_are_offered_and_the_only_ones_allowed(
     assert 'id="from_email"' not in form  # nothing to retype
 
     bretagne = make_user("regional", region=BRETAGNE)
-    client.get("/logout")
+    sign_out(client)
     login(bretagne)
     form = client.get("/mailings").text
     offered = re.search(r'<select id="sender_id" name="sender_id">(.*?)</select>', form, re.S).group(1)
