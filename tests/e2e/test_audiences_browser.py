@@ -133,7 +133,7 @@ def test_a_draft_is_edited_in_the_browser_with_a_contact_picked_by_name(
     page.set_viewport_size(PHONE)
     no_sideways_scroll(page)
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_label("Nom de l'envoi").press("Enter")  # saves (the search's button is not the default)
     page.get_by_text("Envoi enregistré").wait_for()
     assert page.get_by_role("heading", level=1).inner_text() == "Lancement corrigé"
     assert page.locator("#receiving-count").inner_text() == "2 destinataires"
