@@ -426,3 +426,44 @@ def test_a_region_reading_a_national_mailing_sees_no_other_region_s_people(
     assert people["provence"].email not in page and people["presse_ocean"].email not in page
     assert len(re.findall(r"un contact d(?:'|&#39;)une autre région", page)) == 2
     assert "4 destinataires" in page
+
+
+def test_a_region_configures_only_its_own_identities(client, login, make_user, regions):
+    login(make_user("regional", region=BRETAGNE))
+    page = client.get("/mailings/senders").text
+    offered = re.search(r'<select id="region" name="region">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", offered) == ["Bretagne"]
+    elsewhere = client.post(
+        "/mailings/senders",
+        data={
+            "csrf_token": csrf_from(page),
+            "region": PACA,
+            "from_name": "CRESS PACA",
+            "from_email": "paca@example.org",
+        },
+    )
+    assert elsewhere.status_code == 200 and 'id="region-error"' in elsewhere.text
+    national = client.post(
+        "/mailings/senders",
+        data={"csrf_token": csrf_from(page), "region": "", "from_name": "ESS France", "from_email": "n@example.org"},
+    )
+    assert national.status_code == 200 and db.session.scalar(select(SenderIdentity.id)) is None
+    added = client.post(
+        "/mailings/senders",
+        data={
+            "csrf_token": csrf_from(page),
+            "region": BRETAGNE,
+            "from_name": "CRES Bretagne",
+            "from_email": "b@example.org",
+        },
+    )
+    assert added.status_code == 302
+    identity = db.session.scalars(select(SenderIdentity)).one()
+    assert identity.region_id == regions[BRETAGNE].id and identity.name == "CRES Bretagne"
+    twice = client.post(
+        "/mailings/senders",
+        data={"csrf_token": csrf_from(page), "region": BRETAGNE, "from_name": "Encore", "from_email": "b@example.org"},
+    )
+    assert "cette identité existe déjà" in twice.text
+    removed = client.post(f"/mailings/senders/{identity.id}/delete", data={"csrf_token": csrf_from(page)})
+    assert removed.status_code == 302 and db.session.scalar(select(SenderIdentity.id)) is None
