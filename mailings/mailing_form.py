@@ -1,7 +1,9 @@
 """The mailing form's audience and sender, shared by the new-mailing and edit pages and by a
 release's mailing: choices offered, what was ticked, and the service's data made from it."""
 
-from flask import flash, request
+from email.utils import parseaddr
+
+from flask import current_app, flash, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -39,7 +41,21 @@ def sender_choices(form, region_id: int | None) -> list:
     form.sender_id.choices = [SelectChoice(i.id, i.label) for i in offered]
     if offered and not form.sender_id.data:
         form.sender_id.data = offered[0].id  # the region's own identity comes first
+    if not offered and request.method == "GET" and not form.from_email.data:
+        form.from_name.data, form.from_email.data = last_sender(region_id)
     return offered
+
+
+def last_sender(region_id: int | None) -> tuple[str, str]:
+    """Without identities, the sender of the region's latest mailing (else the default sender): not retyped."""
+    same_region = Mailing.region_id.is_(None) if region_id is None else Mailing.region_id == region_id
+    latest = db.session.execute(
+        select(Mailing.from_name, Mailing.from_email).where(same_region).order_by(Mailing.id.desc()).limit(1)
+    ).first()
+    if latest is not None:
+        return latest.from_name, latest.from_email
+    name, address = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    return name, address
 
 
 def mailing_choices(form, user: User, campaign, region_id: int | None) -> list:

@@ -467,3 +467,13 @@ def test_a_region_configures_only_its_own_identities(client, login, make_user, r
     assert "cette identité existe déjà" in twice.text
     removed = client.post(f"/mailings/senders/{identity.id}/delete", data={"csrf_token": csrf_from(page)})
     assert removed.status_code == 302 and db.session.scalar(select(SenderIdentity.id)) is None
+
+
+def test_without_identities_the_sender_is_not_retyped(client, login, make_user, make_contact, demo_campaign, api):
+    login(make_user("national"))
+    form = client.get("/mailings").text
+    assert re.search(r'<input id="from_email"[^>]*value="relais@example.org"', form)
+    new_mailing(api(make_user("national")), {}, from_name="ESS France", from_email="presse@example.org")
+    form = client.get("/mailings").text
+    assert re.search(r'<input id="from_name"[^>]*value="ESS France"', form)
+    assert re.search(r'<input id="from_email"[^>]*value="presse@example.org"', form)
