@@ -148,9 +148,10 @@ def exclusion_reason(mailing, now: datetime | None = None):
     rules += [(Contact.opted_out.is_(True), "opted_out"), (Contact.bounced.is_(True), "bounced")]
     if excluded := as_list(audience.get("exclude_contact_ids")):
         rules.append((Contact.id.in_(excluded), "pressure"))
-    for hook in hooks().pressure_exclusions:  # press: contacts already at the week's limit
-        if (limited := hook(mailing, now or utcnow())) is not None:
-            rules.append((Contact.id.in_(limited), "pressure"))
+    for hook in hooks().recipient_exclusions:  # press: the week's limit, walk-ins without an address
+        code, ids = hook(mailing, now or utcnow())
+        if ids is not None:
+            rules.append((Contact.id.in_(ids), code))
     rules.append((or_(Contact.email.is_(None), Contact.email == "", Contact.email.not_like("%@%")), "no_address"))
     return case(*rules, else_=literal(None))
 

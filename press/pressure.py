@@ -143,6 +143,11 @@ def at_weekly_limit(mailing: Mailing, now: datetime):
     )
 
 
+def weekly_limit_exclusions(mailing: Mailing, now: datetime) -> tuple[str, object]:
+    """Hook of the recipient list: who the weekly limit will leave out, as contact pressure."""
+    return "pressure", at_weekly_limit(mailing, now)
+
+
 def apply_weekly_limit(mailing: Mailing, now: datetime) -> int:
     """Hook of `services.start`: skip the frozen deliveries of contacts already at the week's limit."""
     recent = at_weekly_limit(mailing, now)
