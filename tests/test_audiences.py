@@ -477,3 +477,16 @@ def test_without_identities_the_sender_is_not_retyped(client, login, make_user, 
     form = client.get("/mailings").text
     assert re.search(r'<input id="from_name"[^>]*value="ESS France"', form)
     assert re.search(r'<input id="from_email"[^>]*value="presse@example.org"', form)
+
+
+def test_a_walk_in_without_an_address_is_left_out_as_such(app, api, make_user, make_contact, demo_campaign):
+    walk_in = make_contact(email="sur-place-0a1b2c@sans-adresse.example", last_name="Venu")
+    journalist = make_contact(last_name="Invitée")
+    lead = api(make_user("national"))
+    made = new_mailing(lead, {"contact_ids": [walk_in.id, journalist.id]}).json
+    found = lead.get(f"/api/v1/mailings/{made['id']}/recipients").json
+    assert {r["contact_id"]: r["excluded_because"] for r in found["items"]} == {
+        journalist.id: None,
+        walk_in.id: "no_address",
+    }
+    assert found["receiving"] == 1 and found["excluded"]["no_address"] == 1
