@@ -1,7 +1,7 @@
 """sender_identities: the names and addresses each region and the national team send as
 
 Revision ID: 0019_sender_identities
-Revises: 0016_import_jobs
+Revises: 0022_contact_civility_city
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -13,7 +13,7 @@ import dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0019_sender_identities'
-down_revision = '0016_import_jobs'
+down_revision = '0022_contact_civility_city'
 branch_labels = None
 depends_on = None
 
