@@ -42,8 +42,12 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
+from mailings import (
+    audience_views,  # noqa: F401  (edit, recipients, send-now confirmation, sender identities: mailings blueprint)
+    outbox_views,
+    scheduler,
+)
 from mailings import editions as mailing_editions
-from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.history import received as mailings_received

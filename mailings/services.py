@@ -22,7 +22,7 @@ from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
 from mailings import senders, states
-from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
+from mailings.audience import as_list, audience_filter, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
@@ -158,6 +158,8 @@ def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excl
             audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
     except (TypeError, ValueError):
         problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
+    if found := audience_filter(raw.get("filter"), region_id, problems):
+        audience["filter"] = found
     problems.update(missing_ids(audience))
     if not problems:
         problems.update(out_of_reach(audience, region_id))
