@@ -17,8 +17,8 @@ from accounts.cli import users_cli
 from accounts.models import Region
 from accounts.scoping import guard_request, scope_url_object
 from bounces import extension as bounces_extension
+from campaign import anchors, brand_views, coverage, event_api, event_views, readiness, reminders
 from campaign import api as campaign_api
-from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
 from campaign import views as campaign_views
 from campaign.federation_models import PressClipping
 from campaign.models import Event, Milestone
@@ -39,7 +39,7 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import outbox_views, scheduler
+from mailings import milestone_moves, outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.hooks import init_app as mailing_hooks
@@ -66,6 +66,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_press(app)
     register_bounces(app)
     register_import_jobs(app)
+    register_milestone_moves(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -189,6 +190,11 @@ def register_import_jobs(app: Flask) -> None:
     """Large contact imports wait in the database; the active scheduler runs them batch by batch."""
     interval = int(app.config["IMPORT_JOB_INTERVAL"])
     mailing_hooks(app).periodic_jobs.append((import_jobs.run_queued, interval))
+
+
+def register_milestone_moves(app: Flask) -> None:
+    """Mailings scheduled from a milestone move with it (campaign.anchors proposes, mailings moves)."""
+    anchors.register_mover(app, milestone_moves.mailings_moved)
 
 
 def register_commands(app: Flask) -> None:

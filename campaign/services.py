@@ -10,6 +10,7 @@ from accounts.models import Region, User
 from accounts.scoping import get_readable, readable, require_write
 from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
+from campaign.workdays import MAIL_KINDS, closed_because
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 from i18n import _
@@ -235,6 +236,10 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                     end=end,
                 )
                 a.warnings.append(Warning_("outside_press_week", message))
+        send = m.kind in MAIL_KINDS and m.status in OPEN_STATUSES and not m.allow_weekend
+        if send and (why := closed_because(m.starts_at.astimezone(tz).date())):
+            message = _("envoi prévu %(why)s : rien ne part un week-end ou un jour férié", why=why)
+            a.warnings.append(Warning_("closed_day", message))
         for dep in m.depends_on:
             if m.starts_at < dep.finishes_at and dep.status != "cancelled":
                 a.warnings.append(

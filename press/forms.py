@@ -40,6 +40,7 @@ class ScheduleReleaseForm(FlaskForm):
     from_name = StringField(_l("Nom de l'expéditeur"), validators=[DataRequired(), Length(max=120)])
     from_email = EmailField(_l("Adresse de l'expéditeur"), validators=[DataRequired(), Length(max=254)])
     send_at = DateTimeLocalField(_l("Envoi le"), format=DATETIME, validators=[DataRequired()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
     submit = SubmitField(_l("Programmer l'envoi aux médias"))
 
 

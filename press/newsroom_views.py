@@ -138,9 +138,8 @@ def mail_release(release_id: int):
     try:
         mailing = item.mailing if item.mailing and item.mailing.status == "draft" else None
         mailing = mailing or newsroom.mail_release(current_user, item, data)
-        services.transition(
-            current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, item.campaign.timezone)
-        )
+        send_at = to_utc(form.send_at.data, item.campaign.timezone)
+        services.transition(current_user, mailing, "schedule", send_at=send_at, allow_weekend=form.allow_weekend.data)
         db.session.commit()
         flash(_("Envoi programmé."), "success")
     except DomainError as error:
