@@ -278,6 +278,9 @@ def save(
     on it (applied when `move_dependents`, else only proposed). The caller commits."""
     before = milestone.starts_at if milestone is not None else None
     old_offset = milestone.offset_days if milestone is not None else None
+    if before is not None and milestone.ends_at is not None and data.get("starts_at") and "ends_at" not in data:
+        start = services.to_utc(data["starts_at"], campaign.timezone, "starts_at")
+        data = {**data, "ends_at": milestone.ends_at + (start - before)}  # a new start alone keeps the length
     saved = services.save_milestone(
         actor, campaign, milestone, {k: v for k, v in data.items() if k not in ANCHOR_FIELDS}
     )
