@@ -11,7 +11,7 @@ applied in the caller's transaction, and written to the audit log as one entry.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -22,7 +22,7 @@ from accounts.models import AuditEntry, User
 from accounts.scoping import can_read, can_write
 from campaign import services
 from campaign.models import Campaign, Milestone
-from campaign.workdays import MAIL_KINDS, check_send_day, previous_working_day
+from campaign.workdays import MAIL_KINDS, check_send_day, hanging_day, previous_working_day
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
@@ -134,8 +134,7 @@ def on_day(moment: datetime, day: date, tz: str) -> datetime:
 
 def rule_day(m: Milestone, anchor_start: datetime, offset: int, tz: str) -> date:
     """Where the rule puts `m`: `offset` days from its anchor's day, a send on a working day."""
-    day = local_day(anchor_start, tz) + timedelta(days=offset)
-    return previous_working_day(day) if m.kind in MAIL_KINDS and not m.allow_weekend else day
+    return hanging_day(local_day(anchor_start, tz), offset, m.kind in MAIL_KINDS and not m.allow_weekend)
 
 
 def follows_rule(m: Milestone, anchor_start: datetime, tz: str) -> bool:
@@ -294,7 +293,8 @@ def save(
         errors["offset_days"] = _("entre -%(limit)s et %(limit)s jours", limit=OFFSET_LIMIT)
     if not errors:
         place(saved, before, old_offset, data, campaign.timezone)
-    if saved.kind in MAIL_KINDS and saved.status in services.OPEN_STATUSES and "starts_at" not in errors:
+    planned = before is None or saved.starts_at != before or {"kind", "status", "allow_weekend"} & set(data)
+    if planned and saved.kind in MAIL_KINDS and saved.status in services.OPEN_STATUSES and "starts_at" not in errors:
         try:
             check_send_day(saved.starts_at, campaign.timezone, "starts_at", _("Début"), saved.allow_weekend)
         except ValidationFailed as refused:

@@ -211,6 +211,7 @@ def update_milestone(data, milestone_id):
     db.session.commit()
     out = milestones_out(milestone.campaign, [milestone])[0]
     out["moves"] = proposal.out(milestone.campaign.timezone) if proposal else None
+    out["moved"] = [m.milestone.id for m in proposal.movable] if proposal and proposal.applied else []
     return out
 
 

@@ -51,7 +51,7 @@ class MilestoneForm(FlaskForm):
     )
     owner_id = SelectField(_l("Responsable"), coerce=int)
     depends_on = SelectMultipleField(_l("Dépend de"), coerce=int)
-    anchor_id = SelectField(_l("Accroché à (bouge avec lui)"), coerce=int)
+    anchor_id = SelectField(_l("Accroché à (bouge avec lui)"), coerce=int, default=0)
     offset_days = IntegerField(
         _l("Écart en jours (J-10 : -10)"), validators=[Optional(), NumberRange(min=-400, max=400)]
     )

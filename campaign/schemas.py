@@ -111,6 +111,11 @@ class MilestoneSchema(Schema):
     )
     late = fields.Boolean(dump_only=True)
     warnings = fields.List(fields.Nested(WarningSchema), dump_only=True)
+    moved = fields.List(
+        fields.Integer(),
+        dump_only=True,
+        metadata={"description": "PATCH: ids of the milestones moved with this one (`move_dependents`)"},
+    )
     moves = fields.Nested(
         MovesSchema,
         dump_only=True,

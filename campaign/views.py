@@ -147,6 +147,8 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
     ).all()
     form.depends_on.choices = [SelectChoice(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
     form.anchor_id.choices = [SelectChoice(0, _("— (date libre)"))] + form.depends_on.choices
+    if form.anchor_id.data is None:  # a milestone without anchor, or a post without the field: none
+        form.anchor_id.data = 0
     if request.method == "GET":
         tz = services.zone(campaign.timezone)
         if milestone is not None:

@@ -73,6 +73,17 @@ def previous_working_day(day: date) -> date:
     return day
 
 
+def hanging_day(anchor_day: date, offset: int, is_send: bool) -> date:
+    """The day a milestone hanging `offset` days from `anchor_day` falls on; a send on a working day."""
+    day = anchor_day + timedelta(days=offset)
+    return previous_working_day(day) if is_send else day
+
+
+def relative_day(offset: int) -> str:
+    """How French planning says it: "J-10", "J+2", "jour J"."""
+    return f"J{offset:+d}" if offset else _("jour J")
+
+
 def on_previous_working_day(moment: datetime, tz: str) -> datetime:
     """The same local time on the previous working day (unchanged when `moment` is on one)."""
     zone = ZoneInfo(tz)

@@ -129,7 +129,7 @@ def test_moving_the_national_conference_through_the_api_moves_what_hangs_on_it(
     answer = client.patch(f"/api/v1/milestones/{national.id}", json={"starts_at": week_later.isoformat()})
     assert answer.status_code == 200, answer.get_json()
     moves = answer.get_json()["moves"]
-    assert moves["applied"] is False
+    assert moves["applied"] is False and answer.get_json()["moved"] == []
     proposed = {m["title"]: m for m in moves["milestones"]}
     assert {INVITATIONS, REMINDER, breton.title} <= set(proposed)
     assert proposed[INVITATIONS]["to"].startswith((day_of(invitations) + timedelta(days=7)).isoformat())
@@ -146,6 +146,7 @@ def test_moving_the_national_conference_through_the_api_moves_what_hangs_on_it(
     assert answer.status_code == 200, answer.get_json()
     moves = answer.get_json()["moves"]
     assert moves["applied"] is True
+    assert {invitations.id, reminder.id, breton.id} <= set(answer.get_json()["moved"])
     db.session.expire_all()
     for m in (invitations, reminder, breton):
         assert db.session.get(Milestone, m.id).starts_at == before[m.id] + timedelta(days=7), m.title
@@ -300,17 +301,21 @@ def test_every_timeline_warning_is_french(app, api, client, login, make_user, re
     reminder.starts_at += timedelta(days=2)  # Friday → Sunday
     db.session.commit()
 
+    release, invitations, then = national_release.title, "Invitations presse — Bretagne", " : déplacez-le avec lui"
     wanted = {
-        "outside_press_week": "conférence régionale hors de la semaine de la conférence nationale",
-        "before_dependency": f"commence avant la fin de « {national.title} », dont il dépend",
-        "closed_day": "envoi prévu un dimanche : rien ne part un week-end ou un jour férié",
+        (breton.title, "outside_press_week"): "conférence régionale hors de la semaine de la conférence nationale (",
+        (breton.title, "off_anchor"): f"à J+16 de « {national.title} » au lieu de J+2{then}",
+        (release, "before_dependency"): f"commence avant la fin de « {national.title} », dont il dépend",
+        (release, "off_anchor"): f"à J-1 de « {national.title} » au lieu de jour J{then}",
+        (reminder.title, "closed_day"): "envoi prévu un dimanche : rien ne part un week-end ou un jour férié",
+        (invitations, "off_anchor"): f"à J-24 de « {breton.title} » au lieu de J-10{then}",
     }
     rows = api(lead).get(f"/api/v1/campaigns/{campaign.id}/milestones?per_page=200").get_json()["items"]
-    found = {w["code"]: w["message"] for row in rows for w in row["warnings"]}
+    found = {(row["title"], w["code"]): w["message"] for row in rows for w in row["warnings"]}
     assert set(found) == set(wanted)
-    for code, start in wanted.items():
-        assert found[code].startswith(start), found[code]
-        assert not any(word in found[code] for word in ENGLISH), found[code]
+    for key, start in wanted.items():
+        assert found[key].startswith(start), found[key]
+        assert not any(word in found[key] for word in ENGLISH), found[key]
 
     login(lead)
     page = unescape(client.get(f"/campaigns/{campaign.id}").get_data(as_text=True))
@@ -348,3 +353,30 @@ def test_a_regional_coordinator_moves_its_own_conference_and_nothing_of_other_re
     moved = client.patch(f"/api/v1/milestones/{invitation.id}", json={"offset_days": -12}).get_json()
     assert moved["offset_days"] == -12
     assert moved["starts_at"].startswith((day_of(conference) - timedelta(days=14)).isoformat())
+
+
+def test_moving_only_the_conference_leaves_a_french_warning_on_what_stayed(app, client, login, make_user, regions):
+    lead = make_user("national")
+    campaign = edition_2027(lead, regions)
+    national, invitations = named(campaign, NATIONAL), named(campaign, INVITATIONS)
+    login(lead)
+    page = client.get(f"/milestones/{national.id}/edit").get_data(as_text=True)
+    new_start = (national.starts_at + timedelta(days=7)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+    form = {
+        "csrf_token": csrf_from(page),
+        "title": national.title,
+        "kind": national.kind,
+        "region": "",
+        "starts_at": new_start,
+        "ends_at": (national.ends_at + timedelta(days=7)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
+        "status": "planned",
+        "owner_id": "0",
+        "move_dependents": "no",
+        "proposed_for": new_start + ":00",
+    }
+    done = unescape(client.post(f"/milestones/{national.id}/edit", data=form, follow_redirects=True).get_data(True))
+    assert "Jalon enregistré ; ce qui en dépend reste à sa place." in done
+    assert f"⚠ à J-18 de « {NATIONAL} » au lieu de J-10 : déplacez-le avec lui ou changez l'écart" in done
+    db.session.expire_all()
+    assert db.session.get(Milestone, invitations.id).starts_at == invitations.starts_at
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "move")) is None
