@@ -78,6 +78,9 @@ class Proposal:
         zone = ZoneInfo(tz)
         return {
             "applied": self.applied,
+            "title": self.milestone.title,
+            "from": self.before.astimezone(zone),
+            "to": self.after.astimezone(zone),
             "milestones": [
                 {
                     "id": m.milestone.id,

@@ -190,6 +190,7 @@ def test_the_milestone_form_shows_the_move_then_applies_it_once(app, client, log
     }
     shown = unescape(client.post(f"/milestones/{national.id}/edit", data=form).get_data(as_text=True))
     assert "Déplacer aussi ce qui en dépend ?" in shown and INVITATIONS in shown
+    assert "« Conférence de presse nationale » passe du 7 septembre 2027, 10:00 au 14 septembre 2027, 10:00." in shown
     assert "27 août 2027, 09:00 → 3 septembre 2027, 09:00" in shown  # Friday before D-10, a week later
     db.session.expire_all()
     assert db.session.get(Milestone, national.id).starts_at == before[national.id]  # nothing saved yet
@@ -380,3 +381,20 @@ def test_moving_only_the_conference_leaves_a_french_warning_on_what_stayed(app, 
     db.session.expire_all()
     assert db.session.get(Milestone, invitations.id).starts_at == invitations.starts_at
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "move")) is None
+
+
+def test_a_milestone_with_only_a_mailing_scheduled_from_it_proposes_to_move_the_mailing(
+    app, api, make_user, make_contact, regions
+):
+    lead = make_user("national")
+    campaign = edition_2027(lead, regions)
+    launch = named(campaign, "Lancement interne à l'AG annuelle")  # nothing hangs on it
+    when = datetime(2027, 6, 7, 9, 0, tzinfo=PARIS)  # a Monday
+    mailing = scheduled_mailing(lead, campaign, launch, when, make_contact(kind="media"), name="Convocation AG")
+    later = (launch.starts_at + timedelta(days=1)).astimezone(PARIS).replace(tzinfo=None).isoformat()
+    answer = api(lead).patch(f"/api/v1/milestones/{launch.id}", json={"starts_at": later, "move_dependents": True})
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["moves"]["milestones"] == [] and body["moved"] == []
+    assert [(m["name"], m["moved"]) for m in body["moves"]["mailings"]] == [("Convocation AG", True)]
+    db.session.expire_all()
+    assert db.session.get(Mailing, mailing.id).scheduled_at == when + timedelta(days=1)
