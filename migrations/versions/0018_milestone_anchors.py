@@ -1,7 +1,7 @@
 """milestone anchors: dates that move together, and the weekend / public holiday override
 
 Revision ID: 0018_milestone_anchors
-Revises: 0016_import_jobs
+Revises: 0022_contact_civility_city
 Create Date: 2026-12-05 09:50:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018_milestone_anchors'
-down_revision = '0016_import_jobs'
+down_revision = '0022_contact_civility_city'
 branch_labels = None
 depends_on = None
 
