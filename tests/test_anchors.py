@@ -398,3 +398,16 @@ def test_a_milestone_with_only_a_mailing_scheduled_from_it_proposes_to_move_the_
     assert [(m["name"], m["moved"]) for m in body["moves"]["mailings"]] == [("Convocation AG", True)]
     db.session.expire_all()
     assert db.session.get(Mailing, mailing.id).scheduled_at == when + timedelta(days=1)
+
+
+def test_a_new_edition_keeps_the_anchors_and_its_sends_on_working_days(app, make_user, regions):
+    from campaign import editions
+
+    lead = make_user("national")
+    source = edition_2027(lead, regions)
+    target, _ = editions.new_edition(lead, source, "Mois de l'ESS 2028", date(2028, 11, 1), date(2028, 6, 15))
+    db.session.commit()
+    national, invitations = named(target, NATIONAL), named(target, INVITATIONS)
+    assert invitations.anchor_id == national.id and invitations.offset_days == -10
+    sends = [m for m in target.milestones if m.kind in MAIL_KINDS]
+    assert sends and [m.title for m in sends if not is_working_day(day_of(m))] == []
