@@ -171,7 +171,8 @@ def schedule(data, mailing_id):
     """Send at `send_at` (the scheduler starts it)."""
     user = current_api_user()
     mailing = services.get_mailing(user, mailing_id)
-    mailing = services.transition(user, mailing, "schedule", send_at=in_campaign_zone(mailing, data["send_at"]))
+    send_at = in_campaign_zone(mailing, data["send_at"])
+    mailing = services.transition(user, mailing, "schedule", send_at=send_at, allow_weekend=data["allow_weekend"])
     db.session.commit()
     return mailing_out(mailing)
 

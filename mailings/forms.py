@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -50,6 +58,7 @@ class SenderIdentityForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     send_at = DateTimeLocalField(_l("Envoyer le"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
 
 
 class TestSendForm(FlaskForm):

@@ -86,6 +86,10 @@ class MailingPatchSchema(MailingSchema):
 
 class ScheduleSchema(Schema):
     send_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
+    allow_weekend = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Send on a weekend or a French public holiday (refused with 422 otherwise)"},
+    )
 
 
 class TestSendSchema(Schema):

@@ -13,6 +13,7 @@ from accounts.scoping import can_read, get_readable, require_read, require_role,
 from addresses import address_problem
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
+from campaign.workdays import check_send_day
 from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
@@ -255,6 +256,7 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
             raise ValidationFailed(_("Indiquez une date d'envoi."), {"send_at": _("obligatoire")})
         if send_at < now - timedelta(minutes=1):
             raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
+        check_send_day(send_at, mailing.campaign.timezone, "send_at", _("Envoyer le"), kw.get("allow_weekend", False))
         mailing.scheduled_at = send_at
     if action in ("submit", "schedule", "send_now"):
         check_conferences(mailing)

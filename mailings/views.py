@@ -289,7 +289,11 @@ def mailing_schedule(mailing_id: int):
     else:
         try:
             services.transition(
-                current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, mailing.campaign.timezone)
+                current_user,
+                mailing,
+                "schedule",
+                send_at=to_utc(form.send_at.data, mailing.campaign.timezone),
+                allow_weekend=form.allow_weekend.data,
             )
             db.session.commit()
             flash(_("Envoi programmé."), "success")

@@ -44,6 +44,7 @@ class ScheduleReleaseForm(SenderFields, FlaskForm):
     page lists the recipients before it is scheduled."""
 
     send_at = DateTimeLocalField(_l("Envoi le (facultatif)"), format=DATETIME, validators=[Optional()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
     submit = SubmitField(_l("Programmer l'envoi aux médias"))
 
 

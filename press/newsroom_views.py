@@ -173,9 +173,8 @@ def mail_release(release_id: int):
             db.session.commit()
             flash(_("Envoi préparé : voici qui le recevra. Programmez-le ou envoyez-le depuis cette page."), "success")
             return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, _anchor="recipients"))
-        services.transition(
-            current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, item.campaign.timezone)
-        )
+        send_at = to_utc(form.send_at.data, item.campaign.timezone)
+        services.transition(current_user, mailing, "schedule", send_at=send_at, allow_weekend=form.allow_weekend.data)
         db.session.commit()
         flash(_("Envoi programmé."), "success")
     except DomainError as error:
