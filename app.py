@@ -17,8 +17,8 @@ from accounts.cli import users_cli
 from accounts.models import Region
 from accounts.scoping import guard_request, scope_url_object
 from bounces import extension as bounces_extension
+from campaign import anchors, brand_views, coverage, editions, event_api, event_views, readiness, reminders
 from campaign import api as campaign_api
-from campaign import brand_views, coverage, editions, event_api, event_views, readiness, reminders
 from campaign import views as campaign_views
 from campaign.federation_models import PressClipping
 from campaign.models import Event, Milestone
@@ -42,7 +42,13 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import approval_views, outbox_views, scheduler
+from mailings import (
+    approval_views,
+    audience_views,  # noqa: F401  (edit, recipients, send-now confirmation, sender identities: mailings blueprint)
+    milestone_moves,
+    outbox_views,
+    scheduler,
+)
 from mailings import editions as mailing_editions
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
@@ -75,6 +81,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_bounces(app)
     register_import_jobs(app)
     register_editions(app)
+    register_milestone_moves(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -211,6 +218,11 @@ def register_import_jobs(app: Flask) -> None:
 def register_editions(app: Flask) -> None:
     """What a new edition carries over from the floors above campaign (its own copies the timeline)."""
     editions.init_app(app).copiers.extend([mailing_editions.copy_templates, press_editions.copy_settings])
+
+
+def register_milestone_moves(app: Flask) -> None:
+    """Mailings scheduled from a milestone move with it (campaign.anchors proposes, mailings moves)."""
+    anchors.register_mover(app, milestone_moves.mailings_moved)
 
 
 def register_commands(app: Flask) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.api import SELF_SERVICE_ENDPOINTS, api_blueprint, current_api_user
 from accounts.models import Region
-from campaign import brand, editions, playbook, services
+from campaign import anchors, brand, editions, playbook, services
 from campaign.brand import brand_of, save_brand
 from campaign.calendar import feed_url
 from campaign.models import Campaign, Milestone
@@ -63,6 +63,9 @@ def milestones_out(campaign: Campaign, milestones: list[Milestone]) -> list[dict
                 "depends_on": [d.id for d in m.depends_on],
                 "venue": m.venue,
                 "city": m.city,
+                "anchor_id": m.anchor_id,
+                "offset_days": m.offset_days,
+                "allow_weekend": m.allow_weekend,
                 "late": a.late,
                 "warnings": [{"code": w.code, "message": w.message} for w in a.warnings],
             }
@@ -235,7 +238,8 @@ def milestones(args, campaign_id):
 def create_milestone(data, campaign_id):
     """A new milestone; a regional coordinator creates them in its own region only."""
     campaign = services.get_campaign(campaign_id)
-    milestone = services.save_milestone(current_api_user(), campaign, None, data)
+    data.pop("move_dependents", None)
+    milestone = anchors.save(current_api_user(), campaign, None, data)[0]
     db.session.commit()
     return milestones_out(campaign, [milestone])[0]
 
@@ -252,11 +256,17 @@ def get_milestone(milestone_id):
 @bp.arguments(MilestonePatchSchema(partial=True))
 @bp.response(200, MilestoneSchema)
 def update_milestone(data, milestone_id):
-    """Change a milestone (e.g. `{"status": "done"}`)."""
+    """Change a milestone (e.g. `{"status": "done"}`). A new `starts_at` with `"move_dependents": true`
+    moves what hangs on it and the mailings scheduled from them, in one change; without it, only this
+    milestone moves and `moves` lists what would have moved with it."""
     milestone = services.get_milestone(current_api_user(), milestone_id)
-    services.save_milestone(current_api_user(), milestone.campaign, milestone, data)
+    move = bool(data.pop("move_dependents", False))
+    milestone, proposal = anchors.save(current_api_user(), milestone.campaign, milestone, data, move)
     db.session.commit()
-    return milestones_out(milestone.campaign, [milestone])[0]
+    out = milestones_out(milestone.campaign, [milestone])[0]
+    out["moves"] = proposal.out(milestone.campaign.timezone) if proposal else None
+    out["moved"] = [m.milestone.id for m in proposal.movable] if proposal and proposal.applied else []
+    return out
 
 
 @bp.route("/milestones/<int:milestone_id>", methods=["DELETE"])

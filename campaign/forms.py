@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,7 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
 
@@ -51,6 +52,11 @@ class MilestoneForm(FlaskForm):
     )
     owner_id = SelectField(_l("Responsable"), coerce=int)
     depends_on = SelectMultipleField(_l("Dépend de"), coerce=int)
+    anchor_id = SelectField(_l("Accroché à (bouge avec lui)"), coerce=int, default=0)
+    offset_days = IntegerField(
+        _l("Écart en jours (J-10 : -10)"), validators=[Optional(), NumberRange(min=-400, max=400)]
+    )
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
     venue = StringField(_l("Lieu"), validators=[Length(max=200)])
     city = StringField(_l("Ville"), validators=[Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])

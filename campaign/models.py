@@ -4,6 +4,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from accounts.models import Region
@@ -93,6 +94,9 @@ class Milestone(db.Model):
         "status",
         "venue",
         "city",
+        "anchor_id",
+        "offset_days",
+        "allow_weekend",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,10 +111,17 @@ class Milestone(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="planned")
     venue: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
+    # dates that move together (campaign.anchors): this milestone sits `offset_days` days from its
+    # anchor's day (invitations at D-10 of their conference) and moves when the anchor moves
+    anchor_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id", ondelete="SET NULL"), index=True)
+    offset_days: Mapped[int | None] = mapped_column()
+    # a person chose to send on a weekend or a public holiday (campaign.workdays)
+    allow_weekend: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="milestones")
+    anchor: Mapped["Milestone | None"] = relationship(remote_side="Milestone.id", foreign_keys=[anchor_id])
     region: Mapped[Region | None] = relationship()
     owner = relationship("User")
     depends_on: Mapped[list["Milestone"]] = relationship(

@@ -5,6 +5,11 @@ annual general assembly; the internal launch at the AG; relay through the ESS ne
 to the rentrée; at the rentrée a national press conference and, the same week, a press conference
 in every region; then the event month. Press practice sets the rest: save-the-date at D-15,
 invitations at D-10, the release on the day, conferences Tuesday to Thursday at 10:00.
+
+Each dependent date hangs on the one it follows (campaign.anchors: invitations at D-10 of their
+conference, the reminder at D-2, regional conferences in the national press week, each region's
+month on the month), so that moving a conference proposes to move what hangs on it. Nothing is
+sent on a weekend or a public holiday: a send that the rule puts there goes the working day before.
 """
 
 from dataclasses import dataclass
@@ -13,6 +18,7 @@ from datetime import date, timedelta
 from accounts.models import Region, User
 from campaign.models import Campaign, Milestone
 from campaign.services import at_local, save_campaign
+from campaign.workdays import MAIL_KINDS, previous_working_day
 from errors import ValidationFailed
 from extensions import db
 
@@ -90,7 +96,12 @@ def build(
         region=None,
         depends=(),
         description="",
+        anchor=None,
     ):
+        """A milestone on `day`; with `anchor` (the milestone it hangs on), `day` is the rule's."""
+        offset = (day - days[anchor]).days if anchor is not None else None
+        if kind in MAIL_KINDS:
+            day = previous_working_day(day)
         milestone = Milestone(
             campaign=campaign,
             kind=kind,
@@ -101,10 +112,14 @@ def build(
             region=region,
             status="planned",
             depends_on=list(depends),
+            anchor=anchor,
+            offset_days=offset,
         )
+        days[milestone] = day
         db.session.add(milestone)
         return milestone
 
+    days: dict[Milestone, date] = {}
     partners = add(
         "partner_deadline",
         "Partenariats finalisés",
@@ -130,32 +145,6 @@ def build(
         end_hour=18,
         depends=[launch],
     )
-    add(
-        "deadline",
-        "Programmes régionaux complets",
-        p.national_conference - timedelta(days=14),
-        18,
-        depends=[launch],
-    )
-    add(
-        "mailing",
-        "Save-the-date conférence de presse nationale",
-        p.national_conference - timedelta(days=15),
-        9,
-    )
-    invitation = add(
-        "mailing",
-        "Invitations à la conférence de presse nationale",
-        p.national_conference - timedelta(days=10),
-        9,
-    )
-    add(
-        "mailing",
-        "Relance des journalistes sans réponse",
-        p.national_conference - timedelta(days=2),
-        9,
-        depends=[invitation],
-    )
     national = add(
         "national_press_conference",
         "Conférence de presse nationale",
@@ -166,17 +155,58 @@ def build(
         depends=[relay],
     )
     add(
+        "deadline",
+        "Programmes régionaux complets",
+        p.national_conference - timedelta(days=14),
+        18,
+        depends=[launch],
+        anchor=national,
+    )
+    add(
+        "mailing",
+        "Save-the-date conférence de presse nationale",
+        p.national_conference - timedelta(days=15),
+        9,
+        anchor=national,
+    )
+    invitation = add(
+        "mailing",
+        "Invitations à la conférence de presse nationale",
+        p.national_conference - timedelta(days=10),
+        9,
+        anchor=national,
+    )
+    add(
+        "mailing",
+        "Relance des journalistes sans réponse",
+        p.national_conference - timedelta(days=2),
+        9,
+        depends=[invitation],
+        anchor=national,
+    )
+    add(
         "press_release",
         "Communiqué de presse national",
         p.national_conference,
         12,
         depends=[national],
+        anchor=national,
     )
     add(
         "press_release",
         "Dossier de presse aux médias absents",
         p.national_conference + timedelta(days=1),
         10,
+        depends=[national],
+        anchor=national,
+    )
+    month = add(
+        "event_period",
+        "Le Mois de l'ESS",
+        p.event_start,
+        0,
+        end=p.event_end,
+        end_hour=23,
         depends=[national],
     )
     for region in regions:
@@ -189,6 +219,7 @@ def build(
             end_hour=11,
             region=region,
             depends=[national],
+            anchor=national,
         )
         add(
             "mailing",
@@ -197,6 +228,7 @@ def build(
             9,
             region=region,
             depends=[],
+            anchor=conference,
         )
         add(
             "event_period",
@@ -207,15 +239,7 @@ def build(
             end_hour=23,
             region=region,
             depends=[conference],
+            anchor=month,
         )
-    add(
-        "event_period",
-        "Le Mois de l'ESS",
-        p.event_start,
-        0,
-        end=p.event_end,
-        end_hour=23,
-        depends=[national],
-    )
     db.session.flush()
     return campaign

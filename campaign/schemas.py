@@ -92,6 +92,22 @@ class WarningSchema(Schema):
     message = fields.String()
 
 
+class MovedSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    name = fields.String()
+    from_ = fields.DateTime(data_key="from", attribute="from")
+    to = fields.DateTime()
+    moved = fields.Boolean()
+    warning = fields.String(metadata={"description": "Why it stays where it is (French); empty when it moves"})
+
+
+class MovesSchema(Schema):
+    applied = fields.Boolean(metadata={"description": "false: a proposal (send `move_dependents: true`)"})
+    milestones = fields.List(fields.Nested(MovedSchema))
+    mailings = fields.List(fields.Nested(MovedSchema))
+
+
 class MilestoneSchema(Schema):
     id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(dump_only=True)
@@ -106,8 +122,34 @@ class MilestoneSchema(Schema):
     depends_on = fields.List(fields.Integer())
     venue = fields.String(validate=validate.Length(max=200))
     city = fields.String(validate=validate.Length(max=120))
+    anchor_id = fields.Integer(
+        allow_none=True, metadata={"description": "The milestone this one hangs on (moves with it); null: a free date"}
+    )
+    offset_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=-400, max=400),
+        metadata={"description": "Days from the anchor's day (invitations: -10); alone, it moves the date"},
+    )
+    allow_weekend = fields.Boolean(
+        metadata={"description": "A send (mailing, press release) may fall on a weekend or a French public holiday"}
+    )
+    move_dependents = fields.Boolean(
+        load_only=True,
+        metadata={"description": "PATCH: move what hangs on this milestone (and their mailings) with it"},
+    )
     late = fields.Boolean(dump_only=True)
     warnings = fields.List(fields.Nested(WarningSchema), dump_only=True)
+    moved = fields.List(
+        fields.Integer(),
+        dump_only=True,
+        metadata={"description": "PATCH: ids of the milestones moved with this one (`move_dependents`)"},
+    )
+    moves = fields.Nested(
+        MovesSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "PATCH that moved the start: what hangs on it, moved or proposed"},
+    )
 
 
 class MilestoneQuery(PageArgs):

@@ -12,6 +12,7 @@ from accounts.models import Region, User
 from accounts.scoping import get_readable, readable, require_write
 from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Event, Milestone
+from campaign.workdays import MAIL_KINDS, closed_because, hanging_day, relative_day
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
@@ -260,6 +261,7 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
     """Late items and the timeline's conflicts, for every milestone of the campaign."""
     week = press_week(campaign, milestones)
     tz = zone(campaign.timezone)
+    by_id = {m.id: m for m in milestones}
     result: dict[int, Assessment] = {}
     for m in milestones:
         a = Assessment(late=m.status in OPEN_STATUSES and m.finishes_at < now)
@@ -273,6 +275,12 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                     end=end,
                 )
                 a.warnings.append(Warning_("outside_press_week", message))
+        send = m.kind in MAIL_KINDS and m.status in OPEN_STATUSES and not m.allow_weekend
+        if send and (why := closed_because(m.starts_at.astimezone(tz).date())):
+            message = _("envoi prévu %(why)s : rien ne part un week-end ou un jour férié", why=why)
+            a.warnings.append(Warning_("closed_day", message))
+        if (anchor := by_id.get(m.anchor_id)) and (off := off_anchor(m, anchor, tz)):
+            a.warnings.append(Warning_("off_anchor", off))
         for dep in m.depends_on:
             if m.starts_at < dep.finishes_at and dep.status != "cancelled":
                 a.warnings.append(
@@ -283,6 +291,24 @@ def assess(campaign: Campaign, milestones: list[Milestone], now: datetime) -> di
                 )
         result[m.id] = a
     return result
+
+
+def off_anchor(m: Milestone, anchor: Milestone, tz: ZoneInfo) -> str:
+    """An open milestone no longer where its anchor's rule puts it (the anchor moved without it)."""
+    if m.offset_days is None or m.status not in OPEN_STATUSES or anchor.status == "cancelled":
+        return ""
+    anchor_day, day = anchor.starts_at.astimezone(tz).date(), m.starts_at.astimezone(tz).date()
+    gap = (day - anchor_day).days
+    if gap == m.offset_days or day == hanging_day(
+        anchor_day, m.offset_days, m.kind in MAIL_KINDS and not m.allow_weekend
+    ):
+        return ""  # on its rule (a send on a closed day is the closed_day warning's)
+    return _(
+        "à %(gap)s de « %(title)s » au lieu de %(rule)s : déplacez-le avec lui ou changez l'écart",
+        gap=relative_day(gap),
+        title=anchor.title,
+        rule=relative_day(m.offset_days),
+    )
 
 
 def timeline_milestones(

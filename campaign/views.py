@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region, User
 from accounts.scoping import can_write, require_read
-from campaign import calendar, editions, playbook, services
+from campaign import anchors, calendar, editions, playbook, services
 from campaign.forms import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -69,6 +69,7 @@ def campaign_milestones(campaign: Campaign) -> list[Milestone]:
         selectinload(Milestone.depends_on),
         selectinload(Milestone.region),
         selectinload(Milestone.owner),
+        selectinload(Milestone.anchor),
     )
     return db.session.scalars(query).all()
 
@@ -229,6 +230,9 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
         select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
     ).all()
     form.depends_on.choices = [SelectChoice(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
+    form.anchor_id.choices = [SelectChoice(0, _("— (date libre)"))] + form.depends_on.choices
+    if form.anchor_id.data is None:  # a milestone without anchor, or a post without the field: none
+        form.anchor_id.data = 0
     if request.method == "GET":
         tz = services.zone(campaign.timezone)
         if milestone is not None:
@@ -237,6 +241,7 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
             form.ends_at.data = milestone.ends_at.astimezone(tz).replace(tzinfo=None) if milestone.ends_at else None
             form.depends_on.data = [m.id for m in milestone.depends_on]
             form.owner_id.data = milestone.owner_id or 0
+            form.anchor_id.data = milestone.anchor_id or 0
         else:
             form.region.data = request.args.get("region", "")
     return form
@@ -255,14 +260,23 @@ def form_data(form: MilestoneForm) -> dict:
         "venue": form.venue.data,
         "city": form.city.data,
         "description": form.description.data,
+        "anchor_id": form.anchor_id.data or None,
+        "offset_days": form.offset_days.data,
+        "allow_weekend": form.allow_weekend.data,
     }
 
 
 def save_from_form(campaign: Campaign, milestone: Milestone | None):
+    """Save the form; when the start moved and other dates hang on it, first show what would move with
+    it (nothing is saved), then apply the person's choice: everything in one change, or this one only."""
     form = milestone_form(campaign, milestone)
+    proposal = None
     if form.validate_on_submit():
+        choice = request.form.get("move_dependents")  # "yes", "no", or absent: not asked yet
+        if choice and request.form.get("proposed_for") != form.starts_at.data.isoformat():
+            choice = None  # the date changed since the list was shown: show the new list
         try:
-            saved = services.save_milestone(current_user, campaign, milestone, form_data(form))
+            saved, moved = anchors.save(current_user, campaign, milestone, form_data(form), choice == "yes")
         except PermissionDenied:
             raise
         except DomainError as error:
@@ -270,15 +284,42 @@ def save_from_form(campaign: Campaign, milestone: Milestone | None):
             for name, message in error.fields.items():
                 (form[name].errors if name in form else form.form_errors).append(message)
         else:
-            db.session.commit()
-            flash(_("Jalon enregistré."), "success")
-            return redirect(url_for("campaign.timeline", campaign_id=campaign.id, _anchor=f"m{saved.id}"))
+            if moved is not None and choice is None:
+                proposal = moved.out(campaign.timezone)
+                db.session.rollback()  # nothing changes before the person chooses
+            else:
+                db.session.commit()
+                flash_saved(moved)
+                return redirect(url_for("campaign.timeline", campaign_id=campaign.id, _anchor=f"m{saved.id}"))
     return render_template(
         "campaign/milestone_form.html",
         form=form,
         campaign=campaign,
         milestone=milestone,
+        proposal=proposal,
+        hanging=anchors.hanging_on(milestone) if milestone is not None else [],
     )
+
+
+def flash_saved(moved: anchors.Proposal | None) -> None:
+    if moved is None:
+        flash(_("Jalon enregistré."), "success")
+        return
+    if not moved.applied:
+        flash(_("Jalon enregistré ; ce qui en dépend reste à sa place."), "success")
+        return
+    flash(
+        _(
+            "Jalon enregistré, avec %(milestones)s jalon(s) et %(mailings)s envoi(s) qui en dépendent.",
+            milestones=len(moved.movable),
+            mailings=len([item for item in moved.linked if not item.blocked]),
+        ),
+        "success",
+    )
+    for item in [*moved.moves, *moved.linked]:
+        if item.blocked:
+            title = item.milestone.title if isinstance(item, anchors.Move) else item.title
+            flash(_("Non déplacé : « %(title)s » (%(why)s).", title=title, why=item.blocked), "warning")
 
 
 @bp.route("/campaigns/<int:campaign_id>/milestones/new", methods=["GET", "POST"])

@@ -4,11 +4,20 @@ from collections.abc import Iterable
 
 from sqlalchemy import Select, func, insert, or_, select, union
 
-from accounts.models import User
+from accounts.models import Region, User
 from accounts.scoping import can_read, get_readable, readable, require_write
 from contacts.i18n import _
+from contacts.labels import KIND_LABELS, MEDIA_TYPE_LABELS, label
 from contacts.models import Contact, ContactList, Segment, list_members
-from contacts.services import FILTER_KEYS, apply_filters, as_list, contact_query, region_id_for
+from contacts.services import (
+    FILTER_KEYS,
+    apply_filters,
+    as_list,
+    contact_query,
+    known_beats,
+    known_tags,
+    region_id_for,
+)
 from errors import ValidationFailed
 from extensions import db
 
@@ -127,6 +136,45 @@ def clean_filter(raw: dict | None) -> dict:
         cleaned["q"] = raw["q"].strip()
     apply_filters(select(Contact.id), cleaned)  # unknown region codes are refused here
     return cleaned
+
+
+def filter_choices(regions: Iterable[Region]) -> dict[str, list[tuple[str, str]]]:
+    """The values offered by the audience filters, as (code, label) pairs; `regions`: those the user reads."""
+    return {
+        "kinds": [(k, str(v)) for k, v in KIND_LABELS.items()],
+        "media_types": [(k, str(v)) for k, v in MEDIA_TYPE_LABELS.items()],
+        "regions": [("national", _("National"))] + [(r.code, r.name) for r in regions],
+        "beats": [(b, b) for b in known_beats()],
+        "tags": [(t, t) for t in known_tags()],
+    }
+
+
+def filter_from_form(form, prefix: str = "") -> dict:
+    """The audience filter ticked in a form (`prefix` + kind, media_type, region, beats), cleaned."""
+    raw = {
+        key: [v for v in form.getlist(prefix + key) if v.strip()] for key in ("kind", "media_type", "region", "beats")
+    }
+    return clean_filter({k: v for k, v in raw.items() if v})
+
+
+def describe_filter(filter_: dict | None) -> str:
+    """A filter as people read it: "Quotidien régional (PQR) · Bretagne, Pays de la Loire · thème : emploi"."""
+    filter_ = filter_ or {}
+    parts = []
+    if kinds := as_list(filter_.get("kind")):
+        parts.append(", ".join(label(KIND_LABELS, k) for k in kinds))
+    if media_types := as_list(filter_.get("media_type")):
+        parts.append(", ".join(label(MEDIA_TYPE_LABELS, m) for m in media_types))
+    if codes := as_list(filter_.get("region")):
+        names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
+        parts.append(", ".join(_("National") if c == "national" else names.get(c, c) for c in codes))
+    for key, one, several in (("beats", _("thème"), _("thèmes")), ("tags", _("étiquette"), _("étiquettes"))):
+        values = as_list(filter_.get(key)) + as_list(filter_.get(key[:-1]))
+        if values:
+            parts.append(f"{one if len(values) == 1 else several} : {', '.join(values)}")
+    if (filter_.get("q") or "").strip():
+        parts.append(_("recherche « %(q)s »", q=filter_["q"].strip()))
+    return " · ".join(parts) or _("Tous les contacts")
 
 
 def segment_query(user: User | None) -> Select:

@@ -57,10 +57,16 @@ class ContactPatchSchema(ContactSchema):
 
 class ContactQuery(PageArgs):
     q = fields.String(metadata={"description": "Name, e-mail or organisation; accents and case ignored"})
-    kind = fields.String(validate=one_of(CONTACT_KINDS))
-    region = fields.String(metadata={"description": "Region code, or 'national'"})
+    kind = fields.List(
+        fields.String(validate=one_of(CONTACT_KINDS)), metadata={"description": "Any of these kinds (repeat it)"}
+    )
+    region = fields.List(
+        fields.String(), metadata={"description": "Region code, or 'national'; any of several (repeat it)"}
+    )
     tag = fields.List(fields.String(), metadata={"description": "Any of these tags (repeat the parameter)"})
-    media_type = fields.String(validate=one_of(MEDIA_TYPES))
+    media_type = fields.List(
+        fields.String(validate=one_of(MEDIA_TYPES)), metadata={"description": "Any of these types (repeat it)"}
+    )
     beat = fields.List(fields.String(), metadata={"description": "Any of these beats (repeat the parameter)"})
 
 
@@ -158,9 +164,9 @@ class MembersSchema(Schema):
 class SegmentFilterSchema(Schema):
     kind = fields.Raw(metadata={"description": "A kind or a list of kinds"})
     region = fields.Raw(metadata={"description": "A region code ('national' for none) or a list"})
-    tags = fields.List(fields.String())
+    tags = fields.Raw(metadata={"description": "A tag or a list of tags"})
     media_type = fields.Raw(metadata={"description": "A media type or a list"})
-    beats = fields.List(fields.String())
+    beats = fields.Raw(metadata={"description": "A beat (theme) or a list"})
     q = fields.String()
 
 

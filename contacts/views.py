@@ -34,7 +34,13 @@ LABELS = {
 
 
 def current_filters() -> dict:
-    return {key: request.args.get(key, "").strip() for key in FILTERS if request.args.get(key, "").strip()}
+    """The filters of the query string; several values of one key (?region=53&region=52) mean any of them."""
+    found: dict = {}
+    for key in FILTERS:
+        values = [v.strip() for v in request.args.getlist(key) if v.strip()]
+        if values:
+            found[key] = values[0] if key == "q" else values
+    return found
 
 
 @bp.route("/contacts")
@@ -61,9 +67,8 @@ def index():
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         filters=filters,
-        regions=readable_regions(),
-        tags=services.known_tags(),
-        beats=services.known_beats(),
+        summary=audiences.describe_filter(filters) if filters else "",
+        choices=audiences.filter_choices(readable_regions()),
         lists=[lst for lst in lists if can_write(current_user, lst.region_id)],
         segment_form=SegmentForm(),
         confirm=ConfirmForm(),
@@ -200,7 +205,7 @@ def lists():
         form=form,
         lists=found,
         sizes=audiences.list_sizes([i.id for i in found]),
-        segments=[(s, audiences.segment_size(s)) for s in segments],
+        segments=[(s, audiences.segment_size(s), audiences.describe_filter(s.filter)) for s in segments],
     )
 
 

@@ -10,7 +10,7 @@ from campaign.services import to_utc
 from extensions import db
 from mailings import services
 from mailings.approval_models import MailingApproval
-from mailings.audience import audience_size
+from mailings.audience import audience_size, recipient_rows, summary
 from mailings.models import Delivery, EmailTemplate, Mailing
 from mailings.schemas import (
     ApprovalStepSchema,
@@ -21,6 +21,8 @@ from mailings.schemas import (
     MailingSchema,
     PreviewQuery,
     PreviewSchema,
+    RecipientPageSchema,
+    RecipientQuery,
     ScheduleSchema,
     SubmitSchema,
     TemplatePatchSchema,
@@ -36,6 +38,7 @@ mailings_bp = api_blueprint("mailings_api", "Mailings, their status machine and 
 def mailing_out(mailing: Mailing) -> dict:
     data = {c: getattr(mailing, c) for c in MailingSchema().fields if hasattr(mailing, c) and c != "stats"}
     data["region"] = mailing.region.code if mailing.region else None
+    data["audience_summary"] = summary(mailing.audience or {})
     data["audience_size"] = audience_size(mailing.audience or {}, mailing.region_id)["total"]
     data["stats"] = services.stats(mailing)
     return data
@@ -216,9 +219,21 @@ def schedule(data, mailing_id):
     """Send at `send_at` (the scheduler starts it)."""
     user = current_api_user()
     mailing = services.get_mailing(user, mailing_id)
-    mailing = services.transition(user, mailing, "schedule", send_at=in_campaign_zone(mailing, data["send_at"]))
+    send_at = in_campaign_zone(mailing, data["send_at"])
+    mailing = services.transition(user, mailing, "schedule", send_at=send_at, allow_weekend=data["allow_weekend"])
     db.session.commit()
     return mailing_out(mailing)
+
+
+@mailings_bp.route("/mailings/<int:mailing_id>/recipients")
+@mailings_bp.arguments(RecipientQuery, location="query")
+@mailings_bp.response(200, RecipientPageSchema)
+def recipients(args, mailing_id):
+    """Who will receive the mailing if it left now, then who is left out and why (`excluded_because`:
+    opted_out, bounced, erased, pressure, other_region, no_address)."""
+    user = current_api_user()
+    mailing = services.get_mailing(user, mailing_id)
+    return recipient_rows(user, mailing, args["page"], args["per_page"], args["excluded"])
 
 
 @mailings_bp.route("/mailings/<int:mailing_id>/deliveries")

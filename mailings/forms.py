@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -13,23 +21,44 @@ class TemplateForm(FlaskForm):
     text = TextAreaField(_l("Corps texte (facultatif)"), validators=[Optional(), Length(max=100_000)])
 
 
-class MailingForm(FlaskForm):
+class SenderFields:
+    """Who the mailing is from: one of the configured identities (a select) when there are any,
+    else a name and an address typed (within RELAIS_MAIL_SENDERS)."""
+
+    sender_id = SelectField(_l("Expéditeur"), coerce=int, validators=[Optional()], validate_choice=False)
+    from_name = StringField(_l("Nom de l'expéditeur"), validators=[Optional(), Length(max=120)])
+    from_email = EmailField(
+        _l("Adresse de l'expéditeur"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)]
+    )
+
+
+class MailingForm(SenderFields, FlaskForm):
+    """The audience beyond lists and segments (the filter's ticks, contacts picked by name) is read
+    from the request by the view: it is a set of checkboxes, not a field."""
+
     name = StringField(_l("Nom de l'envoi"), validators=[DataRequired(), Length(max=200)])
     template_id = SelectField(_l("Modèle"), coerce=int, validators=[DataRequired()])
-    from_name = StringField(_l("Nom de l'expéditeur"), validators=[DataRequired(), Length(max=120)])
-    from_email = EmailField(
-        _l("Adresse de l'expéditeur"), validators=[DataRequired(), Email(check_deliverability=False)]
-    )
     reply_to = EmailField(_l("Adresse de réponse"), validators=[Optional(), Email(check_deliverability=False)])
     list_ids = SelectMultipleField(_l("Listes"), coerce=int, validators=[Optional()])
     segment_ids = SelectMultipleField(_l("Segments"), coerce=int, validators=[Optional()])
-    contact_ids = StringField(_l("Contacts (numéros, séparés par des virgules)"), validators=[Optional()])
     milestone_id = SelectField(_l("Jalon"), coerce=int, validators=[Optional()])
     embargo_until = DateTimeLocalField(_l("Embargo jusqu'au"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
+class SenderIdentityForm(FlaskForm):
+    region = SelectField(_l("Pour"), coerce=str, validators=[Optional()])
+    from_name = StringField(_l("Nom affiché"), validators=[DataRequired(), Length(max=120)])
+    from_email = EmailField(
+        _l("Adresse d'expédition"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    reply_to = EmailField(
+        _l("Adresse de réponse (facultatif)"), validators=[Optional(), Email(check_deliverability=False)]
+    )
+
+
 class ScheduleForm(FlaskForm):
     send_at = DateTimeLocalField(_l("Envoyer le"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
 
 
 class TestSendForm(FlaskForm):

@@ -21,6 +21,10 @@ class MailingHooks:
     holds: list[Callable] = field(default_factory=list)
     # action(mailing, now): once the audience is frozen, before the workers see it
     on_start: list[Callable] = field(default_factory=list)
+    # excluded(mailing, now) -> (reason, a select of contact ids or None): whom the start will skip and
+    # why, shown in the recipient list before sending (press: "pressure" for the weekly limit,
+    # "no_address" for walk-ins without an address); reason is one of mailings.audience.EXCLUSIONS
+    recipient_exclusions: list[Callable] = field(default_factory=list)
     # job(now): run by every scheduler tick, inside its transaction
     due_jobs: list[Callable] = field(default_factory=list)
     # templates included in a mailing's page (they read `mailing`)

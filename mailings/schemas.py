@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from contacts.schemas import SegmentFilterSchema
+from mailings.audience import EXCLUSIONS
 from mailings.models import DELIVERY_STATUSES
 from mailings.states import STATUSES
 from pagination import PageArgs
@@ -21,11 +23,24 @@ class TemplatePatchSchema(TemplateSchema):
     pass
 
 
+class IdList(fields.List):
+    """A list of ids; one id alone (`"list_ids": 3`) is read as a list of one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value if isinstance(value, list | tuple) else [value], attr, data, **kwargs)
+
+
 class AudienceSchema(Schema):
-    list_ids = fields.List(fields.Integer(), load_default=list)
-    segment_ids = fields.List(fields.Integer(), load_default=list)
-    contact_ids = fields.List(fields.Integer(), load_default=list)
-    exclude_contact_ids = fields.List(
+    list_ids = IdList(fields.Integer(), load_default=list)
+    segment_ids = IdList(fields.Integer(), load_default=list)
+    contact_ids = IdList(fields.Integer(), load_default=list)
+    filter = fields.Nested(
+        SegmentFilterSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "contacts chosen by filter, as a segment's (several regions, media types, beats)"},
+    )
+    exclude_contact_ids = IdList(
         fields.Integer(),
         load_default=None,
         allow_none=True,
@@ -61,6 +76,7 @@ class MailingSchema(Schema):
     region = fields.String(dump_only=True, allow_none=True)
     scheduled_at = fields.DateTime(dump_only=True, allow_none=True)
     audience_size = fields.Integer(dump_only=True)
+    audience_summary = fields.String(dump_only=True, metadata={"description": "the audience as people read it"})
     stats = fields.Nested(StatsSchema, dump_only=True)
 
 
@@ -70,6 +86,10 @@ class MailingPatchSchema(MailingSchema):
 
 class ScheduleSchema(Schema):
     send_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
+    allow_weekend = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Send on a weekend or a French public holiday (refused with 422 otherwise)"},
+    )
 
 
 class SubmitSchema(Schema):
@@ -131,3 +151,28 @@ class DeliverySchema(Schema):
     last_error = fields.String()
     response = fields.String()
     sent_at = fields.DateTime(allow_none=True)
+
+
+class RecipientQuery(PageArgs):
+    excluded = fields.Boolean(
+        load_default=None, metadata={"description": "true: only those left out; false: only recipients"}
+    )
+
+
+class RecipientSchema(Schema):
+    contact_id = fields.Integer()
+    email = fields.String(allow_none=True, metadata={"description": "null for an erased contact"})
+    name = fields.String()
+    region = fields.String(allow_none=True)
+    excluded_because = fields.String(allow_none=True, metadata={"enum": list(EXCLUSIONS)})
+
+
+class RecipientPageSchema(Schema):
+    items = fields.List(fields.Nested(RecipientSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    receiving = fields.Integer(metadata={"description": "how many will receive it"})
+    excluded = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "how many are left out, by reason"}
+    )

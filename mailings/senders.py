@@ -4,6 +4,10 @@
 e.g. `{"national": ["presse@cncres.example"], "93": ["@cress-paca.example"]}`. Unset, the federation's
 identity is the domain of `RELAIS_MAIL_DEFAULT_SENDER`. A national mailing sends as a national
 identity; a regional one as its region's or the federation's, never as another region.
+
+Within that bound, the identities people configure (mailings.identities, page /mailings/senders) are
+what the forms offer; once a region or the national team has some, they are the only addresses its
+mailings may use.
 """
 
 from email.utils import parseaddr
@@ -12,6 +16,7 @@ from flask import current_app
 
 from accounts.models import Region
 from extensions import db
+from mailings.identities import identities_for
 
 
 def configured() -> dict[str, list[str]]:
@@ -35,7 +40,15 @@ def identities(region_id: int | None) -> list[str]:
     return allowed
 
 
-def may_send_as(region_id: int | None, address: str) -> bool:
+def allowed_by_config(region_id: int | None, address: str) -> bool:
     address = address.strip().lower()
     domain = "@" + address.rpartition("@")[2]
     return any(entry in (address, domain) for entry in identities(region_id))
+
+
+def may_send_as(region_id: int | None, address: str) -> bool:
+    """Within the configured bound, and one of the identities offered when there are any."""
+    if not allowed_by_config(region_id, address):
+        return False
+    offered = identities_for(region_id)
+    return not offered or address.strip().lower() in {i.email for i in offered}

@@ -13,6 +13,7 @@ from accounts.scoping import can_read, can_write, get_readable, require_read, re
 from addresses import address_problem
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign
+from campaign.workdays import check_send_day
 from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
@@ -22,7 +23,7 @@ from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
 from mailings import approval, senders, states
-from mailings.audience import as_list, audience_size, missing_ids, out_of_reach
+from mailings.audience import as_list, audience_filter, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
@@ -159,6 +160,8 @@ def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excl
             audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
     except (TypeError, ValueError):
         problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
+    if found := audience_filter(raw.get("filter"), region_id, problems):
+        audience["filter"] = found
     problems.update(missing_ids(audience))
     if not problems:
         problems.update(out_of_reach(audience, region_id))
@@ -288,8 +291,13 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
         if send_at is None:
             raise ValidationFailed(_("Indiquez une date d'envoi."), {"send_at": _("obligatoire")})
         mailing.scheduled_at = wanted_time(send_at, now)
+        check_send_day(send_at, mailing.campaign.timezone, "send_at", _("Envoyer le"), kw.get("allow_weekend", False))
     if action == "submit" and kw.get("send_at") is not None:  # when it goes once approved
         mailing.scheduled_at = wanted_time(kw["send_at"], now)
+        if kw["send_at"] > now + timedelta(minutes=1):  # a time chosen, not "as soon as approved"
+            check_send_day(
+                kw["send_at"], mailing.campaign.timezone, "send_at", _("Envoyer le"), bool(kw.get("allow_weekend"))
+            )
     if action in ("submit", "schedule", "send_now"):
         check_conferences(mailing)
     if action in ("schedule", "send_now"):

@@ -6,20 +6,20 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from accounts.scoping import can_write, readable
-from campaign.models import Milestone
 from campaign.services import current_campaign, to_utc
-from contacts.models import Contact, ContactList, Segment
+from contacts.models import Contact
 from errors import DomainError, PermissionDenied
 from extensions import csrf, db
 from forms import ConfirmForm
 from mailings import approval, editor, services, states
 from mailings.audience import audience_size
+from mailings.audience import summary as audience_summary
 from mailings.composer import Composer
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
+from mailings.mailing_form import form_context, mailing_choices, mailing_data, place_errors
 from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
 from mailings.sanitize import clean_html
@@ -166,50 +166,29 @@ def template_test(template_id: int):
 # ---- mailings ---------------------------------------------------------------------------------
 
 
-def mailing_choices(form: MailingForm, campaign) -> None:
-    user = current_user
-    templates = db.session.scalars(
-        readable(select(EmailTemplate), user, EmailTemplate.region_id).order_by(EmailTemplate.name)
-    )
-    form.template_id.choices = [SelectChoice(t.id, t.name) for t in templates]
-    lists = db.session.scalars(readable(select(ContactList), user, ContactList.region_id).order_by(ContactList.name))
-    form.list_ids.choices = [SelectChoice(x.id, x.name) for x in lists]
-    segments = db.session.scalars(readable(select(Segment), user, Segment.region_id).order_by(Segment.name))
-    form.segment_ids.choices = [SelectChoice(s.id, s.name) for s in segments]
-    milestones = db.session.scalars(
-        readable(select(Milestone).where(Milestone.campaign_id == campaign.id), user, Milestone.region_id).order_by(
-            Milestone.starts_at
-        )
-    )
-    form.milestone_id.choices = [SelectChoice(0, "—")] + [SelectChoice(m.id, m.title) for m in milestones]
+def own_region() -> int | None:
+    """The region of a mailing this user creates (None: national)."""
+    return current_user.region_id if current_user.role == "regional" else None
 
 
 @bp.route("/mailings", methods=["GET", "POST"])
 def mailings():
     campaign = current_campaign()
     form = MailingForm()
-    if campaign is not None:
-        mailing_choices(form, campaign)
-    if campaign is not None and form.validate_on_submit():
-        ids = [int(x) for x in (form.contact_ids.data or "").replace(";", ",").split(",") if x.strip().isdigit()]
-        data = {
-            "name": form.name.data,
-            "template_id": form.template_id.data,
-            "from_name": form.from_name.data,
-            "from_email": form.from_email.data,
-            "reply_to": form.reply_to.data or "",
-            "milestone_id": form.milestone_id.data or None,
-            "embargo_until": to_utc(form.embargo_until.data, campaign.timezone) if form.embargo_until.data else None,
-            "audience": {"list_ids": form.list_ids.data, "segment_ids": form.segment_ids.data, "contact_ids": ids},
-        }
+    offered = mailing_choices(form, current_user, campaign, own_region()) if campaign is not None else []
+    searching = bool(request.form.get("search_contacts"))  # "Chercher" without JavaScript: show the matches
+    audience_errors: list[str] = []
+    if campaign is not None and not searching and form.validate_on_submit():
         try:
-            mailing = services.save_mailing(current_user, None, data, campaign=campaign)
+            mailing = services.save_mailing(
+                current_user, None, mailing_data(form, campaign, offered), campaign=campaign
+            )
             db.session.commit()
             flash(_("Envoi créé."), "success")
-            return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id))
+            return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, _anchor="recipients"))
         except DomainError as error:
             db.session.rollback()
-            add_errors(form, error)
+            audience_errors = place_errors(form, error, offered)
     page = page_number()
     found = paginate(services.readable_mailings(current_user), {"page": page, "per_page": MAILINGS_PAGE})
     pages = page_count(found["total"], MAILINGS_PAGE)
@@ -223,6 +202,12 @@ def mailings():
         form=form,
         labels=states.LABELS,
         campaign=campaign,
+        offered=offered,
+        open_form=request.method == "POST",
+        audience_errors=audience_errors,
+        region_code=current_user.region.code if own_region() else "",
+        summaries={m.id: audience_summary(m.audience or {}) for m in found["items"]},
+        **form_context(current_user, own_region()),
     )
 
 
@@ -305,7 +290,11 @@ def mailing_schedule(mailing_id: int):
     else:
         try:
             services.transition(
-                current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, mailing.campaign.timezone)
+                current_user,
+                mailing,
+                "schedule",
+                send_at=to_utc(form.send_at.data, mailing.campaign.timezone),
+                allow_weekend=form.allow_weekend.data,
             )
             db.session.commit()
             flash(_("Envoi programmé."), "success")

@@ -8,6 +8,10 @@ from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
 from i18n import _
+from mailings import services as mailing_services
+from mailings import states
+from mailings.api import mailing_out
+from mailings.schemas import MailingSchema
 from mailings.services import get_mailing
 from pagination import PageArgs, page_schema
 from press import conferences as press_conferences
@@ -22,6 +26,7 @@ from press.schemas import (
     ExcludeSchema,
     PressureSchema,
     RelayKitSchema,
+    ReleaseMailingSchema,
     ReleasePatchSchema,
     ReleaseSchema,
     RsvpSchema,
@@ -249,6 +254,23 @@ def update_release(data, release_id):
     newsroom.save_release(current_api_user(), release, release_in(data, release.campaign))
     db.session.commit()
     return release_out(release)
+
+
+@bp.route("/press-releases/<int:release_id>/mailing", methods=["POST"])
+@bp.arguments(ReleaseMailingSchema)
+@bp.response(201, MailingSchema)
+def mail_release(data, release_id):
+    """Prepare the release's mailing (a draft, or its draft changed) for the audience given; read its
+    recipients at /mailings/{id}/recipients, then schedule or send it."""
+    user = current_api_user()
+    release = newsroom.get_release(user, release_id)
+    mailing = release.mailing if release.mailing and states.can_edit(release.mailing.status) else None
+    if mailing is not None:
+        mailing_services.save_mailing(user, mailing, data)
+    else:
+        mailing = newsroom.mail_release(user, release, data)
+    db.session.commit()
+    return mailing_out(mailing)
 
 
 # ---- relay kits -------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from press import (
     views,
 )
 from press.conferences import reminder_texts
-from press.followup import skip_addressless
+from press.followup import addressless_exclusions, skip_addressless
 from press.message import PressExtras
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
-from press.pressure import apply_weekly_limit
+from press.pressure import apply_weekly_limit, weekly_limit_exclusions
 from press.readiness_facts import facts as press_readiness_facts
 from press.release_body import body_html
 
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     hooks.holds.append(hold_reason)  # a due mailing whose embargo moved is paused
     hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
     hooks.on_start.append(skip_addressless)  # a walk-in who gave no address is never written to
+    hooks.recipient_exclusions += [weekly_limit_exclusions, addressless_exclusions]  # said before sending
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
     hooks.follow_ups.append(reminder_texts)  # an approved invitation's reminder needs no second approval

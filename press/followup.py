@@ -174,6 +174,11 @@ def attendees_csv(milestone: Milestone) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
+def addressless_exclusions(mailing: Mailing, now: datetime) -> tuple[str, object]:
+    """Hook of the recipient list: walk-ins without an address show as left out, "sans adresse"."""
+    return "no_address", select(Contact.id).where(Contact.email.like(f"%@{NO_ADDRESS_DOMAIN}"))
+
+
 def skip_addressless(mailing: Mailing, now: datetime) -> int:
     """Hook of mailings' start: a walk-in who gave no address is skipped, with the reason, never sent to."""
     result = db.session.execute(

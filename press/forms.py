@@ -19,6 +19,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
+from mailings.forms import SenderFields
+
 DATETIME = "%Y-%m-%dT%H:%M"
 
 
@@ -37,10 +39,12 @@ class SendForm(FlaskForm):
     submit = SubmitField(_l("Envoyer"))
 
 
-class ScheduleReleaseForm(FlaskForm):
-    from_name = StringField(_l("Nom de l'expéditeur"), validators=[DataRequired(), Length(max=120)])
-    from_email = EmailField(_l("Adresse de l'expéditeur"), validators=[DataRequired(), Length(max=254)])
-    send_at = DateTimeLocalField(_l("Envoi le"), format=DATETIME, validators=[DataRequired()])
+class ScheduleReleaseForm(SenderFields, FlaskForm):
+    """Sender and audience of a release's mailing; without a time it is prepared as a draft, whose
+    page lists the recipients before it is scheduled."""
+
+    send_at = DateTimeLocalField(_l("Envoi le (facultatif)"), format=DATETIME, validators=[Optional()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
     submit = SubmitField(_l("Programmer l'envoi aux médias"))
 
 

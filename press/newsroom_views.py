@@ -16,7 +16,9 @@ from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
 from forms import ConfirmForm
-from mailings import services
+from mailings import services, states
+from mailings.audience import as_list
+from mailings.mailing_form import audience_from_request, form_context, list_choices, sender_choices, sender_data
 from press import newsroom
 from press.conferences import region_media_ids
 from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
@@ -108,11 +110,13 @@ def release(release_id: int):
         except DomainError as error:
             db.session.rollback()
             attach_errors(form, error)
+    send_form = ScheduleReleaseForm(formdata=None)
     return render_template(
         "newsroom/release.html",
         release=item,
         form=form,
-        send_form=ScheduleReleaseForm(),
+        send_form=send_form,
+        **send_context(item, send_form, posted=False),
         file_form=FileForm(),
         files=newsroom.files_of(release_id=item.id),
         embargo=newsroom.effective_embargo(item),
@@ -122,26 +126,55 @@ def release(release_id: int):
     )
 
 
+def release_audience(item: PressRelease) -> dict:
+    """What a release's mailing goes to until someone chooses: the media of its region (national: the
+    national media), shown ticked in the form so that nobody sends to a hidden audience."""
+    if item.mailing is not None:
+        return item.mailing.audience or {}
+    return {"filter": {"kind": ["media"], "region": [item.region.code if item.region else "national"]}}
+
+
+def send_context(item: PressRelease, form: ScheduleReleaseForm, posted: bool) -> dict:
+    """The sender select and the audience widgets of a release's mailing form."""
+    offered = sender_choices(form, item.region_id)
+    audience = release_audience(item)
+    return {
+        "offered": offered,
+        "region_code": item.region.code if item.region else "",
+        "chosen_lists": [int(i) for i in as_list(audience.get("list_ids"))],
+        "chosen_segments": [int(i) for i in as_list(audience.get("segment_ids"))],
+        **list_choices(current_user),
+        **form_context(current_user, item.region_id, audience, posted=posted),
+    }
+
+
 @bp.post("/releases/<int:release_id>/mail")
 def mail_release(release_id: int):
-    """Send the release to the media of its region (national media for a national one), at a time."""
+    """Prepare the release's mailing to the audience chosen (the media of its region when none was:
+    older clients), then schedule it when a time is given, or show its recipients first."""
     item = newsroom.get_release(current_user, release_id)
     form = ScheduleReleaseForm()
+    offered = sender_choices(form, item.region_id)
     if not form.validate_on_submit():
         flash(_("Indiquez l'expéditeur et la date d'envoi."), "error")
         return redirect(url_for("releases.release", release_id=item.id))
-    fake = Milestone(region_id=item.region_id)
-    data = {
-        "from_name": form.from_name.data,
-        "from_email": form.from_email.data,
-        "audience": {"contact_ids": region_media_ids(fake)},
-    }
+    if request.form.get("audience_form"):
+        audience = audience_from_request()
+    else:
+        audience = {"contact_ids": region_media_ids(Milestone(region_id=item.region_id))}
     try:
-        mailing = item.mailing if item.mailing and item.mailing.status == "draft" else None
-        mailing = mailing or newsroom.mail_release(current_user, item, data)
-        services.transition(
-            current_user, mailing, "schedule", send_at=to_utc(form.send_at.data, item.campaign.timezone)
-        )
+        data = sender_data(form, offered) | {"audience": audience}
+        mailing = item.mailing if item.mailing and states.can_edit(item.mailing.status) else None
+        if mailing is not None:
+            services.save_mailing(current_user, mailing, data)
+        else:
+            mailing = newsroom.mail_release(current_user, item, data)
+        if not form.send_at.data:
+            db.session.commit()
+            flash(_("Envoi préparé : voici qui le recevra. Programmez-le ou envoyez-le depuis cette page."), "success")
+            return redirect(url_for("mailings.mailing_page", mailing_id=mailing.id, _anchor="recipients"))
+        send_at = to_utc(form.send_at.data, item.campaign.timezone)
+        services.transition(current_user, mailing, "schedule", send_at=send_at, allow_weekend=form.allow_weekend.data)
         db.session.commit()
         flash(_("Envoi programmé."), "success")
     except DomainError as error:

@@ -121,13 +121,13 @@ def exclude(user: User, mailing: Mailing, contact_ids: list[int]) -> int:
     return len(audience["exclude_contact_ids"]) - len(before)
 
 
-def apply_weekly_limit(mailing: Mailing, now: datetime) -> int:
-    """Hook of `services.start`: skip the frozen deliveries of contacts already at the week's limit."""
+def at_weekly_limit(mailing: Mailing, now: datetime):
+    """A select of the contacts already at the week's limit (other mailings), or None without a limit."""
     limit = settings(mailing.campaign_id).weekly_limit
     if not limit:
-        return 0
+        return None
     since = now - timedelta(days=7)
-    recent = (
+    return (
         select(Delivery.contact_id)
         .join(Mailing, Mailing.id == Delivery.mailing_id)
         .where(
@@ -141,6 +141,19 @@ def apply_weekly_limit(mailing: Mailing, now: datetime) -> int:
         .group_by(Delivery.contact_id)
         .having(func.count() >= limit)
     )
+
+
+def weekly_limit_exclusions(mailing: Mailing, now: datetime) -> tuple[str, object]:
+    """Hook of the recipient list: who the weekly limit will leave out, as contact pressure."""
+    return "pressure", at_weekly_limit(mailing, now)
+
+
+def apply_weekly_limit(mailing: Mailing, now: datetime) -> int:
+    """Hook of `services.start`: skip the frozen deliveries of contacts already at the week's limit."""
+    recent = at_weekly_limit(mailing, now)
+    if recent is None:
+        return 0
+    limit = settings(mailing.campaign_id).weekly_limit
     result = db.session.execute(
         update(Delivery)
         .where(Delivery.mailing_id == mailing.id, Delivery.status == "pending", Delivery.contact_id.in_(recent))

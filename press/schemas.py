@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from mailings.schemas import AudienceSchema
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, RSVP_ANSWERS
 
 MAX_ID = 2**31 - 1
@@ -155,3 +156,10 @@ class CampaignQuery(Schema):
 
 
 ANSWERS = RSVP_ANSWERS
+
+
+class ReleaseMailingSchema(Schema):
+    from_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    from_email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    reply_to = fields.String(load_default="", validate=validate.Length(max=254))
+    audience = fields.Nested(AudienceSchema, required=True, metadata={"description": "as a mailing's audience"})

@@ -69,6 +69,16 @@ def import_job_of(code: str, regions) -> int:
     return job.id
 
 
+def identity_of(code: str, regions) -> int:
+    """A sender identity of region `code` (the demo configures none)."""
+    from mailings.identities import SenderIdentity
+
+    identity = SenderIdentity(region_id=regions[code].id, name="CRES", email=f"cres-{code}@example.org")
+    db.session.add(identity)
+    db.session.commit()
+    return identity.id
+
+
 def resolvers(regions):
     from campaign.federation_models import PressClipping, ReadinessItem
     from campaign.models import Campaign, Event, Milestone
@@ -94,6 +104,7 @@ def resolvers(regions):
         "message_id": lambda code: first(select(OutboxMessage.id)),  # the outbox is national: not a region's
         "code": lambda code: code,
         "job_id": lambda code: import_job_of(code, regions),
+        "identity_id": lambda code: identity_of(code, regions),
         "key": lambda code: (
             first(select(ReadinessItem.key).where(ReadinessItem.region_id == regions[code].id)) or "venue"
         ),

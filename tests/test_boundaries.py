@@ -195,7 +195,7 @@ def test_a_template_changed_after_approval_sends_the_mailing_back_for_approval(
     mid, tid = mailing["id"], mailing["template_id"]
     assert paca.post(f"/api/v1/mailings/{mid}/submit").status_code == 200
     assert lead.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "approved"
-    assert paca.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-01T09:00:00"}).status_code == 200
+    assert paca.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-02T09:00:00"}).status_code == 200
     changed = paca.patch(
         f"/api/v1/templates/{tid}", json={"html": '<p><a href="https://evil.example/">Cliquez</a></p>'}
     )

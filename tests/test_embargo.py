@@ -77,7 +77,10 @@ def test_the_mailing_states_the_embargo_and_waits_for_it(app, make_user, make_co
     )
 
     # a partner (not bound by a press embargo) is in the audience: nothing goes before the embargo
-    for action, kw in (("schedule", {"send_at": utcnow() + timedelta(hours=1)}), ("send_now", {})):
+    for action, kw in (
+        ("schedule", {"send_at": utcnow() + timedelta(hours=1), "allow_weekend": True}),
+        ("send_now", {}),
+    ):
         try:
             services.transition(user, mailing, action, **kw)
             raise AssertionError(f"{action} before the embargo was accepted")
@@ -86,7 +89,7 @@ def test_the_mailing_states_the_embargo_and_waits_for_it(app, make_user, make_co
         db.session.rollback()
     mailing = db.session.get(Mailing, mailing.id)
     assert mailing.status == "draft" and mailing.frozen_at is None
-    services.transition(user, mailing, "schedule", send_at=embargo + timedelta(minutes=5))
+    services.transition(user, mailing, "schedule", send_at=embargo + timedelta(minutes=5), allow_weekend=True)
     db.session.commit()
     assert mailing.status == "scheduled"
 
@@ -100,7 +103,7 @@ def test_journalists_may_get_it_under_embargo(app, make_user, make_contact, demo
         item,
         {"from_name": "ESS France", "from_email": "presse@example.org", "audience": {"contact_ids": [journalist.id]}},
     )
-    services.transition(user, mailing, "schedule", send_at=utcnow() + timedelta(hours=1))
+    services.transition(user, mailing, "schedule", send_at=utcnow() + timedelta(hours=1), allow_weekend=True)
     db.session.commit()
     assert mailing.status == "scheduled"
 
@@ -122,13 +125,13 @@ def test_regional_release_tied_to_the_national_embargo(app, client, make_user, m
     )
     db.session.commit()
     try:  # even journalists: a tied release is not scheduled before the national embargo lifts
-        services.transition(national_user, mailing, "schedule", send_at=lift - timedelta(hours=1))
+        services.transition(national_user, mailing, "schedule", send_at=lift - timedelta(hours=1), allow_weekend=True)
         raise AssertionError("scheduled before the national embargo")
     except services.ValidationFailed as error:
         assert "embargo national" in error.fields["send_at"]
     db.session.rollback()
     mailing = db.session.get(Mailing, mailing.id)
-    services.transition(national_user, mailing, "schedule", send_at=lift + timedelta(hours=1))
+    services.transition(national_user, mailing, "schedule", send_at=lift + timedelta(hours=1), allow_weekend=True)
     db.session.commit()
 
     # the national embargo moves two hours later: the check moves with it

@@ -77,7 +77,7 @@ def test_regional_mailing_needs_national_approval(api, make_user, make_contact, 
     approved = lead.post(f"/api/v1/mailings/{mid}/approve").get_json()
     assert approved["status"] == "approved"
     assert (
-        regional.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-01T09:00:00+01:00"}).status_code
+        regional.post(f"/api/v1/mailings/{mid}/schedule", json={"send_at": "2099-01-02T09:00:00+01:00"}).status_code
         == 200
     )
 

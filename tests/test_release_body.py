@@ -35,7 +35,7 @@ def test_paragraphs_lists_and_links_in_the_newsroom_and_the_email(
         release,
         {"from_name": "ESS", "from_email": "presse@example.org", "audience": {"contact_ids": [journalist.id]}},
     )
-    services.transition(lead, mailing, "schedule", send_at=utcnow() + timedelta(minutes=5))
+    services.transition(lead, mailing, "schedule", send_at=utcnow() + timedelta(minutes=5), allow_weekend=True)
     db.session.commit()
     newsroom.save_release(lead, release, {"body": BODY.replace("des forums", "des forums corrigés")})  # a correction
     db.session.commit()

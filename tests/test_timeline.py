@@ -39,7 +39,9 @@ def test_playbook_places_milestones_where_the_seed_plan_puts_them(demo_campaign)
     month = [m for m in by_kind(demo_campaign, "event_period") if m.region_id is None][0]
     assert paris(month).date() == date(2008, 11, 1) and month.ends_at.astimezone(PARIS).date() == date(2008, 11, 30)
     invitation = next(m for m in by_kind(demo_campaign, "mailing") if m.title.startswith("Invitations à la conférence"))
-    assert (paris(national).date() - paris(invitation).date()).days == 10  # D-10
+    # D-10 of a Tuesday is a Saturday: the invitations go the Friday before, still hanging on D-10
+    assert invitation.anchor is national and invitation.offset_days == -10
+    assert paris(invitation).date() == date(2008, 8, 29) and paris(invitation).weekday() == 4
     assert all(m.status == "done" for m in [partners, launch, national])
 
 
