@@ -165,13 +165,13 @@ for _name, _doc in (
     action(_name, _doc)
 
 
-def approval_step(mailing_id: int, action: str, comment: str, send_at=None) -> dict:
+def approval_step(mailing_id: int, action: str, comment: str, send_at=None, allow_weekend: bool = False) -> dict:
     """One step of the approval, committed; the scheduler emails it (a submission to the national
     team, a decision to the region)."""
     user = current_api_user()
     mailing = services.get_mailing(user, mailing_id)
     send_at = in_campaign_zone(mailing, send_at)
-    services.transition(user, mailing, action, comment=comment, send_at=send_at)
+    services.transition(user, mailing, action, comment=comment, send_at=send_at, allow_weekend=allow_weekend)
     db.session.commit()
     return mailing_out(mailing)
 
@@ -182,7 +182,9 @@ def approval_step(mailing_id: int, action: str, comment: str, send_at=None) -> d
 def mailing_submit(data, mailing_id):
     """Ask for national approval (regional mailings), with the time it goes once approved; the
     national team is told by email."""
-    return approval_step(mailing_id, "submit", data.get("comment", ""), data.get("send_at"))
+    return approval_step(
+        mailing_id, "submit", data.get("comment", ""), data.get("send_at"), data.get("allow_weekend", False)
+    )
 
 
 @mailings_bp.route("/mailings/<int:mailing_id>/approve", methods=["POST"])

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from campaign.services import to_utc, zone
@@ -23,6 +23,7 @@ bp = Blueprint("approval", __name__)
 
 class SubmitForm(FlaskForm):
     send_at = DateTimeLocalField(_l("Date d'envoi souhaitée"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    allow_weekend = BooleanField(_l("Envoyer quand même un week-end / jour férié"))
     comment = TextAreaField(_l("Message pour l'équipe nationale (facultatif)"), validators=[Length(max=5000)])
 
 
@@ -52,7 +53,15 @@ def decide(mailing_id: int, action: str):
     if action == "submit":  # no time given: it goes as soon as it is approved
         send_at = to_utc(form.send_at.data, mailing.campaign.timezone) if form.send_at.data else now
     try:
-        services.transition(current_user, mailing, action, now=now, comment=form.comment.data, send_at=send_at)
+        services.transition(
+            current_user,
+            mailing,
+            action,
+            now=now,
+            comment=form.comment.data,
+            send_at=send_at,
+            allow_weekend=bool(getattr(form, "allow_weekend", None) and form.allow_weekend.data),
+        )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

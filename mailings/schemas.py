@@ -102,6 +102,9 @@ class SubmitSchema(Schema):
         },
     )
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    allow_weekend = fields.Boolean(
+        load_default=False, metadata={"description": "A person says it may go on a weekend or a public holiday"}
+    )
 
 
 class DecisionSchema(Schema):

@@ -92,7 +92,12 @@ def test_approved_it_goes_at_its_time_by_the_scheduler_without_the_region(
     people = [make_contact(region=PACA, email=f"media{i}@example.org") for i in range(2)]
     mid = regional_draft(regional, people)
     at = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
-    assert regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": at.isoformat()}).status_code == 200
+    assert (
+        regional.post(
+            f"/api/v1/mailings/{mid}/submit", json={"send_at": at.isoformat(), "allow_weekend": True}
+        ).status_code
+        == 200
+    )
     approved = lead.post(f"/api/v1/mailings/{mid}/approve", json={"comment": "Parfait."}).get_json()
     assert approved["status"] == "scheduled"
 
@@ -128,7 +133,9 @@ def test_approval_of_a_mailing_whose_time_has_passed_sends_it_now(
         },
     )
     now = utcnow()
-    services.transition(region_user, mailing, "submit", now=now, send_at=now + timedelta(minutes=30))
+    services.transition(
+        region_user, mailing, "submit", now=now, send_at=now + timedelta(minutes=30), allow_weekend=True
+    )
     services.transition(lead, mailing, "approve", now=now + timedelta(hours=2))  # approved late
     db.session.commit()
     assert mailing.status == "sending" and mailing.started_at == now + timedelta(hours=2)
@@ -288,7 +295,12 @@ def test_the_running_scheduler_tells_everyone_and_starts_the_approved_mailing_at
     regional, national = api(region_user), api(lead)
     mid = regional_draft(regional, [make_contact(region=PACA, email="jt@example.org")])
     at = utcnow() + timedelta(seconds=4)
-    assert regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": at.isoformat()}).status_code == 200
+    assert (
+        regional.post(
+            f"/api/v1/mailings/{mid}/submit", json={"send_at": at.isoformat(), "allow_weekend": True}
+        ).status_code
+        == 200
+    )
     assert national.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "scheduled"
     db.session.remove()
 
@@ -340,7 +352,7 @@ def test_a_template_changed_after_approval_tells_national_again(
 ):
     regional, lead = api(make_user("regional", region=PACA)), make_user("national")
     mid = regional_draft(regional, [make_contact(region=PACA)])
-    regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": "2099-01-01T09:00:00"})
+    regional.post(f"/api/v1/mailings/{mid}/submit", json={"send_at": "2099-01-01T09:00:00", "allow_weekend": True})
     api(lead).post(f"/api/v1/mailings/{mid}/approve")
     approval.announce_pending(utcnow())
     template_id = regional.get(f"/api/v1/mailings/{mid}").get_json()["template_id"]

@@ -6,6 +6,7 @@ Every page visited is checked at 375 pixels for sideways scrolling."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from campaign.workdays import is_working_day
 from dbtypes import utcnow
 from extensions import db
 from mailings import approval, services
@@ -72,6 +73,8 @@ def test_regional_invitation_approved_from_the_email_link_goes_at_its_time(
     assert page.get_by_role("button", name="Valider").count() == 0
     assert page.get_by_role("button", name="Envoyer maintenant").count() == 0  # it would be refused
     wanted = (datetime.now(PARIS) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    while not is_working_day(wanted.date()):  # the next working day at 9:00: no weekend send by mistake
+        wanted += timedelta(days=1)
     page.get_by_label("Date d'envoi souhaitée").fill(wanted.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Message pour l'équipe nationale").fill("Pour la conférence de jeudi.")
     page.get_by_role("button", name="Demander la validation").click()
