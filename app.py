@@ -39,7 +39,11 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import outbox_views, scheduler
+from mailings import (
+    outbox_views,
+    preference_views,  # noqa: F401  (the unsubscribe and preference pages, on the public blueprint)
+    scheduler,
+)
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.hooks import init_app as mailing_hooks

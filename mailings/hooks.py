@@ -27,6 +27,9 @@ class MailingHooks:
     page_sections: list[str] = field(default_factory=list)
     # (job(app), seconds): run by the active scheduler on an interval of its own (the bounce mailbox)
     periodic_jobs: list[tuple[Callable, int]] = field(default_factory=list)
+    # stream(mailing) -> the stream a mailing belongs to when its owner knows better ("partners" for a
+    # relay kit), or None (see mailings.streams)
+    streams: list[Callable] = field(default_factory=list)
 
 
 def init_app(app: Flask) -> MailingHooks:
