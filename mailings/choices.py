@@ -63,8 +63,10 @@ def unsubscribe(holder: LinkHolder, now: datetime | None = None) -> str | None:
 
 def save(holder: LinkHolder, form, now: datetime | None = None) -> str:
     """The preference page's form: "stop_all", or the ticked streams among those the page showed.
-    Returns what was done ("all" or "saved")."""
+    Returns what was done ("all", "saved", or "blocked" for an address suppressed for good)."""
     contact = holder.contact
+    if not preferences.can_resume(contact):
+        return "blocked"  # bounced, complained or erased: the suppression list decides, not the page
     if form.get("action") == "stop_all":
         preferences.stop_everything(contact, now or utcnow())
         return preferences.EVERYTHING

@@ -48,7 +48,9 @@ def preferences_page(token: str):
     if request.method == "POST":
         done = choices.save(holder, request.form)
         db.session.commit()
-        if done == preferences.EVERYTHING:
+        if done == "blocked":
+            flash(_("Cette adresse ne peut plus recevoir nos envois : rien n'a été changé."), "error")
+        elif done == preferences.EVERYTHING:
             flash(_("C'est fait : vous ne recevrez plus rien de notre part à cette adresse."), "success")
         else:
             flash(_("Vos choix sont enregistrés."), "success")
