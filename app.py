@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import campaign.event_pages  # noqa: F401  (the public event pages, on the programme blueprint)
+import mailings.preference_views  # noqa: F401  (the unsubscribe and preference pages, on the public blueprint)
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from accounts.cli import users_cli
@@ -39,11 +41,7 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import (
-    outbox_views,
-    preference_views,  # noqa: F401  (the unsubscribe and preference pages, on the public blueprint)
-    scheduler,
-)
+from mailings import outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.hooks import init_app as mailing_hooks
