@@ -9,6 +9,7 @@ from campaign.brand import brand_of
 from campaign.event_views import public
 from campaign.models import Event
 from extensions import db
+from formatting import date_time, local, weekday_date
 from public_links import public_host, public_url
 
 
@@ -30,6 +31,15 @@ def programme_links() -> dict:
     return {"webcal_url": webcal_url}
 
 
+def when(event: Event, tz: str) -> str:
+    """ "mardi 4 novembre 2008, 18:00 – 21:00" (the end's date too when it is another day)."""
+    start, end = local(event.starts_at, tz), local(event.ends_at, tz) if event.ends_at else None
+    text = f"{weekday_date(event.starts_at, tz)}, {start:%H:%M}"
+    if end is None:
+        return text
+    return f"{text} – {end:%H:%M}" if end.date() == start.date() else f"{text} – {date_time(event.ends_at, tz)}"
+
+
 @public.route("/programme/events/<int:event_id>")
 def event_page(event_id: int):
     event = public_event(event_id)
@@ -37,6 +47,7 @@ def event_page(event_id: int):
     return render_template(
         "programme/event.html",
         event=event,
+        when=when(event, campaign.timezone),
         campaign=campaign,
         brand=brand_of(campaign),
         brand_region=event.region,

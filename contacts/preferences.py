@@ -158,6 +158,20 @@ def page_streams(contact: Contact, mailing_region: Region | None) -> list[Stream
     return lines
 
 
+def dated_choices(contact: Contact) -> list[StreamChoice]:
+    """Every choice the person made, newest first, for the contact's page ("all": everything)."""
+    rows = sorted(choices_of(contact.id).values(), key=lambda row: row.chosen_at, reverse=True)
+    return [
+        StreamChoice(
+            row.stream,
+            _("Tous les envois") if row.stream == EVERYTHING else stream_label(row.stream),
+            row.receives,
+            row.chosen_at,
+        )
+        for row in rows
+    ]
+
+
 def stopped_everything_at(contact: Contact) -> datetime | None:
     """When the person stopped everything, if they did and it still holds."""
     if not contact.opted_out:

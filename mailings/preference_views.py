@@ -17,6 +17,12 @@ def page_context(holder: choices.LinkHolder) -> dict:
     return {"brand": brand_of(campaign), "site_name": campaign.name} if campaign is not None else {}
 
 
+@public.app_template_global("subscription_choices")
+def subscription_choices(contact) -> list:
+    """For the contact's page (templates/contacts/_subscription_choices.html)."""
+    return preferences.dated_choices(contact)
+
+
 @public.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: a mail provider posts `List-Unsubscribe=One-Click` with no cookie and no token
 def unsubscribe(token: str):

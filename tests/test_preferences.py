@@ -199,3 +199,14 @@ def test_bad_links_and_forged_posts_change_nothing(client, make_contact, make_ma
     assert not db.session.get(Contact, person.id).opted_out
     assert db.session.scalar(select(db.func.count()).select_from(SubscriptionChoice)) == 0
     assert db.session.scalar(select(db.func.count()).select_from(Suppression)) == 0
+
+
+def test_the_contacts_page_shows_their_dated_choices(client, login, make_user, make_contact, make_mailing, regions):
+    person = make_contact(region=PACA)
+    mailing = make_mailing([person], user=make_user("regional", region=PACA))
+    client.post(f"/unsubscribe/{unsubscribe_token(person.id, mailing.id)}", data={"List-Unsubscribe": "One-Click"})
+    login(make_user("national"))
+    page = unescape(client.get(f"/contacts/{person.id}").text)
+    chamber = regions[PACA].chamber or regions[PACA].name
+    assert "Choix de réception" in page
+    assert f"Les envois régionaux : {chamber} : arrêté le {long_date(utcnow())}" in page
