@@ -91,3 +91,10 @@ def test_the_programme_offers_a_webcal_subscription_with_its_filters(client, pro
     assert 'href="webcal://relais.test/programme.ics?region=93&amp;theme=Insertion"' in page
     feed = client.get("/programme.ics?region=93&theme=Insertion")
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+
+
+def test_the_public_programme_and_newsroom_carry_the_campaigns_name(client, programme):
+    for path in ("/programme", "/newsroom"):
+        page = client.get(path).text
+        assert f"· {escape(programme.name)}</title>" in page, path
+        assert "<strong>Relais</strong>" not in page, path
