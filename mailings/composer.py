@@ -18,6 +18,7 @@ from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
 from mailings.return_path import ReturnPath
+from mailings.streams import mailing_stream
 from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
 BODY, UNSUB, PREFS = "RELAISBODYMARK", "RELAISUNSUBMARK", "RELAISPREFSMARK"
@@ -62,6 +63,7 @@ class Composer:
         self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
     ):
         self.mailing_id = mailing.id
+        self.stream = mailing_stream(mailing)  # what a one-click unsubscribe stops (contacts.preferences)
         self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
         self.return_path = ReturnPath.configured(current_app.config)  # each delivery's own (VERP)
         self.dkim = DkimSigner.configured(current_app.config)

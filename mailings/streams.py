@@ -10,11 +10,14 @@ from mailings.models import Mailing
 
 
 def mailing_stream(mailing: Mailing) -> str:
+    """`national`, a region's code or `partners` (a template's preview passes a mailing-like object
+    without a region: national)."""
     for find in hooks().streams:
         if stream := find(mailing):
             return stream
-    if mailing.region_id:
-        region = db.session.get(Region, mailing.region_id)
+    region_id = getattr(mailing, "region_id", None)
+    if region_id:
+        region = db.session.get(Region, region_id)
         if region is not None:
             return region.code
     return NATIONAL

@@ -210,3 +210,22 @@ def test_the_contacts_page_shows_their_dated_choices(client, login, make_user, m
     chamber = regions[PACA].chamber or regions[PACA].name
     assert "Choix de réception" in page
     assert f"Les envois régionaux : {chamber} : arrêté le {long_date(utcnow())}" in page
+
+
+def test_a_stream_stopped_while_the_mailing_waits_to_go_is_respected(
+    mail_app, smtp_server, client, make_user, make_contact, make_mailing, demo_campaign
+):
+    from mailings import services
+
+    paca = make_user("regional", region=PACA)
+    journalist, colleague = make_contact(region=PACA), make_contact(region=PACA)
+    mailing = make_mailing([journalist, colleague], user=paca)
+    services.start(mailing, utcnow())  # the audience is frozen: both pending
+    db.session.commit()
+    assert delivery_of(mailing, journalist).status == "pending"
+    earlier = make_mailing([journalist], user=paca)  # a message of the same stream received before
+    client.post(f"/unsubscribe/{unsubscribe_token(journalist.id, earlier.id)}", data="List-Unsubscribe=One-Click")
+    mailing = send(mail_app, mailing)
+    assert set(smtp_server.by_recipient()) == {colleague.email}
+    skipped = delivery_of(mailing, journalist)
+    assert (skipped.status, skipped.last_error) == ("skipped", STOPPED_REASON)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, String, any_, bindparam, func, select, update
+from sqlalchemy import JSON, String, and_, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from contacts.i18n import _
 from contacts.models import Contact, Organisation, Suppression
+from contacts.preferences import STOPPED_REASON, SubscriptionChoice
 from contacts.suppression import email_hash
 from dbtypes import utcnow
 from extensions import db
@@ -37,10 +38,19 @@ LOAD_CLAIMED = (  # see `Worker.load`
         Contact.region_id,
         Contact.opted_out,
         Contact.bounced,
+        SubscriptionChoice.id,  # the person stopped this mailing's stream since it froze (one unique row)
     )
     .select_from(D)
     .outerjoin(Contact, Contact.id == D.c.contact_id)
     .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
+    .outerjoin(
+        SubscriptionChoice,
+        and_(
+            SubscriptionChoice.contact_id == D.c.contact_id,
+            SubscriptionChoice.stream == bindparam("stream"),
+            SubscriptionChoice.receives.is_(False),
+        ),
+    )
     .where(
         D.c.mailing_id == bindparam("mailing"),
         D.c.worker_id == bindparam("worker"),
@@ -81,28 +91,49 @@ class Batches:
             db.session.rollback()
         return composers[mailing_id]
 
-    def load(self, conn: Connection, mailing_id: int, ids: list[int]) -> list[Claimed]:
+    def load(self, conn: Connection, mailing_id: int, ids: list[int], stream: str = "") -> list[Claimed]:
         """A claimed batch with what each message needs, in id order: one query joins the contacts
         over the batch's id range (this worker's claims only; no list of ids to send and parse), a
         second asks which addresses are suppressed, with their hashes in one array parameter (an IN
         list of 500 binds took SQLAlchemy and the driver longer to write out than the query took to
-        run). A row taken back meanwhile is not loaded."""
+        run). A row taken back meanwhile is not loaded; one whose person stopped the mailing's `stream`
+        since it froze is skipped."""
         if not ids:
             return []
         found = conn.execute(
-            LOAD_CLAIMED, {"mailing": mailing_id, "worker": self.worker_id, "low": ids[0], "high": ids[-1]}
+            LOAD_CLAIMED,
+            {
+                "mailing": mailing_id,
+                "worker": self.worker_id,
+                "low": ids[0],
+                "high": ids[-1],
+                "stream": stream,
+            },
         ).all()
         conn.commit()
         wanted = set(ids)
         claimed = []
-        for id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced in found:
+        for (
+            id_,
+            email,
+            attempts,
+            contact_id,
+            first,
+            last,
+            kind,
+            organisation,
+            region,
+            opted_out,
+            bounced,
+            stopped,
+        ) in found:
             if id_ not in wanted:
                 continue  # another connection's claim inside our range
             if contact_id is None:
                 claimed.append(Claimed(id_, email, attempts, None, "contact erased"))
                 continue
             person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
-            reason = "opted out" if opted_out else "bounced before" if bounced else ""
+            reason = "opted out" if opted_out else "bounced before" if bounced else STOPPED_REASON if stopped else ""
             claimed.append(Claimed(id_, email, attempts, person, reason))
         hashes: dict[str, list[Claimed]] = {}
         for c in claimed:
@@ -128,7 +159,7 @@ class Batches:
         composer = self.composer(composers, mailing_id)
         flight = Flight()
         try:
-            rows = self.load(conn, mailing_id, ids)
+            rows = self.load(conn, mailing_id, ids, composer.stream)
             self.deliver_rows(conn, channel, composer, mailing_id, rows, marks, flight)
         except DATABASE_GONE:
             self.owe(flight)
