@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, String, and_, any_, bindparam, func, select, update
+from sqlalchemy import JSON, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -38,19 +38,10 @@ LOAD_CLAIMED = (  # see `Worker.load`
         Contact.region_id,
         Contact.opted_out,
         Contact.bounced,
-        SubscriptionChoice.id,  # the person stopped this mailing's stream since it froze (one unique row)
     )
     .select_from(D)
     .outerjoin(Contact, Contact.id == D.c.contact_id)
     .outerjoin(Organisation, Organisation.id == Contact.organisation_id)
-    .outerjoin(
-        SubscriptionChoice,
-        and_(
-            SubscriptionChoice.contact_id == D.c.contact_id,
-            SubscriptionChoice.stream == bindparam("stream"),
-            SubscriptionChoice.receives.is_(False),
-        ),
-    )
     .where(
         D.c.mailing_id == bindparam("mailing"),
         D.c.worker_id == bindparam("worker"),
@@ -58,6 +49,19 @@ LOAD_CLAIMED = (  # see `Worker.load`
         D.c.status.in_(("pending", "retry")),
     )
     .order_by(D.c.id)
+)
+# a batch's people who stopped the mailing's stream since it froze (see `Worker.load`): the batch's
+# range again, no list of ids
+STOPPED = select(SubscriptionChoice.contact_id).where(
+    SubscriptionChoice.stream == bindparam("stream"),
+    SubscriptionChoice.receives.is_(False),
+    SubscriptionChoice.contact_id.in_(
+        select(D.c.contact_id).where(
+            D.c.mailing_id == bindparam("mailing"),
+            D.c.worker_id == bindparam("worker"),
+            D.c.id.between(bindparam("low"), bindparam("high")),
+        )
+    ),
 )
 SUPPRESSED = {  # a batch's suppressed addresses, its hashes sent as ONE parameter (see `Worker.load`)
     "postgresql": select(Suppression.email_hash).where(
@@ -101,39 +105,19 @@ class Batches:
         if not ids:
             return []
         found = conn.execute(
-            LOAD_CLAIMED,
-            {
-                "mailing": mailing_id,
-                "worker": self.worker_id,
-                "low": ids[0],
-                "high": ids[-1],
-                "stream": stream,
-            },
+            LOAD_CLAIMED, {"mailing": mailing_id, "worker": self.worker_id, "low": ids[0], "high": ids[-1]}
         ).all()
         conn.commit()
         wanted = set(ids)
         claimed = []
-        for (
-            id_,
-            email,
-            attempts,
-            contact_id,
-            first,
-            last,
-            kind,
-            organisation,
-            region,
-            opted_out,
-            bounced,
-            stopped,
-        ) in found:
+        for id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced in found:
             if id_ not in wanted:
                 continue  # another connection's claim inside our range
             if contact_id is None:
                 claimed.append(Claimed(id_, email, attempts, None, "contact erased"))
                 continue
             person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
-            reason = "opted out" if opted_out else "bounced before" if bounced else STOPPED_REASON if stopped else ""
+            reason = "opted out" if opted_out else "bounced before" if bounced else ""
             claimed.append(Claimed(id_, email, attempts, person, reason))
         hashes: dict[str, list[Claimed]] = {}
         for c in claimed:
@@ -144,6 +128,13 @@ class Batches:
                 for c in hashes[found_hash]:
                     c.skip = "suppressed address"
             conn.commit()
+        if stream:
+            batch = {"stream": stream, "mailing": mailing_id, "worker": self.worker_id, "low": ids[0], "high": ids[-1]}
+            stopped = set(conn.execute(STOPPED, batch).scalars())
+            conn.commit()
+            for c in claimed:
+                if not c.skip and c.person is not None and c.person.id in stopped:
+                    c.skip = STOPPED_REASON
         return claimed
 
     def deliver(
