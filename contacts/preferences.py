@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import Select
 
 from accounts.models import Region
+from contacts.history import HistoryItem
 from contacts.models import Contact, Suppression
 from contacts.services import contact_erased
 from contacts.suppression import email_hash, flag_suppressed, record, suppression_reason
@@ -158,18 +159,24 @@ def page_streams(contact: Contact, mailing_region: Region | None) -> list[Stream
     return lines
 
 
-def dated_choices(contact: Contact) -> list[StreamChoice]:
-    """Every choice the person made, newest first, for the contact's page ("all": everything)."""
-    rows = sorted(choices_of(contact.id).values(), key=lambda row: row.chosen_at, reverse=True)
-    return [
-        StreamChoice(
-            row.stream,
-            _("Tous les envois") if row.stream == EVERYTHING else stream_label(row.stream),
-            row.receives,
-            row.chosen_at,
+def history_items(contact: Contact) -> list[HistoryItem]:
+    """The contact page's history: each stream the person stopped or took back, dated (a region's
+    choice belongs to that region's work; stopping everything is the opt-out contacts shows itself)."""
+    rows = [row for row in choices_of(contact.id).values() if row.stream != EVERYTHING or row.receives]
+    codes = [row.stream for row in rows if row.stream not in (NATIONAL, PARTNERS, EVERYTHING)]
+    regions = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))} if codes else {}
+    items = []
+    for row in rows:
+        label = _("tous les envois") if row.stream == EVERYTHING else stream_label(row.stream, regions)
+        title = (
+            _("Reçoit de nouveau : %(label)s", label=label)
+            if row.receives
+            else _("Ne reçoit plus : %(label)s", label=label)
         )
-        for row in rows
-    ]
+        detail = _("lien « se désinscrire » du message") if row.channel == "one-click" else _("page de préférences")
+        region = regions.get(row.stream)
+        items.append(HistoryItem(row.chosen_at, "opt_out", title, detail, region.id if region else None))
+    return items
 
 
 def stopped_everything_at(contact: Contact) -> datetime | None:

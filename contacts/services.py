@@ -14,11 +14,12 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, User
-from accounts.scoping import can_read, get_readable, readable, require_read, require_role, require_write
+from accounts.scoping import can_read, get_readable, readable, require_role, require_write
 from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
 from contacts.models import (
+    CIVILITIES,
     CONTACT_KINDS,
     LEGAL_BASES,
     MEDIA_SCOPES,
@@ -26,7 +27,6 @@ from contacts.models import (
     PARTNERSHIP_STATUSES,
     Contact,
     ContactBeat,
-    ContactList,
     ContactTag,
     Organisation,
     fold,
@@ -48,6 +48,7 @@ TEXT_FIELDS = {
     "first_name": 100,
     "last_name": 100,
     "job_title": 150,
+    "city": 100,
     "outlet": 200,
     "partnership_level": 50,
     "source": 200,
@@ -286,6 +287,7 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
         except ValidationFailed as error:
             errors.update(error.fields)
     for key, allowed in (
+        ("civility", CIVILITIES),
         ("kind", CONTACT_KINDS),
         ("media_type", MEDIA_TYPES),
         ("media_scope", MEDIA_SCOPES),
@@ -432,11 +434,14 @@ def contact_out(contact: Contact) -> dict:
     return {
         "id": contact.id,
         "email": contact.email,
+        "civility": contact.civility,
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "full_name": contact.full_name,
         "organisation": contact.organisation.name if contact.organisation else None,
         "job_title": contact.job_title,
+        "city": contact.city,
+        "salutation": contact.salutation,
         "kind": contact.kind,
         "region": contact.region.code if contact.region else None,
         "phone": contact.phone,
@@ -457,31 +462,4 @@ def contact_out(contact: Contact) -> dict:
         "notes": contact.notes,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
-    }
-
-
-def personal_data(actor: User | None, contact: Contact) -> dict:
-    """Everything held on one person (GDPR right of access), as plain JSON-ready data."""
-
-    if actor is not None:
-        require_read(actor, contact.region_id)
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in contact_out(contact).items()}
-    lists = db.session.scalars(
-        select(ContactList.name)
-        .join(list_members, list_members.c.list_id == ContactList.id)
-        .where(list_members.c.contact_id == contact.id)
-        .order_by(ContactList.name)
-    ).all()
-    history = db.session.scalars(
-        select(AuditEntry).where(audit_of(contact.id, contact.email)).order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
-    return {
-        "contact": data,
-        "region_name": contact.region.name if contact.region else None,
-        "lists": list(lists),
-        "suppression": suppression_reason(contact.email),
-        "history": [
-            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "changes": e.changes} for e in history
-        ],
-        "exported_at": utcnow().isoformat(),
     }

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from campaign.brand import brand_of
 from contacts import preferences
+from contacts.history import init_app as contact_history
 from extensions import csrf, db
 from mailings import choices
 from mailings.views import public
@@ -17,10 +18,10 @@ def page_context(holder: choices.LinkHolder) -> dict:
     return {"brand": brand_of(campaign), "site_name": campaign.name} if campaign is not None else {}
 
 
-@public.app_template_global("subscription_choices")
-def subscription_choices(contact) -> list:
-    """For the contact's page (templates/contacts/_subscription_choices.html)."""
-    return preferences.dated_choices(contact)
+@public.record_once
+def show_choices_in_history(state) -> None:
+    """The contact page's history lists each stream the person stopped or took back."""
+    contact_history(state.app).sources.append(preferences.history_items)
 
 
 @public.route("/unsubscribe/<token>", methods=["GET", "POST"])

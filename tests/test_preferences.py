@@ -201,15 +201,16 @@ def test_bad_links_and_forged_posts_change_nothing(client, make_contact, make_ma
     assert db.session.scalar(select(db.func.count()).select_from(Suppression)) == 0
 
 
-def test_the_contacts_page_shows_their_dated_choices(client, login, make_user, make_contact, make_mailing, regions):
+def test_the_contacts_history_shows_their_dated_choices(client, login, make_user, make_contact, make_mailing, regions):
     person = make_contact(region=PACA)
     mailing = make_mailing([person], user=make_user("regional", region=PACA))
     client.post(f"/unsubscribe/{unsubscribe_token(person.id, mailing.id)}", data={"List-Unsubscribe": "One-Click"})
     login(make_user("national"))
     page = unescape(client.get(f"/contacts/{person.id}").text)
     chamber = regions[PACA].chamber or regions[PACA].name
-    assert "Choix de réception" in page
-    assert f"Les envois régionaux : {chamber} : arrêté le {long_date(utcnow())}" in page
+    [item] = re.findall(r'<li data-kind="opt_out">(.*?)</li>', page, re.S)
+    assert f"Ne reçoit plus : Les envois régionaux : {chamber}" in item
+    assert "lien « se désinscrire » du message" in item and long_date(utcnow()) in item  # dated
 
 
 def test_a_stream_stopped_while_the_mailing_waits_to_go_is_respected(
