@@ -4,7 +4,7 @@ programme feed's `webcal://` address (calendar programs subscribe to it in one c
 from flask import Response, abort, render_template
 from sqlalchemy import select
 
-from campaign import calendar
+from campaign import calendar, editions
 from campaign.brand import brand_of
 from campaign.event_views import public
 from campaign.models import Event
@@ -13,10 +13,14 @@ from formatting import date_time, local, weekday_date
 from public_links import public_host, public_url
 
 
-def public_event(event_id: int) -> Event:
-    """An approved event (nothing proposed or rejected is ever public), else 404."""
+def public_event(event_id: int) -> tuple[Event, dict]:
+    """An approved event of an edition the public may browse (nothing proposed or rejected is ever
+    public, nor an edition still in preparation), else 404; with the query naming its edition."""
     event = db.session.scalar(select(Event).where(Event.id == event_id, Event.status == "approved"))
-    return event if event is not None else abort(404)
+    shown = editions.public_editions()
+    if event is None or event.campaign not in shown:
+        abort(404)
+    return event, editions.edition_args(event.campaign, shown)
 
 
 def webcal_url(endpoint: str, **values) -> str:
@@ -42,12 +46,13 @@ def when(event: Event, tz: str) -> str:
 
 @public.route("/programme/events/<int:event_id>")
 def event_page(event_id: int):
-    event = public_event(event_id)
+    event, edition = public_event(event_id)
     campaign = event.campaign
     return render_template(
         "programme/event.html",
         event=event,
         when=when(event, campaign.timezone),
+        edition=edition,
         campaign=campaign,
         brand=brand_of(campaign),
         brand_region=event.region,
@@ -59,7 +64,7 @@ def event_page(event_id: int):
 def event_ics(event_id: int):
     """One event as an RFC 5545 file to add to a calendar; its UID is the programme feed's, so a
     calendar subscribed to the feed too keeps one copy of it."""
-    event = public_event(event_id)
+    event, _edition = public_event(event_id)
     campaign = event.campaign
     body = calendar.event_calendar(
         campaign, event, public_host(), public_url("programme.event_page", event_id=event.id)

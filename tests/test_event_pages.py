@@ -40,7 +40,8 @@ def test_an_approved_event_has_its_page_in_the_campaigns_name(client, programme)
     assert f"{local:%H:%M}" in text and event.region.name in text and event.city in text
     assert f"<title>{escape(event.title)} · {escape(programme.name)}</title>" in page.text  # not "Relais"
     assert f'href="/programme/events/{event.id}.ics"' in page.text and "Ajouter à mon agenda" in text
-    assert f'href="webcal://relais.test/programme.ics?region={event.region.code}"' in page.text
+    assert f'href="webcal://relais.test/programme.ics?region={event.region.code}&amp;edition=2008"' in page.text
+    assert 'href="/programme?edition=2008"' in page.text  # back to this edition's programme
     listing = client.get("/programme").text
     assert f'href="/programme/events/{event.id}"' in listing  # the programme leads to it
 
@@ -98,3 +99,19 @@ def test_the_public_programme_and_newsroom_carry_the_campaigns_name(client, prog
         page = client.get(path).text
         assert f"· {escape(programme.name)}</title>" in page, path
         assert "<strong>Relais</strong>" not in page, path
+
+
+def test_an_edition_still_in_preparation_shows_no_event_page(client, programme):
+    from datetime import date
+
+    from campaign.models import Campaign
+
+    coming = Campaign(name="Mois de l'ESS 2099", starts_on=date(2099, 11, 1), ends_on=date(2099, 11, 30))
+    event = one()
+    later = Event(campaign=coming, region=event.region, title="Forum 2099", status="approved")
+    later.starts_at = datetime(2099, 11, 5, 17, 0, tzinfo=UTC)
+    db.session.add_all([coming, later])
+    db.session.commit()
+    assert client.get(f"/programme/events/{later.id}").status_code == 404
+    assert client.get(f"/programme/events/{later.id}.ics").status_code == 404
+    assert client.get(f"/programme/events/{event.id}").status_code == 200  # 2008's stay public
