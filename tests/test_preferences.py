@@ -230,3 +230,24 @@ def test_a_stream_stopped_while_the_mailing_waits_to_go_is_respected(
     assert set(smtp_server.by_recipient()) == {colleague.email}
     skipped = delivery_of(mailing, journalist)
     assert (skipped.status, skipped.last_error) == ("skipped", STOPPED_REASON)
+
+
+def test_the_recipient_list_says_who_stopped_the_stream_before_sending(
+    client, login, make_user, make_contact, make_mailing, demo_campaign
+):
+    """Before a mailing goes, its page and API name whoever stopped its stream, with that reason."""
+    from mailings.audience import recipients
+
+    paca = make_user("regional", region=PACA)
+    stopped, kept = make_contact(region=PACA, last_name="Arrêté"), make_contact(region=PACA, last_name="Gardé")
+    db.session.add(SubscriptionChoice(contact_id=stopped.id, stream=PACA, receives=False, chosen_at=utcnow()))
+    db.session.commit()
+    regional = make_mailing([stopped, kept], user=paca)
+    listed = recipients(regional)
+    reasons = {item["contact_id"]: item["excluded_because"] for item in listed["items"]}
+    assert reasons == {stopped.id: "stopped_stream", kept.id: None}
+    national = make_mailing([stopped, kept], user=make_user("national"))
+    assert {item["excluded_because"] for item in recipients(national)["items"]} == {None}  # another stream
+    login(paca)
+    page = unescape(client.get(f"/mailings/{regional.id}").get_data(as_text=True))
+    assert "a choisi de ne plus recevoir ces envois" in page
