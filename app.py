@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import campaign.event_pages  # noqa: F401  (the public event pages, on the programme blueprint)
+import mailings.preference_views  # noqa: F401  (the unsubscribe and preference pages, on the public blueprint)
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from accounts.cli import users_cli

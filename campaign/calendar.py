@@ -86,6 +86,25 @@ def programme_calendar(campaign: Campaign, events: list[Event], host: str, title
     return cal.to_ical()
 
 
+def event_calendar(campaign: Campaign, event: Event, host: str, url: str) -> bytes:
+    """One event of the programme, to add to a calendar: the feed's UID, its page's address."""
+    cal = new_calendar(event.title, campaign.timezone)
+    add_entry(
+        cal,
+        f"event-{event.id}@{host}",
+        event.title,
+        event.starts_at,
+        event.ends_at,
+        campaign.timezone,
+        description=event.description,
+        location=", ".join(part for part in (event.venue, event.city) if part),
+        categories=[event.type] if event.type else None,
+        url=url,
+    )
+    add_vtimezone(cal, campaign.timezone, [event.starts_at])
+    return cal.to_ical()
+
+
 def feed_url(campaign: Campaign, region_code: str | None = None, reader=None) -> str:
     """The secret, subscribable address of the campaign's calendar (one region's with a code).
 

@@ -232,7 +232,7 @@ def schedule(data, mailing_id):
 @mailings_bp.response(200, RecipientPageSchema)
 def recipients(args, mailing_id):
     """Who will receive the mailing if it left now, then who is left out and why (`excluded_because`:
-    opted_out, bounced, erased, pressure, other_region, no_address)."""
+    opted_out, bounced, stopped_stream, erased, pressure, other_region, no_address)."""
     user = current_api_user()
     mailing = services.get_mailing(user, mailing_id)
     return recipient_rows(user, mailing, args["page"], args["per_page"], args["excluded"])

@@ -20,6 +20,7 @@ from errors import ValidationFailed
 from extensions import db
 from i18n import _
 from mailings.hooks import hooks
+from mailings.streams import chose_to_stop
 
 
 def as_list(value) -> list:
@@ -136,7 +137,7 @@ def missing_ids(audience: dict) -> dict[str, str]:
 
 # ---- who receives it, who is left out and why ---------------------------------------------------
 
-EXCLUSIONS = ("other_region", "erased", "opted_out", "bounced", "pressure", "no_address")
+EXCLUSIONS = ("other_region", "erased", "opted_out", "bounced", "stopped_stream", "pressure", "no_address")
 
 
 def exclusion_reason(mailing, now: datetime | None = None):
@@ -146,6 +147,7 @@ def exclusion_reason(mailing, now: datetime | None = None):
     if region_id is not None:
         rules.append((~in_reach(Contact.region_id, region_id), "other_region"))
     rules += [(Contact.opted_out.is_(True), "opted_out"), (Contact.bounced.is_(True), "bounced")]
+    rules.append((Contact.id.in_(chose_to_stop(mailing)), "stopped_stream"))  # their preference page
     if excluded := as_list(audience.get("exclude_contact_ids")):
         rules.append((Contact.id.in_(excluded), "pressure"))
     for hook in hooks().recipient_exclusions:  # press: the week's limit, walk-ins without an address

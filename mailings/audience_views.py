@@ -28,6 +28,7 @@ RECIPIENTS_PAGE = 50
 REASONS = {
     "opted_out": _l("désinscrit"),
     "bounced": _l("adresse en échec"),
+    "stopped_stream": _l("a choisi de ne plus recevoir ces envois"),
     "erased": _l("effacé (RGPD)"),
     "pressure": _l("pression sur le contact (écarté)"),
     "other_region": _l("d'une autre région"),

@@ -19,9 +19,10 @@ from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
 from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
 from mailings.return_path import ReturnPath
+from mailings.streams import mailing_stream
 from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
 
-BODY, UNSUB = "RELAISBODYMARK", "RELAISUNSUBMARK"
+BODY, UNSUB, PREFS = "RELAISBODYMARK", "RELAISUNSUBMARK", "RELAISPREFSMARK"
 TEST_LINK_PATH = "/test-link"  # served by the public blueprint (mailings.views.test_link)
 TEST_MARK = "[TEST]"
 NO_CONFERENCE = {"title": "", "starts_at": None, "venue": "", "city": ""}  # the template's names without press
@@ -73,6 +74,7 @@ class Composer:
         self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
     ):
         self.mailing_id = mailing.id
+        self.stream = mailing_stream(mailing)  # what a one-click unsubscribe stops (contacts.preferences)
         self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
         self.return_path = ReturnPath.configured(current_app.config)  # each delivery's own (VERP)
         self.dkim = DkimSigner.configured(current_app.config)
@@ -99,13 +101,14 @@ class Composer:
             "sender": sender,
             "body": Markup(BODY),
             "unsubscribe_url": Markup(UNSUB),
+            "preferences_url": Markup(PREFS),  # the footer's link (contacts.preferences)
         }
         html_layout = render_template("email/layout.html", **layout)
         text_layout = render_template("email/layout.txt", **layout)
         self.html_head, self.html_tail = html_layout.split(BODY)
         self.text_head, self.text_tail = text_layout.split(BODY)
-        self.html_wire = QuotedLayout(html_layout, (BODY, UNSUB))  # the fast path's parts (`compose`)
-        self.text_wire = QuotedLayout(text_layout, (BODY, UNSUB))
+        self.html_wire = QuotedLayout(html_layout, (BODY, UNSUB, PREFS))  # the fast path's parts (`compose`)
+        self.text_wire = QuotedLayout(text_layout, (BODY, UNSUB, PREFS))
         self.builder = MessageBuilder(mailing.id, mailing.from_name, mailing.from_email, mailing.reply_to)
         self.extras = [make(self, mailing) for make in hooks().message_extras]  # press: RSVP, embargo, relay
         self.events: dict[int | None, list[dict]] = {}
@@ -183,6 +186,12 @@ class Composer:
             return self.test_link
         return f"{self.base}/unsubscribe/{unsubscribe_token(person.id, self.mailing_id, self.unsub_signer)}"
 
+    def preferences_url(self, unsubscribe_url: str) -> str:
+        """The preference page's link: the same signed token as the unsubscribe link's (a test: the test page)."""
+        if unsubscribe_url == self.test_link:
+            return self.test_link
+        return f"{self.base}/preferences/{unsubscribe_url.rpartition('/')[2]}"
+
     @staticmethod
     def plain_body(body: str, text: str | None) -> str:
         """What the text part's layout holds: the text body, or one made from the HTML."""
@@ -190,9 +199,10 @@ class Composer:
 
     def wrap(self, body: str, text: str | None, unsubscribe_url: str) -> tuple[str, str]:
         """Both parts in the layout, as text (the preview); `compose` writes the same, encoded."""
-        html = self.html_head + body + self.html_tail.replace(UNSUB, unsubscribe_url)
+        prefs = self.preferences_url(unsubscribe_url)
+        html = self.html_head + body + self.html_tail.replace(UNSUB, unsubscribe_url).replace(PREFS, prefs)
         plain = self.text_head + self.plain_body(body, text) + self.text_tail
-        return html, plain.replace(UNSUB, unsubscribe_url)
+        return html, plain.replace(UNSUB, unsubscribe_url).replace(PREFS, prefs)
 
     def render(self, person: Recipient, context: dict) -> tuple[str, str, str | None]:
         """The fast path's fields. One that reads nothing personal (a subject naming the campaign and
@@ -221,8 +231,9 @@ class Composer:
         subject, body, text = self.decorate(person.id, subject, body, text, test)
         if test:
             subject = f"{TEST_MARK} {subject}"
-        html_part = self.html_wire.encode({BODY: body, UNSUB: url})
-        text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url})
+        prefs = self.preferences_url(url)
+        html_part = self.html_wire.encode({BODY: body, UNSUB: url, PREFS: prefs})
+        text_part = self.text_wire.encode({BODY: self.plain_body(body, text), UNSUB: url, PREFS: prefs})
         message_id = self.builder.message_id(delivery_id)
         data = self.builder.build(person.full_name, person.email, subject, html_part, text_part, url, message_id)
         if self.dkim is not None:

@@ -15,6 +15,9 @@ class MailingHooks:
     # template reads, over the composer's defaults) and `decorate(contact_id, subject, html, text,
     # test_link)`; with a `test_link` (a test message, a preview) every personal link is that one
     message_extras: list[Callable] = field(default_factory=list)
+    # stream(mailing) -> the stream a mailing belongs to when its owner knows better ("partners" for a
+    # relay kit), or None (see mailings.streams)
+    streams: list[Callable] = field(default_factory=list)
     # check(mailing, when): raise a DomainError if the mailing may not go out at `when`
     send_checks: list[Callable] = field(default_factory=list)
     # hold(mailing, now) -> a reason to pause a due mailing instead of starting it, or ""

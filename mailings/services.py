@@ -17,7 +17,6 @@ from campaign.workdays import check_send_day
 from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
-from contacts.suppression import flag_suppressed, record
 from dbtypes import utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
@@ -31,7 +30,6 @@ from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
 from mailings.rendering import compile_template
 from mailings.sanitize import clean_html, images_without_alt
 from mailings.spread import check_conferences
-from mailings.tokens import read_unsubscribe_token
 
 # ---- templates --------------------------------------------------------------------------------
 
@@ -383,7 +381,7 @@ def stats(mailing: Mailing) -> dict:
     return counts(mailing.id)
 
 
-# ---- preview, test, unsubscribe ----------------------------------------------------------------
+# ---- preview, test ----------------------------------------------------------------------------
 
 
 def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None, region_id: int | None) -> Recipient:
@@ -437,18 +435,3 @@ def forget_recipient(sender=None, contact_id: int | None = None, email: str = ""
 
 ERASED = "[adresse effacée]"
 contact_erased.connect(forget_recipient)
-
-
-def unsubscribe(token: str, now: datetime | None = None) -> Contact | None:
-    """Opt the token's contact out and suppress its address; idempotent; None for a bad token."""
-    found = read_unsubscribe_token(token)
-    if found is None:
-        return None
-    contact = db.session.get(Contact, found[0]) if found[0] else None
-    if contact is None:
-        return None
-    now = now or utcnow()
-    flag_suppressed(contact, "unsubscribed", now)
-    record(contact.email, "unsubscribed", now)
-    db.session.flush()
-    return contact

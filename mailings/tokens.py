@@ -1,4 +1,8 @@
-"""Signed tokens in links that work without an account: unsubscribe and RSVP (each its own salt)."""
+"""Signed tokens in links that work without an account: unsubscribe and RSVP (each its own salt).
+
+A message's unsubscribe link (`/unsubscribe/<token>`) and its preference page (`/preferences/<token>`)
+carry the same token: both act for the same person about the same message, and a mailing signs one
+token per recipient instead of two."""
 
 import hmac
 
@@ -33,7 +37,8 @@ def unsubscribe_token(contact_id: int | None, mailing_id: int | None, sign: Sign
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, int] | None:
-    """(contact_id, mailing_id), or None when the token was not signed by us."""
+    """(contact_id, mailing_id), or None when the token was not signed by us (unsubscribe and
+    preference links alike)."""
     try:
         value = signer(UNSUBSCRIBE_SALT).unsign(token.encode("ascii")).decode("ascii")
         contact_id, mailing_id = (int(part) for part in value.split("."))

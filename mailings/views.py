@@ -1,4 +1,5 @@
-"""Template and mailing pages, and the public unsubscribe page: thin adapters over mailings.services."""
+"""Template and mailing pages, and the test links' page: thin adapters over mailings.services (the
+unsubscribe and preference pages are in mailings.preference_views)."""
 
 from types import SimpleNamespace
 
@@ -24,7 +25,6 @@ from mailings.models import Delivery, EmailTemplate
 from mailings.rendering import compile_template
 from mailings.sanitize import clean_html
 from mailings.spread import page_preview
-from mailings.tokens import read_unsubscribe_token
 from pagination import page_count, page_number, paginate
 
 MAILINGS_PAGE = 50  # mailings a page, newest first
@@ -321,21 +321,6 @@ def mailing_action(mailing_id: int, action: str):
 
 
 # ---- public -----------------------------------------------------------------------------------
-
-
-@public.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # RFC 8058: a mail provider posts `List-Unsubscribe=One-Click` with no cookie and no token
-def unsubscribe(token: str):
-    """GET shows a button and changes nothing; POST unsubscribes (idempotent), answers 200."""
-
-    found = read_unsubscribe_token(token)
-    if found is None:
-        return render_template("mailings/unsubscribe.html", state="invalid"), 404
-    if request.method == "GET":
-        return render_template("mailings/unsubscribe.html", state="ask", token=token)
-    contact = services.unsubscribe(token)
-    db.session.commit()
-    return render_template("mailings/unsubscribe.html", state="done" if contact else "test")
 
 
 @public.route("/test-link", methods=["GET", "POST"])

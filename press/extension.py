@@ -2,11 +2,13 @@
 through the hooks `mailings.hooks` offers (mailings never imports press)."""
 
 from flask import Flask
+from sqlalchemy import select
 
 from accounts.scoping import scope_url_object
 from campaign.readiness import init_app as readiness_facts
 from contacts.history import init_app as contact_history
-from extensions import api, csrf
+from contacts.preferences import PARTNERS
+from extensions import api, csrf, db
 from mailings.hooks import init_app as mailing_hooks
 from press import api as press_api
 from press import (
@@ -28,6 +30,11 @@ from press.release_body import body_html
 BLUEPRINTS = (views.bp, views.public, newsroom_views.bp, newsroom_views.public, relay_views.bp, relay_views.public)
 
 
+def relay_stream(mailing) -> str | None:
+    """A relay kit's mailing is partner news: stopping it leaves national releases coming."""
+    return PARTNERS if db.session.scalar(select(RelayKit.id).where(RelayKit.mailing_id == mailing.id)) else None
+
+
 def init_app(app: Flask) -> None:
     hooks = mailing_hooks(app)
     hooks.message_extras.append(PressExtras)  # RSVP links, embargo line, relay footer
@@ -39,6 +46,7 @@ def init_app(app: Flask) -> None:
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
     hooks.follow_ups.append(reminder_texts)  # an approved invitation's reminder needs no second approval
+    hooks.streams.append(relay_stream)  # a relay kit's mailing is partner news (contacts.preferences)
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts
     hooks.page_sections.append("press/_pressure_summary.html")  # contacts solicited twice
     readiness_facts(app).sources.append(press_readiness_facts)  # invitations, reminder, kit, release, who came

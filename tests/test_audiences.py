@@ -120,6 +120,7 @@ def test_recipients_before_sending_say_who_is_left_out_and_why(app, api, make_us
         "erased": 1,
         "opted_out": 1,
         "bounced": 1,
+        "stopped_stream": 0,
         "pressure": 1,
         "no_address": 0,
     }

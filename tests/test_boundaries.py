@@ -175,6 +175,9 @@ def test_a_change_made_through_a_public_link_is_audited_as_public(client, make_c
     person = make_contact(region=PACA)
     mailing = make_mailing([person])
     assert client.post(f"/unsubscribe/{unsubscribe_token(person.id, mailing.id)}").status_code == 200
+    choice = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "subscription_choices")).all()[-1]
+    assert choice.changes["receives"] is False and choice.changes["stream"] == "national" and choice.actor == "public"
+    assert client.post(f"/unsubscribe/{unsubscribe_token(person.id, 0)}").status_code == 200  # everything
     entries = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.entity == "contacts", AuditEntry.entity_id == str(person.id))

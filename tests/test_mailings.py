@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 
 from contacts.models import Contact, Suppression
+from contacts.preferences import SubscriptionChoice
 from extensions import db
 from mailings.models import Delivery, Mailing
 from mailings.tokens import unsubscribe_token
@@ -111,7 +112,15 @@ def test_unsubscribe_get_changes_nothing_post_is_one_click_and_idempotent(client
             data="List-Unsubscribe=One-Click",
             content_type="application/x-www-form-urlencoded",
         )
-        assert answer.status_code == 200 and "désinscrite" in answer.get_data(as_text=True)
+        assert answer.status_code == 200 and "désinscrite de ces envois" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    # one click stops the stream of the message (a national mailing: national), not everything
+    assert not db.session.get(Contact, person.id).opted_out
+    assert db.session.execute(select(SubscriptionChoice.stream, SubscriptionChoice.receives)).all() == [
+        ("national", False)
+    ]
+    # a link without its message (mailing 0) stops everything, as it always did
+    assert client.post(f"/unsubscribe/{unsubscribe_token(person.id, 0)}").status_code == 200
     db.session.expire_all()
     assert db.session.get(Contact, person.id).opted_out
     digest = hashlib.sha256(b"lea@example.org").hexdigest()

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from contacts.i18n import _
 from contacts.models import Contact, Organisation, Suppression
+from contacts.preferences import STOPPED_REASON, SubscriptionChoice
 from contacts.suppression import email_hash
 from dbtypes import utcnow
 from extensions import db
@@ -52,6 +53,19 @@ LOAD_CLAIMED = (  # see `Worker.load`
     )
     .order_by(D.c.id)
 )
+# a batch's people who stopped the mailing's stream since it froze (see `Worker.load`): the batch's
+# range again, no list of ids
+STOPPED = select(SubscriptionChoice.contact_id).where(
+    SubscriptionChoice.stream == bindparam("stream"),
+    SubscriptionChoice.receives.is_(False),
+    SubscriptionChoice.contact_id.in_(
+        select(D.c.contact_id).where(
+            D.c.mailing_id == bindparam("mailing"),
+            D.c.worker_id == bindparam("worker"),
+            D.c.id.between(bindparam("low"), bindparam("high")),
+        )
+    ),
+)
 SUPPRESSED = {  # a batch's suppressed addresses, its hashes sent as ONE parameter (see `Worker.load`)
     "postgresql": select(Suppression.email_hash).where(
         Suppression.email_hash == any_(bindparam("hashes", type_=ARRAY(String)))
@@ -84,12 +98,13 @@ class Batches:
             db.session.rollback()
         return composers[mailing_id]
 
-    def load(self, conn: Connection, mailing_id: int, ids: list[int]) -> list[Claimed]:
+    def load(self, conn: Connection, mailing_id: int, ids: list[int], stream: str = "") -> list[Claimed]:
         """A claimed batch with what each message needs, in id order: one query joins the contacts
         over the batch's id range (this worker's claims only; no list of ids to send and parse), a
         second asks which addresses are suppressed, with their hashes in one array parameter (an IN
         list of 500 binds took SQLAlchemy and the driver longer to write out than the query took to
-        run). A row taken back meanwhile is not loaded."""
+        run). A row taken back meanwhile is not loaded; one whose person stopped the mailing's `stream`
+        since it froze is skipped."""
         if not ids:
             return []
         found = conn.execute(
@@ -118,6 +133,13 @@ class Batches:
                 for c in hashes[found_hash]:
                     c.skip = "suppressed address"
             conn.commit()
+        if stream:
+            batch = {"stream": stream, "mailing": mailing_id, "worker": self.worker_id, "low": ids[0], "high": ids[-1]}
+            stopped = set(conn.execute(STOPPED, batch).scalars())
+            conn.commit()
+            for c in claimed:
+                if not c.skip and c.person is not None and c.person.id in stopped:
+                    c.skip = STOPPED_REASON
         return claimed
 
     def deliver(
@@ -133,7 +155,7 @@ class Batches:
         composer = self.composer(composers, mailing_id)
         flight = Flight()
         try:
-            rows = self.load(conn, mailing_id, ids)
+            rows = self.load(conn, mailing_id, ids, composer.stream)
             self.deliver_rows(conn, channel, composer, mailing_id, rows, marks, flight)
         except DATABASE_GONE:
             self.owe(flight)

@@ -7,11 +7,13 @@ from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from contacts.models import Contact
+from contacts.preferences import STOPPED_REASON
 from extensions import db
 from mailings import states
 from mailings.audience import mailing_audience
 from mailings.engine.database import D, M, log
 from mailings.models import Delivery, Mailing
+from mailings.streams import chose_to_stop
 
 OPEN_STATUSES = ("pending", "sending", "retry")
 
@@ -24,14 +26,20 @@ def freeze_audience(mailing: Mailing, now: datetime) -> int:
     ids = mailing_audience(mailing)
     if ids is None:
         return 0
-    unreachable = or_(Contact.opted_out.is_(True), Contact.bounced.is_(True))
+    stopped = Contact.id.in_(chose_to_stop(mailing))  # on their preference page, for this mailing's stream
+    unreachable = or_(Contact.opted_out.is_(True), Contact.bounced.is_(True), stopped)
     rows = select(
         literal(mailing.id),
         Contact.id,
         Contact.email,
         case((unreachable, "skipped"), else_="pending"),
         literal(0),
-        case((Contact.opted_out.is_(True), "opted out"), (Contact.bounced.is_(True), "bounced"), else_=""),
+        case(
+            (Contact.opted_out.is_(True), "opted out"),
+            (Contact.bounced.is_(True), "bounced"),
+            (stopped, STOPPED_REASON),
+            else_="",
+        ),
         literal(""),
         literal(""),
     ).where(Contact.id.in_(ids))
