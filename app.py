@@ -39,7 +39,7 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
-from mailings import outbox_views, scheduler
+from mailings import gallery_views, outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
 from mailings.hooks import init_app as mailing_hooks
@@ -157,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.bp,
         mailings_views.public,
         outbox_views.bp,
+        gallery_views.bp,
         dashboard_views.bp,
         printing_views.public,  # with the press kits' public routes (printing_press_views)
         printing_press_views.team,
@@ -169,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
         *event_api.blueprints,
         *contacts_api.blueprints,
         *mailings_api.blueprints,
+        gallery_views.api_bp,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
