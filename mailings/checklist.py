@@ -317,7 +317,7 @@ def check_conference(mailing: Mailing, composer: Composer) -> Item | None:
             _(
                 "Lieu ou ville non renseignés pour %(which)s : le message les laissera vides "
                 "(complétez la conférence dans le calendrier).",
-                which=", ".join(f"{share.title} ({share.count})" for share in gaps[:4]),
+                which=", ".join(f"« {share.title} » ({share.count} destinataire(s))" for share in gaps[:4]),
             ),
         )
     return Item("conference", label, OK, _("Le lieu et la ville de chaque conférence sont renseignés."))
@@ -374,6 +374,16 @@ def enforce(mailing: Mailing) -> list[Item]:
             {item.key: item.detail for item in errors},
         )
     return items
+
+
+def hold_reason(mailing: Mailing, now) -> str:
+    """A hook of the scheduler: a due mailing whose checklist now has errors (its template or the
+    senders changed after it was scheduled) is paused with the reason, instead of sent."""
+    try:
+        enforce(mailing)
+    except ValidationFailed as error:
+        return error.message
+    return ""
 
 
 def conference_problem(mailing: Mailing) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The gallery of ready templates (page section, copy, API) and the checklist shown on a mailing's
-page: thin adapters over mailings.gallery and mailings.checklist."""
+page and applied by the scheduler to due mailings: thin adapters over mailings.gallery and
+mailings.checklist."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
@@ -11,10 +12,14 @@ from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
 from mailings import checklist, gallery, states
+from mailings.hooks import init_app as mailing_hooks
 from mailings.schemas import TemplateSchema
 
 bp = Blueprint("mail_gallery", __name__)
 api_bp = api_blueprint("mail_gallery_api", "Ready templates in French for each step of the playbook")
+
+
+bp.record_once(lambda state: mailing_hooks(state.app).holds.append(checklist.hold_reason))
 
 
 @bp.before_request

@@ -167,6 +167,25 @@ def test_a_conference_whose_place_is_not_filled_in_is_a_warning(app, make_mailin
     # the demo knows the Club de la Presse in Montpellier (91), not PACA's venue (93)
     mailing = make_mailing([make_contact(region="93"), make_contact(region="91")], html=body)
     item = items_of(mailing)["conference"]
-    assert item.level == "warning" and "Provence-Alpes-Côte d’Azur (1)" in item.detail
+    assert item.level == "warning" and "Provence-Alpes-Côte d’Azur » (1 destinataire(s))" in item.detail
     assert "Languedoc" not in item.detail
     assert "conference" not in items_of(make_mailing([make_contact(region="93")], html=GREETING))
+
+
+def test_a_scheduled_mailing_whose_checklist_fails_when_due_is_paused_with_the_reason(
+    app, api, make_user, make_mailing, make_contact, senders_of_regions
+):
+    from mailings.scheduler import dispatch_due
+
+    lead = make_user("national")
+    mailing = make_mailing([make_contact(region="53")], html=GREETING, user=lead, from_email="presse@example.org")
+    send_at = utcnow() + timedelta(hours=1)
+    answer = api(lead).post(f"/api/v1/mailings/{mailing.id}/schedule", json={"send_at": send_at.isoformat()})
+    assert answer.status_code == 200, answer.get_json()
+    # the federation's sending address changes before the mailing is due
+    app.config["MAIL_SENDERS"] = {"national": ["@federation.example"]}
+    dispatch_due(send_at + timedelta(seconds=5))
+    db.session.expire_all()
+    paused = db.session.get(Mailing, mailing.id)
+    assert paused.status == "paused" and "presse@example.org" in paused.status_reason
+    assert db.session.scalar(select(func.count(Delivery.id))) == 0
