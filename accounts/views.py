@@ -25,6 +25,7 @@ from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db, login
+from forms import ConfirmForm
 from pagination import page_number
 
 bp = Blueprint("accounts", __name__)
@@ -86,6 +87,13 @@ def login_page():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """Sign out with a form (CSRF-checked): a link elsewhere, even an image, cannot end people's
+    sessions. GET asks, POST signs out."""
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login_page"))
+        return render_template("accounts/logout.html", form=form)
     if current_user.is_authenticated:  # every session and remember cookie of this account ends here
         current_user.session_epoch = (current_user.session_epoch or 0) + 1
         db.session.commit()

@@ -192,3 +192,11 @@ def api(app):
             return call
 
     return ApiClient
+
+
+def sign_out(client) -> None:
+    """What the menu's "Déconnexion" button does: a POST with the page's CSRF token."""
+    page = client.get("/logout")
+    assert page.status_code == 200, page.status_code
+    answer = client.post("/logout", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert answer.status_code == 302, answer.status_code

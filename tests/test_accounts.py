@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from accounts.models import ApiToken, AuditEntry, User
 from extensions import db
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, sign_out
 
 
 def test_sign_in_then_out(client, login, make_user):
@@ -16,7 +16,7 @@ def test_sign_in_then_out(client, login, make_user):
     response = login(user)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "Tableau de bord" in client.get("/").get_data(as_text=True)
-    client.get("/logout")
+    sign_out(client)
     assert client.get("/").headers["Location"].startswith("/login")
 
 
@@ -130,7 +130,7 @@ def test_audit_log_records_who_changed_what_and_only_admins_see_it(client, login
     assert entry.changes == {"title": [milestone_title, "Partenariats signés"]}
     login(lead)
     assert client.get("/admin/audit").status_code == 403
-    client.get("/logout")
+    sign_out(client)
     login(make_user("admin"))
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Partenariats signés" in page and lead.email in page

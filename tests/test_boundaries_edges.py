@@ -5,7 +5,7 @@ feeds per reader, huge inputs and import reports."""
 import pytest
 
 from extensions import db
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, sign_out
 from tests.test_boundaries import regional_mailing, signed_in
 from tests.test_press_helpers import conference
 
@@ -193,7 +193,10 @@ def test_sign_out_ends_the_session_and_remember_cookies(app, make_user):
     )
     cookies = {c.key: c.value for c in client._cookies.values()}
     assert "remember_token" in cookies and client.get("/").status_code == 200
-    assert client.get("/logout").status_code == 302  # the menu's link
+    forged = client.post("/logout")  # a form on another site: no token, nothing ends
+    assert forged.status_code == 400 and client.get("/").status_code == 200
+    assert client.get("/logout").status_code == 200 and client.get("/").status_code == 200  # a link only asks
+    sign_out(client)  # the menu's button
     for name in ("session", "remember_token"):
         thief = app.test_client()
         thief.set_cookie(name, cookies[name])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from contacts.models import Contact, Suppression
 from contacts.suppression import suppress
 from extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, sign_out
 
 
 def count_contacts() -> int:
@@ -271,6 +271,6 @@ def test_import_pages_preview_simulate_then_import_with_streamed_progress(
     assert "Importer pour de bon" not in final and "ligne" in final and "Atlantide" in final
     assert not list(tmp_path.glob("*.csv"))  # the upload is gone once imported
     other = make_user("national")
-    client.get("/logout")
+    sign_out(client)
     login(other)
     assert client.get(mapping_url).status_code == 404  # an upload belongs to whoever sent it

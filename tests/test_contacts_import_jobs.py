@@ -10,7 +10,7 @@ from contacts import import_jobs
 from contacts.models import Contact
 from extensions import db
 from mailings.hooks import hooks
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, sign_out
 
 ROWS = 2500  # more than two batches of importer.BATCH_ROWS
 
@@ -135,6 +135,6 @@ def test_the_import_pages_send_a_large_file_to_the_background_and_show_its_progr
     report = client.get(job_url).get_data(as_text=True)
     assert f'data-count="updated">{ROWS - 5}<' in report and 'data-count="errors">5<' in report
     assert "adresse" in report and 'http-equiv="refresh"' not in report
-    client.get("/logout")
+    sign_out(client)
     login(make_user("regional", region="53"))
     assert client.get(job_url).status_code == 404 and client.get(f"{job_url}/status").status_code == 404
