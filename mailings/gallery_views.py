@@ -11,12 +11,14 @@ from accounts.api import api_blueprint, current_api_user
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
-from mailings import checklist, gallery, states
+from mailings import checklist, gallery, services, states
 from mailings.hooks import init_app as mailing_hooks
 from mailings.schemas import TemplateSchema
 
 bp = Blueprint("mail_gallery", __name__)
-api_bp = api_blueprint("mail_gallery_api", "Ready templates in French for each step of the playbook")
+api_bp = api_blueprint(
+    "mail_gallery_api", "Ready templates in French for each step of the playbook; the checklist before sending"
+)
 
 
 bp.record_once(lambda state: mailing_hooks(state.app).holds.append(checklist.hold_reason))
@@ -88,3 +90,23 @@ def copy_ready(ready: str):
     template = gallery.copy(current_api_user(), ready)
     db.session.commit()
     return template
+
+
+class CheckSchema(Schema):
+    key = fields.String(metadata={"description": "the rule, and the field a 422 names when it blocks"})
+    label = fields.String()
+    level = fields.String(metadata={"description": "ok, warning or error (errors block submit, schedule, send-now)"})
+    detail = fields.String()
+
+
+class ChecklistSchema(Schema):
+    blocking = fields.Boolean()
+    items = fields.List(fields.Nested(CheckSchema))
+
+
+@api_bp.route("/mailings/<int:mailing_id>/checklist")
+@api_bp.response(200, ChecklistSchema)
+def mailing_checklist_api(mailing_id: int):
+    """The checklist before sending, read from the message real recipients will get."""
+    items = checklist.run(services.get_mailing(current_api_user(), mailing_id))
+    return {"blocking": any(item.level == checklist.ERROR for item in items), "items": items}

@@ -189,3 +189,18 @@ def test_a_scheduled_mailing_whose_checklist_fails_when_due_is_paused_with_the_r
     paused = db.session.get(Mailing, mailing.id)
     assert paused.status == "paused" and "presse@example.org" in paused.status_reason
     assert db.session.scalar(select(func.count(Delivery.id))) == 0
+
+
+def test_the_checklist_through_the_api(app, api, make_user, make_mailing, make_contact):
+    lead = make_user("national")
+    mailing = make_mailing([make_contact(region="53")], html=GREETING + LOGO, user=lead)
+    answer = api(lead).get(f"/api/v1/mailings/{mailing.id}/checklist")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    levels = {item["key"]: item["level"] for item in body["items"]}
+    assert body["blocking"] is True and levels["images"] == "error" and levels["subject"] == "ok"
+    breton = make_user("regional", region="53")
+    theirs = make_mailing([make_contact(region="53")], html=GREETING, user=breton)
+    assert api(breton).get(f"/api/v1/mailings/{theirs.id}/checklist").get_json()["blocking"] is False
+    other = make_user("regional", region="93")
+    assert api(other).get(f"/api/v1/mailings/{theirs.id}/checklist").status_code in (403, 404)
