@@ -23,6 +23,7 @@ SOURCE = "email/gallery/{key}.html"
 BASE = "@BASE@"  # the public address of this Relais, put in when the copy is made
 FIELD = re.compile(r"{{\s*(.*?)\s*}}")
 TAG = re.compile(r"<[^>]+>")
+SPACES = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ def labels() -> dict[str, str]:
 def readable(source: str) -> str:
     """A template's words as a person reads them in the gallery: fields as « Label », no markup."""
     names = labels()
-    text = FIELD.sub(lambda m: f"« {names.get(m.group(1).replace(' ', ''), m.group(1))} »", source)
-    return " ".join(TAG.sub(" ", text).split())
+    text = FIELD.sub(lambda m: f"«\u00a0{names.get(m.group(1).replace(' ', ''), m.group(1))}\u00a0»", source)
+    return SPACES.sub(" ", TAG.sub(" ", text)).strip()  # the no-break spaces stay: « Label » holds together
 
 
 def preview(ready: Ready) -> dict[str, str]:

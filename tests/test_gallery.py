@@ -119,7 +119,10 @@ def test_the_templates_page_shows_the_gallery_and_makes_each_person_their_own_co
     assert "Invitation — conférence de presse régionale" in text and "J-10 (entre J-21 et J-7)" in text
     assert "Relance — journalistes sans réponse" in text and "seulement à ceux qui n'ont pas répondu" in text
     # the first words an inbox shows, with the fields in words, never {{ }}
-    assert "Conférence de presse le « Date et heure de la conférence » : le programme en « Région »" in text
+    assert (
+        "Conférence de presse le «\u00a0Date et heure de la conférence\u00a0» : le programme en «\u00a0Région\u00a0»"
+        in text
+    )
     gallery_part = text[text.index('id="gallery"') : text.index("</details>", text.index('id="gallery"'))]
     assert "{{" not in gallery_part
 
