@@ -36,6 +36,8 @@ PLACEHOLDER = re.compile(r"\[à compléter[^\]]*\]", re.I)
 IMMEDIATE = "diffusion immédiate"
 VENUE = re.compile(r"conference\.(venue|city)\b")
 OK, WARNING, ERROR = "ok", "warning", "error"
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+UNSUBSCRIBE_WORDS = ("désinscri", "désabonn", "unsubscribe")
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Page(HTMLParser):
             self._in_link = []
         elif tag == "img":
             self.images.append(attrs)
+        if tag in VOID:
+            return
         if "preheader" in (attrs.get("class") or "").split() and not self.preheader:
             self._in_preheader = 1
         elif self._in_preheader:
@@ -85,7 +89,7 @@ class Page(HTMLParser):
         if tag == "a" and self._in_link is not None and self.links:
             self.links[-1] = (self.links[-1][0], " ".join("".join(self._in_link).split()))
             self._in_link = None
-        if self._in_preheader:
+        if self._in_preheader and tag not in VOID:
             self._in_preheader -= 1
 
     def handle_data(self, data):
@@ -145,7 +149,7 @@ def local_answers(url: str, fetch: bool = True) -> bool:
 def check_subject(messages: list[Message]) -> Item:
     label = _("Objet")
     longest = max(messages, key=lambda m: len(m.subject))
-    if not any(m.subject for m in messages) or not all(m.subject for m in messages):
+    if not all(m.subject for m in messages):
         return Item("subject", label, ERROR, _("L'objet est vide."))
     if len(longest.subject) > SUBJECT_MAX:
         return Item(
@@ -247,8 +251,11 @@ def check_weight(messages: list[Message]) -> Item:
 def check_unsubscribe(messages: list[Message], pages: list[Page]) -> Item:
     label = _("Désinscription")
     for message, page in zip(messages, pages, strict=True):
-        hrefs = {htmllib.unescape(href) for href, _words in page.links}
-        if not message.unsubscribe or message.unsubscribe not in hrefs or message.unsubscribe not in message.text:
+        said = any(
+            htmllib.unescape(href) == message.unsubscribe and any(w in words.lower() for w in UNSUBSCRIBE_WORDS)
+            for href, words in page.links
+        )
+        if not message.unsubscribe or not said or message.unsubscribe not in message.text:
             return Item(
                 "unsubscribe",
                 label,

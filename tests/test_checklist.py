@@ -204,3 +204,18 @@ def test_the_checklist_through_the_api(app, api, make_user, make_mailing, make_c
     assert api(breton).get(f"/api/v1/mailings/{theirs.id}/checklist").get_json()["blocking"] is False
     other = make_user("regional", region="93")
     assert api(other).get(f"/api/v1/mailings/{theirs.id}/checklist").status_code in (403, 404)
+
+
+def test_an_answer_button_is_not_an_unsubscribe_link_and_a_line_break_does_not_end_the_preheader():
+    source = (
+        '<p class="preheader">Le programme <br>en avant-première</p><p>Bonjour</p>'
+        '<p><a class="button" href="http://relais.test/test-link">Je viendrai</a></p>'
+    )
+    page = checklist.Page()
+    page.feed(source)
+    link = "http://relais.test/test-link"
+    message = checklist.Message("Invitation", source, f"Je viendrai ({link})", link)
+    assert checklist.check_unsubscribe([message], [page]).level == "error"
+    assert checklist.check_preheader([page]).detail == "Le programme en avant-première"
+    page.feed(f'<p><a href="{link}">Se désinscrire</a></p>')
+    assert checklist.check_unsubscribe([message], [page]).level == "ok"
