@@ -18,19 +18,22 @@ from accounts.models import Region
 from accounts.scoping import guard_request, scope_url_object
 from bounces import extension as bounces_extension
 from campaign import api as campaign_api
-from campaign import brand_views, coverage, event_api, event_views, readiness, reminders
+from campaign import brand_views, coverage, editions, event_api, event_views, readiness, reminders
 from campaign import views as campaign_views
 from campaign.federation_models import PressClipping
 from campaign.models import Event, Milestone
 from campaign.reminders import campaign_cli
 from config import INSTANCE, configure
 from contacts import api as contacts_api
+from contacts import history_api as contact_history_api
 from contacts import (
     import_jobs,
     import_views,  # noqa: F401  (the import pages, on the contacts blueprint)
+    notes_views,  # noqa: F401  (the contact page's history and notes, on the contacts blueprint)
 )
 from contacts import views as contacts_views
 from contacts.cli import contacts_cli
+from contacts.history import init_app as contact_history
 from contacts.models import Contact, ContactList, Segment
 from dashboard import views as dashboard_views
 from errors import register_error_handlers
@@ -39,14 +42,17 @@ from formatting import register_filters
 from logs import register_logging
 from mail_outbox import outbox_on
 from mailings import api as mailings_api
+from mailings import editions as mailing_editions
 from mailings import gallery_views, outbox_views, scheduler
 from mailings import views as mailings_views
 from mailings.cli import mailings_cli, scheduler_cli
+from mailings.history import received as mailings_received
 from mailings.hooks import init_app as mailing_hooks
 from mailings.models import EmailTemplate, Mailing
 from migrations_filter import include_name
 from operations import health
 from operations.cli import backup_cli, demo_cli
+from press import editions as press_editions
 from press import extension as press_extension
 from printing import press_views as printing_press_views
 from printing import views as printing_views
@@ -63,9 +69,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_routing(app)
     register_extensions(app)
     register_blueprints(app)
+    register_contact_history(app)
     register_press(app)
     register_bounces(app)
     register_import_jobs(app)
+    register_editions(app)
     register_commands(app)
     register_error_handlers(app)
     register_filters(app)
@@ -169,11 +177,17 @@ def register_blueprints(app: Flask) -> None:
         *campaign_api.blueprints,
         *event_api.blueprints,
         *contacts_api.blueprints,
+        *contact_history_api.blueprints,
         *mailings_api.blueprints,
         gallery_views.api_bp,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)
+
+
+def register_contact_history(app: Flask) -> None:
+    """A contact's page shows its history; mailings (here), press and bounces add what they know."""
+    contact_history(app).sources.append(mailings_received)
 
 
 def register_press(app: Flask) -> None:
@@ -191,6 +205,11 @@ def register_import_jobs(app: Flask) -> None:
     """Large contact imports wait in the database; the active scheduler runs them batch by batch."""
     interval = int(app.config["IMPORT_JOB_INTERVAL"])
     mailing_hooks(app).periodic_jobs.append((import_jobs.run_queued, interval))
+
+
+def register_editions(app: Flask) -> None:
+    """What a new edition carries over from the floors above campaign (its own copies the timeline)."""
+    editions.init_app(app).copiers.extend([mailing_editions.copy_templates, press_editions.copy_settings])
 
 
 def register_commands(app: Flask) -> None:
@@ -217,7 +236,7 @@ PUBLIC_BLUEPRINTS = {
     "api-docs",
     "bounce_webhooks",
 }
-SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences"}
+SELF_SERVICE_ENDPOINTS = {"accounts.logout", "accounts.login_page", "reminders.preferences", "campaign.choose"}
 
 
 def register_region_scope(app: Flask) -> None:

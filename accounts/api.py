@@ -40,6 +40,10 @@ def api_blueprint(name: str, description: str) -> Blueprint:
     return bp
 
 
+# API endpoints a read-only account may still call: they change only its own preferences
+SELF_SERVICE_ENDPOINTS: set[str] = set()
+
+
 def require_token() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
@@ -51,7 +55,7 @@ def require_token() -> None:
         )
     g.api_user = user
     g.actor_id, g.actor_email = user.id, user.email
-    guard_request(user, request.method, request.view_args)
+    guard_request(user, request.method, request.view_args, request.endpoint in SELF_SERVICE_ENDPOINTS)
 
 
 def current_api_user() -> User:
@@ -64,6 +68,9 @@ class UserSchema(Schema):
     name = fields.String()
     role = fields.String()
     region = fields.Function(lambda user: user.region.code if user.region else None)
+    campaign_id = fields.Integer(
+        allow_none=True, metadata={"description": "The edition chosen to work on (PUT /me/campaign); null: the default"}
+    )
 
 
 me_bp = api_blueprint("me", "The token's own account")

@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     reminders_opt_out: Mapped[bool] = mapped_column(default=False)
     # raised at sign-out: the session and remember cookies carry it (get_id), older ones stop working
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the edition this person works on (campaign.services.current_campaign); none: the latest started
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region = relationship("Region")

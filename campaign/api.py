@@ -4,18 +4,21 @@ from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts.api import api_blueprint, current_api_user
+from accounts.api import SELF_SERVICE_ENDPOINTS, api_blueprint, current_api_user
 from accounts.models import Region
-from campaign import brand, playbook, services
+from campaign import brand, editions, playbook, services
 from campaign.brand import brand_of, save_brand
 from campaign.calendar import feed_url
 from campaign.models import Campaign, Milestone
 from campaign.schemas import (
     CampaignPatchSchema,
     CampaignSchema,
+    ChosenCampaignSchema,
     MilestonePatchSchema,
     MilestoneQuery,
     MilestoneSchema,
+    NewEditionOutSchema,
+    NewEditionSchema,
     PlaybookSchema,
     RegionSchema,
 )
@@ -25,6 +28,7 @@ from extensions import db
 from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("campaigns", "Regions, campaigns and their timeline")
+SELF_SERVICE_ENDPOINTS.add("campaigns.choose_campaign")  # a viewer too chooses the edition it reads
 
 
 def campaign_out(campaign: Campaign) -> dict:
@@ -114,6 +118,56 @@ def from_playbook(data):
     )
     db.session.commit()
     return campaign_out(campaign)
+
+
+def make_edition(data: dict, campaign_id: int) -> dict:
+    source = services.get_campaign(campaign_id)
+    campaign, copied = editions.new_edition(
+        current_api_user(), source, data["name"], data["event_month_start"], data.get("ag_date")
+    )
+    db.session.commit()
+    return {**campaign_out(campaign), "copied": copied}
+
+
+@bp.route("/campaigns/<int:campaign_id>/new-edition", methods=["POST"])
+@bp.arguments(NewEditionSchema)
+@bp.response(201, NewEditionOutSchema)
+def new_edition(data, campaign_id):
+    """A new edition from this one (national leads and admins): its timeline shifted to the new
+    month by the playbook's rules (a Tuesday stays a Tuesday), templates and settings carried over,
+    contacts, lists and segments shared; answers, deliveries, sends and coverage stay behind."""
+    return make_edition(data, campaign_id)
+
+
+@bp.route("/campaigns/<int:campaign_id>/copy", methods=["POST"])
+@bp.arguments(NewEditionSchema)
+@bp.response(201, NewEditionOutSchema)
+def copy_campaign(data, campaign_id):
+    """The same as `POST /campaigns/{id}/new-edition`."""
+    return make_edition(data, campaign_id)
+
+
+def chosen_out(user) -> dict:
+    current = services.current_campaign(user)
+    return {"campaign_id": user.campaign_id, "campaign": campaign_out(current) if current else None}
+
+
+@bp.route("/me/campaign")
+@bp.response(200, ChosenCampaignSchema)
+def chosen_campaign():
+    """The edition this account works on (pages and API defaults follow it): its choice, else the default."""
+    return chosen_out(current_api_user())
+
+
+@bp.route("/me/campaign", methods=["PUT"])
+@bp.arguments(ChosenCampaignSchema)
+@bp.response(200, ChosenCampaignSchema)
+def choose_campaign(data):
+    """Choose the edition to work on, remembered across sign-ins (`null`: follow the default edition)."""
+    user = current_api_user()
+    editions.choose_campaign(user, data["campaign_id"])
+    db.session.commit()
+    return chosen_out(user)
 
 
 @bp.route("/campaigns/<int:campaign_id>")

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region
 from accounts.scoping import can_write, require_write, writable_region_ids
-from campaign import calendar, events, services
+from campaign import calendar, editions, events, services
 from campaign.brand import brand_of
 from campaign.event_forms import STATUS_LABELS, EventForm, ProposalForm, RejectForm, VocabularyForm
 from campaign.models import Campaign, Event
@@ -41,6 +41,11 @@ def active_regions() -> list[Region]:
 
 def the_campaign() -> Campaign:
     return services.current_campaign() or abort(404)
+
+
+def public_campaign() -> Campaign:
+    """The edition a public page shows: `?campaign=<id>` or `?edition=<year>`, else the current one."""
+    return editions.public_edition(request.args)
 
 
 def event_choices(form, campaign: Campaign, regions: list[Region]) -> None:
@@ -226,7 +231,7 @@ def vocabulary():
 
 @public.route("/events/propose", methods=["GET", "POST"])
 def propose():
-    campaign = the_campaign()
+    campaign = editions.open_edition() or abort(404)
     if request.content_length and request.content_length > PROPOSAL_MAX_BYTES:
         abort(413)
     form = ProposalForm()
@@ -287,7 +292,7 @@ def parse_day(value: str | None) -> date | None:
         abort(400, description=_("Date invalide : attendu AAAA-MM-JJ."))
 
 
-FILTER_ARGS = ("region", "theme", "type", "from", "to")
+FILTER_ARGS = ("region", "theme", "type", "from", "to", "campaign", "edition")
 
 
 def filter_args() -> dict:
@@ -297,7 +302,7 @@ def filter_args() -> dict:
 
 @public.route("/programme")
 def programme():
-    campaign = the_campaign()
+    campaign = public_campaign()
     filters, page = programme_filters(campaign), page_number()
     found = events.public_events(campaign, **filters, page=page)
     pages = events.programme_pages(found["total"])
@@ -318,6 +323,8 @@ def programme():
         themes=themes,
         brand=brand_of(campaign),
         brand_region=filters["region"],
+        archive=editions.archive(campaign),
+        is_current=campaign == services.current_campaign(public=True),
     )
 
 
@@ -327,7 +334,7 @@ def programme_ics():
     campaign runs, its whole span once it has ended; 1,000 events at most), with an ETag from one
     aggregate, so a subscriber's unchanged poll costs a 304 and no rows, and a poll without
     validators gets the feed already rendered for that version (calendar.RenderedFeeds)."""
-    campaign = the_campaign()
+    campaign = public_campaign()
     filters = programme_filters(campaign)
     title = f"{campaign.name} — programme" + (f" — {filters['region'].name}" if filters["region"] else "")
     since = events.feed_since(campaign, utcnow())
@@ -353,7 +360,7 @@ def programme_ics():
 def embed(code: str):
     """One region's programme, to put in an iframe on the chamber's own website: its next events
     (from today in the campaign's zone; the whole programme once the campaign is over), one page."""
-    campaign = the_campaign()
+    campaign = public_campaign()
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     tz = campaign.timezone
     today = utcnow().astimezone(services.zone(tz)).date()

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -92,3 +93,20 @@ class BrandForm(FlaskForm):
     logo = FileField(_l("Logo commun à toutes les régions (PNG ou JPEG, 2 Mo au plus)"))
     remove_logo = BooleanField(_l("Retirer le logo"))
     submit = SubmitField(_l("Enregistrer la charte"))
+
+
+class NewEditionForm(FlaskForm):
+    """A new edition from the campaign shown: its name and new month (the AG, when it moves otherwise)."""
+
+    name = StringField(_l("Nom de la nouvelle édition"), validators=[DataRequired(), Length(max=200)])
+    event_month_start = DateField(_l("Premier jour de son mois d'événements"), validators=[DataRequired()])
+    ag_date = DateField(_l("Date de son assemblée générale (facultatif)"), validators=[Optional()])
+    submit = SubmitField(_l("Créer la nouvelle édition"))
+
+
+class ChooseCampaignForm(FlaskForm):
+    """The edition a person works on, from the top navigation."""
+
+    campaign_id = SelectField(_l("Édition"), coerce=str, validate_choice=False)
+    next = HiddenField()
+    submit = SubmitField(_l("Changer"))

@@ -1,19 +1,24 @@
-"""Readiness per region: a checklist derived from the region's milestones, ticked by the region.
+"""Readiness per region: a checklist derived from the region's milestones, done by what happened.
 
 The steps and their due dates come from the timeline (the regional press conference, the region's
-invitation mailing, the national deadline for programmes, the event month); what the region changes
-(done, a new date, a new title, an owner, steps of its own) is kept in `ReadinessItem` rows, so
-reading a checklist never writes.
+invitation mailing, the national deadline for programmes, the event month). A step is done when
+what it asks for happened: the venue entered on the conference, the approved programme, and the
+facts the floors above know (invitations and the reminder sent, the press kit, the release, who
+came), which they contribute through a registry (`init_app(app).sources`) as mailings' hooks do.
+A region may still tick a step by hand (what Relais cannot see: a phone round, printed programmes);
+what it changes (done, a new date, a new title, an owner, steps of its own) is kept in
+`ReadinessItem` rows, so reading a checklist never writes.
 """
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region, User
@@ -21,7 +26,7 @@ from accounts.scoping import can_write, require_read, require_write
 from campaign import services
 from campaign.event_forms import ReadinessItemForm
 from campaign.federation_models import ReadinessItem
-from campaign.models import Campaign, Milestone
+from campaign.models import Campaign, Event, Milestone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
 from extensions import db
@@ -61,6 +66,7 @@ class Step:
     milestone: Milestone | None = None
     owner_id: int | None = None
     custom: bool = False
+    evidence: str = ""  # what shows it happened ("Invitations envoyées le 13 octobre 2008"); "" when ticked
 
     def late(self, now: datetime) -> bool:
         return not self.done and self.due_at is not None and self.due_at < now
@@ -100,9 +106,69 @@ def derived_due(rule: Rule, found: dict[str, Milestone]) -> tuple[Milestone | No
     return m, m.starts_at + timedelta(days=rule.offset_days)
 
 
-def checklist(campaign: Campaign, region: Region, milestones: list[Milestone], rows: list[ReadinessItem]) -> list[Step]:
+# ---- what happened ------------------------------------------------------------------------------
+
+KEY = "relais.readiness"
+# source(campaign, anchors by region id) -> {region id: {step key: evidence}}: the steps that happened
+FactSource = Callable[[Campaign, dict[int, dict[str, Milestone]]], dict[int, dict[str, str]]]
+
+
+@dataclass
+class ReadinessFacts:
+    sources: list[FactSource] = field(default_factory=list)
+
+
+def init_app(app: Flask) -> ReadinessFacts:
+    """The registry the floors above fill with what they know (mailings sent, press kits, check-ins)."""
+    return app.extensions.setdefault(KEY, ReadinessFacts())
+
+
+def own_facts(campaign: Campaign, found_by_region: dict[int, dict[str, Milestone]]) -> dict[int, dict[str, str]]:
+    """What campaign itself sees: the conference's venue, the region's programme moderated."""
+    facts: dict[int, dict[str, str]] = {region_id: {} for region_id in found_by_region}
+    events = db.session.execute(
+        select(Event.region_id, Event.status, func.count())
+        .where(Event.campaign_id == campaign.id, Event.region_id.in_(list(found_by_region)))
+        .group_by(Event.region_id, Event.status)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for region_id, status, count in events:
+        counts.setdefault(region_id, {})[status] = count
+    for region_id, found in found_by_region.items():
+        conference = found.get("conference")
+        if conference is not None and (conference.venue or "").strip():
+            place = ", ".join(p for p in (conference.venue, conference.city) if p)
+            facts[region_id]["venue_booked"] = _("Lieu : %(place)s", place=place)
+        mine = counts.get(region_id, {})
+        if mine.get("approved") and not mine.get("proposed"):
+            facts[region_id]["programme_complete"] = _(
+                "événements validés : %(n)s, aucun en attente", n=mine["approved"]
+            )
+    return facts
+
+
+def facts_for(campaign: Campaign, found_by_region: dict[int, dict[str, Milestone]]) -> dict[int, dict[str, str]]:
+    """Every fact about these regions, campaign's own first, then the registered sources'."""
+    facts = own_facts(campaign, found_by_region)
+    registry = current_app.extensions.get(KEY) or ReadinessFacts()
+    for source in registry.sources:
+        for region_id, found in source(campaign, found_by_region).items():
+            for key, evidence in found.items():
+                facts.setdefault(region_id, {}).setdefault(key, evidence)
+    return facts
+
+
+def checklist(
+    campaign: Campaign,
+    region: Region,
+    milestones: list[Milestone],
+    rows: list[ReadinessItem],
+    facts: dict[str, str] | None = None,
+) -> list[Step]:
     """The region's steps: the derived ones (where their milestone exists), then its own."""
     found = anchors(region.id, milestones)
+    if facts is None:
+        facts = facts_for(campaign, {region.id: found}).get(region.id, {})
     by_key = {r.key: r for r in rows if r.region_id == region.id}
     steps = []
     for rule in RULES:
@@ -111,14 +177,18 @@ def checklist(campaign: Campaign, region: Region, milestones: list[Milestone], r
             continue
         row = by_key.get(rule.key)
         followed = rule.follows and milestone is not None and milestone.status == "done"
+        evidence = facts.get(rule.key, "")
+        if followed and not evidence:
+            evidence = _("« %(title)s » est fait", title=milestone.title)
         steps.append(
             Step(
                 rule.key,
                 row.title if row else rule.title,
                 row.due_at if row and row.due_at else due,
-                bool(row and row.done) or followed,
+                bool(row and row.done) or bool(evidence),
                 milestone,
                 row.owner_id if row else None,
+                evidence=evidence,
             )
         )
     for row in sorted((r for r in by_key.values() if r.key.startswith("custom-")), key=lambda r: (r.position, r.id)):
@@ -135,9 +205,10 @@ def campaign_state(campaign: Campaign) -> tuple[list[Milestone], list[ReadinessI
 def readiness_by_region(campaign: Campaign, regions: list[Region], now: datetime) -> dict[int, dict]:
     """For the dashboard: steps done, total and late for each region."""
     milestones, rows = campaign_state(campaign)
+    facts = facts_for(campaign, {region.id: anchors(region.id, milestones) for region in regions})
     out = {}
     for region in regions:
-        steps = checklist(campaign, region, milestones, rows)
+        steps = checklist(campaign, region, milestones, rows, facts.get(region.id, {}))
         done = sum(s.done for s in steps)
         out[region.id] = {
             "done": done,

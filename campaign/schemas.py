@@ -45,6 +45,34 @@ class CampaignSchema(Schema):
     )
 
 
+class NewEditionSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    event_month_start = fields.Date(
+        required=True, metadata={"description": "First day of the new edition's event month"}
+    )
+    ag_date = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Its annual general assembly; absent: the earlier one's, shifted by whole weeks"},
+    )
+
+
+class NewEditionOutSchema(CampaignSchema):
+    copied = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        dump_only=True,
+        metadata={"description": "What was carried over, by kind (milestones, templates...)"},
+    )
+
+
+class ChosenCampaignSchema(Schema):
+    campaign_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The edition to work on; null: the default one"}
+    )
+    campaign = fields.Nested(CampaignSchema, dump_only=True, allow_none=True)
+
+
 class PlaybookSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     ag_date = fields.Date(

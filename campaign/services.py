@@ -4,12 +4,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import g, has_request_context
+from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Region, User
 from accounts.scoping import get_readable, readable, require_write
 from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
+from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 from i18n import _
@@ -76,9 +79,33 @@ def get_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-def current_campaign() -> Campaign | None:
-    """The campaign people are working on: the latest one."""
-    return db.session.scalar(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+def signed_in_user() -> User | None:
+    """The person behind this request: the API token's user, else the signed-in one (none outside requests)."""
+    if not has_request_context():
+        return None
+    user = g.get("api_user")
+    if user is None and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    return user
+
+
+def default_campaign(today: date | None = None) -> Campaign | None:
+    """The edition running or last run: the latest that has started by `today`, else the latest (not an
+    empty future edition while an earlier one has something to show)."""
+    today = today or utcnow().astimezone(zone("Europe/Paris")).date()
+    latest = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1)
+    return db.session.scalar(latest.where(Campaign.starts_on <= today)) or db.session.scalar(latest)
+
+
+def current_campaign(user: User | None = None, *, public: bool = False) -> Campaign | None:
+    """The edition people are working on: the one this person chose (users.campaign_id, remembered
+    across sign-ins), else the default edition. `public`: what public pages show, whoever asks."""
+    user = None if public else user or signed_in_user()
+    if user is not None and user.campaign_id:
+        chosen = db.session.get(Campaign, user.campaign_id)
+        if chosen is not None:
+            return chosen
+    return default_campaign()
 
 
 def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:

@@ -18,11 +18,13 @@ from wtforms.fields.choices import SelectChoice
 
 from accounts.models import Region, User
 from accounts.scoping import can_write, require_read
-from campaign import calendar, playbook, services
+from campaign import calendar, editions, playbook, services
 from campaign.forms import (
     KIND_LABELS,
     STATUS_LABELS,
+    ChooseCampaignForm,
     MilestoneForm,
+    NewEditionForm,
     PlaybookForm,
 )
 from campaign.models import Campaign, Milestone, new_calendar_token
@@ -39,7 +41,17 @@ public = Blueprint("calendar", __name__)
 
 @bp.app_context_processor
 def calendar_links() -> dict:
-    return {"calendar_feed_url": calendar.feed_url}
+    return {"calendar_feed_url": calendar.feed_url, "edition_switcher": edition_switcher}
+
+
+def edition_switcher() -> ChooseCampaignForm:
+    """The top navigation's chooser: every edition, the one this person works on selected."""
+    form = ChooseCampaignForm(formdata=None, prefix="switch")
+    current = services.current_campaign()
+    form.campaign_id.choices = [SelectChoice(str(c.id), c.name) for c in editions.all_campaigns()]
+    form.campaign_id.data = str(current.id) if current else ""
+    form.next.data = request.full_path.rstrip("?")
+    return form
 
 
 @bp.before_request
@@ -91,6 +103,68 @@ def new_campaign():
     return render_template("campaign/new.html", form=form)
 
 
+@bp.post("/campaigns/choose")
+def choose():
+    """Work on another edition: dashboard, press, events, coverage follow it, at the next sign-in too."""
+    form = ChooseCampaignForm(prefix="switch")
+    if form.validate_on_submit():
+        value = form.campaign_id.data or ""
+        try:
+            chosen = editions.choose_campaign(current_user, int(value) if value.isdigit() else None)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            current = chosen or services.current_campaign()
+            if current is not None:
+                flash(_("Vous travaillez sur « %(name)s ».", name=current.name), "success")
+    target = form.next.data or ""
+    safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return redirect(target if safe else url_for("dashboard.index"))
+
+
+def edition_defaults(form: NewEditionForm, source: Campaign) -> None:
+    """Next year by default: the same month, the name with its year moved on."""
+    month = editions.event_month(source)
+    form.event_month_start.data = month.replace(year=month.year + 1)
+    form.name.data = editions.retitle(source.name, month.year, month.year + 1)
+    if form.name.data == source.name:
+        form.name.data = f"{source.name} ({month.year + 1})"
+
+
+@bp.route("/campaigns/<int:campaign_id>/new-edition", methods=["GET", "POST"])
+def new_edition(campaign_id: int):
+    source = services.get_campaign(campaign_id)
+    if current_user.role not in editions.LEADS:
+        raise PermissionDenied(_("Seule l'équipe nationale crée une nouvelle édition."))
+    form = NewEditionForm()
+    if request.method == "GET":
+        edition_defaults(form, source)
+    if form.validate_on_submit():
+        data = (form.name.data, form.event_month_start.data, form.ag_date.data)
+        try:
+            campaign, copied = editions.new_edition(current_user, source, *data)
+            editions.choose_campaign(current_user, campaign.id)
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                (form[name].errors if name in form else form.form_errors).append(message)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Nouvelle édition créée : %(count)s jalons recalés, vous travaillez maintenant sur elle.",
+                    count=copied["milestones"],
+                ),
+                "success",
+            )
+            return redirect(url_for("campaign.timeline", campaign_id=campaign.id))
+    return render_template("campaign/new_edition.html", form=form, source=source)
+
+
 @bp.route("/campaigns/<int:campaign_id>")
 def timeline(campaign_id: int):
     campaign = services.get_campaign(campaign_id)
@@ -129,7 +203,17 @@ def timeline(campaign_id: int):
         statuses=STATUS_LABELS,
         can_write=lambda m: can_write(current_user, m.region_id),
         confirm=ConfirmForm(),
+        edition_form=edition_form(campaign),
     )
+
+
+def edition_form(source: Campaign) -> NewEditionForm | None:
+    """The "new edition from this one" form, for those who may use it."""
+    if current_user.role not in editions.LEADS:
+        return None
+    form = NewEditionForm(formdata=None)
+    edition_defaults(form, source)
+    return form
 
 
 def milestone_form(campaign: Campaign, milestone: Milestone | None) -> MilestoneForm:
@@ -257,8 +341,10 @@ def region(code: str):
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     require_read(current_user, region.id)
     campaign = services.current_campaign()
-    milestones = db.session.scalars(
-        select(Milestone).where(Milestone.region_id == region.id).order_by(Milestone.starts_at)
+    milestones = db.session.scalars(  # the edition this person works on, not every edition's
+        select(Milestone)
+        .where(Milestone.region_id == region.id, Milestone.campaign_id == (campaign.id if campaign else None))
+        .order_by(Milestone.starts_at)
     ).all()
     assessments = services.assess(campaign, campaign_milestones(campaign), utcnow()) if campaign else {}
     coordinators = db.session.scalars(select(User).where(User.region_id == region.id)).all()

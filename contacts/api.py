@@ -6,7 +6,7 @@ from flask import Response, stream_with_context, url_for
 from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
-from contacts import audiences, exporter, import_jobs, importer, services
+from contacts import audiences, exporter, import_jobs, import_rejects, importer, services
 from contacts.models import Contact
 from contacts.schemas import (
     ContactPatchSchema,
@@ -80,11 +80,14 @@ def export(args):
 @bp.response(200, ImportReportSchema)
 @bp.alt_response(202, schema=ImportJobSchema, description="A large file, queued: follow its `url`")
 def import_contacts(query, form):
-    """Import a CSV file (multipart `file`); `?dry_run=1` reports without changing anything.
+    """Import a CSV file or an Excel (.xlsx, .xls) or OpenDocument (.ods) workbook (multipart `file`;
+    its first sheet with rows); `?dry_run=1` reports without changing anything.
 
     Google Contacts and Outlook exports and French headers are recognised; otherwise give
-    `mapping`. Rejected rows are listed with their row number; the valid ones are written in one
-    transaction. A file larger than RELAIS_IMPORT_BACKGROUND_BYTES (2 MB by default, not a dry
+    `mapping`. Rejected rows are listed with their row number and the `field` at fault: a wrong
+    address, region or legal basis refuses the row, any other wrong cell is left empty and the rest
+    of the row imported (`imported: true`). Those rows, as they were, can be downloaded from
+    `rejected_url` to fix and import again. The valid rows are written in one transaction. A file larger than RELAIS_IMPORT_BACKGROUND_BYTES (2 MB by default, not a dry
     run) is queued instead: the answer is 202 with the job's `url` (also in `Location`), where its
     progress and then its report can be read; the scheduler writes it batch by batch.
     """
@@ -121,12 +124,40 @@ def import_contacts(query, form):
             mimetype="application/json",
             headers={"Location": url},
         )
-    report = importer.run_import(upload.stream, current_api_user(), options)
+    rejects = import_rejects.RejectedRows.for_user(current_api_user())
+    try:
+        report = importer.run_import(upload.stream, current_api_user(), options, rejects=rejects)
+    except Exception:
+        rejects.discard()
+        raise
     if options.dry_run:
         db.session.rollback()
     else:
         db.session.commit()
-    return report.as_dict()
+    return with_rejected_url(report.as_dict())
+
+
+def with_rejected_url(report: dict | None) -> dict | None:
+    """The report with the address of its rows to fix, when some were kept."""
+    if report and report.get("rejected_file"):
+        url = url_for("contacts_api.rejected_rows", token=report["rejected_file"])
+        return {**report, "rejected_url": url}
+    return report
+
+
+@bp.route("/contacts/import/rejected/<token>")
+@bp.response(200, content_type="text/csv")
+def rejected_rows(token):
+    """The rows to fix of an import (its `rejected_url`): a CSV (`;`, UTF-8 with BOM), each row as it
+    was in the file after the columns `Ligne` and `À corriger`; fix it and import it again as it is.
+
+    Kept a day; read by whoever imported, the national team and admins."""
+    path = import_rejects.find(current_api_user(), token)
+    return Response(
+        path.read_bytes(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="lignes-a-corriger.csv"'},
+    )
 
 
 @bp.route("/contacts/import/jobs/<int:job_id>")
@@ -137,7 +168,8 @@ def get_import_job(job_id):
     Only whoever queued it reads it, and the national team and admins.
     """
     job = import_jobs.get_job(current_api_user(), job_id)
-    return {**job.as_dict(), "url": url_for("contacts_api.get_import_job", job_id=job.id)}
+    data = {**job.as_dict(), "url": url_for("contacts_api.get_import_job", job_id=job.id)}
+    return {**data, "report": with_rejected_url(data["report"])}
 
 
 @bp.route("/contacts/<int:contact_id>")

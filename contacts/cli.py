@@ -3,11 +3,13 @@
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from contacts import exporter, importer, services
+from contacts.import_rejects import RejectedRows
 from contacts.models import CONTACT_KINDS, LEGAL_BASES
 from errors import DomainError
 from extensions import db
@@ -24,8 +26,13 @@ contacts_cli = AppGroup("contacts", help="Contacts: import and export.")
 @click.option("--kind", type=click.Choice(CONTACT_KINDS), default="other", help="For rows without a type.")
 @click.option("--region", default=None, help="Region code for rows without a region.")
 @click.option("--mapping", default=None, help='JSON: CSV column -> field, e.g. \'{"Courriel": "email"}\'.')
-def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, region, mapping) -> None:
-    """Import contacts from a CSV FILE, in one transaction."""
+@click.option(
+    "--rejected",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the rows to fix (refused, or imported without a wrong cell) to this CSV.",
+)
+def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, region, mapping, rejected) -> None:
+    """Import contacts from a CSV FILE or an .xlsx, .xls or .ods workbook, in one transaction."""
     options = importer.ImportOptions(
         source=source or f"import {os.path.basename(file.name)}",
         legal_basis=legal_basis,
@@ -41,8 +48,12 @@ def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, regio
         if size and sys.stderr.isatty():
             click.echo(f"\r{rows} lignes lues ({100 * done // size} %)", nl=False, err=True)
 
+    rejects = None
+    if rejected:
+        rejected.unlink(missing_ok=True)
+        rejects = RejectedRows(rejected)
     try:
-        report = importer.run_import(file, None, options, progress=progress, total_bytes=size)
+        report = importer.run_import(file, None, options, progress=progress, total_bytes=size, rejects=rejects)
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from error
@@ -51,12 +62,17 @@ def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, regio
     else:
         db.session.commit()
     label = "simulation : " if dry_run else ""
+    read = f"{report.encoding}, séparateur {report.delimiter!r}" if report.file_type == "csv" else report.file_type
+    if report.sheet:
+        read += f", feuille « {report.sheet} »"
     click.echo(
         f"{label}{report.created} créés, {report.updated} mis à jour, {report.skipped} ignorés, "
-        f"{report.rejected} rejetés ({report.rows} lignes, {report.encoding}, séparateur {report.delimiter!r})"
+        f"{report.rejected} rejetés, {report.partial} incomplets ({report.rows} lignes, {read})"
     )
     for error in report.errors:
         click.echo(f"  ligne {error['row']} : {error['message']}")
+    if rejects is not None and rejects.count:
+        click.echo(f"lignes à corriger : {rejected}")
 
 
 @contacts_cli.command("export")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from contacts.labels import (
+    CIVILITY_LABELS,
     KIND_LABELS,
     LEGAL_BASIS_LABELS,
     MEDIA_TYPE_LABELS,
@@ -20,7 +21,15 @@ from contacts.labels import (
     SCOPE_LABELS,
     code_of,
 )
-from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES, fold
+from contacts.models import (
+    CIVILITIES,
+    CONTACT_KINDS,
+    LEGAL_BASES,
+    MEDIA_SCOPES,
+    MEDIA_TYPES,
+    PARTNERSHIP_STATUSES,
+    fold,
+)
 
 SAMPLE_BYTES = 64 * 1024
 csv.field_size_limit(1024 * 1024)
@@ -28,11 +37,13 @@ csv.field_size_limit(1024 * 1024)
 # The contact fields a column can fill, with their French labels for the mapping page.
 FIELDS = {
     "email": "Adresse e-mail",
+    "civility": "Civilité",
     "first_name": "Prénom",
     "last_name": "Nom",
     "full_name": "Nom complet",
     "organisation": "Organisme",
     "job_title": "Fonction",
+    "city": "Ville",
     "kind": "Type de contact",
     "region": "Région",
     "phone": "Téléphone",
@@ -71,6 +82,7 @@ HEADER_FIELDS = {
             "e-mail 1 - value",
             "e-mail 1 - valeur",
         ],
+        "civility": ["civilité", "civ", "name prefix", "préfixe", "titre de civilité", "madame / monsieur"],
         "first_name": ["prénom", "first name", "given name"],
         "last_name": ["nom", "nom de famille", "last name", "family name", "surname"],
         "full_name": ["name", "nom complet", "display name", "nom et prénom", "prénom et nom"],
@@ -88,6 +100,16 @@ HEADER_FIELDS = {
             "association",
         ],
         "job_title": ["fonction", "poste", "job title", "organization 1 - title", "organization title"],
+        "city": [
+            "ville",
+            "city",
+            "commune",
+            "localité",
+            "business city",
+            "ville (bureau)",
+            "address 1 - city",
+            "adresse 1 - ville",
+        ],
         "kind": ["type", "type de contact", "kind", "catégorie de contact"],
         "region": ["région", "code région", "region code"],
         "phone": [
@@ -170,6 +192,19 @@ LEGAL_WORDS = {
     "mission d'interet public": "public_interest",
     "interet public": "public_interest",
 }
+CIVILITY_WORDS = {
+    "mme": "madame",
+    "madame": "madame",
+    "mlle": "madame",  # "Mademoiselle" left official French use in 2012: "Madame"
+    "melle": "madame",
+    "mademoiselle": "madame",
+    "mrs": "madame",
+    "ms": "madame",
+    "miss": "madame",
+    "m": "monsieur",
+    "mr": "monsieur",
+    "monsieur": "monsieur",
+}
 GOOGLE_SYSTEM_GROUPS = {"mycontacts", "starred", "friends", "family", "coworkers"}
 
 PLAIN_EMAIL = re.compile(
@@ -208,6 +243,12 @@ def unguarded(value: str) -> str:
     """A cell without the apostrophe that an export puts before a formula ('=SUM(A1) → =SUM(A1)):
     stored as text, it is never run."""
     return value[1:] if value.startswith("'") and value[1:2].startswith(FORMULA_STARTS) else value
+
+
+def civility_value(raw: str) -> str | None:
+    """'Mme', 'Madame', 'M.', 'Mr', 'Monsieur'... -> madame / monsieur; None when unknown."""
+    key = fold(raw).replace(".", "").strip()
+    return CIVILITY_WORDS.get(key) or choice_value(raw, CIVILITIES, {}, CIVILITY_LABELS)
 
 
 def kind_value(raw: str) -> str | None:
@@ -300,6 +341,9 @@ class CsvSource:
     total_bytes: int | None = None
     format: str = "generic"
     mapping: dict[str, str] = field(default_factory=dict)
+    file_type: str = "csv"  # or xlsx, xls, ods (contacts/import_sheets.py)
+    sheet: str = ""
+    first_row: int = 1  # the header's row number, as the spreadsheet shows it
 
     @property
     def bytes_read(self) -> int:
@@ -340,6 +384,11 @@ def detect_mapping(headers: list[str]) -> dict[str, str]:
         if name and (name not in taken or name == "tags"):
             mapping[header] = name
             taken.add(name)
+    if "civility" not in taken and detect_format(headers) == "outlook":  # Outlook's "Title" is Mme / M.
+        for header in headers:
+            if header_key(header) == "title" and header not in mapping:
+                mapping[header] = "civility"
+                break
     return mapping
 
 

@@ -13,17 +13,27 @@ from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
 from contacts.csvfiles import FORMULA_STARTS
-from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS, label
+from contacts.labels import (
+    CIVILITY_LABELS,
+    KIND_LABELS,
+    LEGAL_BASIS_LABELS,
+    MEDIA_TYPE_LABELS,
+    PARTNERSHIP_LABELS,
+    SCOPE_LABELS,
+    label,
+)
 from contacts.models import Contact
 from contacts.services import phone_as_written
 from extensions import db
 
 CSV_COLUMNS = (
     ("email", "E-mail"),
+    ("civility", "Civilité"),
     ("first_name", "Prénom"),
     ("last_name", "Nom"),
     ("organisation", "Organisme"),
     ("job_title", "Fonction"),
+    ("city", "Ville"),
     ("kind", "Type"),
     ("region", "Région"),
     ("phone", "Téléphone"),
@@ -40,6 +50,7 @@ CSV_COLUMNS = (
     ("opted_out", "Désinscrit"),
     ("bounced", "En échec"),
 )
+VCARD_PREFIXES = {"madame": "Mme", "monsieur": "M."}  # N's honorific prefix, as French address books write it
 CHUNK = 1000
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -80,6 +91,7 @@ def csv_row(contact: Contact) -> list[str]:
     numbers as they are written, dates a spreadsheet recognises (the API keeps codes and ISO)."""
     values = {
         "organisation": contact.organisation.name if contact.organisation else "",
+        "civility": label(CIVILITY_LABELS, contact.civility),
         "kind": label(KIND_LABELS, contact.kind),
         "region": contact.region.name if contact.region else "",
         "phone": phone_as_written(contact.phone),
@@ -147,7 +159,7 @@ def vcard(contact: Contact) -> str:
     lines = [
         "BEGIN:VCARD",
         "VERSION:3.0",
-        f"N:{vcard_escape(contact.last_name)};{vcard_escape(contact.first_name)};;;",
+        f"N:{vcard_escape(contact.last_name)};{vcard_escape(contact.first_name)};;{VCARD_PREFIXES.get(contact.civility or '', '')};",
         f"FN:{vcard_escape(contact.full_name or contact.email)}",
         f"EMAIL;TYPE=INTERNET,WORK:{contact.email}",
     ]
@@ -157,6 +169,8 @@ def vcard(contact: Contact) -> str:
         lines.append(f"TITLE:{vcard_escape(contact.job_title)}")
     if contact.phone:
         lines.append(f"TEL;TYPE=WORK,VOICE:{contact.phone}")
+    if contact.city:
+        lines.append(f"ADR;TYPE=WORK:;;;{vcard_escape(contact.city)};;;")
     labels = list(contact.tags) + ([contact.region.code] if contact.region else [])
     if labels:
         lines.append("CATEGORIES:" + ",".join(vcard_escape(label) for label in labels))

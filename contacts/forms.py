@@ -7,8 +7,15 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
-from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
+from contacts.labels import (
+    CIVILITY_LABELS,
+    KIND_LABELS,
+    LEGAL_BASIS_LABELS,
+    MEDIA_TYPE_LABELS,
+    PARTNERSHIP_LABELS,
+    SCOPE_LABELS,
+)
+from contacts.models import CIVILITIES, CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
 
 
 def choices(values, labels, blank=None) -> list[SelectChoice]:
@@ -18,10 +25,16 @@ def choices(values, labels, blank=None) -> list[SelectChoice]:
 
 class ContactForm(FlaskForm):
     email = StringField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    civility = SelectField(
+        _l("Civilité"),
+        choices=choices(CIVILITIES, CIVILITY_LABELS, "—"),
+        filters=[lambda value: value or ""],  # unknown (None) is the blank choice
+    )
     first_name = StringField(_l("Prénom"), validators=[Length(max=100)])
     last_name = StringField(_l("Nom"), validators=[Length(max=100)])
     organisation = StringField(_l("Organisme"), validators=[Length(max=200)])
     job_title = StringField(_l("Fonction"), validators=[Length(max=150)])
+    city = StringField(_l("Ville"), validators=[Length(max=100)])
     kind = SelectField(_l("Type de contact"), choices=choices(CONTACT_KINDS, KIND_LABELS))
     region = SelectField(_l("Région"), coerce=str)
     phone = StringField(_l("Téléphone"), validators=[Length(max=40)])
@@ -49,6 +62,7 @@ class ContactForm(FlaskForm):
                 "last_name",
                 "organisation",
                 "job_title",
+                "city",
                 "kind",
                 "region",
                 "phone",
@@ -59,7 +73,7 @@ class ContactForm(FlaskForm):
                 "notes",
             )
         }
-        for name in ("media_type", "media_scope", "partnership_status"):
+        for name in ("civility", "media_type", "media_scope", "partnership_status"):
             data[name] = getattr(self, name).data or None
         data["tags"] = [t for t in (self.tags.data or "").split(",") if t.strip()]
         data["beats"] = [b for b in (self.beats.data or "").split(",") if b.strip()]
@@ -69,7 +83,10 @@ class ContactForm(FlaskForm):
 
 
 class ImportUploadForm(FlaskForm):
-    file = FileField(_l("Fichier CSV"), validators=[FileRequired(_l("Choisissez un fichier CSV."))])
+    file = FileField(
+        _l("Fichier CSV, Excel (.xlsx, .xls) ou OpenDocument (.ods)"),
+        validators=[FileRequired(_l("Choisissez un fichier CSV, Excel ou OpenDocument."))],
+    )
     source = StringField(_l("Source (d'où viennent ces contacts)"), validators=[DataRequired(), Length(max=200)])
     legal_basis = SelectField(_l("Base légale"), choices=choices(LEGAL_BASES, LEGAL_BASIS_LABELS))
     on_duplicate = SelectField(

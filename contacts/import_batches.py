@@ -1,4 +1,5 @@
-"""CSV import, batch by batch: a batch of checked rows looked up in a few queries and written with bulk statements."""
+"""Import, batch by batch: a batch of checked rows looked up in a few queries and written with bulk
+statements; the rows refused or imported without a wrong cell are reported by their field."""
 
 from datetime import datetime
 
@@ -8,16 +9,19 @@ from sqlalchemy.orm import selectinload
 from accounts.models import User
 from accounts.scoping import can_write
 from contacts.i18n import _
-from contacts.import_rows import ImportOptions, ImportReport
+from contacts.import_rejects import RejectedRows
+from contacts.import_rows import FieldProblem, ImportOptions, ImportReport
 from contacts.models import Contact, ContactBeat, ContactTag, Organisation, fold, search_text_of
 from contacts.services import labels_in_use
 from contacts.suppression import suppressed_among
 from extensions import db
 
 UPDATABLE = (
+    "civility",
     "first_name",
     "last_name",
     "job_title",
+    "city",
     "kind",
     "region_id",
     "phone",
@@ -46,22 +50,66 @@ def bulk_insert(table, rows: list[dict]) -> None:
 class BatchWriter:
     """Looks up a batch of rows in a few queries and writes them with bulk statements."""
 
-    def __init__(self, actor: User | None, options: ImportOptions, report: ImportReport, now: datetime):
+    def __init__(
+        self,
+        actor: User | None,
+        options: ImportOptions,
+        report: ImportReport,
+        now: datetime,
+        rejects: RejectedRows | None = None,
+        column_of: dict[str, str] | None = None,
+    ):
         self.actor, self.options, self.report, self.now = actor, options, report, now
+        self.rejects, self.column_of = rejects, column_of or {}
         self.batch: list[tuple[int, dict]] = []
+        self.cells: dict[int, tuple[list[str], list[FieldProblem]]] = {}  # the batch's rows as read
         self.organisations: dict[str, int | None] = {}  # folded name -> id
         self.vocabulary: dict[str, dict[str, str]] = {}  # "tag"/"beat" -> folded label -> label in use
 
-    def add(self, row_number: int, values: dict) -> None:
+    def add(self, row_number: int, values: dict, cells: list[str] | None = None, problems=()) -> None:
         self.batch.append((row_number, values))
+        self.cells[row_number] = (cells or [], list(problems))
 
-    def reject(self, row_number: int, message: str) -> None:
-        self.report.reject(row_number, message)
+    def reject(self, row_number: int, message: str, field: str = "", cells: list[str] | None = None) -> None:
+        """A row refused whole, with the field at fault."""
+        if cells is None:
+            cells = self.cells.get(row_number, ([], []))[0]
+        column = self.column_of.get(field, "")
+        self.report.reject(row_number, message, field, column)
+        if self.rejects is not None:
+            self.rejects.add(row_number, cells, self.in_column(column, message))
+
+    def imported(self, row_number: int) -> None:
+        """A row written (or to be, in a dry run): its wrong cells, left empty, are reported."""
+        cells, problems = self.cells.get(row_number, ([], []))
+        if not problems:
+            return
+        self.report.partial += 1
+        for field, message in problems:
+            column = self.column_of.get(field, "")
+            text = _("%(problem)s ; contact importé sans ce champ", problem=message)
+            self.report.note(row_number, text, field, column, imported=True)
+            if self.rejects is not None:
+                self.rejects.add(row_number, cells, self.in_column(column, text))
+
+    @staticmethod
+    def in_column(column: str, message: str) -> str:
+        """A reason as the file to fix gives it: with the column, as the person's file names it."""
+        return _("colonne « %(c)s » : %(m)s", c=column, m=message) if column else message
 
     def flush(self) -> None:
         batch, self.batch = self.batch, []
-        if not batch:
-            return
+        try:
+            if batch:
+                self.write(batch)
+        finally:
+            self.cells = {}
+            if self.rejects is not None:
+                self.rejects.flush()
+                if self.rejects.count:
+                    self.report.rejected_file = self.rejects.token
+
+    def write(self, batch: list[tuple[int, dict]]) -> None:
         emails = [values["email"] for _, values in batch]
         suppressed = suppressed_among(emails)
         existing = {
@@ -74,21 +122,22 @@ class BatchWriter:
         for row_number, values in batch:
             email = values["email"]
             if self.actor is not None and not can_write(self.actor, values["region_id"]):
-                self.reject(row_number, _("région hors de votre périmètre"))
+                self.reject(row_number, _("région hors de votre périmètre"), "region")
             elif email in suppressed or (
                 email in existing and self.actor is not None and not can_write(self.actor, existing[email].region_id)
             ):
                 # one answer for both: an import says nothing of other regions' contacts or of erasures
-                self.reject(
-                    row_number, _("adresse non importée : elle est exclue des envois ou hors de votre périmètre")
-                )
+                message = _("adresse non importée : elle est exclue des envois ou hors de votre périmètre")
+                self.reject(row_number, message, "email")
             elif email in existing:
                 if self.options.on_duplicate == "skip":
                     self.report.skipped += 1
                 else:
                     updates.append((existing[email].id, values))
+                    self.imported(row_number)
             else:
                 creates.append(values)
+                self.imported(row_number)
         self.report.created += len(creates)
         self.report.updated += len(updates)
         if self.options.dry_run:
@@ -154,10 +203,12 @@ class BatchWriter:
             rows.append(
                 {
                     "email": v["email"],
+                    "civility": v["civility"],
                     "first_name": v["first_name"],
                     "last_name": v["last_name"],
                     "organisation_id": self.organisation_id(v["organisation"]),
                     "job_title": v["job_title"],
+                    "city": v["city"],
                     "kind": v["kind"],
                     "region_id": v["region_id"],
                     "phone": v["phone"],

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accounts.models import User
 from contacts.i18n import _
+from contacts.import_rejects import RejectedRows
 from contacts.import_rows import ImportOptions, ImportReport
 from contacts.importer import import_steps
 from dbtypes import UTCDateTime, utcnow
@@ -146,7 +147,9 @@ def run(job_id: int) -> ImportJob:
     path = job_folder() / job.stored_as
     try:
         with path.open("rb") as stream:
-            steps = import_steps(stream, user, ImportOptions(**job.options), total_bytes=job.total_bytes, report=report)
+            rejects = RejectedRows.for_user(user)  # what its committed batches refused stays downloadable
+            options = ImportOptions(**job.options)
+            steps = import_steps(stream, user, options, total_bytes=job.total_bytes, report=report, rejects=rejects)
             while True:
                 try:
                     rows, done = next(steps)

@@ -1,4 +1,10 @@
-"""CSV import, row by row: the options, the report, the column mapping and a row's cells read into contact values (or a reason to reject the row)."""
+"""Import, row by row: the options, the report, the column mapping and a row's cells read into
+contact values (or a reason to reject the row).
+
+The address, the region and the legal basis decide who may receive what and who sees the
+contact: when one of them is wrong the row is refused. Any other wrong cell (a phone number, a
+civility, a media type...) is left empty and reported by its field, and the rest of the row is
+imported; either way the row goes to the rows to fix (import_rejects)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +27,18 @@ class ImportFailed(ValidationFailed):
     """The file cannot be imported at all; nothing was written."""
 
 
+class RowRejected(ValueError):
+    """A row that cannot be imported at all, with the field at fault."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+# A cell that was wrong and left empty: (field, message); the rest of its row is imported.
+FieldProblem = tuple[str, str]
+
+
 @dataclass
 class ImportOptions:
     source: str = ""
@@ -40,19 +58,27 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     skipped: int = 0
-    errors: list[dict] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS rows refused
+    errors: list[dict] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS problems
     rejected: int = 0  # every row refused
+    partial: int = 0  # rows imported with a wrong cell left empty
     rows: int = 0
     dry_run: bool = False
     format: str = "generic"
     encoding: str = ""
     delimiter: str = ","
+    file_type: str = "csv"
+    sheet: str = ""
+    rejected_file: str = ""  # the token of the rows to fix (import_rejects), when there are some
 
-    def reject(self, row: int, message: str) -> None:
+    def reject(self, row: int, message: str, field: str = "", column: str = "") -> None:
         """Count a refused row; the report lists the first ones only (a 25 MB file answered 208 MB)."""
         self.rejected += 1
+        self.note(row, message, field, column, imported=False)
+
+    def note(self, row: int, message: str, field: str, column: str, imported: bool) -> None:
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"row": row, "message": message})
+            entry = {"row": row, "message": message, "field": field, "column": column, "imported": imported}
+            self.errors.append(entry)
 
     def as_dict(self) -> dict:
         return {
@@ -61,11 +87,15 @@ class ImportReport:
             "skipped": self.skipped,
             "errors": self.errors,
             "rejected": self.rejected,
+            "partial": self.partial,
             "rows": self.rows,
             "dry_run": self.dry_run,
             "format": self.format,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
+            "file_type": self.file_type,
+            "sheet": self.sheet,
+            "rejected_file": self.rejected_file,
         }
 
 
@@ -96,10 +126,13 @@ def resolve_mapping(source: csvfiles.CsvSource, explicit: dict[str, str] | None)
 
 
 class RowReader:
-    """Turns the cells of one row into contact values, or a reason to reject it."""
+    """Turns the cells of one row into contact values and the problems of its cells, or RowRejected."""
 
     def __init__(self, headers: list[str], mapping: dict[str, str], options: ImportOptions, regions: dict):
         self.columns = [(index, mapping[h]) for index, h in enumerate(headers) if h in mapping]
+        self.column_of: dict[str, str] = {}
+        for index, name in self.columns:
+            self.column_of.setdefault(name, headers[index])
         self.options, self.regions = options, regions
         self.default_region = self.region_id(options.default_region) if options.default_region else None
 
@@ -108,10 +141,10 @@ class RowReader:
         if key in ("", "national", "nationale", "france"):
             return None
         if key not in self.regions:
-            raise ValueError(_("région inconnue : %(r)s", r=raw))
+            raise RowRejected(_("région inconnue : %(r)s", r=raw), "region")
         return self.regions[key]
 
-    def read(self, cells: list[str]) -> dict:
+    def cells_of(self, cells: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         raw: dict[str, str] = {}
         labels: dict[str, list[str]] = {"tags": [], "beats": []}
         for index, name in self.columns:
@@ -120,17 +153,26 @@ class RowReader:
                 labels[name] += [v for v in csvfiles.split_labels(value) if v not in labels[name]]
             elif value and not raw.get(name):
                 raw[name] = value
+        return raw, labels
+
+    @staticmethod
+    def email_of(raw: dict) -> str:
         email_raw = raw.get("email", "")
         if not email_raw:
-            raise ValueError(_("adresse e-mail manquante"))
+            raise RowRejected(_("adresse e-mail manquante"), "email")
         email = csvfiles.fast_email(email_raw)
         if email is None:
             try:
                 email = validate_email(email_raw, check_deliverability=False).normalized.lower()
             except EmailNotValidError as error:
-                raise ValueError(
-                    _("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=address_problem(error))
-                ) from error
+                message = _("adresse e-mail invalide (%(a)s) : %(e)s", a=email_raw, e=address_problem(error))
+                raise RowRejected(message, "email") from error
+        return email
+
+    def read(self, cells: list[str]) -> tuple[dict, list[FieldProblem]]:
+        raw, labels = self.cells_of(cells)
+        email = self.email_of(raw)
+        problems: list[FieldProblem] = []
         first, last = raw.get("first_name", ""), raw.get("last_name", "")
         if not first and not last and raw.get("full_name"):
             first, _sep, last = raw["full_name"].rpartition(" ")
@@ -141,6 +183,7 @@ class RowReader:
             "first_name": first[:100],
             "last_name": last[:100],
             "job_title": raw.get("job_title", "")[:150],
+            "city": raw.get("city", "")[:100],
             "outlet": raw.get("outlet", "")[:200],
             "partnership_level": raw.get("partnership_level", "")[:50],
             "notes": raw.get("notes", ""),
@@ -149,36 +192,40 @@ class RowReader:
             "beats": labels["beats"],
             "source": raw.get("source", "")[:200] or self.options.source,
         }
-        values["kind"] = self.choice(raw, "kind", csvfiles.kind_value, "type de contact inconnu") or (
+        legal_basis = raw.get("legal_basis")
+        values["legal_basis"] = self.options.legal_basis
+        if legal_basis:
+            values["legal_basis"] = csvfiles.legal_basis_value(legal_basis)
+            if values["legal_basis"] is None:
+                raise RowRejected(f"{_('base légale inconnue')} : {legal_basis}", "legal_basis")
+        values["region_id"] = self.region_id(raw["region"]) if raw.get("region") else self.default_region
+        values["civility"] = self.choice(raw, "civility", csvfiles.civility_value, "civilité inconnue", problems)
+        values["kind"] = self.choice(raw, "kind", csvfiles.kind_value, "type de contact inconnu", problems) or (
             self.options.default_kind
         )
-        values["media_type"] = self.choice(raw, "media_type", csvfiles.media_type_value, "type de média inconnu")
-        values["media_scope"] = self.choice(raw, "media_scope", csvfiles.scope_value, "portée inconnue")
+        values["media_type"] = self.choice(
+            raw, "media_type", csvfiles.media_type_value, "type de média inconnu", problems
+        )
+        values["media_scope"] = self.choice(raw, "media_scope", csvfiles.scope_value, "portée inconnue", problems)
         values["partnership_status"] = self.choice(
-            raw, "partnership_status", csvfiles.partnership_value, "statut de partenariat inconnu"
+            raw, "partnership_status", csvfiles.partnership_value, "statut de partenariat inconnu", problems
         )
-        values["legal_basis"] = (
-            self.choice(raw, "legal_basis", csvfiles.legal_basis_value, "base légale inconnue")
-            or self.options.legal_basis
-        )
-        values["region_id"] = self.region_id(raw["region"]) if raw.get("region") else self.default_region
-        phone = raw.get("phone") or raw.get("mobile")
-        if phone:
+        values["phone"] = ""
+        key = "phone" if raw.get("phone") else "mobile"
+        if raw.get(key):
             try:
-                values["phone"] = normalise_phone(phone)
-            except ValidationFailed as error:
-                raise ValueError(_("téléphone invalide : %(p)s", p=phone)) from error
-        else:
-            values["phone"] = ""
-        return values
+                values["phone"] = normalise_phone(raw[key])
+            except ValidationFailed:
+                problems.append((key, _("téléphone invalide : %(p)s", p=raw[key])))
+        return values, problems
 
     @staticmethod
-    def choice(raw: dict, key: str, parse, message: str) -> str | None:
+    def choice(raw: dict, key: str, parse, message: str, problems: list[FieldProblem]) -> str | None:
         if not raw.get(key):
             return None
         value = parse(raw[key])
         if value is None:
-            raise ValueError(f"{_(message)} : {raw[key]}")
+            problems.append((key, f"{_(message)} : {raw[key]}"))
         return value
 
 

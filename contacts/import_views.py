@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -25,7 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.scoping import WRITERS, require_role
-from contacts import csvfiles, import_jobs, importer
+from contacts import csvfiles, import_jobs, import_rejects, importer
 from contacts.blueprint import bp, region_choices
 from contacts.forms import ImportUploadForm
 from dbtypes import utcnow
@@ -66,8 +67,8 @@ def save_meta(token: str, meta: dict) -> None:
 
 def forget_old_imports() -> None:
     limit = time.time() - KEEP_SECONDS
-    for path in import_dir().iterdir():
-        if path.stat().st_mtime < limit:
+    for path in [*import_dir().iterdir(), *import_rejects.folder().iterdir()]:
+        if path.is_file() and path.stat().st_mtime < limit:
             path.unlink(missing_ok=True)
 
 
@@ -97,10 +98,14 @@ def import_upload():
         form.file.data.save(upload)
         try:
             with upload.open("rb") as stream:
-                headers = csvfiles.open_csv(stream).headers
-        except csvfiles.UnreadableFile:
+                headers = importer.open_source(stream).headers
+        except DomainError as error:
             upload.unlink(missing_ok=True)
-            form.file.errors = [_("Ce fichier n'est pas un CSV lisible.")]
+            why = error.fields.get("file", "")
+            form.file.errors = [
+                _("Ce fichier n'est pas un CSV lisible, ni un classeur Excel ou OpenDocument.")
+                + (f" ({why})" if why else "")
+            ]
         else:
             meta = {
                 "user_id": current_user.id,
@@ -180,11 +185,13 @@ def import_run(token: str):
         return Response(
             stream_with_context(progress_lines(token, meta, options, report_url)), mimetype="application/x-ndjson"
         )
+    rejects = import_rejects.RejectedRows.for_user(current_user)
     try:
         with upload.open("rb") as stream:
-            report = importer.run_import(stream, current_user, options, total_bytes=meta["size"])
+            report = importer.run_import(stream, current_user, options, total_bytes=meta["size"], rejects=rejects)
     except DomainError as error:
         db.session.rollback()
+        rejects.discard()
         flash(error.message, "error")
         return redirect(url_for("contacts.import_mapping", token=token))
     finish(token, meta, report)
@@ -196,9 +203,10 @@ def progress_lines(token: str, meta: dict, options: importer.ImportOptions, repo
         return json.dumps(data, ensure_ascii=False) + "\n"
 
     yield line(rows=0, bytes=0, total=meta["size"])
+    rejects = import_rejects.RejectedRows.for_user(current_user)
     try:
         with paths(token)[0].open("rb") as stream:
-            steps = importer.import_steps(stream, current_user, options, total_bytes=meta["size"])
+            steps = importer.import_steps(stream, current_user, options, total_bytes=meta["size"], rejects=rejects)
             while True:
                 try:
                     rows, done = next(steps)
@@ -208,6 +216,7 @@ def progress_lines(token: str, meta: dict, options: importer.ImportOptions, repo
                 yield line(rows=rows, bytes=done, total=meta["size"])
     except DomainError as error:
         db.session.rollback()
+        rejects.discard()
         yield line(error=error.message, fields=error.fields)
         return
     finish(token, meta, report)
@@ -261,3 +270,10 @@ def import_job_status(job_id: int):
     job = import_jobs.get_job(current_user, job_id)
     data = job.as_dict()
     return jsonify({key: data[key] for key in ("status", "rows", "bytes", "total", "error")})
+
+
+@bp.route("/contacts/import/rejected/<token>.csv")
+def import_rejected(token: str):
+    """The rows to fix of an import, as a CSV for a spreadsheet: fix them and import the file again."""
+    path = import_rejects.find(current_user, token)
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name="lignes-a-corriger.csv")

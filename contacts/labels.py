@@ -27,6 +27,7 @@ MEDIA_TYPE_LABELS = {
     "tv": _l("Télévision"),
     "web": _l("Web"),
 }
+CIVILITY_LABELS = {"madame": _l("Madame"), "monsieur": _l("Monsieur")}
 SCOPE_LABELS = {"national": _l("Nationale"), "regional": _l("Régionale"), "departement": _l("Départementale")}
 PARTNERSHIP_LABELS = {
     "prospect": _l("Prospect"),

@@ -25,7 +25,19 @@ MEDIA_TYPES = (
 MEDIA_SCOPES = ("national", "regional", "departement")
 PARTNERSHIP_STATUSES = ("prospect", "negotiating", "confirmed", "declined")
 LEGAL_BASES = ("legitimate_interest", "consent", "contract", "public_interest")
+CIVILITIES = ("madame", "monsieur")
+# How a French letter addresses the person (mail is written in French, whatever the reader's UI).
+CIVILITY_WORDS = {"madame": "Madame", "monsieur": "Monsieur"}
+UNKNOWN_SALUTATION = "Madame, Monsieur"
 SUPPRESSION_REASONS = ("unsubscribed", "bounced", "erased", "complaint")
+
+
+def salutation_of(civility: str | None, last_name: str | None) -> str:
+    """ "Madame Durand", "Monsieur" without a name, "Madame, Monsieur" when the civility is unknown."""
+    word = CIVILITY_WORDS.get(civility or "")
+    if not word:
+        return UNKNOWN_SALUTATION
+    return f"{word} {last_name.strip()}" if (last_name or "").strip() else word
 
 
 def search_text_of(first_name, last_name, email, organisation, outlet, job_title="") -> str:
@@ -98,6 +110,7 @@ class Contact(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    civility: Mapped[str | None] = mapped_column(String(20))  # CIVILITIES; None when unknown
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"), index=True)
@@ -105,6 +118,7 @@ class Contact(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="other")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
+    city: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # media contacts
     media_type: Mapped[str | None] = mapped_column(String(30))
     media_scope: Mapped[str | None] = mapped_column(String(20))
@@ -144,6 +158,10 @@ class Contact(db.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def salutation(self) -> str:
+        return salutation_of(self.civility, self.last_name)
 
     @property
     def organisation_name(self) -> str:
@@ -233,3 +251,21 @@ class Segment(db.Model):
 # The tag table under its former name, for code that joins it directly (e.g. audience queries).
 contact_tags = ContactTag.__table__
 contact_beats = ContactBeat.__table__
+
+
+class ContactNote(db.Model):
+    """One dated note on a contact, kept with its author's name (the author's account may go)."""
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (Index("ix_contact_notes_contact_at", "contact_id", "created_at"),)
+    __audit__ = ("body",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))  # None: national
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_label: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[Contact] = relationship()

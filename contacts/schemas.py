@@ -3,7 +3,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
+from contacts.models import CIVILITIES, CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
 from pagination import PageArgs
 
 
@@ -14,11 +14,21 @@ def one_of(values):
 class ContactSchema(Schema):
     id = fields.Integer(dump_only=True)
     email = fields.String(required=True, metadata={"description": "Unique, case-insensitive; stored lower-cased"})
+    civility = fields.String(
+        allow_none=True,
+        validate=one_of(("", *CIVILITIES)),
+        metadata={"description": "madame or monsieur; null (or '') when unknown"},
+    )
     first_name = fields.String(validate=validate.Length(max=100))
     last_name = fields.String(validate=validate.Length(max=100))
     full_name = fields.String(dump_only=True)
+    salutation = fields.String(
+        dump_only=True,
+        metadata={"description": "'Madame Durand', 'Monsieur Martin', or 'Madame, Monsieur' when unknown"},
+    )
     organisation = fields.String(allow_none=True, metadata={"description": "Organisation name (created if new)"})
     job_title = fields.String(validate=validate.Length(max=150))
+    city = fields.String(validate=validate.Length(max=100))
     kind = fields.String(validate=one_of(CONTACT_KINDS), load_default="other")
     region = fields.String(allow_none=True, metadata={"description": "Region code; null for national"})
     phone = fields.String(metadata={"description": "Any French or international form; stored in E.164"})
@@ -71,7 +81,10 @@ class ImportQuery(Schema):
 class ImportForm(Schema):
     """The multipart/form-data body of an import: the file and its options."""
 
-    file = Upload(required=True, metadata={"description": "CSV: `,` or `;`, UTF-8 (BOM or not) or cp1252"})
+    file = Upload(
+        required=True,
+        metadata={"description": "CSV (`,` or `;`, UTF-8 with or without BOM, or cp1252), .xlsx, .xls or .ods"},
+    )
     mapping = fields.String(
         metadata={"description": 'JSON object: CSV column -> contact field, e.g. {"Courriel": "email"}; "" ignores'}
     )
@@ -85,6 +98,11 @@ class ImportForm(Schema):
 class RowErrorSchema(Schema):
     row = fields.Integer(metadata={"description": "As in a spreadsheet: the header is row 1"})
     message = fields.String()
+    field = fields.String(metadata={"description": "the contact field at fault (email, phone, civility...)"})
+    column = fields.String(metadata={"description": "the file's column for that field"})
+    imported = fields.Boolean(
+        metadata={"description": "true: the row was imported without this cell; false: the row was refused"}
+    )
 
 
 class ImportReportSchema(Schema):
@@ -93,11 +111,17 @@ class ImportReportSchema(Schema):
     skipped = fields.Integer()
     errors = fields.List(fields.Nested(RowErrorSchema), metadata={"description": "the first 100 rows refused"})
     rejected = fields.Integer(metadata={"description": "how many rows were refused in all"})
+    partial = fields.Integer(metadata={"description": "how many rows were imported with a wrong cell left empty"})
     rows = fields.Integer()
     dry_run = fields.Boolean()
     format = fields.String(metadata={"description": "google, outlook, french or generic"})
-    encoding = fields.String()
-    delimiter = fields.String()
+    encoding = fields.String(metadata={"description": "a CSV's; empty for a workbook"})
+    delimiter = fields.String(metadata={"description": "a CSV's; empty for a workbook"})
+    file_type = fields.String(metadata={"description": "csv, xlsx, xls or ods"})
+    sheet = fields.String(metadata={"description": "the workbook's sheet that was read"})
+    rejected_url = fields.String(
+        metadata={"description": "the rows refused or imported incomplete, as a CSV to fix and import again (a day)"}
+    )
 
 
 class ImportJobSchema(Schema):

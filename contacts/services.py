@@ -19,6 +19,7 @@ from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
 from contacts.models import (
+    CIVILITIES,
     CONTACT_KINDS,
     LEGAL_BASES,
     MEDIA_SCOPES,
@@ -27,6 +28,7 @@ from contacts.models import (
     Contact,
     ContactBeat,
     ContactList,
+    ContactNote,
     ContactTag,
     Organisation,
     fold,
@@ -48,6 +50,7 @@ TEXT_FIELDS = {
     "first_name": 100,
     "last_name": 100,
     "job_title": 150,
+    "city": 100,
     "outlet": 200,
     "partnership_level": 50,
     "source": 200,
@@ -286,6 +289,7 @@ def save_contact(actor: User | None, contact: Contact | None, data: dict, now: d
         except ValidationFailed as error:
             errors.update(error.fields)
     for key, allowed in (
+        ("civility", CIVILITIES),
         ("kind", CONTACT_KINDS),
         ("media_type", MEDIA_TYPES),
         ("media_scope", MEDIA_SCOPES),
@@ -432,11 +436,14 @@ def contact_out(contact: Contact) -> dict:
     return {
         "id": contact.id,
         "email": contact.email,
+        "civility": contact.civility,
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "full_name": contact.full_name,
         "organisation": contact.organisation.name if contact.organisation else None,
         "job_title": contact.job_title,
+        "city": contact.city,
+        "salutation": contact.salutation,
         "kind": contact.kind,
         "region": contact.region.code if contact.region else None,
         "phone": contact.phone,
@@ -475,10 +482,18 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
     history = db.session.scalars(
         select(AuditEntry).where(audit_of(contact.id, contact.email)).order_by(AuditEntry.at, AuditEntry.id)
     ).all()
+    notes = db.session.scalars(
+        select(ContactNote).where(ContactNote.contact_id == contact.id).order_by(ContactNote.created_at)
+    ).all()
     return {
         "contact": data,
         "region_name": contact.region.name if contact.region else None,
         "lists": list(lists),
+        "notes": [
+            {"at": n.created_at.isoformat(), "author": n.author_label, "body": n.body}
+            for n in notes
+            if actor is None or can_read(actor, n.region_id)  # another region's notes stay with it
+        ],
         "suppression": suppression_reason(contact.email),
         "history": [
             {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "changes": e.changes} for e in history

@@ -11,6 +11,7 @@ from accounts.models import Region
 from campaign.brand import brand_of
 from campaign.models import Event
 from campaign.services import zone
+from contacts.models import CIVILITY_WORDS, salutation_of
 from extensions import db
 from mailings.dkim import DkimSigner
 from mailings.hooks import hooks
@@ -37,10 +38,17 @@ class Recipient:
     kind: str = ""
     organisation: str = ""
     region_id: int | None = None
+    civility: str | None = None
+    city: str = ""
+    job_title: str = ""
 
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def salutation(self) -> str:
+        return salutation_of(self.civility, self.last_name)
 
     @classmethod
     def of(cls, contact) -> "Recipient":
@@ -52,6 +60,9 @@ class Recipient:
             contact.kind or "",
             contact.organisation.name if contact.organisation else "",
             contact.region_id,
+            contact.civility,
+            contact.city or "",
+            contact.job_title or "",
         )
 
 
@@ -142,6 +153,10 @@ class Composer:
                 "email": person.email,
                 "organisation": person.organisation,
                 "kind": person.kind,
+                "civility": CIVILITY_WORDS.get(person.civility or "", ""),
+                "salutation": person.salutation,
+                "city": person.city,
+                "job_title": person.job_title,
             },
             "region": self.region(person.region_id),
             "campaign": self.campaign,

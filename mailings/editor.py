@@ -19,6 +19,7 @@ def fields() -> list[Insert]:
         Insert(_l("Prénom"), "contact.first_name"),
         Insert(_l("Nom"), "contact.last_name"),
         Insert(_l("Prénom et nom"), "contact.full_name"),
+        Insert(_l("Formule d'appel (Madame Durand)"), "contact.salutation"),
         Insert(_l("Nom du média"), "contact.organisation"),
         Insert(_l("Région"), "region.name"),
         Insert(_l("Nom de la campagne"), "campaign.name"),

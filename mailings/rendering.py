@@ -56,7 +56,18 @@ CONTEXT_NAMES = frozenset(
 # The attributes each name of the context holds (the contract's "Template context"), to say in French
 # which field was meant when one is mistyped, before anything is rendered.
 FIELDS = {
-    "contact": ("first_name", "last_name", "full_name", "email", "organisation", "kind"),
+    "contact": (
+        "first_name",
+        "last_name",
+        "full_name",
+        "email",
+        "organisation",
+        "kind",
+        "civility",
+        "salutation",
+        "city",
+        "job_title",
+    ),
     "region": ("code", "name"),
     "campaign": ("name", "starts_on", "ends_on"),
     "mailing": ("name",),
@@ -69,6 +80,10 @@ FIELD_NAMES = {
     "contact.email": "Adresse e-mail",
     "contact.organisation": "Nom du média ou de l'organisme",
     "contact.kind": "Type de contact",
+    "contact.civility": "Civilité",
+    "contact.salutation": "Formule d'appel (Madame Durand, Monsieur Martin, ou Madame, Monsieur)",
+    "contact.city": "Ville du contact",
+    "contact.job_title": "Fonction",
     "region.code": "Code de la région",
     "region.name": "Région",
     "campaign.name": "Nom de la campagne",

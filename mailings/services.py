@@ -45,7 +45,9 @@ def sample_recipient(campaign: Campaign | None, region_id: int | None = None) ->
     if region_id is None:
         first = select(Region.id).where(Region.active).order_by(Region.name, Region.id).limit(1)
         region_id = db.session.scalar(first)
-    return Recipient(None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", region_id)
+    return Recipient(
+        None, "camille.durand@example.org", "Camille", "Durand", "media", "Le Journal", region_id, "madame", "Lyon"
+    )
 
 
 def check_template(subject: str, html: str, text: str) -> None:

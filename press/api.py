@@ -11,8 +11,9 @@ from i18n import _
 from mailings.services import get_mailing
 from pagination import PageArgs, page_schema
 from press import conferences as press_conferences
-from press import newsroom, pressure, relay
+from press import followup, newsroom, pressure, relay
 from press.schemas import (
+    AnswerInSchema,
     CampaignQuery,
     CheckInSchema,
     ConferencePatchSchema,
@@ -26,6 +27,8 @@ from press.schemas import (
     RsvpSchema,
     SendSchema,
     SentSchema,
+    WalkedInSchema,
+    WalkInSchema,
 )
 from public_links import public_url
 
@@ -72,6 +75,43 @@ def rsvps(args, milestone_id):
         "per_page": args["per_page"],
         "total": len(items),
     }
+
+
+def rsvp_out(rsvp) -> dict:
+    return {
+        "contact_id": rsvp.contact_id,
+        "answer": rsvp.answer,
+        "answered_at": rsvp.answered_at,
+        "checked_in_at": rsvp.checked_in_at,
+        "channel": rsvp.channel,
+        "recorded_by": rsvp.recorded_by_label or None,
+        "recorded_at": rsvp.recorded_at,
+        "walk_in": rsvp.walk_in,
+    }
+
+
+@bp.route("/milestones/<int:milestone_id>/rsvps", methods=["POST"])
+@bp.arguments(AnswerInSchema)
+@bp.response(201, RsvpSchema)
+def record_answer(data, milestone_id):
+    """Record an answer given by phone, email or on the spot (`yes`, `no`, `maybe`), with who recorded it."""
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    rsvp = followup.record_answer(current_api_user(), milestone, data["contact_id"], data["answer"], data["channel"])
+    db.session.commit()
+    return rsvp_out(rsvp)
+
+
+@bp.route("/milestones/<int:milestone_id>/walk-ins", methods=["POST"])
+@bp.arguments(WalkInSchema)
+@bp.response(201, WalkedInSchema)
+def walk_in(data, milestone_id):
+    """A journalist who came without an invitation: a new media contact (source "sur place", legitimate
+    interest), marked present; an address already known marks that contact present."""
+    milestone = press_conferences.get_conference(current_api_user(), milestone_id)
+    contact = followup.add_walk_in(current_api_user(), milestone, data)
+    db.session.commit()
+    rsvp = followup.rsvp_of(milestone, contact.id)
+    return {**rsvp_out(rsvp), "source": contact.source, "legal_basis": contact.legal_basis}
 
 
 @bp.route("/press-conferences")
@@ -137,7 +177,7 @@ def check_in(data, milestone_id, contact_id):
     milestone = press_conferences.get_conference(current_api_user(), milestone_id)
     rsvp = press_conferences.check_in(current_api_user(), milestone, contact_id, data["present"])
     db.session.commit()
-    return rsvp
+    return rsvp_out(rsvp)
 
 
 # ---- releases ---------------------------------------------------------------------------------

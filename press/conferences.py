@@ -26,6 +26,7 @@ from press.models import RSVP_ANSWERS, PressConference, RelayReport, Rsvp
 
 CONFERENCE_KINDS = ("national_press_conference", "regional_press_conference")
 INVITED_STATUSES = ("pending", "sending", "retry", "sent", "unknown")
+NO_ADDRESS_DOMAIN = "sans-adresse.example"  # a walk-in without an address (RFC 2606: never resolves)
 
 
 def text_literal(text: str) -> str:
@@ -110,6 +111,17 @@ class Attendee:
     answer: str | None
     answered_at: datetime | None
     checked_in_at: datetime | None
+    channel: str | None = None  # None: by the invitation's link
+    recorded_by: str = ""  # who wrote down an answer given by phone, email or on the spot
+    recorded_at: datetime | None = None
+    walk_in: bool = False
+    last_name: str = ""
+    first_name: str = ""
+
+    @property
+    def shown_email(self) -> str:
+        """The address people may write to; "" for a walk-in who gave none."""
+        return "" if self.email.endswith("@" + NO_ADDRESS_DOMAIN) else self.email
 
 
 def attendance_query(milestone: Milestone):
@@ -130,6 +142,12 @@ def attendee(contact: Contact, rsvp: Rsvp | None) -> Attendee:
         rsvp.answer if rsvp else None,
         rsvp.answered_at if rsvp else None,
         rsvp.checked_in_at if rsvp else None,
+        rsvp.channel if rsvp else None,
+        rsvp.recorded_by_label if rsvp else "",
+        rsvp.recorded_at if rsvp else None,
+        bool(rsvp and rsvp.walk_in),
+        contact.last_name,
+        contact.first_name,
     )
 
 
@@ -138,7 +156,7 @@ def attendance(milestone: Milestone) -> list[Attendee]:
 
 
 def summary(milestone: Milestone) -> dict:
-    """Invited, confirmed (yes), declined (no), no answer, came."""
+    """Invited, confirmed (yes), declined (no), maybe, no answer, came."""
     rows = db.session.execute(
         select(Rsvp.answer, Rsvp.checked_in_at.is_not(None))
         .select_from(Contact)
@@ -147,11 +165,13 @@ def summary(milestone: Milestone) -> dict:
     ).all()
     yes = sum(1 for answer, _ in rows if answer == "yes")
     no = sum(1 for answer, _ in rows if answer == "no")
+    maybe = sum(1 for answer, _ in rows if answer == "maybe")
     return {
         "invited": len(rows),
         "yes": yes,
         "no": no,
-        "pending": len(rows) - yes - no,
+        "maybe": maybe,
+        "pending": len(rows) - yes - no - maybe,
         "came": sum(1 for _, came in rows if came),
     }
 
@@ -211,8 +231,9 @@ def record(token: str, now: datetime | None = None) -> RsvpLink | None:
     if link is None or not link.open:
         return link
     rsvp = link.current or Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None)
-    if rsvp.answer != link.answer:
+    if rsvp.answer != link.answer or rsvp.channel is not None:  # the person's own word replaces a note
         rsvp.answer, rsvp.answered_at = link.answer, now
+        rsvp.channel, rsvp.recorded_by_id, rsvp.recorded_by_label, rsvp.recorded_at = None, None, "", None
     db.session.add(rsvp)
     db.session.flush()
     link.current = rsvp
@@ -247,8 +268,8 @@ def region_media_ids(milestone: Milestone) -> list[int]:
 
 
 def pending_ids(milestone: Milestone) -> list[int]:
-    """Invited contacts who have not answered (and can still be written to)."""
-    answered = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id, Rsvp.answer.is_not(None))
+    """Invited contacts who have not answered, or only "maybe" (and can still be written to)."""
+    answered = select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id, Rsvp.answer.in_(RSVP_ANSWERS))
     query = select(Contact.id).where(
         Contact.id.in_(invited_ids(milestone)),
         Contact.id.not_in(answered),
@@ -360,6 +381,10 @@ def rsvps(milestone: Milestone) -> list[dict]:
             "answer": a.answer,
             "answered_at": a.answered_at,
             "checked_in_at": a.checked_in_at,
+            "channel": a.channel,
+            "recorded_by": a.recorded_by or None,
+            "recorded_at": a.recorded_at,
+            "walk_in": a.walk_in,
         }
         for a in attendance(milestone)
     ]

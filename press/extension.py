@@ -4,14 +4,24 @@ through the hooks `mailings.hooks` offers (mailings never imports press)."""
 from flask import Flask
 
 from accounts.scoping import scope_url_object
+from campaign.readiness import init_app as readiness_facts
+from contacts.history import init_app as contact_history
 from extensions import api, csrf
 from mailings.hooks import init_app as mailing_hooks
 from press import api as press_api
-from press import newsroom_views, relay_views, views
+from press import (
+    followup_views,  # noqa: F401  (the follow-up pages, on the press blueprint)
+    history,
+    newsroom_views,
+    relay_views,
+    views,
+)
+from press.followup import skip_addressless
 from press.message import PressExtras
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
 from press.pressure import apply_weekly_limit
+from press.readiness_facts import facts as press_readiness_facts
 from press.release_body import body_html
 
 BLUEPRINTS = (views.bp, views.public, newsroom_views.bp, newsroom_views.public, relay_views.bp, relay_views.public)
@@ -23,10 +33,13 @@ def init_app(app: Flask) -> None:
     hooks.send_checks.append(check_send_time)  # embargoes decide the earliest send time
     hooks.holds.append(hold_reason)  # a due mailing whose embargo moved is paused
     hooks.on_start.append(apply_weekly_limit)  # the hard limit per contact and week
+    hooks.on_start.append(skip_addressless)  # a walk-in who gave no address is never written to
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts
     hooks.page_sections.append("press/_pressure_summary.html")  # contacts solicited twice
+    readiness_facts(app).sources.append(press_readiness_facts)  # invitations, reminder, kit, release, who came
+    contact_history(app).sources += [history.answers_and_attendance, history.coverage]  # a contact's page
     for argument, model in (("release_id", PressRelease), ("kit_id", RelayKit), ("file_id", PressKitFile)):
         scope_url_object(argument, model)  # the one region guard reaches press objects named in URLs
     for blueprint in BLUEPRINTS:

@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -95,3 +96,33 @@ class PressureSettingsForm(FlaskForm):
         _l("Envois au plus par contact et par semaine (0 = sans limite)"), validators=[NumberRange(0, 50)]
     )
     submit = SubmitField(_l("Enregistrer"))
+
+
+class AnswerForm(FlaskForm):
+    """An answer given by phone, email or on the spot, written down by a person."""
+
+    contact_id = SelectField(_l("Contact"), coerce=int, validate_choice=True)
+    answer = RadioField(
+        _l("Réponse"),
+        choices=[SelectChoice("yes", _l("Oui")), SelectChoice("no", _l("Non")), SelectChoice("maybe", _l("Peut-être"))],
+        validators=[DataRequired()],
+    )
+    channel = SelectField(
+        _l("Reçue par"),
+        choices=[
+            SelectChoice("phone", _l("Téléphone")),
+            SelectChoice("email", _l("E-mail")),
+            SelectChoice("in_person", _l("Sur place")),
+        ],
+    )
+    submit = SubmitField(_l("Enregistrer la réponse"))
+
+
+class WalkInForm(FlaskForm):
+    """A journalist who came without an invitation, added at the door."""
+
+    first_name = StringField(_l("Prénom"), validators=[Length(max=100)])
+    last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=100)])
+    media = StringField(_l("Média"), validators=[Length(max=200)])
+    email = EmailField(_l("Adresse e-mail (facultative)"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Ajouter et marquer présent·e"))

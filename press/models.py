@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from dbtypes import UTCDateTime, utcnow
 from extensions import db
 
-RSVP_ANSWERS = ("yes", "no")
+RSVP_ANSWERS = ("yes", "no")  # what a signed link can say
+RECORDED_ANSWERS = ("yes", "no", "maybe")  # what a person can record for someone (phone, email, on the spot)
+ANSWER_CHANNELS = ("phone", "email", "in_person")  # None: the invitation's own link
 FILE_KINDS = ("logo", "photo", "pdf")
 
 
@@ -42,10 +44,16 @@ class Rsvp(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    answer: Mapped[str | None] = mapped_column(String(3))
+    answer: Mapped[str | None] = mapped_column(String(5))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an answer a person recorded (by phone, email, on the spot): how it came, who wrote it down, when
+    channel: Mapped[str | None] = mapped_column(String(12))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_by_label: Mapped[str] = mapped_column(String(200), default="")
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    walk_in: Mapped[bool] = mapped_column(default=False)  # added at the door, not invited
 
     milestone = relationship("Milestone")
     contact = relationship("Contact")

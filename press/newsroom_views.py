@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from accounts.models import Region
 from accounts.scoping import require_write
 from campaign.brand import brand_of
+from campaign.editions import archive, public_edition
 from campaign.models import Campaign, Milestone
 from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
@@ -195,9 +196,10 @@ def delete_file(file_id: int):
 
 
 def newsroom_scope() -> tuple[Campaign, Region | None]:
-    campaign_id = request.args.get("campaign", type=int)
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id else current_campaign()
-    if campaign is None:
+    """The edition (`?campaign=<id>`, `?edition=<year>`, else the current one) and the region asked for."""
+    try:
+        campaign = public_edition(request.args)
+    except NotFound:
         abort(404)
     code = request.args.get("region") or None
     if code and len(code) > 10:
@@ -233,6 +235,8 @@ def index():
         tz=zone(campaign.timezone),
         brand=brand_of(campaign),
         brand_region=region,
+        archive=archive(campaign),
+        is_current=campaign == current_campaign(public=True),
     )
 
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from press.models import RSVP_ANSWERS
+from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, RSVP_ANSWERS
 
 MAX_ID = 2**31 - 1
 
@@ -13,9 +13,33 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a 
 
 class RsvpSchema(Schema):
     contact_id = fields.Integer()
-    answer = fields.String(allow_none=True, metadata={"description": "yes, no, or null (no answer yet)"})
+    answer = fields.String(allow_none=True, metadata={"description": "yes, no, maybe, or null (no answer yet)"})
     answered_at = fields.DateTime(allow_none=True)
     checked_in_at = fields.DateTime(allow_none=True, metadata={"description": "came on the day"})
+    channel = fields.String(
+        allow_none=True, metadata={"description": "phone, email, in_person (recorded by a person), null: by link"}
+    )
+    recorded_by = fields.String(allow_none=True, metadata={"description": "who wrote the answer down"})
+    recorded_at = fields.DateTime(allow_none=True)
+    walk_in = fields.Boolean(metadata={"description": "came without an invitation, added at the door"})
+
+
+class AnswerInSchema(Schema):
+    contact_id = Id(required=True)
+    answer = fields.String(required=True, validate=validate.OneOf(RECORDED_ANSWERS))
+    channel = fields.String(required=True, validate=validate.OneOf(ANSWER_CHANNELS))
+
+
+class WalkInSchema(Schema):
+    first_name = fields.String(load_default="", validate=validate.Length(max=100))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    media = fields.String(load_default="", validate=validate.Length(max=200))
+    email = fields.String(load_default="", validate=validate.Length(max=254), metadata={"description": "optional"})
+
+
+class WalkedInSchema(RsvpSchema):
+    source = fields.String(metadata={"description": "the new contact's source"})
+    legal_basis = fields.String()
 
 
 class ConferenceSchema(Schema):
@@ -32,6 +56,7 @@ class ConferenceSchema(Schema):
     invited = fields.Integer(dump_only=True)
     yes = fields.Integer(dump_only=True)
     no = fields.Integer(dump_only=True)
+    maybe = fields.Integer(dump_only=True)
     pending = fields.Integer(dump_only=True, metadata={"description": "invited, no answer yet"})
     came = fields.Integer(dump_only=True)
 

@@ -6,20 +6,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from accounts.scoping import can_write
 from campaign.services import current_campaign, zone
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
 from mailings.services import get_mailing
-from press import conferences, pressure
-from press.forms import ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm
+from press import conferences, followup, pressure
+from press.forms import AnswerForm, ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm, WalkInForm
 from press.newsroom import files_of
 
 bp = Blueprint("press", __name__, url_prefix="/press")
 public = Blueprint("press_public", __name__)
-ANSWERS = {"yes": _l("Oui"), "no": _l("Non"), None: _l("Pas de réponse")}
+ANSWERS = {"yes": _l("Oui"), "no": _l("Non"), "maybe": _l("Peut-être"), None: _l("Pas de réponse")}
 DETAIL_FIELDS = ("venue", "city", "address", "speakers", "notes")
+EXPORTERS = ("admin", "national", "regional")  # viewers (partners) read, they take no list of people away
 
 
 @bp.before_request
@@ -35,11 +37,33 @@ def attach_errors(form, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def answer_form(milestone) -> AnswerForm:
+    """The answer form, offering the guests by name."""
+    form = AnswerForm()
+    people = followup.by_name(conferences.attendance(milestone))
+    form.contact_id.choices = [
+        (a.contact_id, f"{a.name} — {a.organisation}" if a.organisation else a.name) for a in people
+    ]
+    return form
+
+
+def followup_context(milestone) -> dict:
+    """What the conference and check-in pages add for the follow-up (forms only for who may use them)."""
+    writable = can_write(current_user, milestone.region_id)
+    return {
+        "answer_form": answer_form(milestone) if writable else None,
+        "walkin_form": WalkInForm(formdata=None) if writable else None,
+        "can_export": current_user.role in EXPORTERS,
+        "channels": followup.channel_labels(),
+        "answer_labels": followup.answer_labels(),
+    }
+
+
 @bp.route("/")
 def index():
     campaign = current_campaign() or abort(404)
     rows = conferences.national_view(current_user, campaign)
-    totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "pending", "came")}
+    totals = {k: sum(s[k] for _, s in rows) for k in ("invited", "yes", "no", "maybe", "pending", "came")}
     return render_template("press/index.html", campaign=campaign, rows=rows, totals=totals, tz=zone(campaign.timezone))
 
 
@@ -72,6 +96,7 @@ def conference(milestone_id: int):
         answers=ANSWERS,
         tz=zone(milestone.campaign.timezone),
         started=utcnow() >= milestone.starts_at,
+        **followup_context(milestone),
     )
 
 
@@ -99,7 +124,14 @@ def send(milestone_id: int, action: str):
 
 @bp.route("/conferences/<int:milestone_id>/checkin")
 def checkin_page(milestone_id: int):
-    milestone = conferences.get_conference(current_user, milestone_id)
+    return render_checkin(conferences.get_conference(current_user, milestone_id))
+
+
+def render_checkin(milestone, walkin_form: WalkInForm | None = None) -> str:
+    """The check-in page; with the walk-in form sent back, its errors and what was typed stay."""
+    context = followup_context(milestone)
+    if walkin_form is not None and context["walkin_form"] is not None:
+        context["walkin_form"] = walkin_form
     return render_template(
         "press/checkin.html",
         milestone=milestone,
@@ -107,6 +139,7 @@ def checkin_page(milestone_id: int):
         summary=conferences.summary(milestone),
         form=ConfirmForm(),
         answers=ANSWERS,
+        **context,
     )
 
 

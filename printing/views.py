@@ -10,13 +10,11 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from campaign.brand import brand_of
+from campaign.editions import public_edition
 from campaign.event_views import filter_args, programme_filters
 from campaign.models import Campaign
-from campaign.services import current_campaign
-from extensions import db
 from printing import programme
 from printing.cache import PRINTED
 from printing.render import Printed, css_string, logo_url, qr_svg, render_pdf
@@ -33,10 +31,8 @@ def fr(value):
 
 
 def the_campaign() -> Campaign:
-    """`?campaign=<id>` (any edition), else the edition /programme shows."""
-    wanted = request.args.get("campaign", type=int)
-    campaign = db.session.scalar(select(Campaign).where(Campaign.id == wanted)) if wanted else current_campaign()
-    return campaign or abort(404)
+    """`?campaign=<id>` or `?edition=<year>` (any edition), else the edition /programme shows."""
+    return public_edition(request.args)  # NotFound: a 404 page
 
 
 def options_from_request() -> programme.Options:

@@ -31,7 +31,7 @@ PUBLIC = re.compile(
 )
 ADMIN_ONLY = {"accounts.users", "accounts.audit"}
 # writes any signed-in person may make about themselves
-SELF_SERVICE = {"reminders.preferences"}
+SELF_SERVICE = {"reminders.preferences", "campaign.choose", "campaigns.choose_campaign"}  # own preferences
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 OWN, OTHER = "93", "53"
 

@@ -111,7 +111,7 @@ def test_reminders_go_only_to_those_who_did_not_answer(
     new = smtp_server.messages[before:]
     assert [m.rcpt_tos for m in new] == [["silent@example.org"]]
     assert new[0].parsed()["Subject"].startswith("Relance")
-    assert conferences.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "pending": 1, "came": 0}
+    assert conferences.summary(milestone) == {"invited": 3, "yes": 1, "no": 1, "maybe": 0, "pending": 1, "came": 0}
 
 
 def test_a_regional_invitation_waits_for_national_approval(
@@ -132,4 +132,4 @@ def test_a_regional_invitation_waits_for_national_approval(
     db.session.commit()
     deliver(mail_app, mailing.id)
     assert set(smtp_server.by_recipient()) == {"ana@example.org", "bob@example.org"}
-    assert conferences.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "pending": 2, "came": 0}
+    assert conferences.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "maybe": 0, "pending": 2, "came": 0}

@@ -37,6 +37,9 @@ LOAD_CLAIMED = (  # see `Worker.load`
         Contact.region_id,
         Contact.opted_out,
         Contact.bounced,
+        Contact.civility,
+        Contact.city,
+        Contact.job_title,
     )
     .select_from(D)
     .outerjoin(Contact, Contact.id == D.c.contact_id)
@@ -95,13 +98,15 @@ class Batches:
         conn.commit()
         wanted = set(ids)
         claimed = []
-        for id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced in found:
+        for row in found:
+            id_, email, attempts, contact_id, first, last, kind, organisation, region, opted_out, bounced = row[:11]
             if id_ not in wanted:
                 continue  # another connection's claim inside our range
             if contact_id is None:
                 claimed.append(Claimed(id_, email, attempts, None, "contact erased"))
                 continue
             person = Recipient(contact_id, email, first or "", last or "", kind or "", organisation or "", region)
+            person.civility, person.city, person.job_title = row.civility, row.city or "", row.job_title or ""
             reason = "opted out" if opted_out else "bounced before" if bounced else ""
             claimed.append(Claimed(id_, email, attempts, person, reason))
         hashes: dict[str, list[Claimed]] = {}
