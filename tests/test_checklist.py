@@ -167,7 +167,7 @@ def test_a_conference_whose_place_is_not_filled_in_is_a_warning(app, make_mailin
     # the demo knows the Club de la Presse in Montpellier (91), not PACA's venue (93)
     mailing = make_mailing([make_contact(region="93"), make_contact(region="91")], html=body)
     item = items_of(mailing)["conference"]
-    assert item.level == "warning" and "Provence-Alpes-Côte d’Azur » (1 destinataire(s))" in item.detail
+    assert item.level == "warning" and "« Conférence de presse — Provence-Alpes-Côte d’Azur »" in item.detail
     assert "Languedoc" not in item.detail
     assert "conference" not in items_of(make_mailing([make_contact(region="93")], html=GREETING))
 
