@@ -65,6 +65,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     page.get_by_text("Votre copie est prête").wait_for()
 
     area = page.get_by_role("textbox", name="Corps du message")
+    area.locator(".field-chip").first.wait_for()  # the editor has turned the stored fields into chips
     assert area.locator(".field-chip", has_text="Date et heure de la conférence").count() == 2
     assert area.locator(".field-chip", has_text="Prénom").count() == 1
     assert area.get_by_role("link", name="Je viendrai").count() == 1
@@ -104,7 +105,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     page.get_by_role("button", name="Envoyer ce message en test").scroll_into_view_if_needed()
     page.get_by_role("button", name="Envoyer ce message en test").click()
     page.screenshot(path=str(artifacts / f"gallery-mailing-{width}.png"), full_page=True)
-    page.get_by_text("Test envoyé à moi@example.org").wait_for()
+    page.get_by_text("Test envoyé à moi@example.org").wait_for(timeout=45_000)  # a loaded machine is slow
     assert no_sideways_scroll(page)
     received = smtp_server.messages[-1]
     assert received.rcpt_tos == ["moi@example.org"]
