@@ -29,7 +29,7 @@ messages: $(INSTALLED)  # after changing user-facing text: extract it and update
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) demo load --if-empty
+	$(FLASK) demo load --if-empty --live
 	RELAIS_SCHEDULER_EMBEDDED=1 RELAIS_MAIL_OUTBOX=$${RELAIS_MAIL_OUTBOX:-$$(test -n "$$RELAIS_MAIL_SERVER" && echo 0 || echo 1)} \
 		$(FLASK) run --host 127.0.0.1 --port 5000
 

@@ -55,6 +55,7 @@ from operations.cli import backup_cli, demo_cli
 from press import editions as press_editions
 from press import extension as press_extension
 from printing import press_views as printing_press_views
+from printing import sign_in as printing_sign_in  # noqa: F401  (the sign-in sheet PDF, on printing_team)
 from printing import views as printing_views
 from web import register_routing, register_web, select_locale
 

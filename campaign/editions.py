@@ -102,7 +102,7 @@ def edition_slug(campaign: Campaign) -> str:
 def public_editions(today: date | None = None) -> list[Campaign]:
     """The editions the public may browse, newest first: every one that has started, and the default."""
     today = today or utcnow().astimezone(zone("Europe/Paris")).date()
-    shown = default_campaign(today)
+    shown = default_campaign(today, public=True)
     return [c for c in all_campaigns() if c.starts_on <= today or c is shown]
 
 
@@ -111,7 +111,7 @@ def open_edition(today: date | None = None) -> Campaign | None:
     prepared its proposals go to 2027, not to the finished 2008 the public still reads), else the default."""
     today = today or utcnow().astimezone(zone("Europe/Paris")).date()
     coming = select(Campaign).where(Campaign.ends_on >= today).order_by(Campaign.ends_on, Campaign.id).limit(1)
-    return db.session.scalar(coming) or default_campaign(today)
+    return db.session.scalar(coming) or default_campaign(today, public=True)
 
 
 def edition_args(campaign: Campaign, editions: list[Campaign]) -> dict:

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from accounts.models import Region, User
 from accounts.scoping import get_readable, readable, require_write
 from campaign import brand
-from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Milestone
+from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Event, Milestone
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
@@ -89,12 +89,23 @@ def signed_in_user() -> User | None:
     return user
 
 
-def default_campaign(today: date | None = None) -> Campaign | None:
+def default_campaign(today: date | None = None, *, public: bool = False) -> Campaign | None:
     """The edition running or last run: the latest that has started by `today`, else the latest (not an
-    empty future edition while an earlier one has something to show)."""
+    empty future edition while an earlier one has something to show).
+
+    `public`: the edition the public sees first is the latest started that shows something, its
+    event month begun or an event approved; one in preparation, with only its timeline and the
+    regions' proposals, leaves the public on the last edition until then."""
     today = today or utcnow().astimezone(zone("Europe/Paris")).date()
     latest = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1)
-    return db.session.scalar(latest.where(Campaign.starts_on <= today)) or db.session.scalar(latest)
+    started = latest.where(Campaign.starts_on <= today)
+    if public:
+        approved = select(Event.id).where(Event.campaign_id == Campaign.id, Event.status == "approved").exists()
+        month_begun = Campaign.ends_on <= today + timedelta(days=31)  # within its last month: the event month
+        shown = db.session.scalar(started.where(or_(approved, month_begun)))
+        if shown is not None:
+            return shown
+    return db.session.scalar(started) or db.session.scalar(latest)
 
 
 def current_campaign(user: User | None = None, *, public: bool = False) -> Campaign | None:
@@ -105,7 +116,7 @@ def current_campaign(user: User | None = None, *, public: bool = False) -> Campa
         chosen = db.session.get(Campaign, user.campaign_id)
         if chosen is not None:
             return chosen
-    return default_campaign()
+    return default_campaign(public=public)
 
 
 def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:

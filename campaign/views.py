@@ -76,7 +76,7 @@ def campaign_milestones(campaign: Campaign) -> list[Milestone]:
 @bp.route("/campaigns")
 def campaigns():
     items = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    return render_template("campaign/list.html", campaigns=items)
+    return render_template("campaign/list.html", campaigns=items, current=services.current_campaign())
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from flask import Response, stream_with_context, url_for
 from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
-from contacts import audiences, exporter, import_jobs, import_rejects, importer, services
+from contacts import audiences, exporter, import_jobs, import_rejects, importer, personal_data, services
 from contacts.models import Contact
 from contacts.schemas import (
     ContactPatchSchema,
@@ -211,7 +211,7 @@ def erase_contact(contact_id):
 @bp.response(200)
 def export_contact(contact_id):
     """GDPR access: everything held on this person, with its history."""
-    return services.personal_data(current_api_user(), services.get_contact(current_api_user(), contact_id))
+    return personal_data.personal_data(current_api_user(), services.get_contact(current_api_user(), contact_id))
 
 
 # ---- lists and segments ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert,
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, User
-from accounts.scoping import can_read, get_readable, readable, require_read, require_role, require_write
+from accounts.scoping import can_read, get_readable, readable, require_role, require_write
 from addresses import address_problem
 from campaign.services import find_region
 from contacts.i18n import _
@@ -27,8 +27,6 @@ from contacts.models import (
     PARTNERSHIP_STATUSES,
     Contact,
     ContactBeat,
-    ContactList,
-    ContactNote,
     ContactTag,
     Organisation,
     fold,
@@ -464,39 +462,4 @@ def contact_out(contact: Contact) -> dict:
         "notes": contact.notes,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
-    }
-
-
-def personal_data(actor: User | None, contact: Contact) -> dict:
-    """Everything held on one person (GDPR right of access), as plain JSON-ready data."""
-
-    if actor is not None:
-        require_read(actor, contact.region_id)
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in contact_out(contact).items()}
-    lists = db.session.scalars(
-        select(ContactList.name)
-        .join(list_members, list_members.c.list_id == ContactList.id)
-        .where(list_members.c.contact_id == contact.id)
-        .order_by(ContactList.name)
-    ).all()
-    history = db.session.scalars(
-        select(AuditEntry).where(audit_of(contact.id, contact.email)).order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
-    notes = db.session.scalars(
-        select(ContactNote).where(ContactNote.contact_id == contact.id).order_by(ContactNote.created_at)
-    ).all()
-    return {
-        "contact": data,
-        "region_name": contact.region.name if contact.region else None,
-        "lists": list(lists),
-        "notes": [
-            {"at": n.created_at.isoformat(), "author": n.author_label, "body": n.body}
-            for n in notes
-            if actor is None or can_read(actor, n.region_id)  # another region's notes stay with it
-        ],
-        "suppression": suppression_reason(contact.email),
-        "history": [
-            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "changes": e.changes} for e in history
-        ],
-        "exported_at": utcnow().isoformat(),
     }

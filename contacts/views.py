@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from accounts.scoping import can_write, require_write
-from contacts import audiences, exporter, services
+from contacts import audiences, exporter, personal_data, services
 from contacts.blueprint import bp, readable_regions, region_choices
 from contacts.forms import ContactForm, ListForm, SegmentForm
 from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
@@ -137,7 +137,7 @@ def detail(contact_id: int):
     return render_template(
         "contacts/detail.html",
         contact=contact,
-        data=services.personal_data(current_user, contact),
+        data=personal_data.personal_data(current_user, contact),
         can_write=can_write(current_user, contact.region_id),
         confirm=ConfirmForm(),
         **LABELS,
@@ -149,7 +149,7 @@ def personal_export(contact_id: int):
     """GDPR access: everything held on this person, as a JSON download."""
     contact = services.get_contact(current_user, contact_id)
     response = Response(
-        render_json(services.personal_data(current_user, contact)), mimetype="application/json; charset=utf-8"
+        render_json(personal_data.personal_data(current_user, contact)), mimetype="application/json; charset=utf-8"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="contact-{contact.id}.json"'
     return response

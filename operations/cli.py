@@ -12,7 +12,7 @@ import demo
 from campaign.models import Campaign
 from contacts.services import replay_erasures
 from contacts.suppression import erased_hashes
-from demo import history
+from demo import history, live
 from extensions import db
 from operations import backup
 from operations.scale import generate
@@ -64,8 +64,10 @@ demo_cli = AppGroup("demo", help="The demo campaign.")
     type=click.IntRange(min=1),
     help="Also generate N contacts with proportionate events, mailings and deliveries.",
 )
-def load(if_empty: bool, scale: int | None) -> None:
-    """Load the seed's campaign, Mois de l'ESS 2008 (idempotent); --scale N makes it large."""
+@click.option("--live", "live_edition", is_flag=True, help="Also an edition in preparation, dated from today.")
+def load(if_empty: bool, scale: int | None, live_edition: bool) -> None:
+    """Load the seed's campaign, Mois de l'ESS 2008 (idempotent); --scale N makes it large; --live adds
+    an edition in preparation, made from 2008 and dated from today."""
     if if_empty and db.session.scalar(select(Campaign.id).limit(1)):
         click.echo("demo: the database already holds a campaign; nothing loaded")
         return
@@ -73,6 +75,10 @@ def load(if_empty: bool, scale: int | None) -> None:
     history.load(campaign)
     db.session.commit()
     click.echo(f"demo: campaign “{campaign.name}” ready ({len(campaign.milestones)} milestones)")
+    if live_edition:
+        edition = live.load(campaign)
+        db.session.commit()
+        click.echo(f"demo: edition “{edition.name}” in preparation ({edition.starts_on} – {edition.ends_on})")
     if scale:
         report = generate(campaign, scale)
         db.session.commit()

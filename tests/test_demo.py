@@ -1,6 +1,7 @@
 """`flask demo load`: the seed's campaign, idempotent, with example.org people only."""
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -156,3 +157,40 @@ def test_the_demo_shows_what_happened_in_2008(runner, client, make_user, login):
     row = re.search(r'<tr data-region="53">.*?</tr>', press, re.S).group(0)
     invited, yes = re.search(r'<td class="num">(\d+)</td><td class="num" data-col="yes">(\d+)</td>', row).groups()
     assert int(invited) == 4 and int(yes) >= 1
+
+
+def test_the_live_edition_is_dated_from_today_beside_2008(app, runner, client, make_user, login):
+    """`make run` loads `demo load --live`: an edition made from 2008 by "new edition from this one",
+    its event month ahead of today, its past done, its regions' first proposals in; 2008 untouched."""
+    from campaign.models import Event
+    from campaign.services import zone
+    from dbtypes import utcnow
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    before = {m.id: (m.status, m.starts_at) for m in db.session.scalars(select(Milestone))}
+    first = runner.invoke(args=["demo", "load", "--live"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["demo", "load", "--live"])
+    assert again.exit_code == 0 and db.session.scalar(select(func.count(Campaign.id))) == 2
+    today = utcnow().astimezone(zone("Europe/Paris")).date()
+    old = db.session.scalar(select(Campaign).where(Campaign.name == "Mois de l'ESS 2008"))
+    live = db.session.scalar(select(Campaign).where(Campaign.id != old.id))
+    month = live.ends_on.replace(day=1)
+    assert live.name == f"Mois de l'ESS {month.year}" and month > today
+    assert f"“{live.name}” in preparation" in first.output
+    milestones = db.session.scalars(select(Milestone).where(Milestone.campaign_id == live.id)).all()
+    assert len(milestones) == db.session.scalar(select(func.count(Milestone.id)).where(Milestone.campaign_id == old.id))
+    now = utcnow()
+    for milestone in milestones:
+        past = (milestone.ends_at or milestone.starts_at) < now
+        assert (milestone.status == "done") == past, (milestone.title, milestone.starts_at)
+    assert any(m.starts_at > now for m in milestones)
+    conference = next(m for m in milestones if m.kind == "national_press_conference")
+    assert conference.starts_at.astimezone(zone("Europe/Paris")).weekday() == 1  # a Tuesday, as in 2008
+    proposed = db.session.scalars(select(Event).where(Event.campaign_id == live.id)).all()
+    assert proposed and {e.status for e in proposed} == {"proposed"}
+    assert all(e.starts_at.astimezone(zone("Europe/Paris")).date().replace(day=1) == month for e in proposed)
+    assert {m.id: (m.status, m.starts_at) for m in old.milestones} == before  # 2008 is history still
+    login(make_user("national"))
+    page = unescape(client.get("/").get_data(as_text=True))
+    assert f"<h1>{live.name}</h1>" in page  # the dashboard opens on the edition in preparation

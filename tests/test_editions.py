@@ -1,6 +1,7 @@
 """Editions: a new edition made from 2008 (API, page, command line), the chooser each person keeps,
 the public archive of earlier editions, and the regions' boundaries in either edition."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -249,6 +250,9 @@ def test_the_chooser_is_remembered_across_sign_ins(app, client, login, api, make
     page = client.get("/").get_data(as_text=True)
     assert f'<option selected value="{future.id}">' in page and "Mois de l&#39;ESS 2040" in page
     assert "Mois de l&#39;ESS 2040" in client.get("/events").get_data(as_text=True)
+    listing = client.get("/campaigns").get_data(as_text=True)
+    assert re.search(r"ESS 2040</a> <span class=\"badge\">édition de travail</span>", listing)
+    assert listing.count("édition de travail") == 1 and f"/programme?campaign={demo_campaign.id}" in listing
     # the API sees the same choice, and changes it
     me = api(national)
     assert me.get("/api/v1/me").json["campaign_id"] == future.id

@@ -2,9 +2,11 @@
 walk-in added at the door, the attendees as CSV read by LibreOffice, the sign-in sheet, and
 readiness that moves with what happened (invitations sent, venue entered)."""
 
+import io
 import re
 from datetime import datetime, timedelta
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from accounts.models import Region
@@ -202,10 +204,15 @@ def test_attendees_csv_read_by_libreoffice_and_the_sign_in_sheet(
     assert listed == [str(people[1].id), str(people[0].id)]  # Abel then Zeller; Non declined
     assert "Signature" in sheet and "@media print" in client.get("/static/css/press.css").get_data(as_text=True)
     assert "ZELLER" in sheet and "La Provence" in sheet
+    pdf = client.get(f"/press/conferences/{milestone.id}/sign-in-sheet.pdf")  # WeasyPrint, read by pypdf
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Signature" in text and text.index("ABEL") < text.index("ZELLER") and "NON" not in text
 
     sign_out(client)
     login(make_user("viewer"))
     assert client.get(f"/press/conferences/{milestone.id}/attendees.csv").status_code == 403
+    assert client.get(f"/press/conferences/{milestone.id}/sign-in-sheet.pdf").status_code == 403
 
 
 def test_readiness_moves_with_what_happened(app, client, login, make_user, make_contact, demo_campaign, regions):

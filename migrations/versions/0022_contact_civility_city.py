@@ -1,7 +1,7 @@
 """contacts: civility and city (read from imports, used by salutations)
 
 Revision ID: 0022_contact_civility_city
-Revises: 0016_import_jobs
+Revises: 0021_press_loop
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0022_contact_civility_city"
-down_revision = "0016_import_jobs"
+down_revision = "0021_press_loop"
 branch_labels = None
 depends_on = None
 

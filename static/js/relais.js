@@ -1,6 +1,7 @@
 // Relais: what every staff and public page does on a phone (loaded by base.html).
 // - the main navigation folds behind a "Menu" button on narrow screens;
-// - each data table can read as a list of cards: every cell is given its column's name;
+// - each data table can read as a list of cards: every cell is given its column's name; a table
+//   wider than the page scrolls inside its own frame;
 // - after a form is sent back with errors, the first wrong field gets the focus.
 // Without JavaScript the navigation wraps and wide tables scroll inside themselves (relais.css).
 (function () {
@@ -36,6 +37,15 @@
       });
     });
     table.classList.add("stacked");
+  });
+
+  // Between a phone and a wide screen, a table wider than the page scrolls inside its own frame.
+  Array.prototype.forEach.call(document.querySelectorAll("main table"), function (table) {
+    if (table.parentElement.classList.contains("table-frame")) return;
+    var frame = document.createElement("div");
+    frame.className = "table-frame";
+    table.parentNode.insertBefore(frame, table);
+    frame.appendChild(table);
   });
 
   var wrong = document.querySelector("main [aria-invalid=true]");

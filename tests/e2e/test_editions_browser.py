@@ -96,6 +96,8 @@ def test_a_2027_edition_from_2008_in_the_browser(
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}/new-edition")
     assert fits(page, 375)
     page.screenshot(path=str(artifacts / "new-edition-375.png"), full_page=True)
+    page.goto(f"{live_server}/campaigns")
+    assert fits(page, 375)
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}")
     assert fits(page, 375)
     page.get_by_role("button", name="Menu").click()  # on a phone the chooser sits in the folded menu
