@@ -53,7 +53,7 @@ def test_the_gallery_covers_each_step_with_the_editors_own_fields_and_buttons(ap
 def demo_people(runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id).limit(1))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == "Mois de l'ESS 2008"))
     roig = db.session.scalar(select(Contact).where(Contact.last_name == "Roig"))  # L'Indépendant, Montpellier
     heuze = db.session.scalar(select(Contact).where(Contact.last_name == "Heuzé"))  # Ouest-France
     return campaign, roig, heuze
@@ -85,7 +85,9 @@ def test_each_gallery_template_renders_for_real_recipients_of_the_demo(app, runn
             message = composer.preview(Recipient.of(person))
             conference = db.session.scalar(
                 select(Milestone).where(
-                    Milestone.kind == "regional_press_conference", Milestone.region_id == person.region_id
+                    Milestone.campaign_id == campaign.id,
+                    Milestone.kind == "regional_press_conference",
+                    Milestone.region_id == person.region_id,
                 )
             )
             shown = message["subject"] + message["html"] + message["text"]
@@ -100,7 +102,11 @@ def test_each_gallery_template_renders_for_real_recipients_of_the_demo(app, runn
     montpellier = Composer(invitation).preview(Recipient.of(roig))
     # Languedoc-Roussillon met the press on 23 October 2008 at 10:00, Club de la Presse, Montpellier
     conference = db.session.scalar(
-        select(Milestone).where(Milestone.kind == "regional_press_conference", Milestone.region_id == roig.region_id)
+        select(Milestone).where(
+            Milestone.campaign_id == campaign.id,
+            Milestone.kind == "regional_press_conference",
+            Milestone.region_id == roig.region_id,
+        )
     )
     assert datetime_fr(conference.starts_at.astimezone(tz)) == "jeudi 23 octobre 2008 à 10 h"
     assert "jeudi 23 octobre 2008 à 10 h" in montpellier["html"]
