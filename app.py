@@ -47,6 +47,7 @@ from mailings import api as mailings_api
 from mailings import (
     approval_views,
     audience_views,  # noqa: F401  (edit, recipients, send-now confirmation, sender identities: mailings blueprint)
+    gallery_views,
     milestone_moves,
     outbox_views,
     scheduler,
@@ -177,6 +178,7 @@ def register_blueprints(app: Flask) -> None:
         mailings_views.public,
         outbox_views.bp,
         approval_views.bp,
+        gallery_views.bp,
         dashboard_views.bp,
         printing_views.public,  # with the press kits' public routes (printing_press_views)
         printing_press_views.team,
@@ -190,6 +192,7 @@ def register_blueprints(app: Flask) -> None:
         *contacts_api.blueprints,
         *contact_history_api.blueprints,
         *mailings_api.blueprints,
+        gallery_views.api_bp,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing to forge
         api.register_blueprint(blueprint)

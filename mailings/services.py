@@ -21,7 +21,7 @@ from dbtypes import utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
-from mailings import approval, senders, states
+from mailings import approval, checklist, senders, states
 from mailings.audience import as_list, audience_filter, audience_size, missing_ids, out_of_reach
 from mailings.composer import Composer, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
@@ -219,6 +219,8 @@ def save_mailing(user: User, mailing: Mailing | None, data: dict, campaign: Camp
         problems["from_email"] = _("pas une adresse d'expéditeur de cette région ni de la fédération")
     if mailing.template is None and "template_id" not in problems:
         problems["template_id"] = _("obligatoire")
+    if not problems:  # a template about a press conference needs a mailing that has one
+        problems.update(checklist.conference_problem(mailing))
     if problems:
         raise ValidationFailed(_("Envoi invalide : vérifiez les champs signalés."), problems)
     db.session.add(mailing)
@@ -298,6 +300,7 @@ def transition(user: User, mailing: Mailing, action: str, now: datetime | None =
             )
     if action in ("submit", "schedule", "send_now"):
         check_conferences(mailing)
+        checklist.enforce(mailing)  # errors of the checklist before sending block (422 naming each)
     if action in ("schedule", "send_now"):
         for check in hooks().send_checks:  # press: embargoes decide the earliest send time
             check(mailing, mailing.scheduled_at if action == "schedule" else now)

@@ -112,7 +112,14 @@ def resolvers(regions):
 
 
 # arguments that are not a region's object: filled with a harmless value
-NEUTRAL = {"filename": "file.pdf", "token": "not-a-valid-token", "action": "invite", "path": "x", "provider": "brevo"}
+NEUTRAL = {
+    "filename": "file.pdf",
+    "token": "not-a-valid-token",
+    "action": "invite",
+    "path": "x",
+    "provider": "brevo",
+    "ready": "reminder",
+}
 
 
 def urls(app, regions):

@@ -40,7 +40,7 @@ def test_write_preview_schedule_and_watch_a_mailing(
         page.set_default_timeout(10_000)
         browser_login(user, PASSWORD)
         page.goto(f"{live_server}/templates")
-        page.get_by_text("Nouveau modèle").click()
+        page.get_by_text("Nouveau modèle", exact=True).click()
         page.locator("#name").fill("Invitation Marseille")
         page.get_by_label("Objet du message").fill("Invitation : {{ campaign.name }}")
         page.get_by_role("button", name="Mode HTML").click()  # the expert mode: the stored HTML itself
@@ -97,7 +97,7 @@ def test_preview_keeps_the_last_contact_chosen_when_answers_cross(
     browser_login(make_user("national"), PASSWORD)
     page.set_default_timeout(10_000)
     page.goto(f"{live_server}/templates")
-    page.get_by_text("Nouveau modèle").click()
+    page.get_by_text("Nouveau modèle", exact=True).click()
     page.locator("#name").fill("Aperçu")
     page.get_by_label("Objet du message").fill("Bonjour")
     page.get_by_role("button", name="Mode HTML").click()

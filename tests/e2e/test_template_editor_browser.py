@@ -49,7 +49,7 @@ def test_an_invitation_written_without_html_previewed_for_two_regions_and_sent_a
     browser_login(lead, PASSWORD)
 
     page.goto(f"{live_server}/templates")
-    page.get_by_text("Nouveau modèle").click()
+    page.get_by_text("Nouveau modèle", exact=True).click()
     page.locator("#name").fill("Invitation régionale")
     page.get_by_label("Objet du message").fill("Invitation presse")
     area = page.get_by_role("textbox", name="Corps du message")
