@@ -1,7 +1,7 @@
 """milestone anchors: dates that move together, and the weekend / public holiday override
 
-Revision ID: 0018_milestone_anchors
-Revises: 0019_sender_identities
+Revision ID: 0021_milestone_anchors
+Revises: 0020_sender_identities
 Create Date: 2026-12-05 09:50:00.000000
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_milestone_anchors'
-down_revision = '0019_sender_identities'
+revision = '0021_milestone_anchors'
+down_revision = '0020_sender_identities'
 branch_labels = None
 depends_on = None
 

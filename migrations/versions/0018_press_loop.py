@@ -1,6 +1,6 @@
 """press loop: answers recorded by a person (channel, who, when; "maybe"), walk-ins, contact notes
 
-Revision ID: 0021_press_loop
+Revision ID: 0018_press_loop
 Revises: 0017_user_campaign
 Create Date: 2026-12-05 09:45:00.000000
 
@@ -12,7 +12,7 @@ import dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0021_press_loop'
+revision = '0018_press_loop'
 down_revision = '0017_user_campaign'
 branch_labels = None
 depends_on = None

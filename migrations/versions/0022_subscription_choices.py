@@ -1,7 +1,7 @@
 """subscription_choices: what each contact still receives, per stream (national, a region, partners), dated
 
-Revision ID: 0023_subscription_choices
-Revises: 0018_milestone_anchors
+Revision ID: 0022_subscription_choices
+Revises: 0021_milestone_anchors
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -12,8 +12,8 @@ import dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0023_subscription_choices'
-down_revision = '0018_milestone_anchors'
+revision = '0022_subscription_choices'
+down_revision = '0021_milestone_anchors'
 branch_labels = None
 depends_on = None
 

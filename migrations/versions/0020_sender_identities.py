@@ -1,7 +1,7 @@
 """sender_identities: the names and addresses each region and the national team send as
 
-Revision ID: 0019_sender_identities
-Revises: 0022_contact_civility_city
+Revision ID: 0020_sender_identities
+Revises: 0019_contact_civility_city
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -12,8 +12,8 @@ import dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_sender_identities'
-down_revision = '0022_contact_civility_city'
+revision = '0020_sender_identities'
+down_revision = '0019_contact_civility_city'
 branch_labels = None
 depends_on = None
 

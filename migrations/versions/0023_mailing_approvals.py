@@ -1,7 +1,7 @@
 """mailing_approvals: the history of each mailing's approval (who, when, what was said, what text)
 
-Revision ID: 0020_mailing_approvals
-Revises: 0023_subscription_choices
+Revision ID: 0023_mailing_approvals
+Revises: 0022_subscription_choices
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -12,8 +12,8 @@ import dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '0020_mailing_approvals'
-down_revision = '0023_subscription_choices'
+revision = '0023_mailing_approvals'
+down_revision = '0022_subscription_choices'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """contacts: civility and city (read from imports, used by salutations)
 
-Revision ID: 0022_contact_civility_city
-Revises: 0021_press_loop
+Revision ID: 0019_contact_civility_city
+Revises: 0018_press_loop
 Create Date: 2026-12-05 09:45:00.000000
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0022_contact_civility_city"
-down_revision = "0021_press_loop"
+revision = "0019_contact_civility_city"
+down_revision = "0018_press_loop"
 branch_labels = None
 depends_on = None
 
