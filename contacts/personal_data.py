@@ -8,6 +8,7 @@ from sqlalchemy import select
 from accounts.models import AuditEntry, User
 from accounts.scoping import can_read, require_read
 from contacts.models import Contact, ContactList, ContactNote, list_members
+from contacts.preferences import choices_of
 from contacts.services import audit_of, contact_out
 from contacts.suppression import suppression_reason
 from dbtypes import utcnow
@@ -40,6 +41,15 @@ def personal_data(actor: User | None, contact: Contact) -> dict:
             {"at": n.created_at.isoformat(), "author": n.author_label, "body": n.body}
             for n in notes
             if actor is None or can_read(actor, n.region_id)  # another region's notes stay with it
+        ],
+        "subscriptions": [  # what the person chose on their preference page, stream by stream
+            {
+                "stream": stream,
+                "receives": choice.receives,
+                "channel": choice.channel,
+                "at": choice.chosen_at.isoformat(),
+            }
+            for stream, choice in sorted(choices_of(contact.id).items())
         ],
         "suppression": suppression_reason(contact.email),
         "history": [

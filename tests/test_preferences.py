@@ -11,6 +11,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from contacts.models import Contact, Suppression
+from contacts.personal_data import personal_data
 from contacts.preferences import STOPPED_REASON, SubscriptionChoice
 from contacts.services import erase_contact
 from contacts.suppression import suppress, suppression_reason
@@ -131,6 +132,8 @@ def test_one_click_stops_only_the_stream_of_the_message(
     national = send(mail_app, make_mailing([journalist], user=make_user("national")))
     assert delivery_of(national, journalist).status == "sent"
     assert len(smtp_server.by_recipient()[journalist.email]) == 1
+    held = personal_data(None, db.session.get(Contact, journalist.id))["subscriptions"]
+    assert [(c["stream"], c["receives"], c["channel"]) for c in held] == [(PACA, False, "one-click")]  # GDPR export
 
 
 def test_a_relay_kits_message_belongs_to_partner_news(app, make_user, make_contact, make_mailing, demo_campaign):
