@@ -33,9 +33,10 @@ class ConferenceForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer"))
 
 
-class SendForm(FlaskForm):
-    from_name = StringField(_l("Nom de l'expéditeur"), validators=[Length(max=120)])
-    from_email = EmailField(_l("Adresse de l'expéditeur"), validators=[Optional(), Length(max=254)])
+class SendForm(SenderFields, FlaskForm):
+    """A conference's invitation: from one of the region's sender identities when it has any (the
+    reminder leaves from the invitation's sender)."""
+
     submit = SubmitField(_l("Envoyer"))
 
 

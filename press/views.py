@@ -12,6 +12,7 @@ from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
+from mailings.mailing_form import sender_choices, sender_data
 from mailings.services import get_mailing
 from press import conferences, followup, pressure
 from press.forms import AnswerForm, ConferenceForm, ExcludeForm, FileForm, PressureSettingsForm, SendForm, WalkInForm
@@ -83,12 +84,15 @@ def conference(milestone_id: int):
         except DomainError as error:
             db.session.rollback()
             attach_errors(form, error)
+    send_form = SendForm(formdata=None)
+    offered = sender_choices(send_form, milestone.region_id)  # the region's identities, its own first
     return render_template(
         "press/conference.html",
         milestone=milestone,
         record=record,
         form=form,
-        send_form=SendForm(),
+        send_form=send_form,
+        offered=offered,
         file_form=FileForm(),
         attendance=conferences.attendance(milestone),
         summary=conferences.summary(milestone),
@@ -104,11 +108,12 @@ def conference(milestone_id: int):
 def send(milestone_id: int, action: str):
     milestone = conferences.get_conference(current_user, milestone_id)
     form = SendForm()
+    offered = sender_choices(form, milestone.region_id)
     if not form.validate_on_submit():
         flash(_("Formulaire expiré ou invalide : réessayez."), "error")
         return redirect(url_for("press.conference", milestone_id=milestone.id))
-    data = {"from_name": form.from_name.data, "from_email": form.from_email.data}
     try:
+        data = sender_data(form, offered) if action == "invite" else {}  # a reminder: the invitation's sender
         mailing = getattr(conferences, action)(current_user, milestone, data)
         db.session.commit()
     except DomainError as error:

@@ -1,5 +1,6 @@
 """Press pages signed in: releases (create, bad input, move the embargo), relay kits, and the demo."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -98,3 +99,32 @@ def test_demo_load_adds_press_relations_once(app, runner, client):
         assert "example.org" in item.press_contact
     embargoes = select(PressRelease.embargo_until).where(PressRelease.embargo_until.is_not(None))
     assert utcnow() - timedelta(days=1) > db.session.scalar(embargoes.limit(1))
+
+
+def test_a_conference_invitation_leaves_from_the_regions_sender_identity(
+    app, client, login, make_user, make_contact, demo_campaign, regions
+):
+    """The invitation form offers the region's identities (its own first), as every mailing form
+    does; the reminder keeps the invitation's sender."""
+    from mailings.identities import SenderIdentity
+    from mailings.models import Mailing
+    from tests.test_press_helpers import conference
+
+    milestone = conference(demo_campaign, regions, "93")
+    identity = SenderIdentity(region_id=regions["93"].id, name="CRESS PACA presse", email="presse.93@example.org")
+    db.session.add(identity)
+    db.session.commit()
+    make_contact(email="lea@example.org", region="93", kind="media")
+    login(make_user("regional", region="93"))
+    page = client.get(f"/press/conferences/{milestone.id}").get_data(as_text=True)
+    assert 'name="sender_id"' in page and "presse.93@example.org" in page and 'name="from_email"' not in page
+    answer = client.post(
+        f"/press/conferences/{milestone.id}/invite",
+        data={"csrf_token": csrf_from(page), "sender_id": str(identity.id)},
+    )
+    assert answer.status_code == 302
+    said = client.get(f"/press/conferences/{milestone.id}").get_data(as_text=True)
+    mailing = db.session.scalar(select(Mailing).where(Mailing.milestone_id == milestone.id))
+    assert mailing is not None, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', said)
+    assert (mailing.from_name, mailing.from_email) == ("CRESS PACA presse", "presse.93@example.org")
+    assert mailing.status == "submitted"  # a regional invitation waits for national approval
