@@ -334,6 +334,27 @@ def invitation_sender(milestone: Milestone) -> dict:
 
 def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict, reminder: bool, now: datetime):
     """Create the mailing tied to the conference and send it now (or submit it for approval)."""
+    mailing = draft_for(user, milestone, contact_ids, data, reminder)
+    action = "submit" if services.needs_approval(mailing) else "send_now"
+    services.transition(user, mailing, action, now=now, send_at=now)  # submitted: it goes once approved
+    if not reminder and action == "send_now":  # a submitted one invites when it is sent (its deliveries)
+        known = set(db.session.scalars(select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)))
+        for contact_id in contact_ids:
+            if contact_id not in known:
+                db.session.add(Rsvp(milestone_id=milestone.id, contact_id=contact_id, invited_at=now))
+    db.session.flush()
+    return mailing
+
+
+def prepare_invitation(user: User, milestone: Milestone, data: dict) -> Mailing:
+    """The invitation as a draft tied to the conference, addressed to the region's media: its page
+    lets the audience be chosen (lists, segments, filters, people by name) and shows who receives it
+    before it is sent; its recipients are invited when it goes (its deliveries)."""
+    return draft_for(user, milestone, region_media_ids(milestone), data, reminder=False)
+
+
+def draft_for(user: User, milestone: Milestone, contact_ids: list[int], data: dict, reminder: bool) -> Mailing:
+    """The conference's mailing, written but not sent (a draft)."""
     require_write(user, milestone.region_id)
     refuse_nul(data)
     if not contact_ids:
@@ -357,13 +378,6 @@ def send_to(user: User, milestone: Milestone, contact_ids: list[int], data: dict
         },
         campaign=milestone.campaign,
     )
-    action = "submit" if services.needs_approval(mailing) else "send_now"
-    services.transition(user, mailing, action, now=now, send_at=now)  # submitted: it goes once approved
-    if not reminder and action == "send_now":  # a submitted one invites when it is sent (its deliveries)
-        known = set(db.session.scalars(select(Rsvp.contact_id).where(Rsvp.milestone_id == milestone.id)))
-        for contact_id in contact_ids:
-            if contact_id not in known:
-                db.session.add(Rsvp(milestone_id=milestone.id, contact_id=contact_id, invited_at=now))
     db.session.flush()
     return mailing
 

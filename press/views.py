@@ -104,8 +104,10 @@ def conference(milestone_id: int):
     )
 
 
-@bp.post("/conferences/<int:milestone_id>/<any(invite, remind):action>")
+@bp.post("/conferences/<int:milestone_id>/<any(invite, remind, prepare):action>")
 def send(milestone_id: int, action: str):
+    """Invite the region's media now, remind those who did not answer, or `prepare` the invitation as a
+    draft whose page chooses the audience and shows the recipients before it goes."""
     milestone = conferences.get_conference(current_user, milestone_id)
     form = SendForm()
     offered = sender_choices(form, milestone.region_id)
@@ -113,13 +115,17 @@ def send(milestone_id: int, action: str):
         flash(_("Formulaire expiré ou invalide : réessayez."), "error")
         return redirect(url_for("press.conference", milestone_id=milestone.id))
     try:
-        data = sender_data(form, offered) if action == "invite" else {}  # a reminder: the invitation's sender
-        mailing = getattr(conferences, action)(current_user, milestone, data)
+        data = sender_data(form, offered) if action != "remind" else {}  # a reminder: the invitation's sender
+        run = conferences.prepare_invitation if action == "prepare" else getattr(conferences, action)
+        mailing = run(current_user, milestone, data)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(_("Rien n'a été envoyé : %(reason)s", reason=error.message), "error")
         return redirect(url_for("press.conference", milestone_id=milestone.id))
+    if action == "prepare":
+        flash(_("Invitation préparée : choisissez à qui elle part, puis envoyez-la depuis sa page."), "success")
+        return redirect(url_for("mailings.mailing_edit", mailing_id=mailing.id))
     if mailing.status == "submitted":
         flash(_("Envoi soumis à la validation nationale : il partira dès qu'elle sera donnée."), "success")
     else:

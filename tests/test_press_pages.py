@@ -128,3 +128,35 @@ def test_a_conference_invitation_leaves_from_the_regions_sender_identity(
     assert mailing is not None, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', said)
     assert (mailing.from_name, mailing.from_email) == ("CRESS PACA presse", "presse.93@example.org")
     assert mailing.status == "submitted"  # a regional invitation waits for national approval
+
+
+def test_an_invitation_prepared_as_a_draft_lets_the_audience_be_chosen_before_it_goes(
+    app, api, client, login, make_user, make_contact, demo_campaign, regions
+):
+    """ "Choisir les destinataires…": the invitation is a draft tied to the conference, addressed to the
+    region's media, whose edit page changes the audience and whose recipient list shows who gets it."""
+    from mailings.models import Mailing
+    from tests.test_press_helpers import conference
+
+    milestone = conference(demo_campaign, regions, "93")
+    media = make_contact(email="lea@example.org", last_name="Daily", region="93", kind="media")
+    partner = make_contact(email="asso@example.org", last_name="Partenaire", region="93", kind="partner")
+    lead = make_user("national")
+    login(lead)
+    page = client.get(f"/press/conferences/{milestone.id}").get_data(as_text=True)
+    assert "Choisir les destinataires…" in page
+    answer = client.post(
+        f"/press/conferences/{milestone.id}/prepare",
+        data={"csrf_token": csrf_from(page), "from_name": "Presse", "from_email": "presse@example.org"},
+    )
+    mailing = db.session.scalar(select(Mailing).where(Mailing.milestone_id == milestone.id))
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/mailings/{mailing.id}/edit")
+    assert mailing.status == "draft" and mailing.audience["contact_ids"] == [media.id]
+    edit = client.get(f"/mailings/{mailing.id}/edit")
+    assert edit.status_code == 200 and "lea@example.org" in edit.get_data(as_text=True)  # picked by name
+    changed = api(lead).patch(
+        f"/api/v1/mailings/{mailing.id}", json={"audience": {"contact_ids": [media.id, partner.id]}}
+    )
+    assert changed.status_code == 200, changed.get_json()
+    shown = client.get(f"/mailings/{mailing.id}").get_data(as_text=True)
+    assert "asso@example.org" in shown and "lea@example.org" in shown  # the recipient list, before sending
