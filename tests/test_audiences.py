@@ -339,7 +339,8 @@ def test_a_sent_back_regional_mailing_is_edited_by_its_region(
     api(bretagne).post(f"/api/v1/mailings/{made['id']}/submit")
     login(bretagne)
     assert "ne se modifie plus" in client.get(f"/mailings/{made['id']}/edit", follow_redirects=True).text
-    api(make_user("national")).post(f"/api/v1/mailings/{made['id']}/reject")
+    sent_back = api(make_user("national")).post(f"/api/v1/mailings/{made['id']}/reject", json={"comment": "Le lieu ?"})
+    assert sent_back.status_code == 200, sent_back.json  # sending back says why
     form = client.get(f"/mailings/{made['id']}/edit")
     assert form.status_code == 200 and 'value="Lancement"' in form.text
 

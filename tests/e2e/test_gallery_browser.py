@@ -82,7 +82,9 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     page.get_by_label("Modèle").select_option(label=INVITATION)
     page.get_by_label("Nom de l'expéditeur").fill("CNCRES — service presse")
     page.get_by_label("Adresse de l'expéditeur").fill("presse@example.org")
-    page.get_by_label("Contacts (numéros, séparés par des virgules)").fill(f"{aicha.id}, {bruno.id}")
+    for typed, person in (("Zerrouki", "Aïcha Zerrouki"), ("Le Gall", "Bruno Le Gall")):  # picked by name
+        page.get_by_label("Ajouter un contact par son nom").fill(typed)
+        page.get_by_role("option", name=person).click()
     page.get_by_role("button", name="Créer le brouillon").click()
     page.get_by_text("Envoi créé").wait_for()
 

@@ -100,5 +100,8 @@ def test_a_form_sent_back_puts_the_cursor_in_the_wrong_field(page, live_server, 
     page.locator("main form [type=submit]").last.click()
     wrong = page.locator("main [aria-invalid=true]").first
     wrong.wait_for()
+    # relais.js runs once the page is parsed (defer): wait for it, then the cursor is in the wrong field
+    page.wait_for_function("() => document.documentElement.classList.contains('js')")
+    page.wait_for_function("() => document.activeElement && document.activeElement.matches('main [aria-invalid=true]')")
     assert wrong.evaluate("field => field === document.activeElement")
     assert wider_than_the_screen(page) == []
