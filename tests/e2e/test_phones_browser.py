@@ -58,6 +58,7 @@ def visit_all(page, live_server, start: str, limit: int) -> dict[str, list[str]]
     return wide
 
 
+@pytest.mark.engines("sqlite")  # the width of a page does not depend on the engine; the crawl is long
 @pytest.mark.parametrize("email", ["communication@example.org", "bretagne@example.org"])
 def test_staff_pages_fit_a_phone(page, live_server, demo, email, console_errors):
     user = db.session.scalar(select(User).where(User.email == email))
