@@ -21,6 +21,26 @@ def slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:30]
 
 
+def event_of(campaign: Campaign, region: Region, row: tuple, starts: datetime, status: str, purpose: str) -> Event:
+    """A demo event from a row of DEMO_EVENTS (day, hour, title, type, themes, city, venue, organiser)."""
+    _, _, title, type_, themes, city, venue, organiser = row
+    return Event(
+        campaign_id=campaign.id,
+        region_id=region.id,
+        title=title,
+        type=type_,
+        themes=themes,
+        description=f"{type_} proposé par {organiser} {purpose}.",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        city=city,
+        venue=venue,
+        organiser=organiser,
+        organiser_email=f"contact@{slug(organiser)}.example.org",
+        status=status,
+    )
+
+
 def load(campaign: Campaign) -> int:
     """Add the demo events, readiness ticks and clippings to the campaign; returns events added."""
     if db.session.scalar(select(Event.id).where(Event.campaign_id == campaign.id).limit(1)):
@@ -31,29 +51,14 @@ def load(campaign: Campaign) -> int:
         region = regions.get(code)
         if region is None:
             continue
-        for index, (day, hour, title, type_, themes, city, venue, organiser) in enumerate(rows, start=1):
-            starts = to_utc(datetime(2008, 11, day, hour, 0), campaign.timezone)
+        for index, row in enumerate(rows, start=1):
+            starts = to_utc(datetime(2008, 11, row[0], row[1], 0), campaign.timezone)
             status = (
                 "proposed" if (code, index) in PROPOSED else "rejected" if (code, index) in REJECTED else "approved"
             )
-            db.session.add(
-                Event(
-                    campaign_id=campaign.id,
-                    region_id=region.id,
-                    title=title,
-                    type=type_,
-                    themes=themes,
-                    description=f"{type_} proposé par {organiser} dans le cadre du Mois de l'ESS.",
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=3),
-                    city=city,
-                    venue=venue,
-                    organiser=organiser,
-                    organiser_email=f"contact@{slug(organiser)}.example.org",
-                    status=status,
-                    rejection_reason=REJECTED.get((code, index), ""),
-                )
-            )
+            event = event_of(campaign, region, row, starts, status, "dans le cadre du Mois de l'ESS")
+            event.rejection_reason = REJECTED.get((code, index), "")
+            db.session.add(event)
             added += 1
     load_readiness(campaign, regions)
     load_clippings(campaign, regions)

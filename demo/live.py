@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from accounts.models import Region
 from campaign.editions import ag_day, edition_year, event_month, new_edition
-from campaign.models import Campaign, Event, Milestone
+from campaign.models import Campaign, Milestone
 from campaign.services import to_utc, zone
 from dbtypes import utcnow
 from demo.event_data import DEMO_EVENTS
-from demo.events import slug
+from demo.events import event_of
 from extensions import db
 
 EVERY = 3  # one 2008 event in three is proposed again
@@ -60,26 +60,10 @@ def propose_events(live: Campaign, month: date) -> int:
     added = 0
     for code, rows in DEMO_EVENTS.items():
         region = regions.get(code)
-        for index, (day, hour, title, type_, themes, city, venue, organiser) in enumerate(rows):
+        for index, row in enumerate(rows):
             if region is None or index % EVERY:
                 continue
-            starts = to_utc(datetime(month.year, month.month, min(day, last_day), hour), live.timezone)
-            db.session.add(
-                Event(
-                    campaign_id=live.id,
-                    region_id=region.id,
-                    title=title,
-                    type=type_,
-                    themes=themes,
-                    description=f"{type_} proposé par {organiser} pour le Mois de l'ESS {month.year}.",
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=3),
-                    city=city,
-                    venue=venue,
-                    organiser=organiser,
-                    organiser_email=f"contact@{slug(organiser)}.example.org",
-                    status="proposed",
-                )
-            )
+            starts = to_utc(datetime(month.year, month.month, min(row[0], last_day), row[1]), live.timezone)
+            db.session.add(event_of(live, region, row, starts, "proposed", f"pour le Mois de l'ESS {month.year}"))
             added += 1
     return added
