@@ -57,10 +57,14 @@ def database_url(request, tmp_path_factory):
 
 
 def pytest_generate_tests(metafunc):
-    """Every database test on both engines; @pytest.mark.engines("postgresql") narrows it."""
+    """Every database test on both engines; @pytest.mark.engines("postgresql") narrows it. Browser
+    tests (tests/e2e) read pages, which the engine does not change: they run on SQLite, and those that
+    drive the delivery engine or the scheduler say @pytest.mark.engines("sqlite", "postgresql"). Every
+    service they go through is tested on both engines below them; this keeps CI under 15 minutes."""
     if "database_url" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("engines")
-        engines = list(marker.args) if marker else ["sqlite", "postgresql"]
+        in_browser = "/tests/e2e/" in str(metafunc.definition.path)
+        engines = list(marker.args) if marker else ["sqlite"] if in_browser else ["sqlite", "postgresql"]
         metafunc.parametrize("database_url", engines, indirect=True, scope="session")
 
 

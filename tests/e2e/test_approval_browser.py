@@ -6,6 +6,8 @@ Every page visited is checked at 375 pixels for sideways scrolling."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from campaign.workdays import is_working_day
 from dbtypes import utcnow
 from extensions import db
@@ -30,6 +32,7 @@ def sign_in(page, email: str) -> None:
     page.get_by_role("button", name="Se connecter").click()
 
 
+@pytest.mark.engines("sqlite", "postgresql")  # the scheduler and a worker send it
 def test_regional_invitation_approved_from_the_email_link_goes_at_its_time(
     page,
     live_server,

@@ -4,9 +4,12 @@ import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.conftest import PASSWORD
 
 
+@pytest.mark.engines("sqlite", "postgresql")  # the scheduler and a worker send it
 def test_write_preview_schedule_and_watch_a_mailing(
     page,
     live_server,
