@@ -259,7 +259,9 @@ def allowed(user: User, mailing: Mailing, action: str) -> bool:
 
 
 def wanted_time(send_at: datetime | None, now: datetime) -> datetime | None:
-    if send_at is not None and send_at < now - timedelta(minutes=1):
+    """A send time from a form is to the minute: this minute (and the last, for the time it took to
+    press the button) means now; earlier is refused."""
+    if send_at is not None and send_at < now.replace(second=0, microsecond=0) - timedelta(minutes=1):
         raise ValidationFailed(_("Cette heure est déjà passée."), {"send_at": _("dans le passé")})
     return send_at
 
