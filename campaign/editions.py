@@ -26,7 +26,14 @@ from campaign.federation_models import EventVocabulary
 from campaign.models import Campaign, Milestone
 from campaign.playbook import month_end
 from campaign.reminders import campaign_cli
-from campaign.services import PLAUSIBLE_YEARS, current_campaign, default_campaign, to_utc, zone
+from campaign.services import (
+    PLAUSIBLE_YEARS,
+    current_campaign,
+    default_campaign,
+    forget_current_campaign,
+    to_utc,
+    zone,
+)
 from dbtypes import utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
@@ -279,6 +286,7 @@ def new_edition(
     target.ends_on = shift.day(source.ends_on)
     db.session.add(target)
     db.session.flush()
+    forget_current_campaign()
     copied = {"milestones": copy_milestones(source, target, shift), "vocabulary": copy_vocabulary(source, target)}
     for copier in hooks().copiers:
         copied.update(copier(source, target))

@@ -109,15 +109,31 @@ def default_campaign(today: date | None = None, *, public: bool = False) -> Camp
     return db.session.scalar(started) or db.session.scalar(latest)
 
 
+CURRENT_KEY = "relais_current_campaign"
+
+
 def current_campaign(user: User | None = None, *, public: bool = False) -> Campaign | None:
     """The edition people are working on: the one this person chose (users.campaign_id, remembered
-    across sign-ins), else the default edition. `public`: what public pages show, whoever asks."""
+    across sign-ins), else the default edition. `public`: what public pages show, whoever asks.
+
+    Asked by many views and by every page's edition switcher: a request looks it up once (kept on
+    flask.g, forgotten when a campaign or the person's choice changes and when the request ends)."""
     user = None if public else user or signed_in_user()
+    key = (public, user.id if user is not None else None, user.campaign_id if user is not None else None)
+    known = g.setdefault(CURRENT_KEY, {}) if has_request_context() else {}
+    if key in known:
+        return known[key]
+    found = None
     if user is not None and user.campaign_id:
-        chosen = db.session.get(Campaign, user.campaign_id)
-        if chosen is not None:
-            return chosen
-    return default_campaign(public=public)
+        found = db.session.get(Campaign, user.campaign_id)
+    known[key] = found = found or default_campaign(public=public)
+    return found
+
+
+def forget_current_campaign(*_args) -> None:
+    """The editions changed (a campaign saved or deleted, a choice made), or the request ended."""
+    if has_request_context():
+        g.pop(CURRENT_KEY, None)
 
 
 def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaign:
@@ -144,6 +160,7 @@ def save_campaign(actor: User, campaign: Campaign | None, data: dict) -> Campaig
         raise ValidationFailed(_("Campagne invalide : vérifiez les champs signalés."), errors)
     db.session.add(campaign)
     db.session.flush()
+    forget_current_campaign()
     return campaign
 
 
@@ -152,6 +169,7 @@ def delete_campaign(actor: User, campaign: Campaign) -> None:
         raise PermissionDenied(_("Seule l'équipe nationale gère les campagnes."))
     db.session.delete(campaign)
     db.session.flush()
+    forget_current_campaign()
 
 
 def get_milestone(actor: User, milestone_id: int) -> Milestone:

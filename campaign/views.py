@@ -39,6 +39,9 @@ bp = Blueprint("campaign", __name__)
 public = Blueprint("calendar", __name__)
 
 
+bp.teardown_app_request(services.forget_current_campaign)
+
+
 @bp.app_context_processor
 def calendar_links() -> dict:
     return {"calendar_feed_url": calendar.feed_url, "edition_switcher": edition_switcher}

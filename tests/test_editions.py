@@ -319,3 +319,28 @@ def test_a_regional_user_sees_its_region_only_in_either_edition(client, login, a
     api(coordinator).put("/api/v1/me/campaign", json={"campaign_id": new.id})
     region_page = client.get("/regions/11").get_data(as_text=True)
     assert "septembre 2027" in region_page and "septembre 2008" not in region_page
+
+
+def test_a_page_looks_the_working_edition_up_once(client, login, api, make_user, demo_campaign):
+    """The region page and the menu's edition switcher both ask for the working edition: one query
+    finds it, another lists the editions for the switcher; a new edition is seen at the next request."""
+    from sqlalchemy import event
+
+    national = make_user("national")
+    login(national)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if "FROM campaigns" in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/regions/11").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert f'<option selected value="{demo_campaign.id}">' in page
+    assert len(statements) == 2, statements
+    newer = make_edition(api, national, demo_campaign, "Mois de l'ESS 2025", date(2025, 11, 1))
+    page = client.get("/regions/11").get_data(as_text=True)
+    assert f'<option selected value="{newer.id}">' in page  # started in 2025: the default now
