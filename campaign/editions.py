@@ -26,6 +26,7 @@ from campaign.federation_models import EventVocabulary
 from campaign.models import Campaign, Milestone
 from campaign.playbook import month_end
 from campaign.reminders import campaign_cli
+from campaign.schemas import MAX_ID
 from campaign.services import (
     PLAUSIBLE_YEARS,
     current_campaign,
@@ -81,7 +82,7 @@ def choose_campaign(user: User, campaign_id: int | None) -> Campaign | None:
     """Remember the edition this person works on (none: follow the default edition)."""
     campaign = None
     if campaign_id is not None:
-        campaign = db.session.get(Campaign, campaign_id)
+        campaign = db.session.get(Campaign, campaign_id) if 0 < campaign_id <= MAX_ID else None
         if campaign is None:
             message = _("Cette campagne n'existe pas.")
             raise ValidationFailed(message, {"campaign_id": message})
@@ -220,6 +221,9 @@ def check_request(actor: User | None, name: str, event_month_start: date | None,
     elif not PLAUSIBLE_YEARS[0] <= event_month_start.year < PLAUSIBLE_YEARS[1]:
         low, high = PLAUSIBLE_YEARS
         errors["event_month_start"] = _("l'année doit être comprise entre %(low)s et %(high)s", low=low, high=high)
+    elif ag_date is not None and not PLAUSIBLE_YEARS[0] <= ag_date.year < PLAUSIBLE_YEARS[1]:
+        low, high = PLAUSIBLE_YEARS
+        errors["ag_date"] = _("l'année doit être comprise entre %(low)s et %(high)s", low=low, high=high)
     elif ag_date is not None and ag_date >= event_month_start:
         errors["ag_date"] = _("avant le mois d'événements")
     if errors:

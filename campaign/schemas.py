@@ -12,6 +12,15 @@ class RegionSchema(Schema):
     chamber = fields.String()
 
 
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers: a larger id names no row
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
+    """A row id (0: none, where none is allowed): a number no id column holds is refused naming the field,
+    before the database refuses it nameless (PostgreSQL) or crashes on it (SQLite)."""
+    return fields.Integer(validate=validate.Range(min=0, max=MAX_ID), **kwargs)
+
+
 COLOR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="expected #rrggbb")
 
 
@@ -67,7 +76,7 @@ class NewEditionOutSchema(CampaignSchema):
 
 
 class ChosenCampaignSchema(Schema):
-    campaign_id = fields.Integer(
+    campaign_id = Id(
         required=True, allow_none=True, metadata={"description": "The edition to work on; null: the default one"}
     )
     campaign = fields.Nested(CampaignSchema, dump_only=True, allow_none=True)
@@ -117,12 +126,12 @@ class MilestoneSchema(Schema):
     starts_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
     ends_at = fields.DateTime(allow_none=True)
     region = fields.String(allow_none=True, metadata={"description": "Region code; null for national"})
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     status = fields.String(validate=validate.OneOf(MILESTONE_STATUSES))
-    depends_on = fields.List(fields.Integer())
+    depends_on = fields.List(Id())
     venue = fields.String(validate=validate.Length(max=200))
     city = fields.String(validate=validate.Length(max=120))
-    anchor_id = fields.Integer(
+    anchor_id = Id(
         allow_none=True, metadata={"description": "The milestone this one hangs on (moves with it); null: a free date"}
     )
     offset_days = fields.Integer(

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from accounts.models import AuditEntry
@@ -411,3 +412,12 @@ def test_a_new_edition_keeps_the_anchors_and_its_sends_on_working_days(app, make
     assert invitations.anchor_id == national.id and invitations.offset_days == -10
     sends = [m for m in target.milestones if m.kind in MAIL_KINDS]
     assert sends and [m.title for m in sends if not is_working_day(day_of(m))] == []
+
+
+@pytest.mark.parametrize("field", ["anchor_id", "owner_id", "depends_on"])
+def test_an_id_beyond_any_row_is_refused_by_name(api, make_user, demo_campaign, field):
+    milestone = db.session.scalars(select(Milestone).where(Milestone.campaign_id == demo_campaign.id)).first()
+    value = [2**31] if field == "depends_on" else 2**31
+    answer = api(make_user("national")).patch(f"/api/v1/milestones/{milestone.id}", json={field: value})
+    named = answer.json["error"]["fields"]
+    assert answer.status_code == 422 and [name for name in named if name.split(".")[0] == field], answer.json

@@ -344,3 +344,36 @@ def test_a_page_looks_the_working_edition_up_once(client, login, api, make_user,
     newer = make_edition(api, national, demo_campaign, "Mois de l'ESS 2025", date(2025, 11, 1))
     page = client.get("/regions/11").get_data(as_text=True)
     assert f'<option selected value="{newer.id}">' in page  # started in 2025: the default now
+
+
+@pytest.mark.parametrize("campaign_id", [2**31, 2**70])
+def test_an_edition_id_beyond_any_campaign_is_refused_by_name(
+    api, client, login, make_user, demo_campaign, campaign_id
+):
+    national = make_user("national")
+    answer = api(national).put("/api/v1/me/campaign", json={"campaign_id": campaign_id})
+    assert answer.status_code == 422 and "campaign_id" in answer.json["error"]["fields"], answer.json
+    login(national)
+    token = csrf_from(client.get("/contacts").get_data(as_text=True))
+    chosen = client.post(
+        "/campaigns/choose",
+        data={"switch-csrf_token": token, "switch-campaign_id": str(campaign_id), "switch-next": "/contacts"},
+        follow_redirects=True,
+    )
+    assert chosen.status_code == 200 and "Cette campagne n&#39;existe pas." in chosen.get_data(as_text=True)
+    assert db.session.get(User, national.id).campaign_id is None
+
+
+def test_an_assembly_date_out_of_any_calendar_is_refused_by_name(api, client, login, make_user, demo_campaign):
+    national = make_user("national")
+    payload = {"name": "2027", "event_month_start": "2027-11-01", "ag_date": "0001-01-01"}
+    answer = api(national).post(f"/api/v1/campaigns/{demo_campaign.id}/new-edition", json=payload)
+    assert answer.status_code == 422 and "ag_date" in answer.json["error"]["fields"], answer.json
+    login(national)
+    url = f"/campaigns/{demo_campaign.id}/new-edition"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    page = client.post(url, data={"csrf_token": token, **payload})
+    assert page.status_code == 200 and "l&#39;année doit être comprise entre 1970 et 2200" in page.get_data(
+        as_text=True
+    )
+    assert count(Campaign) == 1
