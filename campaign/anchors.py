@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 
 from accounts.audit import current_actor
 from accounts.models import AuditEntry, User
-from accounts.scoping import can_read, can_write
+from accounts.scoping import can_read, can_write, readable
 from campaign import services
 from campaign.models import Campaign, Milestone
 from campaign.workdays import MAIL_KINDS, check_send_day, hanging_day, previous_working_day
@@ -315,8 +315,9 @@ def save(
     return saved, proposal
 
 
-def hanging_on(milestone: Milestone) -> list[Milestone]:
-    """What hangs directly on `milestone`, by date."""
+def hanging_on(actor: User, milestone: Milestone) -> list[Milestone]:
+    """What hangs directly on `milestone` that `actor` may read, by date."""
+    query = select(Milestone).where(Milestone.anchor_id == milestone.id)
     return db.session.scalars(
-        select(Milestone).where(Milestone.anchor_id == milestone.id).order_by(Milestone.starts_at, Milestone.id)
+        readable(query, actor, Milestone.region_id).order_by(Milestone.starts_at, Milestone.id)
     ).all()

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from accounts.models import Region, User
-from accounts.scoping import get_readable, readable, require_write
+from accounts.scoping import can_read, get_readable, readable, require_write
 from campaign import brand
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES, Campaign, Event, Milestone
 from campaign.workdays import MAIL_KINDS, closed_because, hanging_day, relative_day
@@ -215,7 +215,7 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
     elif milestone.ends_at and milestone.ends_at < milestone.starts_at:
         errors["ends_at"] = _("pas avant le début")
     if "depends_on" in data:
-        milestone.depends_on = dependencies(campaign, milestone, data["depends_on"] or [], errors)
+        milestone.depends_on = dependencies(actor, campaign, milestone, data["depends_on"] or [], errors)
     if errors:
         raise ValidationFailed(_("Jalon invalide : vérifiez les champs signalés."), errors)
     require_write(actor, milestone.region_id)
@@ -224,9 +224,14 @@ def save_milestone(actor: User, campaign: Campaign, milestone: Milestone | None,
     return milestone
 
 
-def dependencies(campaign: Campaign, milestone: Milestone, ids: list[int], errors: dict) -> list[Milestone]:
+def dependencies(
+    actor: User, campaign: Campaign, milestone: Milestone, ids: list[int], errors: dict
+) -> list[Milestone]:
+    """The milestones `ids` of this campaign, each one the actor may read (as an anchor must be)."""
     found = db.session.scalars(select(Milestone).where(Milestone.id.in_(ids))).all() if ids else []
-    if len(found) != len(set(ids)) or any(m.campaign_id != campaign.id for m in found):
+    if len(found) != len(set(ids)) or any(
+        m.campaign_id != campaign.id or not can_read(actor, m.region_id) for m in found
+    ):
         errors["depends_on"] = _("jalon inconnu dans cette campagne")
         return []
     if milestone.id is not None and reaches(found, milestone.id):

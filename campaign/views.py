@@ -229,9 +229,7 @@ def milestone_form(campaign: Campaign, milestone: Milestone | None) -> Milestone
     ]
     people = db.session.scalars(select(User).where(User.active).order_by(User.email)).all()
     form.owner_id.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.label) for u in people]
-    others = db.session.scalars(
-        select(Milestone).where(Milestone.campaign_id == campaign.id).order_by(Milestone.starts_at)
-    ).all()
+    others = db.session.scalars(services.timeline_milestones(current_user, campaign)).all()  # what it may read
     form.depends_on.choices = [SelectChoice(m.id, m.title) for m in others if milestone is None or m.id != milestone.id]
     form.anchor_id.choices = [SelectChoice(0, _("— (date libre)"))] + form.depends_on.choices
     if form.anchor_id.data is None:  # a milestone without anchor, or a post without the field: none
@@ -300,7 +298,7 @@ def save_from_form(campaign: Campaign, milestone: Milestone | None):
         campaign=campaign,
         milestone=milestone,
         proposal=proposal,
-        hanging=anchors.hanging_on(milestone) if milestone is not None else [],
+        hanging=anchors.hanging_on(current_user, milestone) if milestone is not None else [],
     )
 
 

@@ -421,3 +421,49 @@ def test_an_id_beyond_any_row_is_refused_by_name(api, make_user, demo_campaign, 
     answer = api(make_user("national")).patch(f"/api/v1/milestones/{milestone.id}", json={field: value})
     named = answer.json["error"]["fields"]
     assert answer.status_code == 422 and [name for name in named if name.split(".")[0] == field], answer.json
+
+
+def test_a_regional_milestone_form_offers_only_what_its_region_reads(client, login, make_user, regions, demo_campaign):
+    """The anchor and dependency lists name the national milestones and the region's own, never another region's."""
+    other = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["53"].id)
+    ).first()
+    own = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["11"].id)
+    ).first()
+    login(make_user("regional", "11"))
+    page = client.get(f"/campaigns/{demo_campaign.id}/milestones/new?region=11").get_data(as_text=True)
+    assert f'value="{own.id}"' in page
+    assert f'value="{other.id}"' not in page and other.title not in unescape(page)
+
+
+def test_a_regional_milestone_cannot_depend_on_another_regions(api, make_user, regions, demo_campaign):
+    other = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["53"].id)
+    ).first()
+    own = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["11"].id)
+    ).first()
+    before = [m.id for m in own.depends_on]
+    answer = api(make_user("regional", "11")).patch(f"/api/v1/milestones/{own.id}", json={"depends_on": [other.id]})
+    assert answer.status_code == 422 and "depends_on" in answer.json["error"]["fields"], answer.json
+    db.session.expire_all()
+    assert [m.id for m in db.session.get(Milestone, own.id).depends_on] == before
+
+
+def test_what_hangs_on_a_milestone_is_listed_within_the_readers_region(
+    api, client, login, make_user, regions, demo_campaign
+):
+    other = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["53"].id)
+    ).first()
+    own = db.session.scalars(
+        select(Milestone).where(Milestone.campaign_id == demo_campaign.id, Milestone.region_id == regions["11"].id)
+    ).first()
+    assert (
+        api(make_user("national")).patch(f"/api/v1/milestones/{other.id}", json={"anchor_id": own.id}).status_code
+        == 200
+    )
+    login(make_user("regional", "11"))
+    page = unescape(client.get(f"/milestones/{own.id}/edit").get_data(as_text=True))
+    assert own.title in page and other.title not in page
