@@ -68,20 +68,26 @@ def timeline_calendar(campaign: Campaign, milestones: list[Milestone], host: str
     return cal.to_ical()
 
 
+def add_event(cal: Calendar, event: Event, host: str, tz: str, **extra) -> None:
+    """One event of the programme; the same UID in the feed and in the event's own file."""
+    add_entry(
+        cal,
+        f"event-{event.id}@{host}",
+        event.title,
+        event.starts_at,
+        event.ends_at,
+        tz,
+        description=event.description,
+        location=", ".join(part for part in (event.venue, event.city) if part),
+        categories=[event.type] if event.type else None,
+        **extra,
+    )
+
+
 def programme_calendar(campaign: Campaign, events: list[Event], host: str, title: str) -> bytes:
     cal = new_calendar(title, campaign.timezone)
     for e in events:
-        add_entry(
-            cal,
-            f"event-{e.id}@{host}",
-            e.title,
-            e.starts_at,
-            e.ends_at,
-            campaign.timezone,
-            description=e.description,
-            location=", ".join(part for part in (e.venue, e.city) if part),
-            categories=[e.type] if e.type else None,
-        )
+        add_event(cal, e, host, campaign.timezone)
     add_vtimezone(cal, campaign.timezone, [e.starts_at for e in events])
     return cal.to_ical()
 
@@ -89,18 +95,7 @@ def programme_calendar(campaign: Campaign, events: list[Event], host: str, title
 def event_calendar(campaign: Campaign, event: Event, host: str, url: str) -> bytes:
     """One event of the programme, to add to a calendar: the feed's UID, its page's address."""
     cal = new_calendar(event.title, campaign.timezone)
-    add_entry(
-        cal,
-        f"event-{event.id}@{host}",
-        event.title,
-        event.starts_at,
-        event.ends_at,
-        campaign.timezone,
-        description=event.description,
-        location=", ".join(part for part in (event.venue, event.city) if part),
-        categories=[event.type] if event.type else None,
-        url=url,
-    )
+    add_event(cal, event, host, campaign.timezone, url=url)
     add_vtimezone(cal, campaign.timezone, [event.starts_at])
     return cal.to_ical()
 
