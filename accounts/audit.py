@@ -13,12 +13,30 @@ from sqlalchemy.orm import Session
 
 from accounts.models import AuditEntry
 from dbtypes import utcnow
+from extensions import db
 
 
 def current_actor() -> tuple[int | None, str]:
     if has_app_context() and getattr(g, "actor_email", None):
         return g.actor_id, g.actor_email
     return None, "public" if has_request_context() else "cli"
+
+
+def record(action: str, entity: str, entity_id: str, changes: dict, actor=None) -> None:
+    """One audit entry written by hand, for a change that is more than its rows' own (a move of
+    several milestones, a new edition, an import), by `actor` (a User) or else the request's actor."""
+    user_id, label = (actor.id, actor.email) if actor is not None else current_actor()
+    db.session.execute(
+        insert(AuditEntry).values(
+            at=utcnow(),
+            user_id=user_id,
+            actor=label,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            changes=changes,
+        )
+    )
 
 
 def plain(value):

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from accounts.audit import current_actor
-from accounts.models import AuditEntry, User
+from accounts.audit import record
+from accounts.models import User
 from accounts.scoping import can_read, can_write, readable
 from campaign import services
 from campaign.models import Campaign, Milestone
@@ -214,20 +214,11 @@ def apply(proposal: Proposal) -> Proposal:
     proposal.applied = True
     db.session.flush()
     if lines:
-        user_id, actor = current_actor()
-        db.session.execute(
-            insert(AuditEntry).values(
-                at=utcnow(),
-                user_id=user_id,
-                actor=actor,
-                action="move",
-                entity="milestones",
-                entity_id=str(proposal.milestone.id),
-                changes={
-                    "starts_at": [date_time(proposal.before, tz), date_time(proposal.after, tz)],
-                    "moved_with": lines,
-                },
-            )
+        record(
+            "move",
+            "milestones",
+            str(proposal.milestone.id),
+            {"starts_at": [date_time(proposal.before, tz), date_time(proposal.after, tz)], "moved_with": lines},
         )
     return proposal
 

@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select
 
-from accounts.audit import current_actor
-from accounts.models import AuditEntry, Region, User
+from accounts.audit import record
+from accounts.models import Region, User
 from campaign.federation_models import EventVocabulary
 from campaign.models import Campaign, Milestone
 from campaign.playbook import month_end
@@ -294,20 +294,12 @@ def new_edition(
     copied = {"milestones": copy_milestones(source, target, shift), "vocabulary": copy_vocabulary(source, target)}
     for copier in hooks().copiers:
         copied.update(copier(source, target))
-    user_id, who = current_actor()
-    db.session.execute(
-        insert(AuditEntry),
-        [
-            {
-                "at": utcnow(),
-                "user_id": actor.id if actor is not None else user_id,
-                "actor": actor.email if actor is not None else who,
-                "action": "new_edition",
-                "entity": "campaigns",
-                "entity_id": str(target.id),
-                "changes": {"from": source.id, "event_month_start": event_month_start.isoformat(), "copied": copied},
-            }
-        ],
+    record(
+        "new_edition",
+        "campaigns",
+        str(target.id),
+        {"from": source.id, "event_month_start": event_month_start.isoformat(), "copied": copied},
+        actor,
     )
     db.session.flush()
     return target, copied
