@@ -382,13 +382,10 @@ def revoke_calendar(campaign_id: int):
 def region(code: str):
     region = db.session.scalar(select(Region).where(Region.code == code)) or abort(404)
     require_read(current_user, region.id)
-    campaign = services.current_campaign()
-    milestones = db.session.scalars(  # the edition this person works on, not every edition's
-        select(Milestone)
-        .where(Milestone.region_id == region.id, Milestone.campaign_id == (campaign.id if campaign else None))
-        .order_by(Milestone.starts_at)
-    ).all()
-    assessments = services.assess(campaign, campaign_milestones(campaign), utcnow()) if campaign else {}
+    campaign = services.current_campaign()  # the edition this person works on, not every edition's
+    everything = campaign_milestones(campaign) if campaign else []
+    milestones = [m for m in everything if m.region_id == region.id]
+    assessments = services.assess(campaign, everything, utcnow()) if campaign else {}
     coordinators = db.session.scalars(select(User).where(User.region_id == region.id)).all()
     return render_template(
         "campaign/region.html",
