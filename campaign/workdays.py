@@ -84,16 +84,6 @@ def relative_day(offset: int) -> str:
     return f"J{offset:+d}" if offset else _("jour J")
 
 
-def on_previous_working_day(moment: datetime, tz: str) -> datetime:
-    """The same local time on the previous working day (unchanged when `moment` is on one)."""
-    zone = ZoneInfo(tz)
-    here = moment.astimezone(zone)
-    day = previous_working_day(here.date())
-    if day == here.date():
-        return moment
-    return datetime.combine(day, here.time().replace(tzinfo=None), zone).astimezone(moment.tzinfo or zone)
-
-
 def closed_because(day: date) -> str:
     """Why nothing is sent that day ("un dimanche", "férié : fête nationale"), or "" on a working day."""
     if name := holiday_name(day):
