@@ -16,9 +16,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 install: $(INSTALLED) translations print-libraries
 
 print-libraries:  # WeasyPrint (printed programmes, press kits) needs Pango from the system
-	@ldconfig -p | grep -q 'libpango-1.0.so' || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; \
-	  else echo "printed documents need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2; fi; }
+	@ldconfig -p | grep -q 'libpango-1.0.so' && ldconfig -p | grep -q 'libharfbuzz-subset.so' || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; \
+	  else echo "printed documents need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" >&2; fi; }
 
 translations: $(INSTALLED)
 	@$(BIN)/pybabel -q compile -d translations

@@ -15,9 +15,10 @@ from contacts.models import CIVILITY_WORDS, salutation_of
 from extensions import db
 from mailings.dkim import DkimSigner
 from mailings.hooks import hooks
+from mailings.inline_css import inline_styles
 from mailings.message import MessageBuilder, QuotedLayout, qp
 from mailings.models import EmailTemplate, Mailing
-from mailings.rendering import CompiledTemplate, compile_template, html_to_text, render_checked, run
+from mailings.rendering import compile_template, html_to_text, render_checked, run
 from mailings.return_path import ReturnPath
 from mailings.streams import mailing_stream
 from mailings.tokens import UNSUBSCRIBE_SALT, signer, unsubscribe_token
@@ -67,21 +68,24 @@ class Recipient:
         )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A template being written (the editor's preview, the check at save): what a Composer reads of one."""
+
+    subject: str
+    html: str
+    text: str = ""
+
+
 class Composer:
     """Everything needed to write one mailing's message to any of its recipients."""
 
-    def __init__(
-        self, mailing: Mailing, template: EmailTemplate | None = None, compiled: CompiledTemplate | None = None
-    ):
+    def __init__(self, mailing: Mailing, template: EmailTemplate | Draft | None = None):
         self.mailing_id = mailing.id
         self.stream = mailing_stream(mailing)  # what a one-click unsubscribe stops (contacts.preferences)
         self.from_email = current_app.config.get("MAIL_RETURN_PATH") or mailing.from_email  # test sends' sender
         self.return_path = ReturnPath.configured(current_app.config)  # each delivery's own (VERP)
         self.dkim = DkimSigner.configured(current_app.config)
-        if compiled is None:
-            template = template or mailing.template
-            compiled = compile_template(template.subject, template.html, template.text)
-        self.compiled = compiled
         config = current_app.config
         self.base = config["PUBLIC_BASE_URL"].rstrip("/")
         self.unsub_signer = signer(UNSUBSCRIBE_SALT)
@@ -92,7 +96,12 @@ class Composer:
         self.mailing = {"name": mailing.name}
         sender = mailing.from_name or mailing.from_email
         charter = brand_of(campaign)
+        css = render_template("email/body.css", color=charter.primary_color, accent=charter.accent_color)
+        template = template or mailing.template
+        # the body's styles go into its tags once here, so every path (preview, test, send) writes the same
+        self.compiled = compile_template(template.subject, inline_styles(template.html, css), template.text)
         layout = {
+            "css": Markup(css),
             "campaign_name": campaign.name,
             "color": charter.primary_color,
             "accent": charter.accent_color,

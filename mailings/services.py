@@ -23,7 +23,7 @@ from extensions import db
 from mail_transport import open_channel
 from mailings import approval, checklist, senders, states
 from mailings.audience import as_list, audience_filter, audience_size, missing_ids, out_of_reach
-from mailings.composer import Composer, Recipient
+from mailings.composer import Composer, Draft, Recipient
 from mailings.engine.deliveries import counts, freeze_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, EmailTemplate, Mailing, empty_audience
@@ -51,14 +51,14 @@ def sample_recipient(campaign: Campaign | None, region_id: int | None = None) ->
 
 def check_template(subject: str, html: str, text: str) -> None:
     """Compile and render against a sample contact: any escape or unknown name is refused now."""
-    compiled = compile_template(subject, html, text)
+    compile_template(subject, html, text)  # its own errors first, named by field
     campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()).limit(1))
     if campaign is None:
         return
     probe = SimpleNamespace(
         id=0, campaign=campaign, name="Aperçu", from_name="Relais", from_email="relais@example.org", reply_to=""
     )
-    Composer(probe, compiled=compiled).preview(sample_recipient(campaign))
+    Composer(probe, template=Draft(subject, html, text)).preview(sample_recipient(campaign))
 
 
 def save_template(user: User, template: EmailTemplate | None, data: dict) -> EmailTemplate:

@@ -17,7 +17,7 @@ from forms import ConfirmForm
 from mailings import approval, editor, services, states
 from mailings.audience import audience_size
 from mailings.audience import summary as audience_summary
-from mailings.composer import Composer
+from mailings.composer import Composer, Draft
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
 from mailings.mailing_form import form_context, mailing_choices, mailing_data, place_errors
@@ -133,12 +133,13 @@ def template_preview():
     contact_id = int(data["contact_id"]) if str(data.get("contact_id") or "").isdigit() else None
     try:
         html = clean_html(str(data.get("html") or ""))  # previewed as it will be saved
-        compiled = compile_template(data.get("subject", ""), html, data.get("text", ""))
+        draft = Draft(str(data.get("subject") or ""), html, str(data.get("text") or ""))
+        compile_template(draft.subject, draft.html, draft.text)  # its own errors first, named by field
         probe = probe_mailing()
         if probe.campaign is None:
             return jsonify({"error": _("Aucune campagne.")}), 422
         person = services.recipient_for(current_user, contact_id, probe.campaign, current_user.region_id)
-        return jsonify(Composer(probe, compiled=compiled).preview(person))
+        return jsonify(Composer(probe, template=draft).preview(person))
     except PermissionDenied as error:
         return jsonify({"error": error.message, "fields": {"contact_id": error.message}}), 403
     except DomainError as error:

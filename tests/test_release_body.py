@@ -46,6 +46,6 @@ def test_paragraphs_lists_and_links_in_the_newsroom_and_the_email(
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
     assert "<li>des forums corrigés ;</li>" in html and "<p>Premier paragraphe,<br>" in html
-    assert '<a href="https://example.org/programme">' in html
+    assert '<a href="https://example.org/programme" style="color: #' in html  # the link carries its colour
     assert "- des forums corrigés ;" in text and "https://example.org/programme" in text
     assert "Premier paragraphe,\nsur deux lignes." in text.replace("\r\n", "\n")

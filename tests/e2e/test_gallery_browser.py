@@ -117,7 +117,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     when = date_fr(paca.starts_at.astimezone(tz))
     assert message["Subject"] == f"[TEST] Invitation presse — Provence-Alpes-Côte d’Azur, {when}"
     assert "Bonjour Aïcha," in body and when in body and "{{" not in body
-    assert re.search(r'<p class="preheader">[^<]*' + re.escape(when), body)
+    assert re.search(r'<p class="preheader"[^>]*>[^<]*' + re.escape(when), body)
     assert "Je viendrai (http://relais.test/test-link)" in text
     assert "Je ne pourrai pas venir (http://relais.test/test-link)" in text
     assert "http://relais.test/programme?region=93" in text
