@@ -56,9 +56,29 @@ MARK = "relaisjinja{}x"
 MARKED = re.compile(r"relaisjinja(\d+)x")
 
 
+MARKUP = re.compile(r"<[a-zA-Z/!]")
+
+
+def has_markup(source: str) -> bool:
+    """Written with tags (the visual editor, the HTML mode, a paste), not typed as plain text."""
+    return bool(MARKUP.search(JINJA.sub("", source or "")))
+
+
+def allowed(source: str) -> str:
+    """HTML reduced to the allow-list: the editor's blocks, inline styles and addresses, nothing else."""
+    return nh3.clean(
+        source,
+        tags=set(TAGS),
+        attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
 def paragraphs(source: str) -> str:
     """Text typed without any markup keeps its paragraphs (a blank line) and its line breaks."""
-    if re.search(r"<[a-zA-Z/!]", JINJA.sub("", source)):
+    if has_markup(source):
         return source
     blocks = [b.strip() for b in re.split(r"\n\s*\n", source.replace("\r\n", "\n")) if b.strip()]
     return "".join("<p>" + "<br>\n".join(escape_text(line) for line in b.split("\n")) + "</p>\n" for b in blocks)
@@ -85,14 +105,7 @@ def clean_html(source: str) -> str:
         tags.append(match.group(0))
         return MARK.format(len(tags) - 1)
 
-    cleaned = nh3.clean(
-        JINJA.sub(set_aside, source),
-        tags=set(TAGS),
-        attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=None,
-        strip_comments=True,
-    )
+    cleaned = allowed(JINJA.sub(set_aside, source))
     return MARKED.sub(lambda m: tags[int(m.group(1))] if int(m.group(1)) < len(tags) else "", cleaned)
 
 

@@ -25,7 +25,7 @@ from press.models import PressKitFile, PressRelease, RelayKit
 from press.newsroom import check_send_time, hold_reason, publish_due, refresh_at_start
 from press.pressure import apply_weekly_limit, weekly_limit_exclusions
 from press.readiness_facts import facts as press_readiness_facts
-from press.release_body import body_html
+from press.release_body import body_html, body_text
 
 BLUEPRINTS = (views.bp, views.public, newsroom_views.bp, newsroom_views.public, relay_views.bp, relay_views.public)
 
@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     hooks.recipient_exclusions += [weekly_limit_exclusions, addressless_exclusions]  # said before sending
     hooks.on_start.append(refresh_at_start)  # a release's email says what the release says when it leaves
     app.add_template_filter(body_html, "release_body")  # paragraphs, lists and links on the newsroom page
+    app.add_template_filter(body_text, "release_text")  # its words alone: a page's description
     hooks.follow_ups.append(reminder_texts)  # an approved invitation's reminder needs no second approval
     hooks.streams.append(relay_stream)  # a relay kit's mailing is partner news (contacts.preferences)
     hooks.due_jobs.append(publish_due)  # releases go public when their embargo lifts

@@ -53,7 +53,7 @@ class ReleaseForm(FlaskForm):
     title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=250)])
     city = StringField(_l("Ville d'envoi"), validators=[Length(max=120)])
     lead = TextAreaField(_l("Chapeau (qui, quoi, quand, où, pourquoi)"), validators=[Length(max=3000)])
-    body = TextAreaField(_l("Texte"), validators=[Length(max=20000)])
+    body = TextAreaField(_l("Texte du communiqué"), validators=[Length(max=60000)])  # HTML from the editor
     press_contact = TextAreaField(_l("Contact presse"), validators=[Length(max=1000)])
     embargo_until = DateTimeLocalField(
         _l("Sous embargo jusqu'au (heure de la campagne)"), format=DATETIME, validators=[Optional()]

@@ -32,7 +32,7 @@ from mailings.audience import mailing_audience
 from mailings.models import Mailing
 from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
-from press.release_body import body_html
+from press.release_body import body_html, stored
 
 DEFAULT_MAX_FILE = 10 * 1024 * 1024
 SIGNATURES = {  # what a file must start with, by content type: the name and the browser's word are not trusted
@@ -188,6 +188,8 @@ def save_release(user: User, release: PressRelease | None, data: dict, campaign:
     for field in ("lead", "body", "press_contact"):
         if field in data:
             setattr(release, field, (data[field] or "").strip())
+    if "body" in data:
+        release.body = stored(release.body)  # what the editor (or a paste) sent, to the allow-list
     if "embargo_until" in data:
         release.embargo_until = data["embargo_until"]
     if "ready" in data:

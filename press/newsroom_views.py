@@ -23,6 +23,7 @@ from press import newsroom
 from press.conferences import region_media_ids
 from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
 from press.models import PressKitFile, PressRelease, RelayKit
+from press.release_body import body_html, body_text, has_tags
 from press.views import attach_errors
 from public_links import public_url
 
@@ -96,6 +97,8 @@ def release(release_id: int):
         form.embargo_until.data = item.embargo_until.astimezone(tz).replace(tzinfo=None) if item.embargo_until else None
         form.follows_national.data = str(item.follows_national_id or "")
         form.region.data = item.region.code if item.region else ""
+        if not has_tags(item.body or ""):
+            form.body.data = str(body_html(item.body))  # typed as plain text: opens in the editor as written
     if form.validate_on_submit():
         try:
             _item, held = newsroom.save_release(current_user, item, release_data(form, campaign, False))
@@ -307,7 +310,7 @@ def feed_entries(campaign: Campaign, region: Region | None) -> list[newsroom.Fee
         newsroom.FeedEntry(
             r.title,
             public_url("newsroom.show", release_id=r.id),
-            r.lead or r.body[:300],
+            r.lead or body_text(r.body)[:300],
             newsroom.published_on(r),
             publisher(campaign, r.region),
         )

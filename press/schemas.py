@@ -89,7 +89,7 @@ class ReleaseSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=250))
     city = fields.String(load_default="", validate=validate.Length(max=120))
     lead = fields.String(load_default="", validate=validate.Length(max=3000))
-    body = fields.String(load_default="", validate=validate.Length(max=20000))
+    body = fields.String(load_default="", validate=validate.Length(max=60000))
     press_contact = fields.String(load_default="", validate=validate.Length(max=1000))
     embargo_until = fields.DateTime(
         allow_none=True,

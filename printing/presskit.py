@@ -16,8 +16,10 @@ from campaign.models import Campaign
 from campaign.services import zone
 from press import newsroom
 from press.models import PressRelease
+from press.release_body import body_html
 from printing import programme
 from printing.render import Printed, css_string, logo_url, qr_svg, render_pdf
+from printing.typography import french
 
 PROGRAMME_LINES = 60  # the kit gives a taste of the programme; the booklet and the site hold it all
 
@@ -101,6 +103,7 @@ def print_press_kit(campaign: Campaign, region: Region | None, release: PressRel
         published=format_date(newsroom.published_on(release).astimezone(tz), "d MMMM y", locale="fr")
         if release
         else "",
+        body=body_html(release.body, french) if release else "",  # paragraphs, lists and links, French spacing
         time_span=lambda e: programme.time_span(e, tz),
         day_of=lambda e: programme.french_day(e.starts_at.astimezone(tz).date()),
         title=f"Dossier de presse — {campaign.name} — {where}",

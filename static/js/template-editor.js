@@ -13,6 +13,7 @@
   var ask = root.querySelector(".editor-ask");
   var toggle = root.querySelector(".mode-toggle");
   var JINJA = /{{[\s\S]*?}}|{%[\s\S]*?%}|{#[\s\S]*?#}/g;
+  var templated = root.dataset.templated !== "false"; // a press release is text, not a template: no chips
   var labels = {};
   var saved = null; // the selection, kept while a menu or the address panel has the focus
   var asking = null;
@@ -65,7 +66,7 @@
   function load() {
     var holder = document.createElement("div");
     holder.innerHTML = source.value.trim() ? source.value : "<p><br></p>";
-    chips(holder);
+    if (templated) chips(holder);
     area.innerHTML = "";
     while (holder.firstChild) area.appendChild(holder.firstChild);
   }
@@ -244,7 +245,7 @@
 
   ask.querySelector(".ask-ok").addEventListener("click", function () {
     var url = field("ask-url").value.trim();
-    if (!/^(https?:\/\/|mailto:|tel:|{{)/.test(url)) {
+    if (!(templated ? /^(https?:\/\/|mailto:|tel:|{{)/ : /^(https?:\/\/|mailto:|tel:)/).test(url)) {
       problem(root.dataset.badAddress);
       return;
     }
