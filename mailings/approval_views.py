@@ -86,12 +86,15 @@ def approval_panel(mailing: Mailing) -> SimpleNamespace:
     if mailing.scheduled_at is not None or (mailing.milestone and mailing.milestone.starts_at > utcnow()):
         when = mailing.scheduled_at or mailing.milestone.starts_at
         submit_form.send_at.data = when.astimezone(zone(mailing.campaign.timezone)).replace(tzinfo=None)
+    can_submit = services.allowed(current_user, mailing, "submit")
+    can_decide = services.allowed(current_user, mailing, "approve")
+    waiting = mailing.status == "submitted" and services.regional_approval(mailing)
     return SimpleNamespace(
-        shown=bool(history) or services.regional_approval(mailing),
+        shown=bool(history) or waiting or can_submit or can_decide,  # never a heading over nothing
         history=history,
         labels=approval.LABELS,
-        can_submit=services.allowed(current_user, mailing, "submit"),
-        can_decide=services.allowed(current_user, mailing, "approve"),
+        can_submit=can_submit,
+        can_decide=can_decide,
         covers_follow_up=len(approval.covered_texts(mailing)) > 1 if mailing.status == "submitted" else False,
         submit_form=submit_form,
         decision_form=DecisionForm(formdata=None),

@@ -383,3 +383,16 @@ def test_scheduler_tick_sends_the_approval_emails_waiting(
     result = runner.invoke(args=["scheduler", "tick"])
     assert result.exit_code == 0 and "approval notices sent: 1" in result.output
     assert len(received_by(smtp_server, lead.email)) == 1
+
+
+def test_a_regional_mailing_with_no_approval_to_show_has_no_approval_heading(
+    app, api, make_user, make_contact, demo_campaign
+):
+    region_user, viewer = make_user("regional", region=PACA), make_user("viewer")
+    mid = regional_draft(api(region_user), [make_contact(region=PACA)])
+    assert 'id="approval-title"' in signed_in(app, region_user).get(f"/mailings/{mid}").text  # it may ask
+    assert 'id="approval-title"' not in signed_in(app, viewer).get(f"/mailings/{mid}").text  # nothing to read
+    mailing = db.session.get(Mailing, mid)
+    mailing.status = "sent"  # sent before approvals were kept (the 2008 history): no history to show
+    db.session.commit()
+    assert 'id="approval-title"' not in signed_in(app, region_user).get(f"/mailings/{mid}").text
