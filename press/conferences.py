@@ -7,7 +7,8 @@ from email.utils import parseaddr
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import and_, delete, or_, select, union
+from sqlalchemy import and_, case, delete, func, or_, select, union
+from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from accounts.scoping import get_readable, readable, require_write
@@ -55,7 +56,7 @@ def get_conference(user: User, milestone_id: int) -> Milestone:
 def conferences(user: User, campaign: Campaign) -> list[Milestone]:
     query = select(Milestone).where(Milestone.campaign_id == campaign.id, Milestone.kind.in_(CONFERENCE_KINDS))
     query = readable(query, user, Milestone.region_id).order_by(Milestone.kind, Milestone.starts_at)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.options(selectinload(Milestone.region))))
 
 
 def details(milestone: Milestone) -> PressConference:
@@ -155,30 +156,58 @@ def attendance(milestone: Milestone) -> list[Attendee]:
     return [attendee(c, r) for c, r in db.session.execute(attendance_query(milestone))]
 
 
+def summaries(milestones: list[Milestone]) -> dict[int, dict]:
+    """Each conference's invited, confirmed (yes), declined (no), maybe, no answer and came, in one
+    query for all of them."""
+    ids = [m.id for m in milestones]
+    invited = union(
+        select(Rsvp.milestone_id.label("milestone_id"), Rsvp.contact_id.label("contact_id")).where(
+            Rsvp.milestone_id.in_(ids)
+        ),
+        select(Mailing.milestone_id.label("milestone_id"), Delivery.contact_id.label("contact_id"))
+        .join(Mailing, Mailing.id == Delivery.mailing_id)
+        .where(
+            Mailing.milestone_id.in_(ids),
+            Delivery.status.in_(INVITED_STATUSES),
+            Delivery.contact_id.is_not(None),
+        ),
+    ).subquery()
+    rows = db.session.execute(
+        select(
+            invited.c.milestone_id,
+            func.count(),
+            *(func.count(case((Rsvp.answer == answer, 1))) for answer in ("yes", "no", "maybe")),
+            func.count(Rsvp.checked_in_at),
+        )
+        .select_from(invited)
+        .outerjoin(Rsvp, and_(Rsvp.milestone_id == invited.c.milestone_id, Rsvp.contact_id == invited.c.contact_id))
+        .group_by(invited.c.milestone_id)
+    ).all()
+    found = {milestone_id: (count, yes, no, maybe, came) for milestone_id, count, yes, no, maybe, came in rows}
+    out = {}
+    for milestone_id in ids:
+        count, yes, no, maybe, came = found.get(milestone_id, (0, 0, 0, 0, 0))
+        out[milestone_id] = {
+            "invited": count,
+            "yes": yes,
+            "no": no,
+            "maybe": maybe,
+            "pending": count - yes - no - maybe,
+            "came": came,
+        }
+    return out
+
+
 def summary(milestone: Milestone) -> dict:
     """Invited, confirmed (yes), declined (no), maybe, no answer, came."""
-    rows = db.session.execute(
-        select(Rsvp.answer, Rsvp.checked_in_at.is_not(None))
-        .select_from(Contact)
-        .outerjoin(Rsvp, and_(Rsvp.contact_id == Contact.id, Rsvp.milestone_id == milestone.id))
-        .where(Contact.id.in_(invited_ids(milestone)))
-    ).all()
-    yes = sum(1 for answer, _ in rows if answer == "yes")
-    no = sum(1 for answer, _ in rows if answer == "no")
-    maybe = sum(1 for answer, _ in rows if answer == "maybe")
-    return {
-        "invited": len(rows),
-        "yes": yes,
-        "no": no,
-        "maybe": maybe,
-        "pending": len(rows) - yes - no - maybe,
-        "came": sum(1 for _, came in rows if came),
-    }
+    return summaries([milestone])[milestone.id]
 
 
 def national_view(user: User, campaign: Campaign) -> list[tuple[Milestone, dict]]:
     """Every conference of the campaign side by side (a regional account sees its own and the national)."""
-    return [(m, summary(m)) for m in conferences(user, campaign)]
+    found = conferences(user, campaign)
+    counted = summaries(found)
+    return [(m, counted[m.id]) for m in found]
 
 
 def scrub_contact(sender=None, contact_id: int | None = None, **_) -> None:
