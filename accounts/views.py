@@ -25,7 +25,7 @@ from accounts.models import AuditEntry, Region, User
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db, login
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from pagination import page_number
 
 bp = Blueprint("accounts", __name__)
@@ -120,9 +120,7 @@ def users():
             )
         except DomainError as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                if name in form:
-                    form[name].errors.append(message)
+            attach_errors(form, error)
         else:
             db.session.commit()
             flash(_("Compte créé."), "success")

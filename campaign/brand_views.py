@@ -11,6 +11,7 @@ from campaign.forms import BrandForm
 from campaign.models import Campaign
 from errors import DomainError, PermissionDenied
 from extensions import db
+from forms import attach_errors
 
 bp = Blueprint("brand_admin", __name__)
 public = Blueprint("brand", __name__)
@@ -42,8 +43,7 @@ def settings(campaign_id: int):
             raise
         except DomainError as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            attach_errors(form, error)
             status = 422
         else:
             db.session.commit()

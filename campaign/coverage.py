@@ -16,7 +16,7 @@ from campaign.federation_models import PressClipping
 from campaign.models import Campaign, Milestone
 from errors import DomainError, ValidationFailed
 from extensions import db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from input_rules import has_nul
 
 FIELDS = ("outlet", "media_type", "title", "published_on", "url", "reach", "notes", "milestone_id")
@@ -177,8 +177,7 @@ def save_from_form(campaign: Campaign, clipping: PressClipping | None):
             saved = save_clipping(current_user, campaign, clipping, data)
         except ValidationFailed as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            attach_errors(form, error)
         except DomainError:
             db.session.rollback()
             raise

@@ -19,7 +19,7 @@ from campaign.models import Campaign, Event
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from input_rules import has_nul
 from pagination import page_number, paginate
 from public_links import public_host
@@ -61,11 +61,6 @@ def form_data(form) -> dict:
     data["organiser_email"] = (form.organiser_email.data or "").strip().lower()
     data["description"] = form.description.data or ""
     return data
-
-
-def attach_errors(form, error: DomainError) -> None:
-    for name, message in error.fields.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
 
 
 @bp.route("/events")

@@ -32,7 +32,7 @@ from campaign.timeline import layout
 from dbtypes import utcnow
 from errors import DomainError, PermissionDenied
 from extensions import db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from public_links import public_host
 
 bp = Blueprint("campaign", __name__)
@@ -154,8 +154,7 @@ def new_edition(campaign_id: int):
             raise
         except DomainError as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            attach_errors(form, error)
         else:
             db.session.commit()
             flash(
@@ -282,8 +281,7 @@ def save_from_form(campaign: Campaign, milestone: Milestone | None):
             raise
         except DomainError as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                (form[name].errors if name in form else form.form_errors).append(message)
+            attach_errors(form, error)
         else:
             if moved is not None and choice is None:
                 proposal = moved.out(campaign.timezone)

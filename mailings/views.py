@@ -21,7 +21,7 @@ from mailings.composer import Composer, Draft
 from mailings.forms import MailingForm, ScheduleForm, TemplateForm, TestSendForm
 from mailings.hooks import hooks
 from mailings.mailing_form import form_context, mailing_choices, mailing_data, place_errors
-from mailings.models import Delivery, EmailTemplate
+from mailings.models import Delivery, EmailTemplate, Mailing
 from mailings.rendering import compile_template
 from mailings.sanitize import clean_html
 from mailings.spread import page_preview
@@ -214,7 +214,11 @@ def mailings():
 
 @bp.route("/mailings/<int:mailing_id>")
 def mailing_page(mailing_id: int):
-    mailing = services.get_mailing(current_user, mailing_id)
+    return render_mailing_page(services.get_mailing(current_user, mailing_id))
+
+
+def render_mailing_page(mailing: Mailing, schedule_form: ScheduleForm | None = None, code: int = 200):
+    """The mailing's page; a schedule form sent back with its errors keeps what was typed."""
     status = request.args.get("status") or None
     log = select(Delivery).where(Delivery.mailing_id == mailing.id).order_by(Delivery.updated_at.desc(), Delivery.id)
     if status:
@@ -242,10 +246,10 @@ def mailing_page(mailing_id: int):
         labels=states.LABELS,
         delivery_labels=states.DELIVERY_LABELS,
         confirm=ConfirmForm(),
-        schedule_form=ScheduleForm(),
+        schedule_form=schedule_form or ScheduleForm(formdata=None),
         can_schedule=services.allowed(current_user, mailing, "schedule"),
         sections=hooks().page_sections,
-    )
+    ), code
 
 
 @bp.route("/mailings/<int:mailing_id>/test", methods=["POST"])
@@ -287,21 +291,21 @@ def mailing_schedule(mailing_id: int):
     mailing = services.get_mailing(current_user, mailing_id)
     form = ScheduleForm()
     if not form.validate_on_submit():
-        flash(_("Indiquez une date et une heure d'envoi."), "error")
-    else:
-        try:
-            services.transition(
-                current_user,
-                mailing,
-                "schedule",
-                send_at=to_utc(form.send_at.data, mailing.campaign.timezone),
-                allow_weekend=form.allow_weekend.data,
-            )
-            db.session.commit()
-            flash(_("Envoi programmé."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        return render_mailing_page(mailing, form, 422)
+    try:
+        services.transition(
+            current_user,
+            mailing,
+            "schedule",
+            send_at=to_utc(form.send_at.data, mailing.campaign.timezone),
+            allow_weekend=form.allow_weekend.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        add_errors(form, error)  # a closed day, a time past: beside the field, what was typed kept
+        return render_mailing_page(mailing, form, 422)
+    flash(_("Envoi programmé."), "success")
     return redirect(url_for("mailings.mailing_page", mailing_id=mailing_id))
 
 

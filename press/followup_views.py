@@ -8,6 +8,7 @@ from flask_login import current_user
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
+from forms import attach_errors
 from press import conferences, followup
 from press.forms import WalkInForm
 from press.views import EXPORTERS, answer_form, bp, render_checkin
@@ -53,11 +54,7 @@ def walk_in(milestone_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        for name, message in error.fields.items():
-            target = form["media"] if name == "organisation" else form._fields.get(name)
-            (target.errors if target is not None else form.form_errors).append(message)
-        if not error.fields:
-            form.form_errors.append(error.message)
+        attach_errors(form, error, {"organisation": "media"})
         return render_checkin(milestone, form)
     flash(_("%(name)s ajouté·e et marqué·e présent·e.", name=contact.full_name or contact.email), "success")
     return redirect(url_for("press.checkin_page", milestone_id=milestone.id, _anchor=f"c{contact.id}"))

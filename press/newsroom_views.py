@@ -15,7 +15,7 @@ from campaign.services import current_campaign, region_by_code, to_utc, zone
 from dbtypes import utcnow
 from errors import DomainError, NotFound
 from extensions import db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from mailings import services, states
 from mailings.audience import as_list
 from mailings.mailing_form import audience_from_request, form_context, list_choices, sender_choices, sender_data
@@ -24,7 +24,6 @@ from press.conferences import region_media_ids
 from press.forms import FileForm, ReleaseForm, ScheduleReleaseForm
 from press.models import PressKitFile, PressRelease, RelayKit
 from press.release_body import body_html, body_text, has_tags
-from press.views import attach_errors
 from public_links import public_url
 
 bp = Blueprint("releases", __name__, url_prefix="/press")

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 from campaign.services import current_campaign, zone
 from errors import DomainError, NotFound
 from extensions import db
+from forms import attach_errors
 from press import relay
 from press.forms import FileForm, RelayKitForm, RelayReportForm, SendForm
 from press.newsroom import files_of
-from press.views import attach_errors
 
 bp = Blueprint("relay", __name__, url_prefix="/press/relay")
 public = Blueprint("relay_public", __name__)

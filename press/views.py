@@ -11,7 +11,7 @@ from campaign.services import current_campaign, zone
 from dbtypes import utcnow
 from errors import DomainError
 from extensions import db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from mailings.mailing_form import sender_choices, sender_data
 from mailings.services import get_mailing
 from press import conferences, followup, pressure
@@ -29,13 +29,6 @@ EXPORTERS = ("admin", "national", "regional")  # viewers (partners) read, they t
 @login_required
 def signed_in():
     """Every press page but the public ones needs an account."""
-
-
-def attach_errors(form, error: DomainError) -> None:
-    for name, message in error.fields.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
-    if not error.fields:
-        form.form_errors.append(error.message)
 
 
 def answer_form(milestone) -> AnswerForm:

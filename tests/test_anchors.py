@@ -3,6 +3,7 @@ reminder and mailings with it (proposed, then applied in one audited change), an
 a weekend or a French public holiday unless a person says so."""
 
 from datetime import date, datetime, timedelta
+import re
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -242,7 +243,10 @@ def test_a_send_on_a_sunday_or_14_july_needs_a_person_to_say_so(app, api, client
         follow_redirects=True,
     )
     text = unescape(refused.get_data(as_text=True))
-    assert "Envoyer le : le 14 juillet 2027 est un jour férié (fête nationale)" in text
+    assert refused.status_code == 422
+    beside = re.search(r'<small id="send_at-error" class="field-error">([^<]*)</small>', text)  # beside the field
+    assert beside and "le 14 juillet 2027 est un jour férié (fête nationale)" in beside.group(1)
+    assert 'value="2027-07-14T10:00"' in text  # what was typed is kept
     assert db.session.get(Mailing, mailing.id).status == "draft"
     accepted = client.post(
         f"/mailings/{mailing.id}/schedule",
