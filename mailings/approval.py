@@ -17,6 +17,7 @@ from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from contacts.models import Contact
@@ -24,7 +25,7 @@ from errors import PermissionDenied
 from extensions import db
 from i18n import _
 from mail_transport import open_channel
-from mailings.approval_models import MailingApproval
+from mailings.approval_models import ApprovalNotice, MailingApproval
 from mailings.audience import mailing_audience
 from mailings.hooks import hooks
 from mailings.models import Delivery, Mailing
@@ -197,9 +198,11 @@ def notice(entry: MailingApproval) -> tuple[list[User], str, str] | None:
     return None
 
 
-def announce(entry: MailingApproval) -> bool:
-    """Email one step through the transport (the local outbox when it is on). False when the server
-    could not take it now (try again later); a recipient it refuses for good is logged and skipped."""
+def announce(entry: MailingApproval, now: datetime) -> bool:
+    """Email one step to each person not told of it yet, each in its own transaction with the row
+    that says so (an `ApprovalNotice`, one per step and mailbox): whoever an earlier run or another
+    scheduler already told is skipped. False when the server could not take it now (the others wait
+    for the next run); a recipient it refuses for good is logged and not tried again."""
     found = notice(entry)
     if found is None:
         return True
@@ -210,28 +213,49 @@ def announce(entry: MailingApproval) -> bool:
     text = render_template(f"email/{name}.txt", **context)
     html = render_template(f"email/{name}.html", **context)
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    told = set(db.session.scalars(select(ApprovalNotice.email).where(ApprovalNotice.approval_id == entry.id)))
+    addresses = {person.email.lower(): person for person in people}  # one mailbox, one notice
     channel = open_channel(session=db.session)
     try:
-        for person in people:
-            message = Message(subject=subject, recipients=[person.email], body=text, html=html)
-            outcome = channel.send(sender, person.email, message.as_bytes())
-            if outcome.status in ("retry", "unknown") or outcome.unreachable:
-                log.warning("approval notice %r to %s: %s (tried again later)", subject, person.email, outcome.text)
+        for address, person in addresses.items():
+            if address in told or (row := claim(entry.id, person.id, address, now)) is None:
+                continue
+            message = Message(subject=subject, recipients=[address], body=text, html=html)
+            outcome = channel.send(sender, address, message.as_bytes())
+            if outcome.status == "retry" or outcome.unreachable:  # nothing was handed over: not told
+                db.session.rollback()
+                log.warning("approval notice %r to %s: %s (tried again later)", subject, address, outcome.text)
                 return False
-            if outcome.status != "sent":
-                log.warning("approval notice %r to %s refused: %s", subject, person.email, outcome.text)
+            if outcome.status not in ("sent", "unknown"):  # unknown: the server may have it, never sent twice
+                log.warning("approval notice %r to %s refused: %s", subject, address, outcome.text)
+            row.outcome = "refused" if outcome.status not in ("sent", "unknown") else outcome.status
+            db.session.commit()
     finally:
         channel.close()
     return True
 
 
+def claim(approval_id: int, user_id: int, address: str, now: datetime) -> ApprovalNotice | None:
+    """Write that this person is told of this step, in the transaction that sends it; None when
+    another run holds or has that row (on both engines the insert waits for its commit)."""
+    row = ApprovalNotice(approval_id=approval_id, user_id=user_id, email=address, outcome="sending", sent_at=now)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return row
+
+
 def announce_pending(now: datetime, limit: int = 50) -> int:
-    """Send the emails of the approval steps that have not gone yet, oldest first, each committed as
-    it goes; the scheduler runs it. A server that cannot take them leaves the rest for the next run."""
+    """Send the emails of the approval steps that have not gone yet, oldest first, each person's
+    committed as it goes; the scheduler runs it. A server that cannot take them leaves the rest for
+    the next run, which tells only those not told yet."""
     query = select(MailingApproval).where(MailingApproval.announced_at.is_(None)).order_by(MailingApproval.id)
     done = 0
     for entry in db.session.scalars(query.limit(limit)).all():
-        if not announce(entry):
+        if not announce(entry, now):
             break
         entry.announced_at = now
         db.session.commit()

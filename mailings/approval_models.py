@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dbtypes import UTCDateTime, utcnow
@@ -42,3 +42,18 @@ class MailingApproval(db.Model):
     mailing = relationship("Mailing", foreign_keys=[mailing_id])
     covered_by = relationship("Mailing", foreign_keys=[covered_by_id])
     user = relationship("User")
+
+
+class ApprovalNotice(db.Model):
+    """One person told of one approval step: never twice (the unique key), written in the transaction
+    that hands the email over, so a retry or a second scheduler skips whoever was already told."""
+
+    __tablename__ = "approval_notices"
+    __table_args__ = (UniqueConstraint("approval_id", "email", name="uq_approval_notices_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("mailing_approvals.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(254))  # lower case: one mailbox, one notice
+    outcome: Mapped[str] = mapped_column(String(20))  # sent, refused (for good), unknown (the line dropped after it)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

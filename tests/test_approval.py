@@ -396,3 +396,76 @@ def test_a_regional_mailing_with_no_approval_to_show_has_no_approval_heading(
     mailing.status = "sent"  # sent before approvals were kept (the 2008 history): no history to show
     db.session.commit()
     assert 'id="approval-title"' not in signed_in(app, region_user).get(f"/mailings/{mid}").text
+
+
+def test_a_retry_tells_only_the_leads_the_server_did_not_take(
+    app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    regional = api(make_user("regional", region=PACA))
+    took, doubt, later = (make_user("national", email=f"{n}@example.org") for n in ("a-lead", "b-lead", "c-lead"))
+    smtp_server.behave(doubt.email, "drop-after-dot", "250")  # received, then the line dropped before the answer
+    smtp_server.behave(later.email, "451", "250")  # not now: the next run
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit")
+
+    runs = [approval.announce_pending(utcnow()) for _run in range(3)]
+    asked = ["À valider : Invitation presse PACA (Provence-Alpes-Côte d’Azur)"]
+    told = {
+        lead.email: [m.parsed()["Subject"] for m in received_by(smtp_server, lead.email)]
+        for lead in (took, doubt, later)
+    }
+    assert told == {took.email: asked, doubt.email: asked, later.email: asked}  # none twice, the one in doubt included
+    assert runs == [0, 1, 0]  # the step is done once its last lead is told, on the second run
+
+
+def test_two_ticks_at_once_tell_each_lead_once(app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server):
+    import threading
+
+    regional = api(make_user("regional", region=PACA))
+    leads = [make_user("national", email=f"lead{i}@example.org").email for i in range(2)]
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit")
+    db.session.remove()
+    smtp_server.handler.every_message_delay = 0.4  # a slow server: the other tick runs meanwhile
+    start, errors = threading.Barrier(2), []
+
+    def tick():
+        with mail_app.app_context():
+            try:
+                start.wait()
+                approval.announce_pending(utcnow())
+            except Exception as error:  # noqa: BLE001 (said by the assertion below)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    ticks = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in ticks:
+        thread.start()
+    for thread in ticks:
+        thread.join(30)
+    assert errors == []
+    assert {lead: len(received_by(smtp_server, lead)) for lead in leads} == {lead: 1 for lead in leads}
+    assert db.session.scalar(select(MailingApproval)).announced_at is not None
+
+
+def test_a_resubmission_after_a_send_back_tells_national_again_and_nobody_twice(
+    app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
+):
+    region_user = make_user("regional", region=PACA)
+    regional, lead = api(region_user), make_user("national")
+    national = api(lead)
+    mid = regional_draft(regional, [make_contact(region=PACA)])
+    regional.post(f"/api/v1/mailings/{mid}/submit")
+    approval.announce_pending(utcnow())
+    national.post(f"/api/v1/mailings/{mid}/reject", json={"comment": "Le lieu manque."})
+    approval.announce_pending(utcnow())
+    regional.post(f"/api/v1/mailings/{mid}/submit")  # a new submission: a new notice
+    for _run in range(2):
+        approval.announce_pending(utcnow())
+    asked = "À valider : Invitation presse PACA (Provence-Alpes-Côte d’Azur)"
+    assert [m.parsed()["Subject"] for m in received_by(smtp_server, lead.email)] == [asked, asked]
+    # the region's coordinator is also the mailing's author: told once
+    assert [m.parsed()["Subject"] for m in received_by(smtp_server, region_user.email)] == [
+        "Envoi renvoyé par l'équipe nationale : Invitation presse PACA"
+    ]

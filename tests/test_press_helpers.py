@@ -28,6 +28,16 @@ def conference(campaign, regions, code: str | None = "93", days: float = 10) -> 
     return milestone
 
 
+def regional_conference(campaign, code: str) -> Milestone:
+    """The region's press-conference milestone of the demo campaign, as the demo left it (`conference`
+    above also moves it ten days ahead and names its venue)."""
+    found = [
+        m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region and m.region.code == code
+    ]
+    assert found, f"no regional press conference for region {code} in {campaign.name}"
+    return found[0]
+
+
 def deliver(app, mailing_id: int) -> Mailing:
     """Run one worker until the mailing's messages are handed to the loopback server."""
     Worker(app, connections=1, once=True, idle=0.05).run()

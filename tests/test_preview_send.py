@@ -9,7 +9,6 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from campaign.models import Milestone
 from dbtypes import utcnow
 from errors import ValidationFailed
 from extensions import db
@@ -19,12 +18,7 @@ from mailings.engine.worker import Worker
 from mailings.models import Mailing
 from mailings.rendering import date_fr
 from tests.conftest import csrf_from
-
-
-def conference(campaign, code: str) -> Milestone:
-    return next(
-        m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region and m.region.code == code
-    )
+from tests.test_press_helpers import regional_conference
 
 
 def local_date(campaign, milestone) -> str:
@@ -64,7 +58,7 @@ def test_preview_and_send_give_each_recipient_the_same_message(mail_app, smtp_se
 def test_the_mailing_page_previews_real_recipients_with_their_own_conference(
     app, client, login, make_user, make_mailing, make_contact, demo_campaign, mail_app, smtp_server
 ):
-    paca, bzh = conference(demo_campaign, "93"), conference(demo_campaign, "53")
+    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
     bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
     db.session.commit()
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")
@@ -119,7 +113,7 @@ def test_the_reminder_leaves_from_the_invitation_s_sender_and_reads_well(
 
     from press import conferences as press
 
-    milestone = conference(demo_campaign, "53")
+    milestone = regional_conference(demo_campaign, "53")
     milestone.venue, milestone.city = "Maison de l'ESS", "Rennes"
     db.session.commit()
     make_contact(region="53", first_name="Bruno")

@@ -6,16 +6,9 @@ from sqlalchemy import select
 
 from accounts.models import Region
 from campaign import readiness
-from campaign.models import Milestone
 from extensions import db
 from tests.conftest import csrf_from
-
-
-def conference(campaign, code: str) -> Milestone:
-    region = db.session.scalar(select(Region).where(Region.code == code))
-    return db.session.scalar(
-        select(Milestone).where(Milestone.region_id == region.id, Milestone.kind == "regional_press_conference")
-    )
+from tests.test_press_helpers import regional_conference
 
 
 def steps(campaign, code: str) -> dict[str, readiness.Step]:
@@ -24,7 +17,7 @@ def steps(campaign, code: str) -> dict[str, readiness.Step]:
 
 
 def test_steps_and_due_dates_come_from_the_timeline(app, demo_campaign):
-    conf = conference(demo_campaign, "91")  # moved to 23 October 2008 in the demo
+    conf = regional_conference(demo_campaign, "91")  # moved to 23 October 2008 in the demo
     found = steps(demo_campaign, "91")
     assert found["venue_booked"].due_at == conf.starts_at - timedelta(days=21)
     assert found["press_kit_ready"].due_at == conf.starts_at - timedelta(days=3)
@@ -37,7 +30,7 @@ def test_steps_and_due_dates_come_from_the_timeline(app, demo_campaign):
 
 
 def test_a_step_follows_its_milestone(app, demo_campaign):
-    conf = conference(demo_campaign, "74")  # Limousin's conference is still planned in the demo
+    conf = regional_conference(demo_campaign, "74")  # Limousin's conference is still planned in the demo
     assert steps(demo_campaign, "74")["conference_held"].done is False
     conf.status = "done"
     db.session.commit()

@@ -3,17 +3,14 @@
 from campaign.models import Milestone
 from extensions import db
 from tests.conftest import csrf_from
-
-
-def conference(campaign, code):
-    return next(m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region.code == code)
+from tests.test_press_helpers import regional_conference
 
 
 def test_regional_coordinator_cannot_change_another_region_through_the_page(client, login, make_user, demo_campaign):
     login(make_user("regional", region="93"))
-    other = conference(demo_campaign, "53")
+    other = regional_conference(demo_campaign, "53")
     assert client.get(f"/milestones/{other.id}/edit").status_code == 403
-    form = client.get(f"/milestones/{conference(demo_campaign, '93').id}/edit")
+    form = client.get(f"/milestones/{regional_conference(demo_campaign, '93').id}/edit")
     assert form.status_code == 200
     token = csrf_from(form.get_data(as_text=True))
     response = client.post(
@@ -39,7 +36,7 @@ def test_regional_coordinator_cannot_move_its_milestone_to_another_region_or_nat
     client, login, make_user, demo_campaign
 ):
     login(make_user("regional", region="93"))
-    own = conference(demo_campaign, "93")
+    own = regional_conference(demo_campaign, "93")
     page = client.get(f"/milestones/{own.id}/edit").get_data(as_text=True)
     region_select = page.split('id="region"', 1)[1].split("</select>", 1)[0]
     assert region_select.count("<option") == 1 and 'value="93"' in region_select  # only its own region is offered
@@ -62,7 +59,7 @@ def test_regional_coordinator_cannot_move_its_milestone_to_another_region_or_nat
 
 def test_regional_coordinator_through_the_api(api, make_user, demo_campaign):
     paca = api(make_user("regional", region="93"))
-    other, own = conference(demo_campaign, "53"), conference(demo_campaign, "93")
+    other, own = regional_conference(demo_campaign, "53"), regional_conference(demo_campaign, "93")
     national = next(m for m in demo_campaign.milestones if m.kind == "national_press_conference")
     forbidden = paca.patch(f"/api/v1/milestones/{other.id}", json={"title": "Pris"})
     assert forbidden.status_code == 403 and forbidden.get_json()["error"]["code"] == "forbidden"
@@ -94,7 +91,7 @@ def test_regional_coordinator_through_the_api(api, make_user, demo_campaign):
 
 def test_viewer_reads_everything_and_writes_nothing(client, login, api, make_user, demo_campaign):
     viewer = make_user("viewer")
-    own = conference(demo_campaign, "93")
+    own = regional_conference(demo_campaign, "93")
     assert api(viewer).patch(f"/api/v1/milestones/{own.id}", json={"title": "X"}).status_code == 403
     assert api(viewer).get(f"/api/v1/campaigns/{demo_campaign.id}/milestones").get_json()["total"] == len(
         demo_campaign.milestones

@@ -14,12 +14,9 @@ from extensions import db
 from mailings import services as mailing_services
 from mailings.models import Mailing
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_moving_the_national_conference_moves_its_invitations_and_reminder(
@@ -55,7 +52,7 @@ def test_moving_the_national_conference_moves_its_invitations_and_reminder(
     page.set_viewport_size({"width": 375, "height": 800})
     browser_login(lead, PASSWORD)
     page.goto(f"{live_server}/milestones/{national.id}/edit")
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     new_start = (national.starts_at + timedelta(days=7)).astimezone(PARIS)
     page.get_by_label("Début").fill(new_start.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Fin (facultatif)").fill(new_start.replace(hour=11).strftime("%Y-%m-%dT%H:%M"))
@@ -70,7 +67,7 @@ def test_moving_the_national_conference_moves_its_invitations_and_reminder(
     assert moved.filter(has_text="Conférence de presse — Bretagne").count() == 1
     mailings = proposal.locator('[data-move="mailings"] li')
     assert "Invitations conférence nationale" in mailings.inner_text()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(artifacts / "anchors-proposal.png"), full_page=True)
     # nothing is saved before the person chooses
     db.session.expire_all()
@@ -78,7 +75,7 @@ def test_moving_the_national_conference_moves_its_invitations_and_reminder(
 
     proposal.get_by_role("button", name="Tout déplacer").click()
     page.get_by_text("Jalon enregistré, avec").wait_for()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     db.session.expire_all()
     week = timedelta(days=7)
     for m in (national, invitations, reminder, by_title["Conférence de presse — Bretagne"]):

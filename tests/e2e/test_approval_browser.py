@@ -15,6 +15,7 @@ from mailings import approval, services
 from mailings.models import Mailing
 from mailings.scheduler import dispatch_due
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 from tests.test_press_helpers import LINK, deliver, text_part
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -22,7 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def fits_a_phone(page) -> None:
     page.set_viewport_size({"width": 375, "height": 800})
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+    assert_fits(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -5,21 +5,11 @@ people get it, through a real loopback SMTP server. Every page visited is checke
 
 from extensions import db
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 from tests.test_embargo import release
 from tests.test_press_helpers import deliver
 
 PHONE = {"width": 375, "height": 800}
-
-
-WIDE = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table.counts'))
-  .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"""
-
-
-def no_sideways_scroll(page) -> None:
-    """No horizontal scroll (the message names what sticks out)."""
-    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert fits, f"{page.url}: {page.evaluate(WIDE)}"
 
 
 def at_phone_width(page, url: str) -> None:
@@ -27,7 +17,7 @@ def at_phone_width(page, url: str) -> None:
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     page.goto(url)
-    no_sideways_scroll(page)
+    assert_fits(page)
     page.set_viewport_size(size)
 
 
@@ -78,7 +68,7 @@ def test_a_release_goes_to_a_chosen_audience_after_seeing_its_recipients(
     form.get_by_role("option", name="Yann Le Bihan").click()
     assert form.locator("#contacts-chosen").get_by_role("checkbox", name="Yann Le Bihan").is_checked()
     page.set_viewport_size(PHONE)
-    no_sideways_scroll(page)
+    assert_fits(page)
     page.set_viewport_size({"width": 1280, "height": 800})
     form.get_by_role("button", name="Préparer l'envoi et voir les destinataires").click()
 
@@ -131,7 +121,7 @@ def test_a_draft_is_edited_in_the_browser_with_a_contact_picked_by_name(
     page.get_by_label("Ajouter un contact par son nom").fill("curie")
     page.get_by_role("option", name="Marie Curie").click()
     page.set_viewport_size(PHONE)
-    no_sideways_scroll(page)
+    assert_fits(page)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_label("Nom de l'envoi").press("Enter")  # saves (the search's button is not the default)
     page.get_by_text("Envoi enregistré").wait_for()
@@ -142,7 +132,7 @@ def test_a_draft_is_edited_in_the_browser_with_a_contact_picked_by_name(
     at_phone_width(page, f"{live_server}/contacts?region=11&region=93")
     page.set_viewport_size(PHONE)
     page.locator("details[data-name=region] > summary").click()  # the open drop-down fits too
-    no_sideways_scroll(page)
+    assert_fits(page)
     assert page.get_by_role("checkbox", name="Ile de France").is_checked()
     at_phone_width(page, f"{live_server}/contacts/lists")
     assert console_errors == []

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from contacts.models import Contact
 from extensions import db
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 from tests.readers import read_spreadsheet
 from tests.sheets import by_libreoffice, xlsx
 from tests.test_contacts_sheets import HEADERS, LIBREOFFICE_CSV, PRESS_ROWS
@@ -25,10 +26,7 @@ def fits_a_phone(page, shot=None) -> None:
     page.set_viewport_size({"width": 375, "height": 800})
     if shot:
         page.screenshot(path=str(shot), full_page=True)
-    wide = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
-        && !e.closest('.overflow-auto'))
-        .map(e => e.tagName + '.' + e.className + ' ' + (e.innerText || '').slice(0, 30))"""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (page.url, page.evaluate(wide))
+    assert_fits(page)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -12,12 +12,9 @@ from dbtypes import utcnow
 from extensions import db
 from press.models import PressRelease
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def fits(page, width: int) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_a_2027_edition_from_2008_in_the_browser(
@@ -90,16 +87,16 @@ def test_a_2027_edition_from_2008_in_the_browser(
     ):
         page.goto(f"{live_server}{path}")
         assert page.get_by_text(text).count() == 1, path
-        assert fits(page, 375), path
+        assert_fits(page, 375)
         page.screenshot(path=str(artifacts / f"archive-{path[1:9]}-375.png"), full_page=True)
     browser_login(national, PASSWORD)
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}/new-edition")
-    assert fits(page, 375)
+    assert_fits(page, 375)
     page.screenshot(path=str(artifacts / "new-edition-375.png"), full_page=True)
     page.goto(f"{live_server}/campaigns")
-    assert fits(page, 375)
+    assert_fits(page, 375)
     page.goto(f"{live_server}/campaigns/{demo_campaign.id}")
-    assert fits(page, 375)
+    assert_fits(page, 375)
     page.get_by_role("button", name="Menu").click()  # on a phone the chooser sits in the folded menu
     for part in (page.locator(".edition-switcher"), page.locator("#new-edition form")):
         box = part.bounding_box()

@@ -15,18 +15,10 @@ from extensions import db
 from mailings.models import EmailTemplate
 from mailings.rendering import date_fr
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
+from tests.test_press_helpers import regional_conference
 
 INVITATION = "Invitation — conférence de presse régionale"
-
-
-def conference(campaign, code: str):
-    return next(
-        m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region and m.region.code == code
-    )
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.parametrize("width", [1280, 375], ids=["desktop", "phone"])
@@ -43,7 +35,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     console_errors,
     artifacts,
 ):
-    paca, bzh = conference(demo_campaign, "93"), conference(demo_campaign, "53")
+    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
     bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
     db.session.commit()
     tz = zone(demo_campaign.timezone)
@@ -59,7 +51,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     gallery = page.locator("#gallery")
     assert gallery.get_by_text("Relance — journalistes sans réponse").is_visible()
     assert "{{" not in gallery.inner_text() and "J-10 (entre J-21 et J-7)" in gallery.inner_text()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(artifacts / f"gallery-{width}.png"), full_page=True)
     page.get_by_role("button", name=f"Créer ma copie de « {INVITATION} »").click()
     page.get_by_text("Votre copie est prête").wait_for()
@@ -70,7 +62,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     assert area.locator(".field-chip", has_text="Prénom").count() == 1
     assert area.get_by_role("link", name="Je viendrai").count() == 1
     assert "{{" not in area.inner_text()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Modèle enregistré").wait_for()
     template = db.session.scalar(select(EmailTemplate).where(EmailTemplate.name == INVITATION))
@@ -101,14 +93,14 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
         frame.get_by_text(f"Bonjour {person.first_name},").wait_for()
         assert date_fr(milestone.starts_at.astimezone(tz)) in frame.locator("body").inner_text()
         assert frame.get_by_role("link", name="Je viendrai").count() == 1
-        assert no_sideways_scroll(page)
+        assert_fits(page)
 
     page.get_by_label("Adresse de test").fill("moi@example.org")
     page.get_by_role("button", name="Envoyer ce message en test").scroll_into_view_if_needed()
     page.get_by_role("button", name="Envoyer ce message en test").click()
     page.screenshot(path=str(artifacts / f"gallery-mailing-{width}.png"), full_page=True)
     page.get_by_text("Test envoyé à moi@example.org").wait_for(timeout=45_000)  # a loaded machine is slow
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     received = smtp_server.messages[-1]
     assert received.rcpt_tos == ["moi@example.org"]
     message = message_from_bytes(received.data, policy=policy.default)
@@ -133,11 +125,11 @@ def test_a_regional_coordinator_copies_their_regions_invitation_on_a_phone(
     browser_login(breton, PASSWORD)
     page.goto(f"{live_server}/templates")
     page.get_by_text("Nouveau modèle depuis la galerie").click()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     page.get_by_role("button", name=f"Créer ma copie de « {INVITATION} »").click()
     page.get_by_text("Votre copie est prête").wait_for()
     assert page.get_by_role("heading", level=1).inner_text() == f"{INVITATION} — Bretagne"
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     copy = db.session.scalar(select(EmailTemplate).where(EmailTemplate.name == f"{INVITATION} — Bretagne"))
     assert copy.region_id == breton.region_id
     assert console_errors == []

@@ -18,12 +18,7 @@ from mailings.rendering import date_fr
 from mailings.scheduler import run_scheduler
 from tests.conftest import PASSWORD
 from tests.fixtures_mail import free_port
-
-
-def conference(campaign, code: str):
-    return next(
-        m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region and m.region.code == code
-    )
+from tests.test_press_helpers import regional_conference
 
 
 def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
@@ -31,7 +26,7 @@ def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
 ):
     saved = {k: app.config.get(k) for k in ("MAIL_OUTBOX", "MAIL_PORT")}
     app.config.update(MAIL_OUTBOX=True, MAIL_PORT=free_port())  # nothing listens there: the outbox keeps all
-    paca, bzh = conference(demo_campaign, "93"), conference(demo_campaign, "53")
+    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
     bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
     tz = zone(demo_campaign.timezone)
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")

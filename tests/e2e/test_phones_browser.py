@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.services import hash_password
 from extensions import db
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits, too_wide
 
 PHONE = {"width": 375, "height": 740}
 SKIPPED = ("logout", "/feed.", ".csv", ".vcf", ".pdf", ".ics", "export", "download", "lang=", "/api/")
@@ -20,18 +21,6 @@ SKIPPED = ("logout", "/feed.", ".csv", ".vcf", ".pdf", ".ics", "export", "downlo
 def demo(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-
-
-def wider_than_the_screen(page) -> list[str]:
-    """What sticks out on the right, if the page scrolls sideways."""
-    if page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]:
-        return []
-    return page.evaluate(
-        """(w) => Array.from(document.querySelectorAll('body *'))
-            .filter(e => e.getBoundingClientRect().right > w + 1)
-            .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
-        PHONE["width"],
-    )
 
 
 def visit_all(page, live_server, start: str, limit: int) -> dict[str, list[str]]:
@@ -48,7 +37,7 @@ def visit_all(page, live_server, start: str, limit: int) -> dict[str, list[str]]
         seen_shapes.add(shape)
         answer = page.goto(live_server + path)
         assert answer.status < 500, path
-        if found := wider_than_the_screen(page):
+        if found := too_wide(page, PHONE["width"]):
             wide[path] = found
         for href in page.eval_on_selector_all("a[href^='/']", "links => links.map(a => a.getAttribute('href'))"):
             href = href.split("#")[0]
@@ -105,4 +94,4 @@ def test_a_form_sent_back_puts_the_cursor_in_the_wrong_field(page, live_server, 
     page.wait_for_function("() => document.documentElement.classList.contains('js')")
     page.wait_for_function("() => document.activeElement && document.activeElement.matches('main [aria-invalid=true]')")
     assert wrong.evaluate("field => field === document.activeElement")
-    assert wider_than_the_screen(page) == []
+    assert_fits(page, PHONE["width"])

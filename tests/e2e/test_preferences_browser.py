@@ -11,13 +11,10 @@ from contacts.preferences import SubscriptionChoice
 from demo import events as event_demo
 from extensions import db
 from mailings.tokens import unsubscribe_token
+from tests.e2e.screens import assert_fits
 from tests.readers import by_icalendar
 
 WIDTH = 375
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_stopping_one_chambers_mailings_on_a_phone(
@@ -27,7 +24,7 @@ def test_stopping_one_chambers_mailings_on_a_phone(
     mailing = make_mailing([journalist], user=make_user("regional", region="93"))
     page.set_viewport_size({"width": WIDTH, "height": 800})
     page.goto(f"{live_server}/preferences/{unsubscribe_token(journalist.id, mailing.id)}")
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     chamber = regions["93"].chamber or regions["93"].name
     regional = page.get_by_label(f"Les envois régionaux : {chamber}")
     national = page.get_by_label("Les communiqués et envois nationaux")
@@ -38,7 +35,7 @@ def test_stopping_one_chambers_mailings_on_a_phone(
     assert not page.get_by_label(f"Les envois régionaux : {chamber}").is_checked()
     assert page.get_by_label("Les communiqués et envois nationaux").is_checked()
     assert page.get_by_text("(arrêté le").count() == 1
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(artifacts / "preferences-375.png"), full_page=True)
     db.session.expire_all()
     rows = db.session.execute(select(SubscriptionChoice.stream, SubscriptionChoice.receives)).all()
@@ -56,7 +53,7 @@ def test_an_event_page_on_a_phone_adds_the_event_to_a_calendar(
     page.goto(f"{live_server}/programme?region={event.region.code}")
     page.get_by_role("link", name=event.title).first.click()
     page.get_by_role("heading", name=event.title).wait_for()
-    assert no_sideways_scroll(page)
+    assert_fits(page)
     assert page.title().endswith(demo_campaign.name)
     page.screenshot(path=str(artifacts / "event-page-375.png"), full_page=True)
     with page.expect_download() as download:

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from contacts.models import Contact
 from extensions import db
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 from tests.test_press import invited
 from tests.test_press_helpers import conference
-
-NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def test_walk_in_at_a_phone_sized_check_in(
@@ -24,7 +23,7 @@ def test_walk_in_at_a_phone_sized_check_in(
     browser_login(make_user("regional", region="93"), PASSWORD)
 
     page.goto(f"{live_server}/press/conferences/{milestone_id}/checkin")
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
     form = page.locator("#walk-in")
     form.get_by_label("Prénom").fill("Paul")
     form.locator("#last_name").fill("Nouveau")  # labelled "Nom *"
@@ -34,7 +33,7 @@ def test_walk_in_at_a_phone_sized_check_in(
     assert page.locator("#came").inner_text() == "1"
     row = page.locator("#checkin-list li.present")
     assert row.count() == 1 and "Paul Nouveau" in row.inner_text()
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
     page.screenshot(path=str(artifacts / "press-walk-in-375.png"), full_page=True)
 
     db.session.remove()
@@ -53,7 +52,7 @@ def test_walk_in_at_a_phone_sized_check_in(
     assert guest_row.locator(".answer").inner_text() == "Non"
     assert "téléphone" in guest_row.locator(".channel").inner_text()
     assert page.locator('[data-count="no"]').inner_text() == "1"
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
     page.screenshot(path=str(artifacts / "press-answer-by-phone-375.png"), full_page=True)
 
     page.goto(f"{live_server}/contacts/{paul_id}")  # the walk-in's history: present, answered on the spot
@@ -63,14 +62,14 @@ def test_walk_in_at_a_phone_sized_check_in(
     page.get_by_text("Note ajoutée.").wait_for()
     kinds = page.locator("#history li[data-kind]").evaluate_all("items => items.map(i => i.dataset.kind)")
     assert kinds[0] == "note" and "attendance" in kinds and "answer" in kinds
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
     page.screenshot(path=str(artifacts / "contact-history-375.png"), full_page=True)
 
     page.goto(f"{live_server}/regions/93/readiness")
     assert page.locator("#step-conference_held .evidence").inner_text().startswith("Constaté — Journalistes venus : 1")
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
 
     page.goto(f"{live_server}/press/conferences/{milestone_id}/sign-in-sheet")
     assert page.locator("#sign-in tr[data-contact]").count() == 1  # Paul came; Léa declined
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("document.documentElement.scrollWidth")
+    assert_fits(page)
     assert console_errors == []

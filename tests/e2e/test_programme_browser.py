@@ -2,6 +2,7 @@
 in the programme."""
 
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 
 
 def test_propose_approve_and_see_it_in_the_programme(
@@ -47,7 +48,7 @@ def test_the_programme_filters_fit_a_390_pixel_phone(page, live_server, demo_cam
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server}/programme")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_fits(page, 390)
     for field in ("#p-region", "#p-theme", "#p-type", "#p-from", "#p-to"):
         box = page.locator(field).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, field

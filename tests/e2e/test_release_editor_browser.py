@@ -8,6 +8,7 @@ from extensions import db
 from press import newsroom
 from press.models import PressRelease
 from tests.conftest import PASSWORD
+from tests.e2e.screens import assert_fits
 
 TYPED = "Le Mois de l'ESS ouvre le 1er novembre.\n\nAu programme :\n\n- des forums ;\n- des portes ouvertes."
 
@@ -47,7 +48,7 @@ def test_a_release_written_without_html_reaches_the_newsroom(
     page.get_by_label("Adresse", exact=True).fill("https://example.org/programme")
     page.get_by_label("Texte", exact=True).fill("tout le programme")
     page.get_by_role("button", name="Insérer").click()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    assert_fits(page)
     page.screenshot(path=str(artifacts / f"release-editor-{width}.png"), full_page=True)
     page.get_by_role("button", name="Enregistrer").last.click()
     page.get_by_text("Communiqué enregistré").wait_for()
@@ -62,5 +63,5 @@ def test_a_release_written_without_html_reaches_the_newsroom(
     assert page.get_by_role("heading", name="Les temps forts").is_visible()
     assert page.get_by_role("link", name="tout le programme").get_attribute("href") == "https://example.org/programme"
     assert page.locator("main ol li").all_inner_texts()[0] == "le forum régional"
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_fits(page)
     assert console_errors == []

@@ -15,12 +15,8 @@ from mailings import services
 from mailings.models import EmailTemplate
 from mailings.rendering import date_fr
 from tests.conftest import PASSWORD
-
-
-def conference(campaign, code: str):
-    return next(
-        m for m in campaign.milestones if m.kind == "regional_press_conference" and m.region and m.region.code == code
-    )
+from tests.e2e.screens import assert_fits
+from tests.test_press_helpers import regional_conference
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
@@ -37,7 +33,7 @@ def test_an_invitation_written_without_html_previewed_for_two_regions_and_sent_a
     console_errors,
     artifacts,
 ):
-    paca, bzh = conference(demo_campaign, "93"), conference(demo_campaign, "53")
+    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
     bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)
     db.session.commit()
     tz = zone(demo_campaign.timezone)
@@ -68,7 +64,7 @@ def test_an_invitation_written_without_html_previewed_for_two_regions_and_sent_a
     page.get_by_role("button", name="Bouton Je viendrai").click()
     assert area.locator(".field-chip", has_text="Prénom").count() == 1  # a labelled chip, not {{ }}
     assert "{{" not in area.inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    assert_fits(page)
     page.screenshot(path=str(artifacts / f"editor-{width}.png"), full_page=True)
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Modèle enregistré").wait_for()
