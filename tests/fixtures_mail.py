@@ -16,11 +16,14 @@ import socket
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from mailings.engine.worker import Worker
+from mailings.scheduler import run_scheduler
 from tests.readers import read_mail
 
 CODES = {
@@ -185,6 +188,27 @@ def no_unexpected_smtp(monkeypatch):
     SERVERS_ASKED_FOR.clear()
     if unexpected:
         pytest.fail(f"the test opened SMTP connections it did not ask for: {sorted(set(unexpected))}")
+
+
+@contextmanager
+def sending(app):
+    """The scheduler and one worker at work in threads while the block runs, as `make run` has them:
+    what is due starts, what is started is sent."""
+    stop = threading.Event()
+    worker = Worker(app, connections=1, idle=0.1)
+    worker.stop = stop
+    threads = [
+        threading.Thread(target=run_scheduler, args=(app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True),
+        threading.Thread(target=worker.run, daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(15)
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 reminder and mailings with it (proposed, then applied in one audited change), and no send planned on
 a weekend or a French public holiday unless a person says so."""
 
-from datetime import date, datetime, timedelta
 import re
+from datetime import date, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 

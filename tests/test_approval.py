@@ -17,6 +17,7 @@ from mailings.models import Mailing
 from mailings.scheduler import dispatch_due
 from press import conferences
 from tests.conftest import PASSWORD, csrf_from
+from tests.fixtures_mail import sending
 from tests.test_press_helpers import conference, deliver, text_part
 
 PACA = "93"
@@ -284,11 +285,7 @@ def test_the_history_table_is_read_by_the_api_within_the_region(api, make_user, 
 def test_the_running_scheduler_tells_everyone_and_starts_the_approved_mailing_at_its_time(
     app, api, make_user, make_contact, demo_campaign, mail_app, smtp_server
 ):
-    import threading
     import time
-
-    from mailings.engine.worker import Worker
-    from mailings.scheduler import run_scheduler
 
     region_user, lead = make_user("regional", region=PACA), make_user("national")
     region_email, lead_email = region_user.email, lead.email
@@ -304,24 +301,11 @@ def test_the_running_scheduler_tells_everyone_and_starts_the_approved_mailing_at
     assert national.post(f"/api/v1/mailings/{mid}/approve").get_json()["status"] == "scheduled"
     db.session.remove()
 
-    stop = threading.Event()
-    worker = Worker(mail_app, connections=1, idle=0.1)
-    worker.stop = stop
-    threads = [
-        threading.Thread(target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}),
-        threading.Thread(target=worker.run),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
+    with sending(mail_app):
         deadline = time.monotonic() + 45
         wanted = {lead_email, region_email, "jt@example.org"}
         while not wanted <= set(smtp_server.by_recipient()) and time.monotonic() < deadline:
             time.sleep(0.1)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(15)
     assert wanted <= set(smtp_server.by_recipient())
     assert len(smtp_server.by_recipient()[lead_email]) == 1  # told once, however many ticks ran
     mailing = db.session.get(Mailing, mid)

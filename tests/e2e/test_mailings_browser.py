@@ -1,12 +1,12 @@
 """In Chromium: write a template, preview it for a contact, schedule a mailing, watch it send, read the log."""
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.fixtures_mail import sending
 
 
 @pytest.mark.engines("sqlite", "postgresql")  # the scheduler and a worker send it
@@ -22,24 +22,10 @@ def test_write_preview_schedule_and_watch_a_mailing(
     console_errors,
     artifacts,
 ):
-    from mailings.engine.worker import Worker
-    from mailings.scheduler import run_scheduler
-
     smtp_server.handler.every_message_delay = 0.05
     many_contacts(20, "e2e")  # media of PACA
     user = make_user("national")
-    stop = threading.Event()
-    worker = Worker(mail_app, connections=1, idle=0.1)
-    worker.stop = stop
-    threads = [
-        threading.Thread(target=worker.run, daemon=True),
-        threading.Thread(
-            target=run_scheduler, args=(mail_app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
+    with sending(mail_app):
         page.set_default_timeout(10_000)
         browser_login(user, PASSWORD)
         page.goto(f"{live_server}/templates")
@@ -86,10 +72,6 @@ def test_write_preview_schedule_and_watch_a_mailing(
         assert "250" in log.inner_text()
         page.screenshot(path=str(artifacts / "mailing.png"), full_page=True)
         assert len(smtp_server.messages) == 20
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
     assert console_errors == []
 
 

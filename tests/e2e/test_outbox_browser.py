@@ -3,7 +3,6 @@ previewed for two journalists of two regions, is scheduled; the scheduler and a 
 outbox shows each journalist's message as they received it, word for word what the preview showed
 them, with their own region's conference date."""
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,19 +12,17 @@ from campaign.services import zone
 from extensions import db
 from mail_outbox import OutboxMessage
 from mailings import gallery, services
-from mailings.engine.worker import Worker
 from mailings.rendering import date_fr
-from mailings.scheduler import run_scheduler
 from tests.conftest import PASSWORD
-from tests.fixtures_mail import free_port
+from tests.fixtures_mail import free_port, sending
 from tests.test_press_helpers import regional_conference
 
 
 def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
-    app, page, live_server, browser_login, make_user, make_contact, demo_campaign, console_errors
+    app, page, live_server, browser_login, make_user, make_contact, demo_campaign, console_errors, monkeypatch
 ):
-    saved = {k: app.config.get(k) for k in ("MAIL_OUTBOX", "MAIL_PORT")}
-    app.config.update(MAIL_OUTBOX=True, MAIL_PORT=free_port())  # nothing listens there: the outbox keeps all
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", True)
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there: the outbox keeps all
     paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
     bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
     tz = zone(demo_campaign.timezone)
@@ -43,16 +40,7 @@ def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
     mailing = services.save_mailing(lead, None, data, campaign=demo_campaign)
     db.session.commit()
 
-    stop = threading.Event()
-    worker = Worker(app, connections=1, idle=0.1)
-    worker.stop = stop
-    threads = [
-        threading.Thread(target=worker.run, daemon=True),
-        threading.Thread(target=run_scheduler, args=(app, stop), kwargs={"interval": 0.3, "poll": 0.2}, daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
+    with sending(app):
         page.set_default_timeout(15_000)
         browser_login(lead, PASSWORD)
         page.goto(f"{live_server}/mailings/{mailing.id}")
@@ -83,11 +71,6 @@ def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
             assert date_fr(milestone.starts_at.astimezone(tz)) in received
             assert frame.get_by_role("link", name="Je viendrai").count() == 1
             page.go_back()
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-        app.config.update(saved)
     kept = db.session.scalars(select(OutboxMessage.recipient)).all()
     assert sorted(kept) == sorted([aicha.email, bruno.email])
     assert console_errors == []
