@@ -3,6 +3,7 @@
 import io
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from contacts.models import Contact, Suppression
@@ -147,6 +148,28 @@ def test_unknown_columns_need_a_mapping(app, api, make_user):
     assert bad.status_code == 422 and "Absente" in bad.json["error"]["fields"]["mapping"]
 
 
+@pytest.mark.parametrize(
+    ("mapping", "named"),
+    [
+        ('["email"]', None),
+        ('"Courriel"', None),
+        ("{Courriel: email}", None),
+        ('{"Courriel": ["email"]}', "Courriel"),
+        ('{"Courriel": {"champ": "email"}}', "Courriel"),
+        ('{"Courriel": "email", "Nom": 0}', "Nom"),
+        ('{"Courriel": "email", "Nom": "surnom"}', "Nom"),
+        ('{"Courriel": "email", "Absente": "last_name"}', "Absente"),
+    ],
+)
+def test_a_mapping_that_is_not_columns_to_fields_is_refused_by_name(app, api, make_user, mapping, named):
+    data = b"Nom;Courriel\r\nDurand;durand@example.org\r\n"
+    refused = post_import(api(make_user("national")), data, mapping=mapping)
+    assert refused.status_code == 422, refused.json
+    fields = refused.json["error"]["fields"]
+    assert "mapping" in fields and (named is None or named in fields["mapping"]), fields
+    assert count_contacts() == 0
+
+
 def test_dry_run_changes_nothing_and_reports_the_same(app, api, make_user, make_contact):
     make_contact("amelie.heuze@example.org", first_name="Amélie", last_name="Ancienne")
     client = api(make_user("national"))
@@ -237,6 +260,35 @@ def test_cli_import_dry_run_then_import_then_export(app, runner, regions, tmp_pa
     broken.write_bytes(b"")
     failed = runner.invoke(args=["contacts", "import", str(broken)])
     assert failed.exit_code != 0 and "illisible" in failed.output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--mapping", "{Courriel"], "pas du JSON"),
+        (["--mapping", '["email"]'], "doit être un objet"),
+        (["--mapping", '{"Courriel": ["email"]}'], "Courriel"),
+        (["--mapping", '{"Absente": "email"}'], "Absente"),
+        (["--rejected", "/dossier/absent/a-corriger.csv"], "--rejected"),
+    ],
+)
+def test_cli_import_with_a_wrong_option_says_which_and_imports_nothing(app, runner, regions, tmp_path, args, said):
+    path = tmp_path / "presse.csv"
+    path.write_bytes(b"Nom;Courriel\r\nDurand;durand@example.org\r\n")
+    failed = runner.invoke(args=["contacts", "import", str(path), *args])
+    assert failed.exit_code != 0 and "Error:" in failed.output and said in failed.output, failed.output
+    assert isinstance(failed.exception, SystemExit), failed.exception  # no traceback
+    assert count_contacts() == 0
+
+
+def test_cli_import_of_a_missing_or_unreadable_file_says_so(app, runner, regions, tmp_path):
+    for path, said in ((tmp_path / "absent.csv", "No such file"), (tmp_path, "Is a directory")):
+        failed = runner.invoke(args=["contacts", "import", str(path)])
+        assert failed.exit_code == 2 and said in failed.output, failed.output
+    broken = tmp_path / "classeur.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    failed = runner.invoke(args=["contacts", "import", str(broken)])
+    assert failed.exit_code == 1 and "illisible" in failed.output, failed.output
 
 
 def test_import_pages_preview_simulate_then_import_with_streamed_progress(
