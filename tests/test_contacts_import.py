@@ -10,6 +10,7 @@ from contacts.models import Contact, Suppression
 from contacts.suppression import suppress
 from extensions import db
 from tests.conftest import csrf_from, sign_out
+from tests.sheets import xlsx
 
 
 def count_contacts() -> int:
@@ -326,3 +327,25 @@ def test_import_pages_preview_simulate_then_import_with_streamed_progress(
     sign_out(client)
     login(other)
     assert client.get(mapping_url).status_code == 404  # an upload belongs to whoever sent it
+
+
+def test_nul_characters_in_a_file_s_cells_are_dropped_and_every_row_imported(app, api, make_user):
+    client = api(make_user("national"))
+    data = (
+        "Nom;Prénom;Courriel;Ville\r\n"
+        "Durand;Ali\x00ce;durand@example.org;Brest\r\n"
+        "Martin;Paul;paul@exa\x00mple.org;Rennes\r\n"
+        "Morvan;Jean;jean@example.org;Lor\x00ient\x00\r\n"
+    ).encode()
+    answer = post_import(client, data)
+    assert answer.status_code == 200 and answer.json["created"] == 3 and answer.json["errors"] == [], answer.json
+    assert contact("durand@example.org").first_name == "Alice"
+    assert contact("paul@example.org").last_name == "Martin"
+    assert contact("jean@example.org").city == "Lorient"
+    workbook = xlsx([["Nom", "Courriel"], ["Le_x0000_ Goff", "legoff@example.org"]])  # Excel's escaped NUL
+    answer = post_import(client, workbook, filename="presse.xlsx")
+    assert answer.status_code == 200 and answer.json["created"] == 1, answer.json
+    assert contact("legoff@example.org").last_name == "Le Goff"
+    named = post_import(client, b"Courriel\r\nautre@example.org\r\n", filename="pres\x00se.csv")
+    assert named.status_code == 422 and "file" in named.json["error"]["fields"], named.json
+    assert count_contacts() == 4
