@@ -1,5 +1,6 @@
 """Contact import: the files people really have, bad rows reported, one transaction, dry runs."""
 
+import csv
 import io
 import json
 
@@ -349,3 +350,16 @@ def test_nul_characters_in_a_file_s_cells_are_dropped_and_every_row_imported(app
     named = post_import(client, b"Courriel\r\nautre@example.org\r\n", filename="pres\x00se.csv")
     assert named.status_code == 422 and "file" in named.json["error"]["fields"], named.json
     assert count_contacts() == 4
+
+
+def test_the_rows_to_fix_run_no_formula_from_the_file_header_included(app, api, make_user, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
+    client = api(make_user("national"))
+    data = b'Courriel;Nom;=HYPERLINK("http://exemple.invalid","Voir");@SUM(A1)\r\npas-une-adresse;=1+1;-2+3;+33\r\n'
+    report = post_import(client, data).json
+    assert report["rejected"] == 1, report
+    downloaded = client.get(report["rejected_url"])
+    assert downloaded.status_code == 200
+    header, row = list(csv.reader(io.StringIO(downloaded.data.decode("utf-8-sig")), delimiter=";"))
+    assert header[2:] == ["Courriel", "Nom", '\'=HYPERLINK("http://exemple.invalid","Voir")', "'@SUM(A1)"]
+    assert row[2:] == ["pas-une-adresse", "'=1+1", "'-2+3", "'+33"]
