@@ -11,11 +11,11 @@ from wtforms.fields.choices import SelectChoice
 from accounts.models import Region, User
 from accounts.scoping import readable
 from campaign.models import Milestone
-from campaign.schemas import MAX_ID
 from campaign.services import to_utc, zone
 from contacts.audiences import filter_choices, filter_from_form
 from contacts.models import Contact, ContactList, Segment
 from contacts.services import contact_query
+from dbtypes import MAX_ID
 from errors import DomainError, ValidationFailed
 from extensions import db
 from mailings.audience import as_list, in_reach

@@ -12,13 +12,12 @@ from accounts.models import Region, User
 from accounts.scoping import can_read, can_write, get_readable, require_read, require_write
 from addresses import address_problem
 from campaign.models import Campaign, Milestone
-from campaign.schemas import MAX_ID
 from campaign.services import current_campaign
 from campaign.workdays import check_send_day
 from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
-from dbtypes import utcnow
+from dbtypes import MAX_ID, utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
@@ -404,7 +403,7 @@ def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None,
     of `region_id`."""
     if not contact_id:
         return sample_recipient(campaign, region_id)
-    contact = db.session.get(Contact, contact_id)
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
     if contact is None:
         raise ValidationFailed(_("Ce contact n'existe pas."), {"contact_id": _("inconnu")})
     require_read(user, contact.region_id)
