@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers: a larger id names no row (and overflows SQLite)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

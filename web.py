@@ -88,6 +88,9 @@ def register_input_guard(app: Flask) -> None:
         sources = [request.args.to_dict(flat=False), request.view_args or {}]
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             sources.append(request.form.to_dict(flat=False))
+            sources.append(
+                {name: [upload.filename or "" for upload in uploads] for name, uploads in request.files.lists()}
+            )
         elif request.is_json:
             sources.append(request.get_json(silent=True) or {})
         for source in sources:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import or_
 
 from accounts.models import User
+from dbtypes import MAX_ID
 from errors import NotFound, PermissionDenied
 from extensions import db
 from i18n import _
@@ -51,7 +52,7 @@ def get_readable(user: User | None, model, row_id, missing: str, accept: Callabl
 
     NotFound(`missing`) otherwise, or PermissionDenied; without a user (the CLI) only existence counts.
     """
-    row = db.session.get(model, row_id)
+    row = None if isinstance(row_id, int) and row_id > MAX_ID else db.session.get(model, row_id)
     if row is None or (accept is not None and not accept(row)):
         raise NotFound(missing)
     if user is not None:

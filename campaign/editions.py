@@ -26,7 +26,6 @@ from campaign.federation_models import EventVocabulary
 from campaign.models import Campaign, Milestone
 from campaign.playbook import month_end
 from campaign.reminders import campaign_cli
-from campaign.schemas import MAX_ID
 from campaign.services import (
     PLAUSIBLE_YEARS,
     current_campaign,
@@ -35,7 +34,7 @@ from campaign.services import (
     to_utc,
     zone,
 )
-from dbtypes import utcnow
+from dbtypes import MAX_ID, utcnow
 from errors import NotFound, PermissionDenied, ValidationFailed
 from extensions import db
 from i18n import _

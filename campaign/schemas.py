@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
+from dbtypes import MAX_ID
 from pagination import PageArgs
 
 
@@ -10,9 +11,6 @@ class RegionSchema(Schema):
     code = fields.String()
     name = fields.String()
     chamber = fields.String()
-
-
-MAX_ID = 2**31 - 1  # the id columns are 32-bit integers: a larger id names no row
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.api import api_blueprint, current_api_user
 from contacts import audiences, exporter, import_jobs, import_rejects, importer, personal_data, services
+from contacts.import_rows import parse_mapping
 from contacts.models import Contact
 from contacts.schemas import (
     ContactPatchSchema,
@@ -22,9 +23,7 @@ from contacts.schemas import (
     MembersSchema,
     SegmentSchema,
 )
-from errors import ValidationFailed
 from extensions import db
-from i18n import _
 from pagination import PageArgs, page_schema, paginate
 
 bp = api_blueprint("contacts_api", "Contacts: people, organisations, import, export, GDPR")
@@ -91,17 +90,7 @@ def import_contacts(query, form):
     run) is queued instead: the answer is 202 with the job's `url` (also in `Location`), where its
     progress and then its report can be read; the scheduler writes it batch by batch.
     """
-    try:
-        mapping = json.loads(form["mapping"]) if form.get("mapping") else None
-    except json.JSONDecodeError as error:
-        raise ValidationFailed(
-            _("La correspondance des colonnes n'est pas du JSON."), {"mapping": str(error)}
-        ) from error
-    if mapping is not None and not isinstance(mapping, dict):
-        raise ValidationFailed(
-            _("La correspondance des colonnes doit être un objet."),
-            {"mapping": _("colonne du CSV -> champ du contact")},
-        )
+    mapping = parse_mapping(form.get("mapping"))
     upload = form["file"]
     options = importer.ImportOptions(
         source=form.get("source") or f"import API {upload.filename or ''}".strip(),
@@ -115,6 +104,7 @@ def import_contacts(query, form):
     size = upload.stream.seek(0, 2)
     upload.stream.seek(0)
     if not options.dry_run and import_jobs.is_large(size):
+        importer.check_file(upload.stream, options)
         job = import_jobs.queue(current_api_user(), upload.filename, upload.save, size, options)
         db.session.commit()
         url = url_for("contacts_api.get_import_job", job_id=job.id)

@@ -1,6 +1,5 @@
 """`flask contacts import FILE [--dry-run]` and `flask contacts export [--format csv|vcard]`."""
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from flask.cli import AppGroup
 
 from contacts import exporter, importer, services
 from contacts.import_rejects import RejectedRows
+from contacts.import_rows import parse_mapping
 from contacts.models import CONTACT_KINDS, LEGAL_BASES
 from errors import DomainError
 from extensions import db
@@ -33,13 +33,17 @@ contacts_cli = AppGroup("contacts", help="Contacts: import and export.")
 )
 def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, region, mapping, rejected) -> None:
     """Import contacts from a CSV FILE or an .xlsx, .xls or .ods workbook, in one transaction."""
+    try:
+        mapping = parse_mapping(mapping)
+    except DomainError as error:
+        raise click.ClickException(f"{error.message} {error.fields}") from error
     options = importer.ImportOptions(
         source=source or f"import {os.path.basename(file.name)}",
         legal_basis=legal_basis,
         on_duplicate=on_duplicate,
         default_kind=kind,
         default_region=region,
-        mapping=json.loads(mapping) if mapping else None,
+        mapping=mapping,
         dry_run=dry_run,
     )
     size = os.fstat(file.fileno()).st_size if hasattr(file, "fileno") else None
@@ -49,6 +53,8 @@ def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, regio
             click.echo(f"\r{rows} lignes lues ({100 * done // size} %)", nl=False, err=True)
 
     rejects = None
+    if rejected and not rejected.parent.is_dir():
+        raise click.BadParameter(f"le dossier {rejected.parent} n'existe pas", param_hint="--rejected")
     if rejected:
         rejected.unlink(missing_ok=True)
         rejects = RejectedRows(rejected)

@@ -354,6 +354,14 @@ class UnreadableFile(ValueError):
     """The file is not a CSV we can read."""
 
 
+def without_nul(lines: Iterator[str]) -> Iterator[str]:
+    """The lines without their NUL characters: no database text column can hold one, and nobody can
+    see one in a spreadsheet to take it out (a broken export leaves them, a UTF-16 file without its
+    mark is half made of them)."""
+    for line in lines:
+        yield line.replace("\x00", "")
+
+
 def open_csv(stream: IO[bytes], total_bytes: int | None = None) -> CsvSource:
     """Open an uploaded or local CSV without reading it whole."""
     sample = stream.read(SAMPLE_BYTES)
@@ -364,7 +372,7 @@ def open_csv(stream: IO[bytes], total_bytes: int | None = None) -> CsvSource:
     text = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
     first_line = sample.decode(encoding, errors="ignore").lstrip("\ufeff").splitlines()[0]
     delimiter = guess_delimiter(first_line)
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(without_nul(text), delimiter=delimiter)
     try:
         headers = [h.strip().lstrip("\ufeff") for h in next(reader)]
     except (StopIteration, csv.Error, UnicodeDecodeError) as error:

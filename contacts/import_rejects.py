@@ -61,7 +61,7 @@ class RejectedRows:
         with self.path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as out:
             writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
             if new:
-                writer.writerow(COLUMNS + tuple(self.headers))
+                writer.writerow([*COLUMNS, *(neutralise(h) for h in self.headers)])
             for row in sorted(self.pending):
                 cells, reasons = self.pending[row]
                 cells = list(cells[self.skip :]) + [""] * (len(self.headers) - len(cells[self.skip :]))

@@ -6,6 +6,7 @@ contact: when one of them is wrong the row is refused. Any other wrong cell (a p
 civility, a media type...) is left empty and reported by its field, and the rest of the row is
 imported; either way the row goes to the rows to fix (import_rejects)."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -102,6 +103,24 @@ class ImportReport:
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
 
 
+def parse_mapping(text: str | None) -> dict | None:
+    """The mapping as a person gives it (JSON text, to the API or the command line), or None."""
+    if not text:
+        return None
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValidationFailed(
+            _("La correspondance des colonnes n'est pas du JSON."), {"mapping": str(error)}
+        ) from error
+    if mapping is not None and not isinstance(mapping, dict):
+        raise ValidationFailed(
+            _("La correspondance des colonnes doit être un objet."),
+            {"mapping": _("colonne du CSV -> champ du contact")},
+        )
+    return mapping
+
+
 def resolve_mapping(source: csvfiles.CsvSource, explicit: dict[str, str] | None) -> dict[str, str]:
     """The detected mapping, overridden by the one chosen; refuses unknown columns or fields."""
     mapping = dict(source.mapping)
@@ -109,8 +128,8 @@ def resolve_mapping(source: csvfiles.CsvSource, explicit: dict[str, str] | None)
     for column, name in (explicit or {}).items():
         if column not in source.headers:
             problems[column] = _("colonne absente du fichier")
-        elif name and name not in csvfiles.FIELDS:
-            problems[column] = _("champ inconnu : %(f)s", f=name)
+        elif not isinstance(name, str | None) or (name and name not in csvfiles.FIELDS):
+            problems[column] = _("champ inconnu : %(f)s", f=json.dumps(name, ensure_ascii=False))
         elif name:
             mapping[column] = name
         else:

@@ -129,7 +129,7 @@ def sheet_rows(source: SheetSource, buffered: list[list[str]], rest) -> Iterator
 
 def cell_text(value) -> str:
     """A cell as the text people typed: 612345678.0 -> '612345678' (a phone typed as a number),
-    a date as 19/06/2008, a boolean as oui/non."""
+    a date as 19/06/2008, a boolean as oui/non; without NUL characters (Excel's _x0000_)."""
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, float):
@@ -140,4 +140,4 @@ def cell_text(value) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, timedelta | time):
         return str(value)
-    return "" if value is None else str(value)
+    return "" if value is None else str(value).replace("\x00", "")  # as csvfiles.without_nul

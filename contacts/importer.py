@@ -167,6 +167,13 @@ def open_source(stream: IO[bytes], total_bytes: int | None = None) -> csvfiles.C
         raise ImportFailed(message, {"file": str(error)}) from error
 
 
+def check_file(stream: IO[bytes], options: ImportOptions) -> None:
+    """What an import would refuse before its first row (a file it cannot read, a wrong mapping),
+    said now: a queued import would only fail later, on its page."""
+    resolve_mapping(open_source(stream), options.mapping)
+    stream.seek(0)
+
+
 def preview(stream: IO[bytes], options: ImportOptions, rows: int = 8) -> dict:
     """The file as we read it, for the mapping page: format, columns, mapping and first rows."""
     source = open_source(stream)

@@ -131,7 +131,9 @@ def missing_ids(audience: dict) -> dict[str, str]:
         if wanted:
             found = set(db.session.scalars(select(model.id).where(model.id.in_(wanted))))
             if wanted - found:
-                problems[f"audience.{field}"] = f"unknown ids: {sorted(wanted - found)}"
+                problems[f"audience.{field}"] = _(
+                    "identifiants inconnus : %(ids)s", ids=", ".join(str(i) for i in sorted(wanted - found))
+                )
     return problems
 
 

@@ -15,6 +15,7 @@ from campaign.services import to_utc, zone
 from contacts.audiences import filter_choices, filter_from_form
 from contacts.models import Contact, ContactList, Segment
 from contacts.services import contact_query
+from dbtypes import MAX_ID
 from errors import DomainError, ValidationFailed
 from extensions import db
 from mailings.audience import as_list, in_reach
@@ -125,6 +126,7 @@ def contact_label(contact: Contact) -> str:
 
 def picked(user: User, ids: list[int], region_id: int | None) -> list[dict]:
     """Contacts chosen by name, as the picker shows them (only those the user reads, in reach)."""
+    ids = [i for i in ids if i <= MAX_ID]  # a larger one names no contact (and overflows SQLite)
     if not ids:
         return []
     query = contact_query(user).where(Contact.id.in_(ids))
@@ -210,9 +212,16 @@ def place_errors(form, error: DomainError, offered: list) -> list[str]:
     """Put the service's field errors next to their fields; returns those about the audience (shown
     above the recipients) and flashes the message when no field could hold it."""
     audience, placed = [], False
+    parts = {
+        "audience.list_ids": _("Listes"),
+        "audience.segment_ids": _("Segments"),
+        "audience.contact_ids": _("Contacts choisis"),
+        "audience.exclude_contact_ids": _("Contacts écartés"),
+        "audience.filter": _("Filtres"),
+    }
     for name, message in error.fields.items():
         if name.startswith("audience"):
-            audience.append(str(message))
+            audience.append(f"{parts[name]} : {message}" if name in parts else str(message))
             continue
         if name in ("from_email", "from_name") and offered:
             name = "sender_id"

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from campaign.schemas import Id
 from contacts.schemas import SegmentFilterSchema
 from mailings.audience import EXCLUSIONS
 from mailings.models import DELIVERY_STATUSES
@@ -31,9 +32,9 @@ class IdList(fields.List):
 
 
 class AudienceSchema(Schema):
-    list_ids = IdList(fields.Integer(), load_default=list)
-    segment_ids = IdList(fields.Integer(), load_default=list)
-    contact_ids = IdList(fields.Integer(), load_default=list)
+    list_ids = IdList(Id(), load_default=list)
+    segment_ids = IdList(Id(), load_default=list)
+    contact_ids = IdList(Id(), load_default=list)
     filter = fields.Nested(
         SegmentFilterSchema,
         load_default=None,
@@ -41,7 +42,7 @@ class AudienceSchema(Schema):
         metadata={"description": "contacts chosen by filter, as a segment's (several regions, media types, beats)"},
     )
     exclude_contact_ids = IdList(
-        fields.Integer(),
+        Id(),
         load_default=None,
         allow_none=True,
         metadata={"description": "contacts left out (contact pressure); absent on an edit: the exclusions stay"},
@@ -62,9 +63,9 @@ class StatsSchema(Schema):
 
 class MailingSchema(Schema):
     id = fields.Integer(dump_only=True)
-    campaign_id = fields.Integer(load_default=None)
-    milestone_id = fields.Integer(allow_none=True, load_default=None)
-    template_id = fields.Integer(required=True)
+    campaign_id = Id(load_default=None)
+    milestone_id = Id(allow_none=True, load_default=None)
+    template_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     from_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     from_email = fields.String(required=True, validate=validate.Length(min=3, max=254))
@@ -126,11 +127,11 @@ class ApprovalStepSchema(Schema):
 
 class TestSendSchema(Schema):
     email = fields.String(required=True)
-    contact_id = fields.Integer(load_default=None)
+    contact_id = Id(load_default=None)
 
 
 class PreviewQuery(Schema):
-    contact_id = fields.Integer(load_default=None)
+    contact_id = Id(load_default=None)
 
 
 class PreviewSchema(Schema):

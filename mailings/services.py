@@ -17,7 +17,7 @@ from campaign.workdays import check_send_day
 from contacts.i18n import _
 from contacts.models import Contact
 from contacts.services import contact_erased
-from dbtypes import utcnow
+from dbtypes import MAX_ID, utcnow
 from errors import Conflict, PermissionDenied, ValidationFailed
 from extensions import db
 from mail_transport import open_channel
@@ -141,6 +141,15 @@ def clean_address(value: str, field: str, problems: dict, required: bool = True)
         return value
 
 
+def id_list(value) -> list[int]:
+    """Distinct ids, sorted; ValueError for one no id column holds (the database would refuse it
+    nameless, PostgreSQL, or overflow, SQLite)."""
+    ids = sorted({int(i) for i in as_list(value)})
+    if ids and not (ids[0] >= 0 and ids[-1] <= MAX_ID):
+        raise ValueError(ids)
+    return ids
+
+
 def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excluded: list | None = None) -> dict:
     """The audience as stored. `exclude_contact_ids` (contacts left out in one click for contact
     pressure) are kept from `excluded` unless `raw` says otherwise: editing the lists keeps them.
@@ -149,13 +158,13 @@ def clean_audience(region_id: int | None, raw: dict | None, problems: dict, excl
     audience = empty_audience()
     for field in audience:
         try:
-            audience[field] = sorted({int(i) for i in as_list(raw.get(field))})
+            audience[field] = id_list(raw.get(field))
         except (TypeError, ValueError):
             problems[f"audience.{field}"] = _("une liste d'identifiants")
     wanted = raw["exclude_contact_ids"] if raw.get("exclude_contact_ids") is not None else excluded
     try:
         if wanted:
-            audience["exclude_contact_ids"] = sorted({int(i) for i in as_list(wanted)})
+            audience["exclude_contact_ids"] = id_list(wanted)
     except (TypeError, ValueError):
         problems["audience.exclude_contact_ids"] = _("une liste d'identifiants")
     if found := audience_filter(raw.get("filter"), region_id, problems):
@@ -394,7 +403,7 @@ def recipient_for(user: User, contact_id: int | None, campaign: Campaign | None,
     of `region_id`."""
     if not contact_id:
         return sample_recipient(campaign, region_id)
-    contact = db.session.get(Contact, contact_id)
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
     if contact is None:
         raise ValidationFailed(_("Ce contact n'existe pas."), {"contact_id": _("inconnu")})
     require_read(user, contact.region_id)

@@ -2,10 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
+from dbtypes import MAX_ID
 from mailings.schemas import AudienceSchema
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, RSVP_ANSWERS
-
-MAX_ID = 2**31 - 1
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)

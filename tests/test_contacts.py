@@ -419,3 +419,12 @@ def test_csv_export_reads_in_a_spreadsheet_as_people_write_and_imports_back_unch
     assert response.get_json()["errors"] == []
     db.session.expire_all()
     assert snapshot() == before
+
+
+def test_a_list_id_beyond_any_list_is_said_not_to_exist(client, login, make_user, press):
+    login(make_user("national"))
+    page = client.get("/contacts").get_data(as_text=True)
+    added = client.post(
+        "/contacts/lists/add", data={"csrf_token": csrf_from(page), "list_id": str(2**70)}, follow_redirects=True
+    )
+    assert added.status_code == 200 and "Cette liste n&#39;existe pas." in added.get_data(as_text=True)

@@ -1,14 +1,17 @@
 """Contact import: the files people really have, bad rows reported, one transaction, dry runs."""
 
+import csv
 import io
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from contacts.models import Contact, Suppression
 from contacts.suppression import suppress
 from extensions import db
 from tests.conftest import csrf_from, sign_out
+from tests.sheets import xlsx
 
 
 def count_contacts() -> int:
@@ -147,6 +150,28 @@ def test_unknown_columns_need_a_mapping(app, api, make_user):
     assert bad.status_code == 422 and "Absente" in bad.json["error"]["fields"]["mapping"]
 
 
+@pytest.mark.parametrize(
+    ("mapping", "named"),
+    [
+        ('["email"]', None),
+        ('"Courriel"', None),
+        ("{Courriel: email}", None),
+        ('{"Courriel": ["email"]}', "Courriel"),
+        ('{"Courriel": {"champ": "email"}}', "Courriel"),
+        ('{"Courriel": "email", "Nom": 0}', "Nom"),
+        ('{"Courriel": "email", "Nom": "surnom"}', "Nom"),
+        ('{"Courriel": "email", "Absente": "last_name"}', "Absente"),
+    ],
+)
+def test_a_mapping_that_is_not_columns_to_fields_is_refused_by_name(app, api, make_user, mapping, named):
+    data = b"Nom;Courriel\r\nDurand;durand@example.org\r\n"
+    refused = post_import(api(make_user("national")), data, mapping=mapping)
+    assert refused.status_code == 422, refused.json
+    fields = refused.json["error"]["fields"]
+    assert "mapping" in fields and (named is None or named in fields["mapping"]), fields
+    assert count_contacts() == 0
+
+
 def test_dry_run_changes_nothing_and_reports_the_same(app, api, make_user, make_contact):
     make_contact("amelie.heuze@example.org", first_name="Amélie", last_name="Ancienne")
     client = api(make_user("national"))
@@ -239,6 +264,35 @@ def test_cli_import_dry_run_then_import_then_export(app, runner, regions, tmp_pa
     assert failed.exit_code != 0 and "illisible" in failed.output
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--mapping", "{Courriel"], "pas du JSON"),
+        (["--mapping", '["email"]'], "doit être un objet"),
+        (["--mapping", '{"Courriel": ["email"]}'], "Courriel"),
+        (["--mapping", '{"Absente": "email"}'], "Absente"),
+        (["--rejected", "/dossier/absent/a-corriger.csv"], "--rejected"),
+    ],
+)
+def test_cli_import_with_a_wrong_option_says_which_and_imports_nothing(app, runner, regions, tmp_path, args, said):
+    path = tmp_path / "presse.csv"
+    path.write_bytes(b"Nom;Courriel\r\nDurand;durand@example.org\r\n")
+    failed = runner.invoke(args=["contacts", "import", str(path), *args])
+    assert failed.exit_code != 0 and "Error:" in failed.output and said in failed.output, failed.output
+    assert isinstance(failed.exception, SystemExit), failed.exception  # no traceback
+    assert count_contacts() == 0
+
+
+def test_cli_import_of_a_missing_or_unreadable_file_says_so(app, runner, regions, tmp_path):
+    for path, said in ((tmp_path / "absent.csv", "No such file"), (tmp_path, "Is a directory")):
+        failed = runner.invoke(args=["contacts", "import", str(path)])
+        assert failed.exit_code == 2 and said in failed.output, failed.output
+    broken = tmp_path / "classeur.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    failed = runner.invoke(args=["contacts", "import", str(broken)])
+    assert failed.exit_code == 1 and "illisible" in failed.output, failed.output
+
+
 def test_import_pages_preview_simulate_then_import_with_streamed_progress(
     client, login, make_user, app, monkeypatch, tmp_path
 ):
@@ -274,3 +328,38 @@ def test_import_pages_preview_simulate_then_import_with_streamed_progress(
     sign_out(client)
     login(other)
     assert client.get(mapping_url).status_code == 404  # an upload belongs to whoever sent it
+
+
+def test_nul_characters_in_a_file_s_cells_are_dropped_and_every_row_imported(app, api, make_user):
+    client = api(make_user("national"))
+    data = (
+        "Nom;Prénom;Courriel;Ville\r\n"
+        "Durand;Ali\x00ce;durand@example.org;Brest\r\n"
+        "Martin;Paul;paul@exa\x00mple.org;Rennes\r\n"
+        "Morvan;Jean;jean@example.org;Lor\x00ient\x00\r\n"
+    ).encode()
+    answer = post_import(client, data)
+    assert answer.status_code == 200 and answer.json["created"] == 3 and answer.json["errors"] == [], answer.json
+    assert contact("durand@example.org").first_name == "Alice"
+    assert contact("paul@example.org").last_name == "Martin"
+    assert contact("jean@example.org").city == "Lorient"
+    workbook = xlsx([["Nom", "Courriel"], ["Le_x0000_ Goff", "legoff@example.org"]])  # Excel's escaped NUL
+    answer = post_import(client, workbook, filename="presse.xlsx")
+    assert answer.status_code == 200 and answer.json["created"] == 1, answer.json
+    assert contact("legoff@example.org").last_name == "Le Goff"
+    named = post_import(client, b"Courriel\r\nautre@example.org\r\n", filename="pres\x00se.csv")
+    assert named.status_code == 422 and "file" in named.json["error"]["fields"], named.json
+    assert count_contacts() == 4
+
+
+def test_the_rows_to_fix_run_no_formula_from_the_file_header_included(app, api, make_user, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTACTS_IMPORT_DIR", str(tmp_path))
+    client = api(make_user("national"))
+    data = b'Courriel;Nom;=HYPERLINK("http://exemple.invalid","Voir");@SUM(A1)\r\npas-une-adresse;=1+1;-2+3;+33\r\n'
+    report = post_import(client, data).json
+    assert report["rejected"] == 1, report
+    downloaded = client.get(report["rejected_url"])
+    assert downloaded.status_code == 200
+    header, row = list(csv.reader(io.StringIO(downloaded.data.decode("utf-8-sig")), delimiter=";"))
+    assert header[2:] == ["Courriel", "Nom", '\'=HYPERLINK("http://exemple.invalid","Voir")', "'@SUM(A1)"]
+    assert row[2:] == ["pas-une-adresse", "'=1+1", "'-2+3", "'+33"]

@@ -73,6 +73,13 @@ def test_a_large_file_is_queued_then_run_by_the_scheduler_with_progress_and_repo
     assert small.status_code == 200 and small.json["created"] == 1  # small files answer at once, as before
 
 
+@pytest.mark.parametrize("mapping", ['{"Courriel": ["email"]}', '{"Absente": "email"}'])
+def test_a_large_file_with_a_wrong_mapping_is_refused_before_it_is_queued(app, api, make_user, background, mapping):
+    refused = post(api(make_user("national")), big_csv(), mapping=mapping)
+    assert refused.status_code == 422 and "mapping" in refused.json["error"]["fields"], refused.json
+    assert not list(background.glob("*.csv")) and db.session.scalar(select(func.count(import_jobs.ImportJob.id))) == 0
+
+
 def test_a_file_broken_half_way_keeps_the_batches_written_with_their_report(app, api, make_user, background):
     client = api(make_user("national"))
     data = big_csv(1500, bad_every=10_000, encoding="utf-8") + "Zoé;Brisé;zoe@example.org\r\n".encode("latin-1")
