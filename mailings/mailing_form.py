@@ -221,7 +221,9 @@ def place_errors(form, error: DomainError, offered: list) -> list[str]:
     }
     for name, message in error.fields.items():
         if name.startswith("audience"):
-            audience.append(f"{parts[name]} : {message}" if name in parts else str(message))
+            audience.append(
+                _("%(part)s : %(problem)s", part=parts[name], problem=message) if name in parts else str(message)
+            )
             continue
         if name in ("from_email", "from_name") and offered:
             name = "sender_id"
