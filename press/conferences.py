@@ -8,6 +8,7 @@ from email.utils import parseaddr
 from flask import current_app
 from markupsafe import escape
 from sqlalchemy import and_, case, delete, func, or_, select, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
@@ -259,13 +260,20 @@ def record(token: str, now: datetime | None = None) -> RsvpLink | None:
     link = read_link(token, now)
     if link is None or not link.open:
         return link
-    rsvp = link.current or Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None)
+    if link.current is None:  # the first answer: a twin click may be writing it at this moment
+        try:
+            with db.session.begin_nested():
+                db.session.add(Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None))
+        except IntegrityError:  # the other click wrote it first: this one answers over it
+            pass
+        link.current = db.session.scalar(
+            select(Rsvp).where(Rsvp.milestone_id == link.milestone.id, Rsvp.contact_id == link.contact.id)
+        )
+    rsvp = link.current
     if rsvp.answer != link.answer or rsvp.channel is not None:  # the person's own word replaces a note
         rsvp.answer, rsvp.answered_at = link.answer, now
         rsvp.channel, rsvp.recorded_by_id, rsvp.recorded_by_label, rsvp.recorded_at = None, None, "", None
-    db.session.add(rsvp)
     db.session.flush()
-    link.current = rsvp
     return link
 
 

@@ -2,6 +2,7 @@
 tampered and expired links, GET changes nothing, reminders only to those who did not answer."""
 
 from datetime import timedelta
+from html import unescape
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -133,3 +134,34 @@ def test_a_regional_invitation_waits_for_national_approval(
     deliver(mail_app, mailing.id)
     assert set(smtp_server.by_recipient()) == {"ana@example.org", "bob@example.org"}
     assert conferences.summary(milestone) == {"invited": 2, "yes": 0, "no": 0, "maybe": 0, "pending": 2, "came": 0}
+
+
+def test_a_double_click_on_the_first_answer_records_it_once(
+    mail_app, smtp_server, make_contact, make_user, demo_campaign, regions, client, monkeypatch
+):
+    """The same answer posted twice at once (a double click): the second finds the row the first
+    has just written between its reading of the link and its own insert, and answers over it."""
+    milestone, media, _user = invite_region(mail_app, smtp_server, make_contact, make_user, demo_campaign, regions)
+    yes, _no = links(smtp_server.by_recipient()["lea@example.org"][0], "rsvp")
+    # invited by a mailing tied to the conference (its page, its approval): no answer row before the first answer
+    db.session.execute(Rsvp.__table__.delete().where(Rsvp.contact_id == media[0].id))
+    db.session.commit()
+    page = client.get(path_of(yes))
+    read_link = conferences.read_link
+
+    calls = []
+
+    def twin_first(token, now=None):
+        link = read_link(token, now)
+        calls.append(token)
+        if len(calls) == 2:  # as this click records its answer, the twin click's connection commits its own
+            with db.engine.begin() as other:
+                other.execute(Rsvp.__table__.insert().values(milestone_id=milestone.id, contact_id=media[0].id))
+        return link  # still without the twin's row, as read a moment before
+
+    monkeypatch.setattr(conferences, "read_link", twin_first)
+    answer = client.post(path_of(yes), data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert answer.status_code == 200 and "merci, c'est noté" in unescape(answer.get_data(as_text=True))
+    db.session.expire_all()
+    rows = db.session.scalars(select(Rsvp).where(Rsvp.contact_id == media[0].id)).all()
+    assert [(r.answer, r.answered_at is not None) for r in rows] == [("yes", True)]
