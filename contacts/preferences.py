@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import Select
 
@@ -84,18 +85,23 @@ def choices_of(contact_id: int) -> dict[str, SubscriptionChoice]:
 
 def choose(contact: Contact, stream: str, receives: bool, now: datetime, channel: str = "page") -> bool:
     """Record one choice (in place of the previous one for that stream); True when it changed anything."""
-    row = db.session.scalar(
-        select(SubscriptionChoice).where(
-            SubscriptionChoice.contact_id == contact.id, SubscriptionChoice.stream == stream
-        )
+    mine = select(SubscriptionChoice).where(
+        SubscriptionChoice.contact_id == contact.id, SubscriptionChoice.stream == stream
     )
+    row = db.session.scalar(mine)
     if row is None:
         if receives and stream != EVERYTHING:
             return False  # received by default: nothing to record
-        db.session.add(
-            SubscriptionChoice(contact_id=contact.id, stream=stream, receives=receives, channel=channel, chosen_at=now)
-        )
-        return True
+        try:  # a mail provider's one-click POST and the person's own click can arrive together
+            with db.session.begin_nested():
+                db.session.add(
+                    SubscriptionChoice(
+                        contact_id=contact.id, stream=stream, receives=receives, channel=channel, chosen_at=now
+                    )
+                )
+            return True
+        except IntegrityError:  # the twin wrote it first: this one is said over it
+            row = db.session.scalar(mine)
     if row.receives == receives:
         return False
     row.receives, row.channel, row.chosen_at = receives, channel, now

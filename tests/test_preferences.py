@@ -8,7 +8,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from contacts.models import Contact, Suppression
 from contacts.personal_data import personal_data
@@ -254,3 +254,38 @@ def test_the_recipient_list_says_who_stopped_the_stream_before_sending(
     login(paca)
     page = unescape(client.get(f"/mailings/{regional.id}").get_data(as_text=True))
     assert "a choisi de ne plus recevoir ces envois" in page
+
+
+def test_a_one_click_and_a_click_at_once_stop_the_stream_once(
+    mail_app, smtp_server, make_user, make_contact, make_mailing, demo_campaign, regions, app
+):
+    """A mail provider's one-click POST and the person's own click together: the second finds the row
+    the first has just written between its look and its insert, and says the same over it."""
+    paca = make_user("regional", region=PACA)
+    journalist = make_contact(email="marius@nice-matin.example", region=PACA)
+    send(mail_app, make_mailing([journalist], user=paca))
+    message = smtp_server.by_recipient()[journalist.email][0].parsed()
+    one_click = urlsplit(message["List-Unsubscribe"].strip("<>")).path
+
+    done = []
+
+    def twin_first(session, context, instances):
+        if not done and any(isinstance(row, SubscriptionChoice) for row in session.new):
+            done.append(True)
+            with db.engine.begin() as other:  # the other click's connection commits the same choice first
+                other.execute(
+                    SubscriptionChoice.__table__.insert().values(
+                        contact_id=journalist.id, stream=PACA, receives=False, channel="page", chosen_at=utcnow()
+                    )
+                )
+
+    event.listen(db.session, "before_flush", twin_first)
+    try:
+        answer = app.test_client().post(
+            one_click, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
+    finally:
+        event.remove(db.session, "before_flush", twin_first)
+    assert done and answer.status_code == 200 and "désinscrite de ces envois" in answer.text
+    db.session.expire_all()
+    assert choices(journalist) == {PACA: False}
