@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from campaign.models import Campaign, Milestone
-from contacts.models import Contact
+from contacts.models import Contact, ContactNote
 from extensions import db
 from mailings.models import Delivery, EmailTemplate, Mailing
 from press.models import PressRelease, Rsvp
@@ -23,6 +23,14 @@ en {{ region.name }} a lieu le <strong>{{ conference.starts_at|datetime_fr }}</s
 <p><a href="{{ rsvp_yes_url }}">Je viendrai</a> · <a href="{{ rsvp_no_url }}">Je ne pourrai pas venir</a></p>
 <p>Bien cordialement,<br>Le service presse</p>"""
 QUEUED = "250 2.0.0 Ok: queued"
+
+
+PHONE_NOTES = {
+    "yes": "Joint·e par téléphone : viendra à la conférence de presse ; souhaite un entretien avec "
+    "la présidence de la chambre après la présentation.",
+    "no": "Joint·e par téléphone : ne pourra pas venir (bouclage) ; souhaite recevoir le dossier de presse "
+    "et les contacts des initiatives de son département.",
+}
 
 
 def answer_of(contact_id: int) -> tuple[str | None, bool]:
@@ -72,9 +80,11 @@ def load(campaign: Campaign) -> int:
         )
         added += 1
         silent = []
+        press_office = f"Service presse — {chamber}"
         for contact in media:
             answer, came = answer_of(contact.id)
             answered = sent_at + timedelta(days=1 + contact.id % 5) if answer else None
+            by_phone = answer is not None and contact.id % 3 == 0  # a third answered when the chamber called
             db.session.add(
                 Rsvp(
                     milestone_id=conference.id,
@@ -83,8 +93,21 @@ def load(campaign: Campaign) -> int:
                     answer=answer,
                     answered_at=answered,
                     checked_in_at=conference.starts_at if came else None,
+                    channel="phone" if by_phone else None,
+                    recorded_by_label=press_office if by_phone else "",
+                    recorded_at=answered if by_phone else None,
                 )
             )
+            if by_phone:
+                db.session.add(
+                    ContactNote(
+                        contact_id=contact.id,
+                        region_id=conference.region_id,
+                        author_label=press_office,
+                        body=PHONE_NOTES[answer],
+                        created_at=answered,
+                    )
+                )
             if answer is None:
                 silent.append(contact)
         if silent and not reminded:  # one region reminded those who had not answered, two days before

@@ -158,6 +158,16 @@ def test_the_demo_shows_what_happened_in_2008(runner, client, make_user, login):
     invited, yes = re.search(r'<td class="num">(\d+)</td><td class="num" data-col="yes">(\d+)</td>', row).groups()
     assert int(invited) == 4 and int(yes) >= 1
 
+    # some answers were taken down by phone, with a note on the journalist's history
+    from contacts.models import ContactNote
+    from press.models import Rsvp
+
+    by_phone = db.session.scalars(select(Rsvp).where(Rsvp.channel == "phone")).all()
+    assert by_phone and all(r.recorded_by_label.startswith("Service presse — ") for r in by_phone)
+    noted = db.session.scalar(select(ContactNote).where(ContactNote.contact_id == by_phone[0].contact_id))
+    history = unescape(client.get(f"/contacts/{noted.contact_id}").get_data(as_text=True))
+    assert "Joint·e par téléphone" in history and "téléphone" in history
+
 
 def test_the_live_edition_is_dated_from_today_beside_2008(app, runner, client, make_user, login):
     """`make run` loads `demo load --live`: an edition made from 2008 by "new edition from this one",
