@@ -30,6 +30,7 @@ from input_rules import refuse_nul
 from mailings import services
 from mailings.audience import mailing_audience
 from mailings.models import Mailing
+from mailings.sanitize import images_without_alt
 from press.conferences import literal, text_literal
 from press.models import FILE_KINDS, PressKitFile, PressRelease
 from press.release_body import body_html, stored
@@ -190,6 +191,11 @@ def save_release(user: User, release: PressRelease | None, data: dict, campaign:
             setattr(release, field, (data[field] or "").strip())
     if "body" in data:
         release.body = stored(release.body)  # what the editor (or a paste) sent, to the allow-list
+        if missing := images_without_alt(release.body):
+            problems["body"] = _(
+                "%(num)s image(s) sans texte de remplacement : décrivez chaque image pour qui ne la voit pas.",
+                num=missing,
+            )
     if "embargo_until" in data:
         release.embargo_until = data["embargo_until"]
     if "ready" in data:

@@ -122,3 +122,12 @@ def test_a_release_typed_as_plain_text_opens_in_the_editor_as_written(client, lo
     textarea = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     assert "&lt;p&gt;Premier paragraphe,&lt;br&gt;" in textarea
     assert "&lt;ul&gt;&lt;li&gt;des forums ;&lt;/li&gt;" in textarea
+
+
+def test_an_image_without_its_alternative_text_is_refused_naming_the_body(api, make_user, demo_campaign):
+    lead = make_user("national")
+    pasted = '<p>Notre affiche :</p><p><img src="https://example.org/affiche.png"></p>'
+    refused = api(lead).post("/api/v1/press-releases", json={"title": "Affiche", "body": pasted})
+    assert refused.status_code == 422
+    assert "texte de remplacement" in refused.get_json()["error"]["fields"]["body"]
+    assert db.session.query(PressRelease).filter_by(title="Affiche").count() == 0
