@@ -88,7 +88,14 @@ class ReleaseSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=250))
     city = fields.String(load_default="", validate=validate.Length(max=120))
     lead = fields.String(load_default="", validate=validate.Length(max=3000))
-    body = fields.String(load_default="", validate=validate.Length(max=60000))
+    body = fields.String(
+        load_default="",
+        validate=validate.Length(max=60000),
+        metadata={
+            "description": "HTML (kept to the editor's allow-list: paragraphs, headings, lists, quotes, links, "
+            "images with alt) or plain text (blank lines make paragraphs, '- ' and '1. ' lists, addresses links)"
+        },
+    )
     press_contact = fields.String(load_default="", validate=validate.Length(max=1000))
     embargo_until = fields.DateTime(
         allow_none=True,
