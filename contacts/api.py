@@ -279,7 +279,7 @@ def segments(args):
 @lists_bp.arguments(SegmentSchema)
 @lists_bp.response(201, SegmentSchema)
 def create_segment(data):
-    """A saved filter (kind, region, tags, media_type, beats), resolved each time it is used."""
+    """A saved filter (kind, region, tags, media_type, beats, city), resolved each time it is used."""
     segment = audiences.create_segment(current_api_user(), data["name"], data.get("filter"))
     db.session.commit()
     return segment_out(segment)

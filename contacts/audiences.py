@@ -11,17 +11,21 @@ from contacts.labels import KIND_LABELS, MEDIA_TYPE_LABELS, label
 from contacts.models import Contact, ContactList, Segment, list_members
 from contacts.services import (
     FILTER_KEYS,
+    TEXT_FIELDS,
     apply_filters,
     as_list,
+    cities_of,
     contact_query,
     known_beats,
     known_tags,
+    labels_matching,
     region_id_for,
 )
 from errors import ValidationFailed
 from extensions import db
+from matching import pick
 
-SEGMENT_KEYS = ("kind", "region", "tags", "media_type", "beats", "q")
+SEGMENT_KEYS = ("kind", "region", "tags", "media_type", "beats", "city", "q")
 
 
 # ---- lists ----------------------------------------------------------------------------------
@@ -132,10 +136,30 @@ def clean_filter(raw: dict | None) -> dict:
         values = [v.strip().lower() for v in as_list(raw.get(key)) + as_list(raw.get(alias)) if v.strip()]
         if values:
             cleaned[key] = values
+    if cities := cities_of(raw.get("city")):
+        cleaned["city"] = clean_cities(cities)
     if (raw.get("q") or "").strip():
         cleaned["q"] = raw["q"].strip()
     apply_filters(select(Contact.id), cleaned)  # unknown region codes are refused here
     return cleaned
+
+
+def clean_cities(cities: list[str]) -> list[str]:
+    """Cities as a filter keeps them: in the spelling most contacts have ("montpellier" is "Montpellier"
+    rather than "MONTPELLIER"), as typed when nobody lives there yet (a segment finds them once added)."""
+    limit = TEXT_FIELDS["city"]
+    if too_long := [city for city in cities if len(city) > limit]:
+        message = _("ville de %(n)s caractères au plus : %(city)s", n=limit, city=too_long[0][:40] + "…")
+        raise ValidationFailed(_("Filtre invalide."), {"filter": message})
+    held = dict(
+        db.session.execute(
+            select(Contact.city, func.count())
+            .where(Contact.city.in_(labels_matching(Contact.city, cities)))
+            .group_by(Contact.city)
+        ).all()
+    )
+    usual = sorted(held, key=lambda city: (-held[city], city.isupper(), city))
+    return [pick(city, usual) or city for city in cities]
 
 
 def filter_choices(regions: Iterable[Region]) -> dict[str, list[tuple[str, str]]]:
@@ -149,16 +173,17 @@ def filter_choices(regions: Iterable[Region]) -> dict[str, list[tuple[str, str]]
     }
 
 
+FORM_FILTER_KEYS = ("kind", "media_type", "region", "beats", "city")
+
+
 def filter_from_form(form, prefix: str = "") -> dict:
-    """The audience filter ticked in a form (`prefix` + kind, media_type, region, beats), cleaned."""
-    raw = {
-        key: [v for v in form.getlist(prefix + key) if v.strip()] for key in ("kind", "media_type", "region", "beats")
-    }
+    """The audience filter of a form (`prefix` + kind, media_type, region, beats ticked, city typed), cleaned."""
+    raw = {key: [v for v in form.getlist(prefix + key) if v.strip()] for key in FORM_FILTER_KEYS}
     return clean_filter({k: v for k, v in raw.items() if v})
 
 
 def describe_filter(filter_: dict | None) -> str:
-    """A filter as people read it: "Quotidien régional (PQR) · Bretagne, Pays de la Loire · thème : emploi"."""
+    """A filter as people read it: "Quotidien régional (PQR) · Bretagne · à Rennes, Brest · thème : emploi"."""
     filter_ = filter_ or {}
     parts = []
     if kinds := as_list(filter_.get("kind")):
@@ -168,6 +193,8 @@ def describe_filter(filter_: dict | None) -> str:
     if codes := as_list(filter_.get("region")):
         names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
         parts.append(", ".join(_("National") if c == "national" else names.get(c, c) for c in codes))
+    if cities := cities_of(filter_.get("city")):
+        parts.append(at_cities(cities))
     for key, one, several in (("beats", _("thème"), _("thèmes")), ("tags", _("étiquette"), _("étiquettes"))):
         values = as_list(filter_.get(key)) + as_list(filter_.get(key[:-1]))
         if values:
@@ -175,6 +202,17 @@ def describe_filter(filter_: dict | None) -> str:
     if (filter_.get("q") or "").strip():
         parts.append(_("recherche « %(q)s »", q=filter_["q"].strip()))
     return " · ".join(parts) or _("Tous les contacts")
+
+
+def at_cities(cities: list[str]) -> str:
+    """ "à Montpellier, Sète"; "au Havre", "aux Sables-d'Olonne": à + le, à + les contract in French."""
+    article, _space, rest = cities[0].partition(" ")
+    others = ", ".join([rest, *cities[1:]])
+    if article.lower() == "le" and rest:
+        return _("au %(cities)s", cities=others)
+    if article.lower() == "les" and rest:
+        return _("aux %(cities)s", cities=others)
+    return _("à %(cities)s", cities=", ".join(cities))
 
 
 def segment_query(user: User | None) -> Select:

@@ -94,6 +94,8 @@ class Contact(db.Model):
         Index("ix_contacts_kind", "kind"),
         Index("ix_contacts_media_type", "media_type"),
         Index("ix_contacts_name", "last_name", "first_name", "id"),
+        # the city filter lists the cities in use by jumping through it (services.distinct_labels)
+        Index("ix_contacts_city", "city"),
     )
     __audit__ = (
         "email",
@@ -241,7 +243,7 @@ class Segment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    filter: Mapped[dict] = mapped_column(db.JSON, default=dict)  # kind, region, tags, media_type, beats
+    filter: Mapped[dict] = mapped_column(db.JSON, default=dict)  # kind, region, tags, media_type, beats, city
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -68,6 +68,12 @@ class ContactQuery(PageArgs):
         fields.String(validate=one_of(MEDIA_TYPES)), metadata={"description": "Any of these types (repeat it)"}
     )
     beat = fields.List(fields.String(), metadata={"description": "Any of these beats (repeat the parameter)"})
+    city = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Any of these cities (repeat it, or separate them by commas); accents and case ignored"
+        },
+    )
 
 
 class ExportQuery(Schema):
@@ -78,6 +84,7 @@ class ExportQuery(Schema):
     tag = fields.List(fields.String())
     media_type = fields.String(validate=one_of(MEDIA_TYPES))
     beat = fields.List(fields.String())
+    city = fields.List(fields.String(), metadata={"description": "Any of these cities; accents and case ignored"})
 
 
 class ImportQuery(Schema):
@@ -167,6 +174,9 @@ class SegmentFilterSchema(Schema):
     tags = fields.Raw(metadata={"description": "A tag or a list of tags"})
     media_type = fields.Raw(metadata={"description": "A media type or a list"})
     beats = fields.Raw(metadata={"description": "A beat (theme) or a list"})
+    city = fields.Raw(
+        metadata={"description": "A city or a list (or several separated by commas); accents and case ignored"}
+    )
     q = fields.String()
 
 

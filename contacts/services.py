@@ -43,7 +43,7 @@ signals = Namespace()
 #: the address elsewhere (e.g. delivery rows) connects here and scrubs it in the same transaction.
 contact_erased = signals.signal("contact-erased")
 
-FILTER_KEYS = ("q", "kind", "region", "tag", "tags", "media_type", "beat", "beats")
+FILTER_KEYS = ("q", "kind", "region", "tag", "tags", "media_type", "beat", "beats", "city")
 TEXT_FIELDS = {
     "first_name": 100,
     "last_name": 100,
@@ -131,11 +131,16 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def cities_of(value: Any) -> list[str]:
+    """Cities given one by one or typed together ("Rennes, Brest"), once each, case and accents aside."""
+    return unique(part for text in as_list(value) for part in text.split(","))
+
+
 MAX_SEARCH_WORDS = 12  # beyond, words are dropped: SQLite refuses a statement of thousands of LIKEs
 
 
 def apply_filters(query: Select, filters: dict) -> Select:
-    """Narrow a select() over contacts by q, kind, region, tag(s), media_type and beat(s).
+    """Narrow a select() over contacts by q, kind, region, tag(s), media_type, beat(s) and city.
 
     Several values of one key mean any of them; different keys must all match.
     """
@@ -167,6 +172,9 @@ def apply_filters(query: Select, filters: dict) -> Select:
         query = query.where(
             exists().where(and_(ContactBeat.contact_id == Contact.id, ContactBeat.beat.in_(beats))).correlate(Contact)
         )
+    cities = cities_of(filters.get("city"))
+    if cities:
+        query = query.where(Contact.city.in_(labels_matching(Contact.city, cities)))
     return query
 
 
@@ -203,12 +211,12 @@ def distinct_labels(column, limit: int | None = 500) -> list[str]:
 
 
 def labels_in_use(column) -> list[str]:
-    """Every distinct tag (or beat) held, however many: what typed labels are matched against."""
+    """Every distinct tag (or beat, or city) held, however many: what typed labels are matched against."""
     return distinct_labels(column, limit=None)
 
 
 def labels_matching(column, wanted: list[str]) -> list[str]:
-    """The tags (or beats) held that are one of `wanted`, case and accents aside (matching.fold)."""
+    """The tags (or beats, or cities) held that are one of `wanted`, case and accents aside (matching.fold)."""
     return spellings(wanted, labels_in_use(column))
 
 

@@ -23,7 +23,7 @@ from forms import ConfirmForm
 from pagination import page_number
 
 PER_PAGE = 50
-FILTERS = ("q", "kind", "region", "tag", "media_type", "beat")
+FILTERS = ("q", "kind", "region", "tag", "media_type", "beat", "city")
 LABELS = {
     "kinds": KIND_LABELS,
     "media_types": MEDIA_TYPE_LABELS,

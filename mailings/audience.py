@@ -68,7 +68,7 @@ def audience_filter(raw, region_id: int | None, problems: dict) -> dict:
     if not raw:
         return {}
     if not isinstance(raw, dict):
-        problems["audience.filter"] = _("un filtre (kind, region, media_type, beats, tags)")
+        problems["audience.filter"] = _("un filtre (kind, region, media_type, beats, tags, city)")
         return {}
     try:
         cleaned = clean_filter(raw)

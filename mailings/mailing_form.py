@@ -12,9 +12,9 @@ from accounts.models import Region, User
 from accounts.scoping import readable
 from campaign.models import Milestone
 from campaign.services import to_utc, zone
-from contacts.audiences import filter_choices, filter_from_form
+from contacts.audiences import FORM_FILTER_KEYS, filter_choices, filter_from_form
 from contacts.models import Contact, ContactList, Segment
-from contacts.services import contact_query
+from contacts.services import cities_of, contact_query
 from dbtypes import MAX_ID
 from errors import DomainError, ValidationFailed
 from extensions import db
@@ -22,7 +22,7 @@ from mailings.audience import as_list, in_reach
 from mailings.identities import identities_for
 from mailings.models import EmailTemplate, Mailing
 
-FILTER_PREFIX = "f_"  # the filter's checkboxes: f_region, f_media_type, f_kind, f_beats
+FILTER_PREFIX = "f_"  # the filter's fields: f_region, f_media_type, f_kind, f_beats (checkboxes), f_city (typed)
 PICKER_LIMIT = 20
 
 
@@ -176,11 +176,12 @@ def form_context(user: User, region_id: int | None, audience: dict | None = None
     posted = request.method == "POST" if posted is None else posted
     if posted:
         ids = contact_ids_ticked()
-        chosen = {k: request.form.getlist(FILTER_PREFIX + k) for k in ("kind", "media_type", "region", "beats")}
+        chosen = {k: request.form.getlist(FILTER_PREFIX + k) for k in FORM_FILTER_KEYS}
     else:
         audience = audience or {}
         ids = [int(i) for i in as_list(audience.get("contact_ids"))]
-        chosen = {k: as_list((audience.get("filter") or {}).get(k)) for k in ("kind", "media_type", "region", "beats")}
+        chosen = {k: as_list((audience.get("filter") or {}).get(k)) for k in FORM_FILTER_KEYS}
+    chosen["city"] = ", ".join(cities_of(chosen["city"]))  # one text field: "Rennes, Brest"
     query = request.form.get("contact_search", "") if posted else ""
     return {
         "filter_choices": filter_choices(regions_in_reach(user, region_id)),

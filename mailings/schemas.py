@@ -39,7 +39,9 @@ class AudienceSchema(Schema):
         SegmentFilterSchema,
         load_default=None,
         allow_none=True,
-        metadata={"description": "contacts chosen by filter, as a segment's (several regions, media types, beats)"},
+        metadata={
+            "description": "contacts chosen by filter, as a segment's (several regions, media types, beats, cities)"
+        },
     )
     exclude_contact_ids = IdList(
         Id(),

@@ -77,6 +77,68 @@ def test_filters_combine_and_pages_follow(client, login, make_user, press, make_
     assert names(second) == {"Lecteur Z50", "Lecteur Z51"}
 
 
+def city_press(make_contact):
+    """Journalists of Montpellier (written two ways), Sète, Rennes and Brest, and one without a city."""
+    return {
+        "midi_libre": make_contact(first_name="Lucie", last_name="Fabre", city="Montpellier", region="91"),
+        "afp_montpellier": make_contact(first_name="Hugo", last_name="Vidal", city="MONTPELLIER"),
+        "sete": make_contact(first_name="Inès", last_name="Roux", city="Sète", region="91"),
+        "rennes": make_contact(first_name="Yann", last_name="Le Bihan", city="Rennes", region="53"),
+        "brest": make_contact(first_name="Gwen", last_name="Morvan", city="Brest", region="53"),
+        "nowhere": make_contact(first_name="Paul", last_name="Sansville", region="53"),
+    }
+
+
+def test_the_city_filter_finds_a_city_however_it_is_typed(client, login, make_user, make_contact):
+    city_press(make_contact)
+    login(make_user("national"))
+    montpellier = {"Lucie Fabre", "Hugo Vidal"}
+    for typed in ("montpellier", "MONTPELLIER", "Montpéllier", " montpellier  "):
+        page = client.get("/contacts", query_string={"city": typed}).text
+        assert names(page) == montpellier, typed
+        assert "2 contacts" in page
+    assert names(client.get("/contacts?city=sete").text) == {"Inès Roux"}
+    both = client.get("/contacts", query_string={"city": "rennes, BREST"}).text
+    assert names(both) == {"Yann Le Bihan", "Gwen Morvan"}
+    assert "à rennes, BREST" in both  # the summary says what was asked
+    assert 'name="city" id="city" value="rennes, BREST"' in both  # the field keeps what was typed
+    assert names(client.get("/contacts?city=rennes&city=brest").text) == {"Yann Le Bihan", "Gwen Morvan"}
+    assert names(client.get("/contacts?city=Brest&region=91").text) == set()  # and other filters still apply
+    assert names(client.get("/contacts?city=Lorient").text) == set()
+    assert "Aucun contact ne correspond." in client.get("/contacts?city=Lorient").text
+    everyone = client.get("/contacts").text
+    assert 'name="city"' in everyone and "6 contacts" in everyone
+
+    exported = client.get("/contacts/export", query_string={"format": "csv", "city": "Montpéllier"}).text
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
+    assert sorted(row["Ville"] for row in rows) == ["MONTPELLIER", "Montpellier"]
+    cards = client.get("/contacts/export", query_string={"format": "vcard", "city": "rennes,brest"}).text
+    assert {card.fn.value for card in vobject.readComponents(cards)} == {"Yann Le Bihan", "Gwen Morvan"}
+
+
+def test_a_region_filtering_by_city_sees_only_its_own_people(client, login, make_user, make_contact):
+    people = city_press(make_contact)
+    people["rennes_paca"] = make_contact(first_name="Marius", last_name="Olive", city="Rennes", region="93")
+    login(make_user("regional", region="93"))
+    assert names(client.get("/contacts?city=rennes").text) == {"Marius Olive"}
+
+
+def test_a_segment_keeps_the_cities_typed_in_the_spelling_in_use(client, login, make_user, make_contact):
+    city_press(make_contact)
+    login(make_user("national"))
+    listing = client.get("/contacts", query_string={"city": "montpéllier, SÈTE, Lunel"}).text
+    saved = client.post(
+        "/contacts/segments",
+        query_string={"city": "montpéllier, SÈTE, Lunel"},
+        data={"csrf_token": csrf_from(listing), "name": "Hérault"},
+    )
+    assert saved.status_code == 302
+    segment = db.session.scalars(select(audiences.Segment)).one()
+    assert segment.filter == {"city": ["Montpellier", "Sète", "Lunel"]}  # Lunel: nobody there yet, kept
+    assert audiences.segment_size(segment) == 3
+    assert "à Montpellier, Sète, Lunel" in client.get("/contacts/lists").text
+
+
 def test_contact_list_page_runs_a_fixed_number_of_queries(client, login, make_user, make_contact, app):
     from sqlalchemy import event
 

@@ -76,6 +76,38 @@ def test_contact_filters_and_pagination(app, api, make_user, make_contact):
     assert client.get("/api/v1/contacts?kind=alien").status_code == 422
 
 
+def test_contacts_are_filtered_by_city_case_and_accents_aside(app, api, make_user, make_contact):
+    make_contact("fabre@example.org", last_name="Fabre", city="Montpellier", region="91")
+    make_contact("vidal@example.org", last_name="Vidal", city="MONTPELLIER")
+    make_contact("roux@example.org", last_name="Roux", city="Sète", region="91")
+    make_contact("morvan@example.org", last_name="Morvan", city="Brest", region="53")
+    make_contact("olive@example.org", last_name="Olive", city="Rennes", region="93")
+    client = api(make_user("national"))
+
+    def emails(query: str) -> list[str]:
+        response = client.get(f"/api/v1/contacts?{query}")
+        assert response.status_code == 200, response.json
+        return [i["email"] for i in response.json["items"]]
+
+    for typed in ("montpellier", "MONTPELLIER", "Montp%C3%A9llier"):
+        assert emails(f"city={typed}") == ["fabre@example.org", "vidal@example.org"], typed
+    assert emails("city=sete") == ["roux@example.org"]
+    assert emails("city=rennes&city=BREST") == ["morvan@example.org", "olive@example.org"]
+    assert emails("city=Rennes,%20Brest") == ["morvan@example.org", "olive@example.org"]
+    assert emails("city=rennes&region=53") == []
+    assert emails("city=Lorient") == []
+    regional = api(make_user("regional", region="93"))
+    assert [i["email"] for i in regional.get("/api/v1/contacts?city=rennes,brest").json["items"]] == [
+        "olive@example.org"
+    ]
+    exported = client.get("/api/v1/contacts/export?format=csv&city=montp%C3%A9llier").get_data(as_text=True)
+    assert "fabre@example.org" in exported and "vidal@example.org" in exported and "roux@" not in exported
+    spec = client.get("/api/v1/openapi.json").json
+    listed = {p["name"]: p for p in spec["paths"]["/api/v1/contacts"]["get"]["parameters"]}
+    assert "accents and case ignored" in listed["city"]["description"]
+    assert "city" in {p["name"] for p in spec["paths"]["/api/v1/contacts/export"]["get"]["parameters"]}
+
+
 def test_erase_and_personal_export_through_the_api(app, api, make_user, make_contact):
     contact = make_contact("marc.santoni@example.org", region="93", first_name="Marc", last_name="Santoni")
     client = api(make_user("national"))
@@ -137,7 +169,7 @@ def test_openapi_document_describes_the_contacts_api(client):
         assert path in paths, path
     assert "multipart/form-data" in paths["/api/v1/contacts/import"]["post"]["requestBody"]["content"]
     parameters = {p["name"] for p in paths["/api/v1/contacts"]["get"]["parameters"]}
-    assert {"q", "kind", "region", "tag", "media_type", "beat", "page", "per_page"} <= parameters
+    assert {"q", "kind", "region", "tag", "media_type", "beat", "city", "page", "per_page"} <= parameters
 
 
 def test_a_deleted_contact_leaves_no_tags_behind(app, api, make_user, make_contact):

@@ -75,3 +75,26 @@ def test_a_large_import_runs_in_the_background_and_its_page_follows_it(
     assert page.locator('[data-count="created"]').inner_text() == "2"
     assert "adresse e-mail manquante" in page.locator("table.import-errors").inner_text()
     assert console_errors == []
+
+
+def test_the_journalists_of_two_cities_are_found_by_typing_them(
+    page, live_server, browser_login, make_user, make_contact, console_errors, artifacts
+):
+    make_contact(first_name="Yann", last_name="Le Bihan", city="Rennes", region="53")
+    make_contact(first_name="Gwen", last_name="Morvan", city="BREST", region="53")
+    make_contact(first_name="Lucie", last_name="Fabre", city="Montpellier", region="91")
+    page.set_default_timeout(10_000)
+    browser_login(make_user("national"), PASSWORD)
+    page.goto(f"{live_server}/contacts")
+    page.get_by_label("Ville").fill("rennes, Brèst")
+    page.get_by_label("Ville").press("Enter")
+    page.wait_for_url("**/contacts?*city=*")
+    rows = page.locator("table.contacts-table tbody tr")
+    assert sorted(rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())) == [
+        "Gwen Morvan",
+        "Yann Le Bihan",
+    ]
+    assert page.locator(".audience-summary").inner_text() == "à rennes, Brèst"
+    assert page.get_by_label("Ville").input_value() == "rennes, Brèst"
+    page.screenshot(path=str(artifacts / "contacts-city-filter.png"), full_page=True)
+    assert console_errors == []
