@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from contacts import exporter, importer, services
 from contacts.import_rejects import RejectedRows
 from contacts.import_rows import parse_mapping
-from contacts.models import CONTACT_KINDS, LEGAL_BASES
+from contacts.models import CONTACT_KINDS, LEGAL_BASES, MEDIA_TYPES
 from errors import DomainError
 from extensions import db
 
@@ -87,10 +87,22 @@ def import_command(file, dry_run, source, legal_basis, on_duplicate, kind, regio
 @click.option("--kind", type=click.Choice(CONTACT_KINDS))
 @click.option("--region", help="Region code, or 'national'.")
 @click.option("--tag", multiple=True)
+@click.option("--beat", multiple=True, help="A beat (rubrique) the journalist covers; several: any of them.")
+@click.option("--media-type", "media_type", type=click.Choice(MEDIA_TYPES), multiple=True)
+@click.option("--city", multiple=True, help='A city, case and accents aside; several: any ("Rennes, Brest").')
 @click.option("--q", default="", help="Search text.")
-def export_command(format_, output, kind, region, tag, q) -> None:
-    """Export contacts (CSV by default, or vCard) to standard output or --output."""
-    filters = {"kind": kind, "region": region, "tag": list(tag), "q": q}
+def export_command(format_, output, kind, region, tag, beat, media_type, city, q) -> None:
+    """Export contacts (CSV by default, or vCard) to standard output or --output, filtered as the
+    contacts page filters them."""
+    filters = {
+        "kind": kind,
+        "region": region,
+        "tag": list(tag),
+        "beat": list(beat),
+        "media_type": list(media_type),
+        "city": list(city),
+        "q": q,
+    }
     try:
         query = services.contact_query(None, filters)
     except DomainError as error:

@@ -108,3 +108,21 @@ def test_segments_and_mailings_take_cities_through_the_api(app, api, make_user, 
         refused = new_mailing(lead, {"filter": bad})
         assert refused.status_code == 422 and "audience.filter" in refused.json["error"]["fields"], refused.json
     assert "city" in lead.get("/api/v1/openapi.json").json["components"]["schemas"]["SegmentFilter"]["properties"]
+
+
+def test_the_command_line_export_filters_by_city_beat_and_media_type(app, runner, make_contact):
+    make_contact(email="rennes@example.org", region="53", city="Rennes", media_type="regional_daily")
+    make_contact(email="brest@example.org", region="53", city="BREST", media_type="radio")
+    make_contact(email="vannes@example.org", region="53", city="Vannes", media_type="regional_daily")
+    by_city = runner.invoke(args=["contacts", "export", "--city", "rennes, Brèst"])
+    assert by_city.exit_code == 0, by_city.output
+    assert "rennes@example.org" in by_city.output and "brest@example.org" in by_city.output
+    assert "vannes@example.org" not in by_city.output
+    by_type = runner.invoke(
+        args=["contacts", "export", "--media-type", "regional_daily", "--city", "Rennes", "--city", "Vannes"]
+    )
+    assert by_type.exit_code == 0, by_type.output
+    assert "rennes@example.org" in by_type.output and "vannes@example.org" in by_type.output
+    assert "brest@example.org" not in by_type.output
+    wrong = runner.invoke(args=["contacts", "export", "--media-type", "blogue"])
+    assert wrong.exit_code != 0 and "--media-type" in wrong.output
