@@ -17,8 +17,6 @@ from mailings.sanitize import MARKUP, allowed
 BULLET = re.compile(r"^\s*[-•*]\s+")
 NUMBER = re.compile(r"^\s*\d+[.)]\s+")
 ADDRESS = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)\]»])")
-
-
 TAG = re.compile(r"(<[^>]*>)")
 
 
