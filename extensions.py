@@ -8,7 +8,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from marshmallow import Schema, fields
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -25,6 +26,23 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def found_or_added(query: Select, row):
+    """The row `query` finds (its unique key), else `row` inserted in a savepoint. Two requests at
+    once (a double click, a mail provider's one-click beside the person's own) may both find
+    nothing: the second's insert meets the unique key and it takes the first's row instead of a 500."""
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+        return row
+    except IntegrityError:
+        return db.session.scalar(query)
+
+
 migrate = Migrate()
 mail = Mail()
 login = LoginManager()

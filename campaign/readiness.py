@@ -29,7 +29,7 @@ from campaign.federation_models import ReadinessItem
 from campaign.models import Campaign, Event, Milestone
 from dbtypes import utcnow
 from errors import NotFound, ValidationFailed
-from extensions import db
+from extensions import db, found_or_added
 from forms import ConfirmForm
 from input_rules import has_nul
 
@@ -225,17 +225,13 @@ def region_steps(campaign: Campaign, region: Region) -> list[Step]:
 
 
 def row_for(campaign: Campaign, region: Region, step: Step) -> ReadinessItem:
-    row = db.session.scalar(
-        select(ReadinessItem).where(
-            ReadinessItem.campaign_id == campaign.id,
-            ReadinessItem.region_id == region.id,
-            ReadinessItem.key == step.key,
-        )
+    query = select(ReadinessItem).where(
+        ReadinessItem.campaign_id == campaign.id,
+        ReadinessItem.region_id == region.id,
+        ReadinessItem.key == step.key,
     )
-    if row is None:
-        row = ReadinessItem(campaign_id=campaign.id, region_id=region.id, key=step.key, title=step.title, done=False)
-        db.session.add(row)
-    return row
+    new = ReadinessItem(campaign_id=campaign.id, region_id=region.id, key=step.key, title=step.title, done=False)
+    return found_or_added(query, new)  # two coordinators ticking the same step at once: one row
 
 
 def update_step(actor: User, campaign: Campaign, region: Region, key: str, data: dict, now: datetime) -> ReadinessItem:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import Select
 
@@ -22,7 +21,7 @@ from contacts.models import Contact, Suppression
 from contacts.services import contact_erased
 from contacts.suppression import email_hash, flag_suppressed, record, suppression_reason
 from dbtypes import UTCDateTime, utcnow
-from extensions import db
+from extensions import db, found_or_added
 from i18n import _
 
 NATIONAL, PARTNERS = "national", "partners"
@@ -92,16 +91,12 @@ def choose(contact: Contact, stream: str, receives: bool, now: datetime, channel
     if row is None:
         if receives and stream != EVERYTHING:
             return False  # received by default: nothing to record
-        try:  # a mail provider's one-click POST and the person's own click can arrive together
-            with db.session.begin_nested():
-                db.session.add(
-                    SubscriptionChoice(
-                        contact_id=contact.id, stream=stream, receives=receives, channel=channel, chosen_at=now
-                    )
-                )
+        chosen = SubscriptionChoice(
+            contact_id=contact.id, stream=stream, receives=receives, channel=channel, chosen_at=now
+        )
+        row = found_or_added(mine, chosen)  # a mail provider's one-click POST and the person's click may come together
+        if row is chosen:
             return True
-        except IntegrityError:  # the twin wrote it first: this one is said over it
-            row = db.session.scalar(mine)
     if row.receives == receives:
         return False
     row.receives, row.channel, row.chosen_at = receives, channel, now

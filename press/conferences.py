@@ -8,7 +8,6 @@ from email.utils import parseaddr
 from flask import current_app
 from markupsafe import escape
 from sqlalchemy import and_, case, delete, func, or_, select, union
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from accounts.models import User
@@ -18,7 +17,7 @@ from contacts.models import Contact
 from contacts.services import contact_erased
 from dbtypes import utcnow
 from errors import ValidationFailed
-from extensions import db
+from extensions import db, found_or_added
 from i18n import _
 from input_rules import refuse_nul
 from mailings import services
@@ -261,13 +260,9 @@ def record(token: str, now: datetime | None = None) -> RsvpLink | None:
     if link is None or not link.open:
         return link
     if link.current is None:  # the first answer: a twin click may be writing it at this moment
-        try:
-            with db.session.begin_nested():
-                db.session.add(Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None))
-        except IntegrityError:  # the other click wrote it first: this one answers over it
-            pass
-        link.current = db.session.scalar(
-            select(Rsvp).where(Rsvp.milestone_id == link.milestone.id, Rsvp.contact_id == link.contact.id)
+        link.current = found_or_added(
+            select(Rsvp).where(Rsvp.milestone_id == link.milestone.id, Rsvp.contact_id == link.contact.id),
+            Rsvp(milestone_id=link.milestone.id, contact_id=link.contact.id, invited_at=None),
         )
     rsvp = link.current
     if rsvp.answer != link.answer or rsvp.channel is not None:  # the person's own word replaces a note

@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from accounts.models import Region
 from campaign import readiness
+from campaign.federation_models import ReadinessItem
 from extensions import db
 from tests.conftest import csrf_from
 from tests.test_press_helpers import regional_conference
@@ -75,3 +76,31 @@ def test_viewer_reads_without_buttons(app, client, demo_campaign, make_user, log
     login(make_user("viewer"))
     page = client.get("/regions/93/readiness")
     assert page.status_code == 200 and "/toggle" not in page.get_data(as_text=True)
+
+
+def test_two_coordinators_ticking_the_same_step_at_once_make_one_row(app, client, demo_campaign, make_user, login):
+    """The second's insert meets the row the first has just committed: it ticks that row, no 500."""
+    login(make_user("regional", region="93"))
+    token = csrf_from(client.get("/regions/93/readiness").get_data(as_text=True))
+    region = db.session.scalar(select(Region).where(Region.code == "93"))
+    done = []
+
+    def twin_first(session, context, instances):
+        if not done and any(isinstance(row, ReadinessItem) for row in session.new):
+            done.append(True)
+            with db.engine.begin() as other:  # the other coordinator's request commits the step first
+                other.execute(
+                    ReadinessItem.__table__.insert().values(
+                        campaign_id=demo_campaign.id, region_id=region.id, key="press_kit_ready", title="", done=False
+                    )
+                )
+
+    event.listen(db.session, "before_flush", twin_first)
+    try:
+        answer = client.post("/regions/93/readiness/press_kit_ready/toggle", data={"csrf_token": token})
+    finally:
+        event.remove(db.session, "before_flush", twin_first)
+    assert done and answer.status_code == 302
+    assert steps(demo_campaign, "93")["press_kit_ready"].done is True
+    count = select(func.count()).where(ReadinessItem.region_id == region.id, ReadinessItem.key == "press_kit_ready")
+    assert db.session.scalar(count) == 1
