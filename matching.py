@@ -9,8 +9,9 @@ database must find a name, it compares a stored folded column (e.g. `organisatio
 the spellings `spellings()` picked from the names in use, so both engines answer the same.
 """
 
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ß": "ss"})
@@ -32,25 +33,38 @@ def same(a: str | None, b: str | None) -> bool:
     return fold(a) == fold(b)
 
 
-def pick(text: str | None, names: Iterable[str]) -> str | None:
+PLACE_MARKS = re.compile(r"[-'’]")
+
+
+@lru_cache(maxsize=65536)
+def place(text: str | None) -> str:
+    """A place name's key: `fold`, its hyphens and apostrophes as spaces ("Aix-en-Provence" and
+    "aix en provence" are one town, "L'Isle-Adam" and "L Isle Adam" too). Computed, never stored."""
+    return fold(PLACE_MARKS.sub(" ", text or ""))
+
+
+Key = Callable[[str | None], str]
+
+
+def pick(text: str | None, names: Iterable[str], key: Key = fold) -> str | None:
     """The first of `names` that is `text` case and accents aside (its stored spelling), or None."""
-    wanted = fold(text)
+    wanted = key(text)
     if not wanted:
         return None
-    return next((name for name in names if fold(name) == wanted), None)
+    return next((name for name in names if key(name) == wanted), None)
 
 
-def spellings(wanted: Iterable[str], names: Iterable[str]) -> list[str]:
+def spellings(wanted: Iterable[str], names: Iterable[str], key: Key = fold) -> list[str]:
     """Every one of `names` that matches one of `wanted`: what an SQL `IN (...)` should look for."""
-    keys = {fold(w) for w in wanted} - {""}
-    return [name for name in names if fold(name) in keys]
+    keys = {key(w) for w in wanted} - {""}
+    return [name for name in names if key(name) in keys]
 
 
-def unique(names: Iterable[str]) -> list[str]:
+def unique(names: Iterable[str], key: Key = fold) -> list[str]:
     """The names in order without blanks, extra spaces or repeats (case and accents aside)."""
     seen: dict[str, str] = {}
     for name in names:
         name = " ".join((name or "").split())
-        if name and fold(name) not in seen:
-            seen[fold(name)] = name
+        if name and key(name) not in seen:
+            seen[key(name)] = name
     return list(seen.values())

@@ -23,7 +23,7 @@ from contacts.services import (
 )
 from errors import ValidationFailed
 from extensions import db
-from matching import pick
+from matching import pick, place
 
 SEGMENT_KEYS = ("kind", "region", "tags", "media_type", "beats", "city", "q")
 
@@ -154,12 +154,12 @@ def clean_cities(cities: list[str]) -> list[str]:
     held = dict(
         db.session.execute(
             select(Contact.city, func.count())
-            .where(Contact.city.in_(labels_matching(Contact.city, cities)))
+            .where(Contact.city.in_(labels_matching(Contact.city, cities, key=place)))
             .group_by(Contact.city)
         ).all()
     )
     usual = sorted(held, key=lambda city: (-held[city], city.isupper(), city))
-    return [pick(city, usual) or city for city in cities]
+    return [pick(city, usual, key=place) or city for city in cities]
 
 
 def filter_choices(regions: Iterable[Region]) -> dict[str, list[tuple[str, str]]]:

@@ -36,7 +36,7 @@ from contacts.suppression import email_hash, flag_suppressed, keep_erased, recor
 from dbtypes import utcnow
 from errors import Conflict, ValidationFailed
 from extensions import db
-from matching import pick, spellings, unique
+from matching import Key, pick, place, spellings, unique
 
 signals = Namespace()
 #: Sent with `contact_id`, `email_hash` and `email` just before a contact is erased: whoever keeps a copy of
@@ -133,7 +133,7 @@ def like_pattern(text: str) -> str:
 
 def cities_of(value: Any) -> list[str]:
     """Cities given one by one or typed together ("Rennes, Brest"), once each, case and accents aside."""
-    return unique(part for text in as_list(value) for part in text.split(","))
+    return unique((part for text in as_list(value) for part in text.split(",")), key=place)
 
 
 MAX_SEARCH_WORDS = 12  # beyond, words are dropped: SQLite refuses a statement of thousands of LIKEs
@@ -174,7 +174,7 @@ def apply_filters(query: Select, filters: dict) -> Select:
         )
     cities = cities_of(filters.get("city"))
     if cities:
-        query = query.where(Contact.city.in_(labels_matching(Contact.city, cities)))
+        query = query.where(Contact.city.in_(labels_matching(Contact.city, cities, key=place)))
     return query
 
 
@@ -215,9 +215,10 @@ def labels_in_use(column) -> list[str]:
     return distinct_labels(column, limit=None)
 
 
-def labels_matching(column, wanted: list[str]) -> list[str]:
-    """The tags (or beats, or cities) held that are one of `wanted`, case and accents aside (matching.fold)."""
-    return spellings(wanted, labels_in_use(column))
+def labels_matching(column, wanted: list[str], key: Key = fold) -> list[str]:
+    """The tags (or beats, or cities) held that are one of `wanted`, case and accents aside (matching.fold;
+    for cities matching.place: hyphens aside too)."""
+    return spellings(wanted, labels_in_use(column), key)
 
 
 def known_tags() -> list[str]:

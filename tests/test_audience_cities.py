@@ -126,3 +126,19 @@ def test_the_command_line_export_filters_by_city_beat_and_media_type(app, runner
     assert "brest@example.org" not in by_type.output
     wrong = runner.invoke(args=["contacts", "export", "--media-type", "blogue"])
     assert wrong.exit_code != 0 and "--media-type" in wrong.output
+
+
+def test_a_town_is_found_with_or_without_its_hyphens_and_apostrophes(app, api, make_user, make_contact):
+    make_contact(email="aix@example.org", region="93", city="Aix-en-Provence")
+    make_contact(email="isle@example.org", region="93", city="L'Isle-sur-la-Sorgue")
+    make_contact(email="marseille@example.org", region="93", city="Marseille")
+    lead = api(make_user("national"))
+    for typed, wanted in (
+        ("aix en provence", {"aix@example.org"}),
+        ("AIX-EN-PROVENCE", {"aix@example.org"}),
+        ("l isle sur la sorgue, Aix en Provence", {"aix@example.org", "isle@example.org"}),
+        ("l’Isle-sur-la-Sorgue", {"isle@example.org"}),
+        ("Aix", set()),  # a town is its whole name, not a part of it
+    ):
+        found = lead.get("/api/v1/contacts", query_string={"city": typed}).get_json()["items"]
+        assert {c["email"] for c in found} == wanted, typed
