@@ -22,13 +22,14 @@ def current_actor() -> tuple[int | None, str]:
     return None, "public" if has_request_context() else "cli"
 
 
-def record(action: str, entity: str, entity_id: str, changes: dict, actor=None) -> None:
+def record(action: str, entity: str, entity_id: str, changes: dict, actor=None, at=None) -> None:
     """One audit entry written by hand, for a change that is more than its rows' own (a move of
-    several milestones, a new edition, an import), by `actor` (a User) or else the request's actor."""
+    several milestones, a new edition, an import, an erasure), by `actor` (a User) or else the
+    request's actor, at `at` (else now)."""
     user_id, label = (actor.id, actor.email) if actor is not None else current_actor()
     db.session.execute(
         insert(AuditEntry).values(
-            at=utcnow(),
+            at=at or utcnow(),
             user_id=user_id,
             actor=label,
             action=action,

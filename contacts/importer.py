@@ -12,10 +12,10 @@ from collections.abc import Generator
 from datetime import datetime
 from typing import IO
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
-from accounts.audit import current_actor
-from accounts.models import AuditEntry, Region, User
+from accounts import audit
+from accounts.models import Region, User
 from accounts.scoping import WRITERS, require_role
 from contacts import csvfiles, import_sheets
 from contacts.i18n import _
@@ -138,24 +138,14 @@ def import_steps(
 def record_import(report: ImportReport, options: ImportOptions) -> None:
     """One audit entry for the whole import (not one per contact)."""
 
-    user_id, actor = current_actor()
-    db.session.execute(
-        insert(AuditEntry).values(
-            at=utcnow(),
-            user_id=user_id,
-            actor=actor,
-            action="import",
-            entity="contacts",
-            entity_id="",
-            changes={
-                "created": report.created,
-                "updated": report.updated,
-                "skipped": report.skipped,
-                "rejected": report.rejected,
-                "source": options.source,
-            },
-        )
-    )
+    changes = {
+        "created": report.created,
+        "updated": report.updated,
+        "skipped": report.skipped,
+        "rejected": report.rejected,
+        "source": options.source,
+    }
+    audit.record("import", "contacts", "", changes)
 
 
 def open_source(stream: IO[bytes], total_bytes: int | None = None) -> csvfiles.CsvSource:

@@ -10,9 +10,9 @@ from typing import Any
 import phonenumbers
 from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, String, and_, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Select, String, and_, cast, delete, exists, func, or_, select, update
 
-from accounts.audit import current_actor
+from accounts import audit
 from accounts.models import AuditEntry, User
 from accounts.scoping import can_read, get_readable, readable, require_role, require_write
 from addresses import address_problem
@@ -390,18 +390,7 @@ def erase_contact(actor: User | None, contact: Contact, now: datetime | None = N
     ):
         db.session.execute(statement)
 
-    user_id, actor_label = current_actor()
-    db.session.execute(
-        insert(AuditEntry).values(
-            at=now,
-            user_id=user_id,
-            actor=actor_label,
-            action="erase",
-            entity="contacts",
-            entity_id=str(contact_id),
-            changes={"erased": True},
-        )
-    )
+    audit.record("erase", "contacts", str(contact_id), {"erased": True}, at=now)
     db.session.flush()
     return digest
 
