@@ -7,10 +7,12 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import MetaData, Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
+
+from dbtypes import MAX_ID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,3 +71,10 @@ class RelaisApi(Api):
 
 
 api = RelaisApi()
+
+
+def Id(least: int = 1, **kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
+    """A row id in an API body or query (`least=0` where 0 says "none"): a number no id column holds
+    is refused naming the field, before the database refuses it nameless (PostgreSQL) or crashes on
+    it (SQLite)."""
+    return fields.Integer(validate=validate.Range(min=least, max=MAX_ID), **kwargs)

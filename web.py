@@ -7,6 +7,7 @@ from flask_babel import refresh as refresh_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from dbtypes import MAX_ID
 from errors import error_answer
 from i18n import _
 from input_rules import nul_field
@@ -32,7 +33,7 @@ class DatabaseIntConverter(IntegerConverter):
     """`<int:id>` matches only ids a 32-bit integer column can hold: a larger one is a 404, not a 500."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from campaign.models import MILESTONE_KINDS, MILESTONE_STATUSES
-from dbtypes import MAX_ID
+from extensions import Id
 from pagination import PageArgs
 
 
@@ -11,12 +11,6 @@ class RegionSchema(Schema):
     code = fields.String()
     name = fields.String()
     chamber = fields.String()
-
-
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
-    """A row id (0: none, where none is allowed): a number no id column holds is refused naming the field,
-    before the database refuses it nameless (PostgreSQL) or crashes on it (SQLite)."""
-    return fields.Integer(validate=validate.Range(min=0, max=MAX_ID), **kwargs)
 
 
 COLOR = validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="expected #rrggbb")
@@ -75,7 +69,10 @@ class NewEditionOutSchema(CampaignSchema):
 
 class ChosenCampaignSchema(Schema):
     campaign_id = Id(
-        required=True, allow_none=True, metadata={"description": "The edition to work on; null: the default one"}
+        least=0,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The edition to work on; null: the default one"},
     )
     campaign = fields.Nested(CampaignSchema, dump_only=True, allow_none=True)
 
@@ -124,13 +121,15 @@ class MilestoneSchema(Schema):
     starts_at = fields.DateTime(required=True, metadata={"description": "Without offset: the campaign's zone"})
     ends_at = fields.DateTime(allow_none=True)
     region = fields.String(allow_none=True, metadata={"description": "Region code; null for national"})
-    owner_id = Id(allow_none=True)
+    owner_id = Id(least=0, allow_none=True)
     status = fields.String(validate=validate.OneOf(MILESTONE_STATUSES))
-    depends_on = fields.List(Id())
+    depends_on = fields.List(Id(least=0))
     venue = fields.String(validate=validate.Length(max=200))
     city = fields.String(validate=validate.Length(max=120))
     anchor_id = Id(
-        allow_none=True, metadata={"description": "The milestone this one hangs on (moves with it); null: a free date"}
+        least=0,
+        allow_none=True,
+        metadata={"description": "The milestone this one hangs on (moves with it); null: a free date"},
     )
     offset_days = fields.Integer(
         allow_none=True,

@@ -4,6 +4,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from contacts.models import CIVILITIES, CONTACT_KINDS, LEGAL_BASES, MEDIA_SCOPES, MEDIA_TYPES, PARTNERSHIP_STATUSES
+from extensions import Id
 from pagination import PageArgs
 
 
@@ -165,7 +166,7 @@ class ListSchema(Schema):
 
 
 class MembersSchema(Schema):
-    contact_ids = fields.List(fields.Integer(), required=True)
+    contact_ids = fields.List(Id(), required=True)
 
 
 class SegmentFilterSchema(Schema):

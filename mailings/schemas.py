@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from campaign.schemas import Id
 from contacts.schemas import SegmentFilterSchema
+from extensions import Id
 from mailings.audience import EXCLUSIONS
 from mailings.models import DELIVERY_STATUSES
 from mailings.states import STATUSES
@@ -32,9 +32,9 @@ class IdList(fields.List):
 
 
 class AudienceSchema(Schema):
-    list_ids = IdList(Id(), load_default=list)
-    segment_ids = IdList(Id(), load_default=list)
-    contact_ids = IdList(Id(), load_default=list)
+    list_ids = IdList(Id(least=0), load_default=list)
+    segment_ids = IdList(Id(least=0), load_default=list)
+    contact_ids = IdList(Id(least=0), load_default=list)
     filter = fields.Nested(
         SegmentFilterSchema,
         load_default=None,
@@ -44,7 +44,7 @@ class AudienceSchema(Schema):
         },
     )
     exclude_contact_ids = IdList(
-        Id(),
+        Id(least=0),
         load_default=None,
         allow_none=True,
         metadata={"description": "contacts left out (contact pressure); absent on an edit: the exclusions stay"},
@@ -65,9 +65,9 @@ class StatsSchema(Schema):
 
 class MailingSchema(Schema):
     id = fields.Integer(dump_only=True)
-    campaign_id = Id(load_default=None)
-    milestone_id = Id(allow_none=True, load_default=None)
-    template_id = Id(required=True)
+    campaign_id = Id(least=0, load_default=None)
+    milestone_id = Id(least=0, allow_none=True, load_default=None)
+    template_id = Id(least=0, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     from_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     from_email = fields.String(required=True, validate=validate.Length(min=3, max=254))
@@ -129,11 +129,11 @@ class ApprovalStepSchema(Schema):
 
 class TestSendSchema(Schema):
     email = fields.String(required=True)
-    contact_id = Id(load_default=None)
+    contact_id = Id(least=0, load_default=None)
 
 
 class PreviewQuery(Schema):
-    contact_id = Id(load_default=None)
+    contact_id = Id(least=0, load_default=None)
 
 
 class PreviewSchema(Schema):

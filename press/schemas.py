@@ -2,13 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from dbtypes import MAX_ID
+from extensions import Id
 from mailings.schemas import AudienceSchema
 from press.models import ANSWER_CHANNELS, RECORDED_ANSWERS, RSVP_ANSWERS
-
-
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class RsvpSchema(Schema):

@@ -79,3 +79,12 @@ def test_a_test_send_as_a_contact_id_beyond_any_row_says_it_does_not_exist(
         follow_redirects=True,
     )
     assert sent.status_code == 200 and "Ce contact n&#39;existe pas." in sent.text
+
+
+def test_list_members_given_beyond_any_id_are_refused_naming_the_field(api, make_user):
+    lead = api(make_user("national"))
+    made = lead.post("/api/v1/lists", json={"name": "Presse régionale"})
+    assert made.status_code == 201, made.get_json()
+    answer = lead.post(f"/api/v1/lists/{made.get_json()['id']}/members", json={"contact_ids": [2**70]})
+    assert answer.status_code == 422
+    assert "contact_ids" in str(answer.get_json()["error"]["fields"])
