@@ -54,6 +54,32 @@ MEDIA = [
     ("Juliette", "Noël", "Alternatives Économiques", "specialised", "national", None, ["économie sociale", "emploi"]),
 ]
 
+# where each outlet's newsroom is (the journalist's city: the contacts page and audiences filter on it)
+NEWSROOMS = {
+    "Ouest-France": "Rennes",
+    "Le Télégramme": "Morlaix",
+    "France 3 Ouest": "Rennes",
+    "France Bleu Armorique": "Rennes",
+    "Sud Ouest": "Bordeaux",
+    "La Voix du Nord": "Lille",
+    "France 3 Nord-Pas-de-Calais-Picardie": "Lille",
+    "Le Dauphiné Libéré": "Grenoble",
+    "La Dépêche du Midi": "Toulouse",
+    "France 3 Sud": "Toulouse",
+    "L'Indépendant": "Montpellier",
+    "France Bleu Hérault": "Montpellier",
+    "Dernières Nouvelles d'Alsace": "Strasbourg",
+    "Le Bien Public": "Dijon",
+    "La Montagne": "Clermont-Ferrand",
+    "La Provence": "Marseille",
+    "France 3 Méditerranée": "Marseille",
+    "France Bleu Provence": "Aix-en-Provence",
+    "AFP": "Paris",
+    "Alternatives Économiques": "Paris",
+}
+# the invented journalists' civility, so that "Madame Heuzé" opens their invitations
+MADAME = {"Amélie", "Soazig", "Céline", "Agnès", "Muriel", "Anne", "Valérie", "Sandrine", "Élodie", "Juliette"}
+
 
 def address(first: str, last: str) -> str:
     def part(text: str) -> str:
@@ -101,6 +127,8 @@ def people() -> list[dict]:
                 "organisation": outlet,
                 "outlet": outlet,
                 "job_title": "journaliste",
+                "civility": "madame" if first in MADAME else "monsieur",
+                "city": NEWSROOMS[outlet],
                 "kind": "media",
                 "region": region,
                 "media_type": media_type,

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from accounts.models import Region, User
 from campaign.models import Campaign, Milestone
+from contacts.models import Contact
 from extensions import db
 
 SEED_NAMES = {
@@ -204,3 +205,13 @@ def test_the_live_edition_is_dated_from_today_beside_2008(app, runner, client, m
     login(make_user("national"))
     page = unescape(client.get("/").get_data(as_text=True))
     assert f"<h1>{live.name}</h1>" in page  # the dashboard opens on the edition in preparation
+
+
+def test_the_demo_journalists_have_a_city_and_a_civility(runner, client, make_user, login):
+    """No demo filter is empty: the city filter finds Montpellier's journalists, greeted by name."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    login(make_user("national"))
+    page = unescape(client.get("/contacts?city=montpellier").get_data(as_text=True))
+    assert "Roig" in page and "Vidal" in page and "Heuzé" not in page
+    roig = db.session.scalar(select(Contact).where(Contact.last_name == "Roig"))
+    assert (roig.city, roig.salutation) == ("Montpellier", "Monsieur Roig")
