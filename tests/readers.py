@@ -12,6 +12,7 @@ REQUIRE_BROWSER=1 (CI), where every client is installed.
 
 import email
 import email.policy
+import io
 import json
 import os
 import re
@@ -220,38 +221,41 @@ def read_rss(data: bytes, url: str):
 # Spreadsheets -----------------------------------------------------------------------------------
 
 
-def read_spreadsheet(csv_bytes: bytes, separator: str = ";") -> list[list]:
-    """The CSV opened by LibreOffice Calc as a person opens it (UTF-8, `separator`, the usual
-    detection of numbers and dates), saved as .xlsx and read back with openpyxl: each row's cell
-    values as the spreadsheet holds them (a date a datetime, a number a number, text as shown)."""
+def by_libreoffice(csv_bytes: bytes, target: str, separator: str = ";") -> bytes:
+    """The CSV (UTF-8) opened by LibreOffice Calc as a person opens it (`separator`, text in double
+    quotes, the usual detection of numbers and dates), saved as `target` (xlsx, ods, xls)."""
     soffice = need("soffice")
-    from openpyxl import load_workbook
-
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        (folder / "export.csv").write_bytes(csv_bytes)
-        # separator, text delimiter ", charset UTF-8 (76), from line 1
-        options = f"CSV:{ord(separator)},34,76,1"
+        (folder / "contacts.csv").write_bytes(csv_bytes)
         done = subprocess.run(
             [
                 soffice,
                 f"-env:UserInstallation=file://{folder}/profile",
                 "--headless",
-                f"--infilter={options}",
+                f"--infilter=CSV:{ord(separator)},34,76,1",  # separator, text delimiter ", UTF-8 (76), from line 1
                 "--convert-to",
-                "xlsx",
+                target,
                 "--outdir",
                 str(folder),
-                str(folder / "export.csv"),
+                str(folder / "contacts.csv"),
             ],
             capture_output=True,
             timeout=240,
             check=False,
         )
-        target = folder / "export.xlsx"
-        assert target.exists(), f"LibreOffice did not convert the CSV: {done.stdout!r} {done.stderr!r}"
-        workbook = load_workbook(target, read_only=True)  # read-only keeps the file open until closed
-        try:
-            return [list(row) for row in workbook.active.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        converted = folder / f"contacts.{target}"
+        assert converted.exists(), f"LibreOffice did not convert the CSV: {done.stdout!r} {done.stderr!r}"
+        return converted.read_bytes()
+
+
+def read_spreadsheet(csv_bytes: bytes, separator: str = ";") -> list[list]:
+    """The CSV as LibreOffice Calc holds it (`by_libreoffice`), read back with openpyxl: each row's
+    cell values (a date a datetime, a number a number, text as shown)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(by_libreoffice(csv_bytes, "xlsx", separator)), read_only=True)
+    try:
+        return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+    finally:
+        workbook.close()

@@ -11,6 +11,7 @@ from contacts.models import Contact, Suppression
 from contacts.suppression import suppress
 from extensions import db
 from tests.conftest import csrf_from, sign_out
+from tests.readers import read_spreadsheet
 from tests.sheets import xlsx
 
 
@@ -361,5 +362,9 @@ def test_the_rows_to_fix_run_no_formula_from_the_file_header_included(app, api, 
     downloaded = client.get(report["rejected_url"])
     assert downloaded.status_code == 200
     header, row = list(csv.reader(io.StringIO(downloaded.data.decode("utf-8-sig")), delimiter=";"))
+    assert header[2:] == ["Courriel", "Nom", '\'=HYPERLINK("http://exemple.invalid","Voir")', "'@SUM(A1)"]
+    assert row[2:] == ["pas-une-adresse", "'=1+1", "'-2+3", "'+33"]
+    # as a spreadsheet opens it: every cell text, none a formula run or a number computed
+    header, row = read_spreadsheet(downloaded.data)
     assert header[2:] == ["Courriel", "Nom", '\'=HYPERLINK("http://exemple.invalid","Voir")', "'@SUM(A1)"]
     assert row[2:] == ["pas-une-adresse", "'=1+1", "'-2+3", "'+33"]

@@ -15,8 +15,8 @@ from extensions import db
 from mailings import services
 from mailings.engine.worker import Worker
 from mailings.models import Mailing
-from tests.readers import read_spreadsheet
-from tests.sheets import by_libreoffice, xlsx
+from tests.readers import by_libreoffice, read_spreadsheet
+from tests.sheets import xlsx
 from tests.test_contacts_import import OUTLOOK
 from tests.test_contacts_import_jobs import scheduler_runs_imports
 

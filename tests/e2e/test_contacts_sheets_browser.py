@@ -11,8 +11,8 @@ from contacts.models import Contact
 from extensions import db
 from tests.conftest import PASSWORD
 from tests.e2e.screens import assert_fits
-from tests.readers import read_spreadsheet
-from tests.sheets import by_libreoffice, xlsx
+from tests.readers import by_libreoffice, read_spreadsheet
+from tests.sheets import xlsx
 from tests.test_contacts_sheets import HEADERS, LIBREOFFICE_CSV, PRESS_ROWS
 
 
