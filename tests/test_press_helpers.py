@@ -38,6 +38,15 @@ def regional_conference(campaign, code: str) -> Milestone:
     return found[0]
 
 
+def two_conference_dates(campaign) -> tuple[Milestone, Milestone]:
+    """PACA's and Bretagne's conferences on two different days (committed): a mailing to both regions
+    gives each recipient their own date."""
+    paca, bzh = regional_conference(campaign, "93"), regional_conference(campaign, "53")
+    bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)
+    db.session.commit()
+    return paca, bzh
+
+
 def deliver(app, mailing_id: int) -> Mailing:
     """Run one worker until the mailing's messages are handed to the loopback server."""
     Worker(app, connections=1, once=True, idle=0.05).run()

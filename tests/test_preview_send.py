@@ -18,7 +18,7 @@ from mailings.engine.worker import Worker
 from mailings.models import Mailing
 from mailings.rendering import date_fr
 from tests.conftest import csrf_from
-from tests.test_press_helpers import regional_conference
+from tests.test_press_helpers import regional_conference, two_conference_dates
 
 
 def local_date(campaign, milestone) -> str:
@@ -58,9 +58,7 @@ def test_preview_and_send_give_each_recipient_the_same_message(mail_app, smtp_se
 def test_the_mailing_page_previews_real_recipients_with_their_own_conference(
     app, client, login, make_user, make_mailing, make_contact, demo_campaign, mail_app, smtp_server
 ):
-    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
-    bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
-    db.session.commit()
+    paca, bzh = two_conference_dates(demo_campaign)  # two regions, two dates
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")
     bruno = make_contact(region="53", first_name="Bruno", last_name="Le Gall")
     mailing = make_mailing([aicha, bruno])

@@ -16,7 +16,7 @@ from mailings.models import EmailTemplate
 from mailings.rendering import date_fr
 from tests.conftest import PASSWORD
 from tests.e2e.screens import assert_fits
-from tests.test_press_helpers import regional_conference
+from tests.test_press_helpers import two_conference_dates
 
 INVITATION = "Invitation — conférence de presse régionale"
 
@@ -35,9 +35,7 @@ def test_a_regional_invitation_from_the_gallery_previewed_for_two_regions_and_se
     console_errors,
     artifacts,
 ):
-    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
-    bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
-    db.session.commit()
+    paca, bzh = two_conference_dates(demo_campaign)  # two regions, two dates
     tz = zone(demo_campaign.timezone)
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")
     bruno = make_contact(region="53", first_name="Bruno", last_name="Le Gall")

@@ -15,7 +15,7 @@ from mailings import gallery, services
 from mailings.rendering import date_fr
 from tests.conftest import PASSWORD
 from tests.fixtures_mail import free_port, sending
-from tests.test_press_helpers import regional_conference
+from tests.test_press_helpers import two_conference_dates
 
 
 def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
@@ -23,8 +23,7 @@ def test_a_scheduled_invitation_reads_in_the_outbox_as_its_preview_showed(
 ):
     monkeypatch.setitem(app.config, "MAIL_OUTBOX", True)
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there: the outbox keeps all
-    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
-    bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)  # two regions, two dates
+    paca, bzh = two_conference_dates(demo_campaign)  # two regions, two dates
     tz = zone(demo_campaign.timezone)
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")
     bruno = make_contact(region="53", first_name="Bruno", last_name="Le Gall")

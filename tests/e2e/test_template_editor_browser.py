@@ -16,7 +16,7 @@ from mailings.models import EmailTemplate
 from mailings.rendering import date_fr
 from tests.conftest import PASSWORD
 from tests.e2e.screens import assert_fits
-from tests.test_press_helpers import regional_conference
+from tests.test_press_helpers import two_conference_dates
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
@@ -33,9 +33,7 @@ def test_an_invitation_written_without_html_previewed_for_two_regions_and_sent_a
     console_errors,
     artifacts,
 ):
-    paca, bzh = regional_conference(demo_campaign, "93"), regional_conference(demo_campaign, "53")
-    bzh.starts_at = paca.starts_at.replace(day=paca.starts_at.day % 27 + 1)
-    db.session.commit()
+    paca, bzh = two_conference_dates(demo_campaign)  # two regions, two dates
     tz = zone(demo_campaign.timezone)
     aicha = make_contact(region="93", first_name="Aïcha", last_name="Zerrouki")
     bruno = make_contact(region="53", first_name="Bruno", last_name="Le Gall")
