@@ -170,12 +170,8 @@ def test_moving_the_national_conference_through_the_api_moves_what_hangs_on_it(
     assert any(line.startswith(pending.name) for line in entry.changes["moved_with"])
 
 
-def test_the_milestone_form_shows_the_move_then_applies_it_once(app, client, login, make_user, regions):
-    lead = make_user("national")
-    campaign = edition_2027(lead, regions)
-    national, invitations = named(campaign, NATIONAL), named(campaign, INVITATIONS)
-    before = {m.id: m.starts_at for m in campaign.milestones}
-    login(lead)
+def a_week_later(client, national) -> tuple[dict, str]:
+    """The national conference's edit form moving it a week later (its anchor and dependencies kept)."""
     page = client.get(f"/milestones/{national.id}/edit").get_data(as_text=True)
     new_start = (national.starts_at + timedelta(days=7)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
     form = {
@@ -190,6 +186,16 @@ def test_the_milestone_form_shows_the_move_then_applies_it_once(app, client, log
         "anchor_id": "0",
         "depends_on": [str(m.id) for m in national.depends_on],
     }
+    return form, new_start
+
+
+def test_the_milestone_form_shows_the_move_then_applies_it_once(app, client, login, make_user, regions):
+    lead = make_user("national")
+    campaign = edition_2027(lead, regions)
+    national, invitations = named(campaign, NATIONAL), named(campaign, INVITATIONS)
+    before = {m.id: m.starts_at for m in campaign.milestones}
+    login(lead)
+    form, new_start = a_week_later(client, national)
     shown = unescape(client.post(f"/milestones/{national.id}/edit", data=form).get_data(as_text=True))
     assert "Déplacer aussi ce qui en dépend ?" in shown and INVITATIONS in shown
     assert "« Conférence de presse nationale » passe du 7 septembre 2027, 10:00 au 14 septembre 2027, 10:00." in shown
@@ -366,20 +372,8 @@ def test_moving_only_the_conference_leaves_a_french_warning_on_what_stayed(app, 
     campaign = edition_2027(lead, regions)
     national, invitations = named(campaign, NATIONAL), named(campaign, INVITATIONS)
     login(lead)
-    page = client.get(f"/milestones/{national.id}/edit").get_data(as_text=True)
-    new_start = (national.starts_at + timedelta(days=7)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
-    form = {
-        "csrf_token": csrf_from(page),
-        "title": national.title,
-        "kind": national.kind,
-        "region": "",
-        "starts_at": new_start,
-        "ends_at": (national.ends_at + timedelta(days=7)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
-        "status": "planned",
-        "owner_id": "0",
-        "move_dependents": "no",
-        "proposed_for": new_start + ":00",
-    }
+    form, new_start = a_week_later(client, national)
+    form = {**form, "move_dependents": "no", "proposed_for": new_start + ":00"}
     done = unescape(client.post(f"/milestones/{national.id}/edit", data=form, follow_redirects=True).get_data(True))
     assert "Jalon enregistré ; ce qui en dépend reste à sa place." in done
     assert f"⚠ à J-18 de « {NATIONAL} » au lieu de J-10 : déplacez-le avec lui ou changez l'écart" in done
