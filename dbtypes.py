@@ -8,6 +8,15 @@ from sqlalchemy.types import TypeDecorator
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers: a larger id names no row (and overflows SQLite)
 
 
+def row_id(value) -> int:
+    """An id read from a form or a query string (`request.args.get("preview", type=row_id)`): a
+    number no id column holds is no id (ValueError, so Werkzeug gives None), never a database error."""
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"not a row id: {value}")
+    return number
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

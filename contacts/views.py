@@ -17,6 +17,7 @@ from contacts.blueprint import bp, readable_regions, region_choices
 from contacts.forms import ContactForm, ListForm, SegmentForm
 from contacts.labels import KIND_LABELS, LEGAL_BASIS_LABELS, MEDIA_TYPE_LABELS, PARTNERSHIP_LABELS, SCOPE_LABELS
 from contacts.models import Contact
+from dbtypes import row_id
 from errors import DomainError
 from extensions import db
 from forms import ConfirmForm
@@ -231,7 +232,7 @@ def add_to_list():
     """Add every contact matching the current filters to a list."""
     if ConfirmForm().validate_on_submit():
         try:
-            found = audiences.get_list(current_user, request.form.get("list_id", type=int) or 0)
+            found = audiences.get_list(current_user, request.form.get("list_id", type=row_id) or 0)
             added = audiences.add_filtered_members(current_user, found, current_filters())
             db.session.commit()
             flash(_("%(n)s contacts ajoutés à « %(name)s ».", n=added, name=found.name), "success")

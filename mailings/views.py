@@ -11,6 +11,7 @@ from sqlalchemy import select
 from accounts.scoping import can_write, readable
 from campaign.services import current_campaign, to_utc
 from contacts.models import Contact
+from dbtypes import row_id
 from errors import DomainError, PermissionDenied
 from extensions import csrf, db
 from forms import ConfirmForm
@@ -155,7 +156,9 @@ def template_test(template_id: int):
         probe = probe_mailing()
         probe.template = template
         try:
-            result = services.send_test(current_user, probe, form.email.data, request.form.get("contact_id", type=int))
+            result = services.send_test(
+                current_user, probe, form.email.data, request.form.get("contact_id", type=int)
+            )
             flash(
                 _("Test envoyé à %(email)s (%(answer)s).", email=result["email"], answer=result["response"]), "success"
             )
@@ -230,7 +233,7 @@ def render_mailing_page(mailing: Mailing, schedule_form: ScheduleForm | None = N
         actions = []
     actions = [a for a in actions if a not in approval.ACTIONS and services.allowed(current_user, mailing, a)]
     preview = page_preview(
-        mailing, request.args.get("preview", type=int), readable(select(Contact.id), current_user, Contact.region_id)
+        mailing, request.args.get("preview", type=row_id), readable(select(Contact.id), current_user, Contact.region_id)
     )
     return render_template(
         "mailings/mailing.html",

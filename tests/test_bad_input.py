@@ -88,3 +88,13 @@ def test_list_members_given_beyond_any_id_are_refused_naming_the_field(api, make
     answer = lead.post(f"/api/v1/lists/{made.get_json()['id']}/members", json={"contact_ids": [2**70]})
     assert answer.status_code == 422
     assert "contact_ids" in str(answer.get_json()["error"]["fields"])
+
+
+def test_a_preview_or_test_naming_a_contact_beyond_any_id_falls_back_to_the_audience(
+    client, login, make_user, make_contact, make_mailing
+):
+    lead = make_user("national")
+    mailing = make_mailing([make_contact(region="93", first_name="Aïcha")], user=lead)
+    login(lead)
+    page = client.get(f"/mailings/{mailing.id}?preview={2**70}")
+    assert page.status_code == 200 and "Bonjour Aïcha" in page.get_data(as_text=True)  # the first recipient
