@@ -15,9 +15,14 @@ class ConfirmForm(FlaskForm):
 
 def attach_errors(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
     """Each of the service's field errors beside its field (`aliases`: the service's name -> the
-    form's), the others above the form; a refusal that names no field is said above the form."""
+    form's); when the refusal names no field of this form (or none at all), its whole message is said
+    above the form (`_macros.form_errors`): a field's short word ("vide") means nothing away from it."""
+    placed_all = bool(error.fields)
     for name, message in error.fields.items():
         name = (aliases or {}).get(name, name)
-        (form[name].errors if name in form else form.form_errors).append(message)
-    if not error.fields:
+        if name in form:
+            form[name].errors.append(message)
+        else:
+            placed_all = False
+    if not placed_all:
         form.form_errors.append(error.message)

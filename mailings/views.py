@@ -14,7 +14,7 @@ from contacts.models import Contact
 from dbtypes import row_id
 from errors import DomainError, PermissionDenied
 from extensions import csrf, db
-from forms import ConfirmForm
+from forms import ConfirmForm, attach_errors
 from mailings import approval, editor, services, states
 from mailings.audience import audience_size
 from mailings.audience import summary as audience_summary
@@ -66,7 +66,7 @@ def templates():
             return redirect(url_for("mailings.template_page", template_id=template.id))
         except DomainError as error:
             db.session.rollback()
-            add_errors(form, error)
+            attach_errors(form, error)
     query = readable(select(EmailTemplate).order_by(EmailTemplate.name), current_user, EmailTemplate.region_id)
     return render_template(
         "mailings/templates.html",
@@ -75,16 +75,6 @@ def templates():
         editor_fields=editor.fields(),
         editor_buttons=editor.buttons(),
     )
-
-
-def add_errors(form, error: DomainError) -> None:
-    placed = False
-    for field, message in error.fields.items():
-        if hasattr(form, field):
-            getattr(form, field).errors = [*getattr(form, field).errors, message]
-            placed = True
-    if not placed:
-        flash(error.message, "error")
 
 
 @bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
@@ -99,7 +89,7 @@ def template_page(template_id: int):
             return redirect(url_for("mailings.template_page", template_id=template.id))
         except DomainError as error:
             db.session.rollback()
-            add_errors(form, error)
+            attach_errors(form, error)
     contacts = db.session.scalars(
         readable(select(Contact), current_user, Contact.region_id).order_by(Contact.last_name).limit(300)
     )
@@ -156,9 +146,7 @@ def template_test(template_id: int):
         probe = probe_mailing()
         probe.template = template
         try:
-            result = services.send_test(
-                current_user, probe, form.email.data, request.form.get("contact_id", type=int)
-            )
+            result = services.send_test(current_user, probe, form.email.data, request.form.get("contact_id", type=int))
             flash(
                 _("Test envoyé à %(email)s (%(answer)s).", email=result["email"], answer=result["response"]), "success"
             )
@@ -306,7 +294,7 @@ def mailing_schedule(mailing_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        add_errors(form, error)  # a closed day, a time past: beside the field, what was typed kept
+        attach_errors(form, error)  # a closed day, a time past: beside the field, what was typed kept
         return render_mailing_page(mailing, form, 422)
     flash(_("Envoi programmé."), "success")
     return redirect(url_for("mailings.mailing_page", mailing_id=mailing_id))

@@ -98,3 +98,22 @@ def test_a_preview_or_test_naming_a_contact_beyond_any_id_falls_back_to_the_audi
     login(lead)
     page = client.get(f"/mailings/{mailing.id}?preview={2**70}")
     assert page.status_code == 200 and "Bonjour Aïcha" in page.get_data(as_text=True)  # the first recipient
+
+
+def test_a_refusal_naming_no_field_of_the_schedule_form_is_said_whole_above_it(
+    client, login, make_user, api, demo_campaign
+):
+    """An empty audience refused at "Programmer": not the bare word "vide" but the sentence, above
+    the form, the typed time kept."""
+    lead = make_user("national")
+    draft = new_mailing(api(lead), {}).json
+    login(lead)
+    token = csrf_from(client.get(f"/mailings/{draft['id']}").text)
+    answer = client.post(
+        f"/mailings/{draft['id']}/schedule",
+        data={"csrf_token": token, "send_at": "2030-01-08T10:00", "allow_weekend": "y"},
+    )
+    assert answer.status_code == 422
+    shown = re.search(r'<form[^>]*class="schedule-form".*?</form>', answer.text, re.S).group(0)
+    assert 'role="alert">Aucun destinataire : l&#39;audience est vide.</p>' in shown
+    assert 'value="2030-01-08T10:00"' in shown
